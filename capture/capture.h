@@ -1,0 +1,182 @@
+/*
+ * capture.h - packet sources, link/IP/TCP decoding, TCP reassembly and the flow table.
+ *
+ * Data flows one way:  ww_source (pcap, pcapng, live) -> ww_pkt
+ *                      -> ww_pktdec (link, 802.1Q/QinQ, IPv4/IPv6, ext headers, fragments) -> ww_seg
+ *                      -> ww_tcp (flow table, per-direction reassembly) -> ww_stream_cbs
+ * Nothing here knows about TLS or HTTP.
+ */
+#ifndef WW_CAPTURE_H
+#define WW_CAPTURE_H
+
+#include "util/ww.h"
+
+/* Link types (LINKTYPE_* values as in pcap files). */
+enum {
+    WW_LINK_NULL = 0,    /* BSD loopback, host-endian AF_ */
+    WW_LINK_ETHERNET = 1,
+    WW_LINK_RAW = 101,   /* raw IPv4 or IPv6 */
+    WW_LINK_LOOP = 108,  /* OpenBSD loopback, big-endian AF_ */
+    WW_LINK_SLL = 113,   /* Linux cooked v1 */
+    WW_LINK_IPV4 = 228,
+    WW_LINK_IPV6 = 229,
+    WW_LINK_SLL2 = 276,  /* Linux cooked v2 */
+};
+
+/* One captured packet. data is valid until the next ww_source_next() on that source. */
+typedef struct ww_pkt {
+    uint64_t ts_us;   /* microseconds since the epoch */
+    uint32_t caplen;  /* bytes in data */
+    uint32_t len;     /* bytes on the wire (>= caplen) */
+    int linktype;
+    const uint8_t *data;
+} ww_pkt;
+
+/* Called for each Decryption Secrets Block (pcapng), in file order, before the packets
+ * that follow it. secrets_type is e.g. 0x544c534b ("TLSK", an NSS key log). */
+typedef void (*ww_secrets_fn)(void *ud, uint32_t secrets_type, const uint8_t *data, size_t len);
+
+typedef struct ww_source ww_source;
+
+/*
+ * Opens a pcap or pcapng file ("-" = standard input; gzip-compressed files are read too).
+ * Returns: WW_OK; WW_E_IO (cannot open/read: errbuf says why); WW_E_INVALID (not a capture
+ * file: errbuf says so). Both are exit-2 conditions for the CLI.
+ */
+int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_source_set_secrets_fn(ww_source *s, ww_secrets_fn fn, void *ud);
+/*
+ * Next packet. Returns 1 with *pkt filled, 0 at a clean end of input, WW_E_TRUNC when the
+ * file ends inside a record (everything before was delivered; errbuf says where), or
+ * WW_E_INVALID for a corrupt record that cannot be skipped (errbuf says why).
+ */
+int ww_source_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* Counts for stats: packets the source delivered, and for live sources, kernel drops. */
+uint64_t ww_source_drops(const ww_source *s);
+void ww_source_free(ww_source *s);
+
+/* ---- writing (tests, evidence) ---- */
+typedef struct ww_pcapw ww_pcapw;
+/* Classic pcap, microsecond timestamps. */
+int ww_pcapw_open(ww_pcapw **out, const char *path, int linktype, uint32_t snaplen,
+                  char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+int ww_pcapw_write(ww_pcapw *w, uint64_t ts_us, const uint8_t *p, uint32_t caplen,
+                   uint32_t len) WW_WUR;
+int ww_pcapw_close(ww_pcapw *w); /* WW_OK or WW_E_IO */
+
+/* ---- addresses ---- */
+typedef struct ww_ip {
+    uint8_t family; /* 4 or 6 */
+    uint8_t a[16];  /* IPv4 in the first 4 bytes */
+} ww_ip;
+/* Text form into out (at least 46 bytes). Returns out. */
+const char *ww_ip_str(const ww_ip *ip, char *out, size_t out_size);
+bool ww_ip_eq(const ww_ip *a, const ww_ip *b);
+
+/* ---- one TCP segment, decoded from a packet ---- */
+#define WW_TCP_FIN 0x01
+#define WW_TCP_SYN 0x02
+#define WW_TCP_RST 0x04
+#define WW_TCP_PSH 0x08
+#define WW_TCP_ACK 0x10
+
+typedef struct ww_seg {
+    uint64_t ts_us;
+    ww_ip src, dst;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t win;
+    const uint8_t *payload; /* points into the packet (or the defrag buffer); same lifetime */
+    uint32_t len;           /* payload bytes captured */
+    uint32_t wire_len;      /* payload bytes per the IP header; > len when snaplen cut it */
+} ww_seg;
+
+/* Something malformed was seen: reported as an `anomaly` event by whoever owns the callback.
+ * flow may be NULL. layer: "pcap", "link", "ip", "tcp", "http", "tls", "jsonrpc", "evm"...;
+ * type: a short stable token ("snaplen-truncated", "bad-ip-header-length"); detail: free text. */
+struct ww_flow;
+typedef void (*ww_anomaly_fn)(void *ud, uint64_t ts_us, const struct ww_flow *flow,
+                              const char *layer, const char *type, const char *detail);
+
+typedef struct ww_pktdec ww_pktdec;
+typedef struct ww_pktdec_cfg {
+    size_t max_frag_bytes;  /* all IP fragments held at once (default 4 MiB) */
+    size_t max_frag_queues; /* datagrams being reassembled at once (default 1024) */
+    uint64_t frag_timeout_us; /* default 30 s */
+} ww_pktdec_cfg;
+typedef struct ww_pktdec_stats {
+    uint64_t packets, bytes, non_ip, non_tcp, truncated, malformed, frags, reassembled,
+        frag_dropped;
+} ww_pktdec_stats;
+
+/* cfg may be NULL (defaults). */
+ww_pktdec *ww_pktdec_new(const ww_mem *mem, const ww_pktdec_cfg *cfg, ww_anomaly_fn anomaly,
+                         void *ud);
+/*
+ * Decodes one packet down to TCP. Returns 1 with *seg filled (seg points into pkt or into the
+ * decoder's reassembly buffer, valid until the next call), 0 when there is no TCP segment to
+ * hand on (not IP/TCP, or a fragment held for reassembly), or a negative WW_E_* after
+ * reporting an anomaly (malformed/truncated header). Never reads past pkt->caplen.
+ */
+int ww_pktdec_decode(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg);
+const ww_pktdec_stats *ww_pktdec_stats_get(const ww_pktdec *d);
+void ww_pktdec_free(ww_pktdec *d);
+
+/* ---- flows and reassembly ---- */
+enum { WW_DIR_TOSERVER = 0, WW_DIR_TOCLIENT = 1 };
+
+enum ww_close_reason {
+    WW_CLOSE_FIN = 1,     /* both sides finished */
+    WW_CLOSE_RST = 2,
+    WW_CLOSE_TIMEOUT = 3, /* idle longer than the timeout */
+    WW_CLOSE_EVICT = 4,   /* pushed out by the flow or memory cap */
+    WW_CLOSE_END = 5,     /* end of input */
+};
+
+typedef struct ww_flow {
+    uint64_t id;        /* flow_id: stable for one TCP connection within a run (1, 2, ...) */
+    ww_ip cli_ip, srv_ip; /* client = sender of the SYN; when picked up mid-stream, the side
+                             with the higher port (ephemeral) */
+    uint16_t cli_port, srv_port;
+    uint64_t first_ts_us, last_ts_us;
+    bool midstream;     /* picked up without seeing the SYN */
+    uint64_t bytes[2];  /* payload bytes delivered per direction */
+    void *app;          /* owned by the stream callbacks' user (the app layer) */
+} ww_flow;
+
+typedef struct ww_stream_cbs {
+    void *ud;
+    void (*open)(void *ud, ww_flow *f, uint64_t ts_us);
+    /* In-order bytes of one direction; p is valid only during the call. */
+    void (*data)(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us);
+    /* len bytes of that direction will never come (lost, over a cap, snaplen). */
+    void (*gap)(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us);
+    /* After this, f is freed; f->app must be released by the callee. */
+    void (*close)(void *ud, ww_flow *f, int reason, uint64_t ts_us);
+    ww_anomaly_fn anomaly;
+} ww_stream_cbs;
+
+typedef struct ww_tcp_cfg {
+    size_t max_flows;          /* default 65536; the least recently used is evicted */
+    size_t max_flow_ooo_bytes; /* out-of-order bytes held per direction (default 1 MiB) */
+    size_t max_ooo_bytes;      /* all flows together (default 256 MiB) */
+    uint64_t idle_timeout_us;  /* default 300 s; RST/FIN-closed flows linger 10 s */
+} ww_tcp_cfg;
+
+typedef struct ww_tcp_stats {
+    uint64_t segments, flows, flows_midstream, retransmissions, overlaps_conflicting,
+        out_of_order, gaps, gap_bytes, evicted, timeouts, ooo_dropped_bytes;
+} ww_tcp_stats;
+
+typedef struct ww_tcp ww_tcp;
+ww_tcp *ww_tcp_new(const ww_mem *mem, const ww_tcp_cfg *cfg, const ww_stream_cbs *cbs);
+void ww_tcp_segment(ww_tcp *t, const ww_seg *seg);
+/* Time moved to now (packet time): closes idle flows. Cheap; call per packet. */
+void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
+/* End of input: deliver what can be delivered (reporting gaps), close every flow. */
+void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
+const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
+void ww_tcp_free(ww_tcp *t);
+
+#endif /* WW_CAPTURE_H */

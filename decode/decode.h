@@ -1,0 +1,221 @@
+/*
+ * decode.h - everything between reassembled TCP bytes and the facts detection works on.
+ *
+ *   ww_app (per-flow dispatch: TLS? HTTP/1.1? HTTP/2?)
+ *     -> TLS record layer + key log            (decode/tls*.c)
+ *     -> HTTP/1.1 messages, content codings    (decode/http1.c, decode/coding.c)
+ *     -> JSON-RPC wallet calls                 (decode/jsonrpc.c)
+ *        -> EVM transactions, RLP, calldata    (decode/evm*.c, decode/rlp.c, decode/keccak.c)
+ *     -> addresses in response bodies          (decode/addr.c)
+ *   and out through a ww_decode_sink (detect/ implements it).
+ *
+ * Decoders never decide alerts: they say what was there (a wallet call and its parties, an
+ * address served in a response, an anomaly), and detect/ decides.
+ */
+#ifndef WW_DECODE_H
+#define WW_DECODE_H
+
+#include "capture/capture.h"
+#include "util/ww.h"
+
+/* ---- chains and addresses ---- */
+enum ww_chain {
+    WW_CHAIN_NONE = 0,
+    WW_CHAIN_EVM,
+    WW_CHAIN_SOLANA,
+    WW_CHAIN_BITCOIN,
+    WW_CHAIN_LITECOIN,
+    WW_CHAIN_BITCOINCASH,
+    WW_CHAIN_TRON,
+    WW_CHAIN_COUNT
+};
+/* SPEC names: "evm", "solana", "bitcoin", "litecoin", "bitcoincash", "tron". */
+const char *ww_chain_name(int chain);
+/* Accepts the SPEC names and the feed abbreviations (eth, btc, sol, trx, ltc, bch).
+ * Returns WW_CHAIN_NONE when unknown. */
+int ww_chain_from_name(const char *s, size_t n);
+
+#define WW_ADDR_TEXT_MAX 112
+#define WW_ADDR_F_MIXEDCASE 0x01    /* EVM address written in mixed case */
+#define WW_ADDR_F_BAD_CHECKSUM 0x02 /* ... whose EIP-55 checksum is wrong */
+
+typedef struct ww_addr {
+    uint8_t chain;
+    uint8_t flags;
+    uint8_t len;                  /* strlen(text) */
+    char text[WW_ADDR_TEXT_MAX];  /* normalized: EVM lowercase 0x+40 hex; bech32/cashaddr
+                                     lowercase; base58 as is. NUL-terminated. */
+} ww_addr;
+
+/*
+ * Parses one address as written (JSON string, feed line). chain WW_CHAIN_NONE = guess.
+ * EVM: "0x" + 40 hex; all-lower and all-upper are fine, mixed case sets
+ * WW_ADDR_F_MIXEDCASE and, when its EIP-55 checksum is wrong, WW_ADDR_F_BAD_CHECKSUM
+ * (still WW_OK: the address is usable, the checksum is a finding for detect).
+ * Returns WW_OK or WW_E_INVALID.
+ */
+int ww_addr_parse(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
+void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20]);
+/* EIP-55 mixed-case form of a normalized EVM address text (out: 43 bytes). */
+void ww_addr_evm_checksum(char out[43], const char *lower_hex40_with_0x);
+bool ww_addr_eq(const ww_addr *a, const ww_addr *b);
+
+/* Calls fn for every address found in a response body (one pass, no allocation).
+ * Issue 2: EVM only (0x + 40 hex, not inside a longer hex run). Returns how many. */
+typedef void (*ww_addr_found_fn)(void *ud, const ww_addr *a);
+size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud);
+
+/* ---- wallet calls ---- */
+enum ww_role {
+    WW_ROLE_TO = 0,   /* call target, or the payee of a plain value transfer */
+    WW_ROLE_RECIPIENT,
+    WW_ROLE_SPENDER,
+    WW_ROLE_OPERATOR,
+    WW_ROLE_DELEGATE,
+    WW_ROLE_AUTHORITY,
+    WW_ROLE_COUNT
+};
+const char *ww_role_name(int role); /* "to", "recipient", ... */
+
+typedef struct ww_party {
+    uint8_t role;
+    bool payee;     /* receives funds or rights: weighed by unrequested-recipient;
+                       false for a protocol contract that is merely called */
+    bool unlimited; /* an approval of the maximum amount / all tokens (spender, operator) */
+    ww_addr addr;
+} ww_party;
+
+#define WW_WC_MAX_PARTIES 8
+#define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
+
+typedef struct ww_wallet_call {
+    uint8_t chain;               /* WW_CHAIN_EVM, WW_CHAIN_SOLANA */
+    bool has_chain_id;
+    uint64_t chain_id;
+    char method[48];             /* JSON-RPC method, e.g. "eth_sendRawTransaction" */
+    char rpc_id[72];             /* the request id as JSON text: 1, "abc"; "" when absent */
+    char kind[32];               /* "native-transfer", "erc20-transfer", "erc20-transferFrom",
+                                    "erc20-approve", "contract-call", "contract-creation" */
+    bool has_from;
+    ww_addr from;                /* sender: given (eth_sendTransaction) or recovered (raw tx) */
+    bool has_to;
+    ww_addr to;                  /* call target / value recipient as in the transaction */
+    bool has_token;
+    ww_addr token;               /* the token contract of an ERC-20 operation (== to) */
+    char value[WW_DEC_MAX];      /* wei, decimal; "" when absent */
+    char amount[WW_DEC_MAX];     /* token units, decimal; "" when absent */
+    char tx_hash[67];            /* 0x + 64 hex for signed transactions; "" otherwise */
+    int signature_valid;         /* -1 not signed here, 0 invalid, 1 valid */
+    char selector[11];           /* "0xa9059cbb" when there is calldata; "" otherwise */
+    size_t n_parties;
+    ww_party parties[WW_WC_MAX_PARTIES]; /* every address the call names, with its role */
+} ww_wallet_call;
+
+/* ---- context handed to the sink ---- */
+typedef struct ww_tls_info {
+    char sni[256];      /* "" when absent */
+    char alpn[32];      /* negotiated; "" when absent */
+    uint16_t version;   /* 0x0303, 0x0304 ... (0 before ServerHello) */
+    uint16_t cipher;    /* IANA suite id */
+} ww_tls_info;
+/* "TLS 1.3", "TLS 1.2"...; IANA suite name or NULL when unknown. */
+const char *ww_tls_version_name(uint16_t v);
+const char *ww_tls_cipher_name(uint16_t id);
+
+typedef struct ww_http_info {
+    const char *hostname;     /* Host / :authority; NULL when absent */
+    const char *url;          /* request target as sent */
+    const char *method;
+    int status;               /* 0 for a request, or unknown */
+    const char *content_type; /* NULL when absent */
+} ww_http_info;
+
+typedef struct ww_ctx {
+    uint64_t ts_us;           /* time of the packet that completed the message */
+    const ww_flow *flow;
+    int dir;                  /* WW_DIR_TOSERVER / WW_DIR_TOCLIENT: who sent the message */
+    const char *app_proto;    /* "http", "http2", "websocket"; NULL when not known yet */
+    const ww_http_info *http; /* NULL when no HTTP message is involved */
+    const ww_tls_info *tls;   /* NULL when the flow is not TLS */
+} ww_ctx;
+
+/* One HTTP message, for logging and conformance (--log-http). Slices live for the call. */
+typedef struct ww_http_msg {
+    bool is_request;
+    const char *method, *url, *host, *version; /* NULL when absent */
+    int status;
+    const char *content_type, *content_encoding, *transfer_encoding; /* NULL when absent */
+    int64_t content_length;   /* -1 when absent */
+    int64_t body_len;         /* decoded body length; -1 when there is no body */
+    bool body_truncated;      /* over a cap, or a gap: body is a prefix */
+    bool body_kept;           /* body.ptr holds the decoded bytes (else only counted) */
+    ww_slice body;            /* decoded body when kept */
+    uint8_t body_sha256[32];  /* over the decoded body, when hashing is on and body_len > 0 */
+    bool has_sha256;
+} ww_http_msg;
+
+typedef struct ww_decode_sink {
+    void *ud;
+    /* an address found in a response body sent to the client (ctx->dir == TOCLIENT) */
+    void (*served)(void *ud, const ww_ctx *ctx, const ww_addr *addr);
+    void (*wallet_call)(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc);
+    void (*anomaly)(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
+                    const char *detail);
+    /* optional (may be NULL): every HTTP message, after its body */
+    void (*http)(void *ud, const ww_ctx *ctx, const ww_http_msg *msg);
+} ww_decode_sink;
+
+/* ---- key log (TLS) ---- */
+typedef struct ww_keylog ww_keylog;
+ww_keylog *ww_keylog_new(const ww_mem *mem);
+/* Loads an NSS key log file. WW_OK, or WW_E_IO when it cannot be read (errbuf). Malformed
+ * lines are counted and skipped. */
+int ww_keylog_load_file(ww_keylog *kl, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* Adds key log text (a pcapng DSB, a followed file's new lines). */
+void ww_keylog_add_text(ww_keylog *kl, const uint8_t *p, size_t n);
+size_t ww_keylog_count(const ww_keylog *kl);       /* secrets held */
+size_t ww_keylog_bad_lines(const ww_keylog *kl);
+void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
+
+/* ---- the per-flow application layer ---- */
+typedef struct ww_app_cfg {
+    size_t max_header_bytes;   /* one HTTP header block (default 64 KiB) */
+    size_t max_body_bytes;     /* one kept body, decoded (default 8 MiB) */
+    size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
+    int json_max_depth;        /* default 64 */
+    bool hash_bodies;          /* compute body_sha256 for the http callback */
+} ww_app_cfg;
+
+typedef struct ww_app_stats {
+    uint64_t tls_sessions, tls_decrypted, tls_undecryptable, http_messages, rpc_calls,
+        wallet_calls, h2_flows;
+} ww_app_stats;
+
+typedef struct ww_app ww_app;
+/* kl may be NULL (no TLS decryption); cfg may be NULL (defaults). */
+ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
+                   ww_keylog *kl);
+/* The ww_stream_cbs functions, to be wired with ud = the ww_app. */
+void ww_app_on_open(void *app, ww_flow *f, uint64_t ts_us);
+void ww_app_on_data(void *app, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us);
+void ww_app_on_gap(void *app, ww_flow *f, int dir, uint64_t len, uint64_t ts_us);
+void ww_app_on_close(void *app, ww_flow *f, int reason, uint64_t ts_us);
+/* Capture-layer anomalies routed to the sink. */
+void ww_app_on_anomaly(void *app, uint64_t ts_us, const ww_flow *f, const char *layer,
+                       const char *type, const char *detail);
+const ww_app_stats *ww_app_stats_get(const ww_app *a);
+void ww_app_free(ww_app *a);
+
+/* ---- one-shot decoding (walletwatch decode, tests, fuzzers) ---- */
+/*
+ * Decodes one JSON-RPC request body (single or batch) into wallet calls.
+ * out/num: caller's array, *num = capacity in, count out. Anomalies go to anomaly_fn
+ * (may be NULL). Returns the number of JSON-RPC requests seen, or a negative WW_E_*
+ * (WW_E_INVALID: not JSON / not JSON-RPC; WW_E_DEPTH: nested too deep).
+ */
+typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *type,
+                                     const char *detail);
+int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
+                              int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
+
+#endif /* WW_DECODE_H */

@@ -1,0 +1,325 @@
+/*
+ * ww.c - shared helpers: errors, allocator, arena, hex, growable capped buffer, u256.
+ */
+#include "ww.h"
+
+#include <openssl/crypto.h>
+
+void ww_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "walletwatch: internal error: %s:%d: assertion '%s' failed\n", file, line,
+            expr);
+    abort();
+}
+
+const char *ww_strerror(int err)
+{
+    switch (err) {
+    case WW_OK:
+        return "success";
+    case WW_E_PARTIAL:
+        return "incomplete data";
+    case WW_E_TRUNC:
+        return "truncated";
+    case WW_E_INVALID:
+        return "malformed";
+    case WW_E_TOOBIG:
+        return "over size limit";
+    case WW_E_UNSUPPORTED:
+        return "unsupported";
+    case WW_E_NOTFOUND:
+        return "not found";
+    case WW_E_IO:
+        return "I/O error";
+    case WW_E_DEPTH:
+        return "nested too deep";
+    case WW_E_OVERFLOW:
+        return "length overflow";
+    case WW_E_CRYPTO:
+        return "cryptographic check failed";
+    case WW_E_NOKEY:
+        return "no key material";
+    case WW_E_USAGE:
+        return "usage error";
+    case WW_E_NOMEM:
+        return "out of memory";
+    case WW_E_INTERNAL:
+        return "internal error";
+    default:
+        return "unknown error";
+    }
+}
+
+static void *def_malloc(size_t size, void *ud)
+{
+    (void)ud;
+    return malloc(size);
+}
+static void def_free(void *ptr, void *ud)
+{
+    (void)ud;
+    free(ptr);
+}
+static void *def_calloc(size_t nmemb, size_t size, void *ud)
+{
+    (void)ud;
+    return calloc(nmemb, size);
+}
+static void *def_realloc(void *ptr, size_t size, void *ud)
+{
+    (void)ud;
+    return realloc(ptr, size);
+}
+
+static const ww_mem default_mem = {NULL, def_malloc, def_free, def_calloc, def_realloc};
+
+const ww_mem *ww_mem_default(void)
+{
+    return &default_mem;
+}
+
+void *ww_malloc(const ww_mem *mem, size_t size)
+{
+    if (mem == NULL)
+        mem = &default_mem;
+    return mem->malloc(size, mem->user_data);
+}
+void *ww_calloc(const ww_mem *mem, size_t nmemb, size_t size)
+{
+    if (mem == NULL)
+        mem = &default_mem;
+    return mem->calloc(nmemb, size, mem->user_data);
+}
+void *ww_realloc(const ww_mem *mem, void *ptr, size_t size)
+{
+    if (mem == NULL)
+        mem = &default_mem;
+    return mem->realloc(ptr, size, mem->user_data);
+}
+void ww_free(const ww_mem *mem, void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    if (mem == NULL)
+        mem = &default_mem;
+    mem->free(ptr, mem->user_data);
+}
+
+/* ---- arena ---- */
+
+struct ww_arena_chunk {
+    ww_arena_chunk *next;
+    size_t size; /* usable bytes in data */
+    size_t off;
+    _Alignas(16) uint8_t data[];
+};
+
+#define ARENA_CHUNK_MIN (64 * 1024)
+
+void ww_arena_init(ww_arena *a, const ww_mem *mem, size_t cap)
+{
+    WW_ASSERT(a != NULL && cap > 0);
+    a->mem = mem;
+    a->head = NULL;
+    a->used = 0;
+    a->cap = cap;
+}
+
+void *ww_arena_alloc(ww_arena *a, size_t size)
+{
+    size_t need;
+    ww_arena_chunk *c;
+
+    if (size > a->cap || a->used > a->cap - size)
+        return NULL;
+    need = (size + 15) & ~(size_t)15;
+    c = a->head;
+    if (c == NULL || c->size - c->off < need) {
+        size_t csz = WW_MAX(need, (size_t)ARENA_CHUNK_MIN);
+        /* reuse a later chunk kept from before a reset? chunks are kept in order: the
+         * head is the one in use; older ones follow. Simple policy: allocate new. */
+        c = ww_malloc(a->mem, sizeof(*c) + csz);
+        if (c == NULL)
+            return NULL;
+        c->size = csz;
+        c->off = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->off;
+    c->off += need;
+    a->used += size;
+    return p;
+}
+
+void ww_arena_reset(ww_arena *a)
+{
+    /* keep the first-allocated (usually only) chunk, free the others */
+    ww_arena_chunk *c = a->head, *keep = NULL;
+    while (c != NULL) {
+        ww_arena_chunk *next = c->next;
+        if (next == NULL && c->size == ARENA_CHUNK_MIN) {
+            keep = c;
+        } else {
+            ww_free(a->mem, c);
+        }
+        c = next;
+    }
+    if (keep != NULL)
+        keep->off = 0;
+    a->head = keep;
+    a->used = 0;
+}
+
+void ww_arena_free(ww_arena *a)
+{
+    ww_arena_chunk *c = a->head;
+    while (c != NULL) {
+        ww_arena_chunk *next = c->next;
+        ww_free(a->mem, c);
+        c = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+}
+
+/* ---- hex ---- */
+
+void ww_hex_encode(char *out, const uint8_t *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+ssize_t ww_hex_decode(uint8_t *out, size_t out_size, const char *hex, size_t n_hex)
+{
+    if (n_hex % 2 != 0 || n_hex / 2 > out_size)
+        return -1;
+    for (size_t i = 0; i < n_hex / 2; i++) {
+        int hi = ww_hex_val((unsigned char)hex[2 * i]);
+        int lo = ww_hex_val((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return (ssize_t)(n_hex / 2);
+}
+
+void ww_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        OPENSSL_cleanse(p, n);
+}
+
+/* ---- capped buffer ---- */
+
+void ww_buf_init(ww_buf *b, const ww_mem *mem, size_t cap)
+{
+    b->mem = mem;
+    b->data = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    b->cap = cap;
+}
+
+int ww_buf_append(ww_buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return WW_OK;
+    if (n > b->cap || b->len > b->cap - n)
+        return WW_E_TOOBIG;
+    if (b->len + n > b->alloc) {
+        size_t na = b->alloc ? b->alloc : 256;
+        while (na < b->len + n)
+            na = (na > SIZE_MAX / 2) ? b->len + n : na * 2;
+        if (na > b->cap)
+            na = b->cap;
+        uint8_t *nd = ww_realloc(b->mem, b->data, na);
+        if (nd == NULL)
+            return WW_E_NOMEM;
+        b->data = nd;
+        b->alloc = na;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return WW_OK;
+}
+
+void ww_buf_consume(ww_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+void ww_buf_reset(ww_buf *b)
+{
+    b->len = 0;
+}
+
+void ww_buf_free(ww_buf *b)
+{
+    ww_free(b->mem, b->data);
+    b->data = NULL;
+    b->len = b->alloc = 0;
+}
+
+/* ---- u256 ---- */
+
+void ww_u256_to_dec(char out[79], const ww_u256 *v)
+{
+    uint8_t tmp[32];
+    char rev[79];
+    size_t nd = 0;
+    memcpy(tmp, v->be, 32);
+    for (;;) {
+        bool zero = true;
+        unsigned rem = 0;
+        for (size_t i = 0; i < 32; i++) {
+            unsigned cur = (rem << 8) | tmp[i];
+            tmp[i] = (uint8_t)(cur / 10);
+            rem = cur % 10;
+            if (tmp[i] != 0)
+                zero = false;
+        }
+        rev[nd++] = (char)('0' + rem);
+        if (zero)
+            break;
+    }
+    for (size_t i = 0; i < nd; i++)
+        out[i] = rev[nd - 1 - i];
+    out[nd] = '\0';
+}
+
+bool ww_u256_is_max(const ww_u256 *v)
+{
+    for (size_t i = 0; i < 32; i++)
+        if (v->be[i] != 0xff)
+            return false;
+    return true;
+}
+
+bool ww_u256_is_zero(const ww_u256 *v)
+{
+    for (size_t i = 0; i < 32; i++)
+        if (v->be[i] != 0)
+            return false;
+    return true;
+}
+
+bool ww_u256_from_be(ww_u256 *v, const uint8_t *p, size_t n)
+{
+    if (n > 32)
+        return false;
+    memset(v->be, 0, 32);
+    if (n > 0)
+        memcpy(v->be + 32 - n, p, n);
+    return true;
+}
