@@ -271,6 +271,29 @@ static size_t find_end(const uint8_t *p, size_t n, size_t *from)
     return 0;
 }
 
+static bool is_ctl(uint8_t c)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* Index of the first CTL (not HTAB) or DEL in p[0..n), or n. Eight bytes at a time. */
+static size_t find_ctl(const uint8_t *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, p + i, 8);
+        d = x ^ (0x7f * ones);
+        if ((((x - 0x20 * ones) & ~x) | ((d - ones) & ~d)) & highs)
+            break; /* a byte < 0x20 (maybe HTAB) or 0x7f in this word: look closer */
+    }
+    for (; i < n; i++)
+        if (is_ctl(p[i]))
+            return i;
+    return n;
+}
+
 /* Content-Length: 1*DIGIT, or a list of identical values ("5, 5"). -1 when invalid. */
 static int64_t parse_clen(const uint8_t *p, size_t n)
 {
@@ -341,12 +364,10 @@ static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_
         pos = le + 1;
         if (len == 0)
             break;
-        for (size_t i = 0; i < len; i++) {
-            uint8_t c = L[i];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                *why = c == 0 ? "NUL in header" : "control character in header";
-                return "bad-header";
-            }
+        size_t bad = find_ctl(L, len);
+        if (bad < len) {
+            *why = L[bad] == 0 ? "NUL in header" : "control character in header";
+            return "bad-header";
         }
         if (L[0] == ' ' || L[0] == '\t') {
             if (last == F_COUNT) {
