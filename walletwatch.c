@@ -320,7 +320,8 @@ static int cmd_addrdb(int argc, char **argv)
         }
         for (size_t i = 0; i < n_args; i++) {
             ww_addr a;
-            if (ww_addr_parse(&a, WW_CHAIN_NONE, args[i], strlen(args[i])) != WW_OK) {
+            if (ww_addrdb_addr(&a, WW_CHAIN_NONE, args[i], strlen(args[i])) != WW_OK &&
+                ww_addrdb_addr(&a, WW_CHAIN_SOLANA, args[i], strlen(args[i])) != WW_OK) {
                 printf("%s not an address\n", args[i]);
                 rc = EXIT_ALERT;
                 continue;

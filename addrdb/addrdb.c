@@ -252,6 +252,8 @@ static size_t split_csv(const char *s, size_t n, const char *f[], size_t fl[], s
  */
 static bool string_ioc(ww_addr *out, int chain, const char *s, size_t n)
 {
+    if (chain == WW_CHAIN_NONE)
+        chain = WW_CHAIN_SOLANA; /* the only chain with such literals today */
     static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     if (chain != WW_CHAIN_SOLANA || n < 32 || n > 44)
         return false;
@@ -265,12 +267,21 @@ static bool string_ioc(ww_addr *out, int chain, const char *s, size_t n)
     return true;
 }
 
+int ww_addrdb_addr(ww_addr *out, int chain, const char *s, size_t n)
+{
+    if (ww_addr_parse(out, chain, s, n) == WW_OK)
+        return WW_OK;
+    if (chain != WW_CHAIN_NONE && string_ioc(out, chain, s, n))
+        return WW_OK;
+    return WW_E_INVALID;
+}
+
 static int add_one(ww_addrdb *db, int chain, const char *a, size_t an, const char *label,
                    const char *source, ww_addrdb_report *rep, size_t line_no)
 {
     ww_addr addr;
     int rc;
-    if (ww_addr_parse(&addr, chain, a, an) != WW_OK && !string_ioc(&addr, chain, a, an)) {
+    if (ww_addrdb_addr(&addr, chain, a, an) != WW_OK) {
         note_bad(rep, line_no);
         return WW_OK;
     }

@@ -50,6 +50,11 @@ int ww_addrdb_load_file(ww_addrdb *db, const char *path, ww_addrdb_report *rep,
 int ww_addrdb_load_text(ww_addrdb *db, const char *text, size_t n, const char *default_source,
                         ww_addrdb_report *rep) WW_WUR;
 
+/* An address as the DB keys it: ww_addr_parse, or for a line that names its chain, a string
+ * IOC kept as written (e.g. the payload's Solana literal 1911...1111, which is no valid key).
+ * Returns WW_OK or WW_E_INVALID. */
+int ww_addrdb_addr(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
+
 /* NULL when a is not listed. The entry lives as long as db. */
 const ww_addrdb_entry *ww_addrdb_lookup(const ww_addrdb *db, const ww_addr *a);
 

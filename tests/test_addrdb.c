@@ -56,7 +56,7 @@ T_CASE(addrdb_bundled_matches_corpus)
         rows++;
         ww_addr a;
         int ch = ww_chain_from_name(chain, strlen(chain));
-        if (ww_addr_parse(&a, ch, addr, strlen(addr)) == WW_OK && ww_addrdb_lookup(db, &a))
+        if (ww_addrdb_addr(&a, ch, addr, strlen(addr)) == WW_OK && ww_addrdb_lookup(db, &a))
             listed++;
     }
     T_EQ_INT(rows, 280);
