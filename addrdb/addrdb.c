@@ -252,8 +252,6 @@ static size_t split_csv(const char *s, size_t n, const char *f[], size_t fl[], s
  */
 static bool string_ioc(ww_addr *out, int chain, const char *s, size_t n)
 {
-    if (chain == WW_CHAIN_NONE)
-        chain = WW_CHAIN_SOLANA; /* the only chain with such literals today */
     static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     if (chain != WW_CHAIN_SOLANA || n < 32 || n > 44)
         return false;
