@@ -377,12 +377,10 @@ T_CASE(e2e_bad_signature_raw_tx)
     pipe_init(&p);
     conn_open(&p, &c, 40007, 8545);
     serve_invoice(&p, &c);
-    /* a legacy transaction to the attacker whose r is zero: no sender recovers */
+    /* a legacy (EIP-155, chain 1) transaction to the attacker with r = 0: no sender recovers */
     rpc_post(&p, &c,
              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"eth_sendRawTransaction\",\"params\":["
-             "\"0xf85f800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c166976018025a0000000000000"
-             "0000000000000000000000000000000000000000000000000000a0000000000000000000000000000"
-             "0000000000000000000000000000000000001\"]}");
+             "\"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001\"]}");
     conn_close(&p, &c);
     char *ev = pipe_finish(&p);
     T_CHECK(strstr(ev, "anomaly:") != NULL);
