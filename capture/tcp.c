@@ -549,7 +549,11 @@ void ww_tcp_tick(ww_tcp *t, uint64_t now_us)
     WW_ASSERT(t != NULL);
     for (int i = 0; i < TICK_CHECKS && t->lru_tail != NULL; i++) {
         flow *f = t->lru_tail;
-        uint64_t limit = f->closed ? LINGER_US : t->cfg.idle_timeout_us;
+        /* closed flows linger no longer than open ones idle, so the LRU tail stays the
+         * first to expire */
+        uint64_t limit = t->cfg.idle_timeout_us;
+        if (f->closed && limit > LINGER_US)
+            limit = LINGER_US;
         if (now_us <= f->pub.last_ts_us || now_us - f->pub.last_ts_us <= limit)
             break;
         if (!f->closed) {
