@@ -1248,3 +1248,26 @@ T_CASE(corpus_read_all)
     pclose(ls);
     T_CHECK(files >= 15);
 }
+
+T_CASE(stdin_source)
+{
+    const char *path = tmp_path("stdin.pcap");
+    T_CHECK(write_pcap3(path) > 0);
+    int saved = dup(0);
+    FILE *f = fopen(path, "rb");
+    T_CHECK(f != NULL && saved >= 0);
+    if (f == NULL || saved < 0)
+        return;
+    dup2(fileno(f), 0);
+    char err[WW_ERRBUF_SIZE];
+    ww_source *s;
+    int rc;
+    T_EQ_INT(ww_source_open_file(&s, "-", err), WW_OK);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, 0);
+    ww_source_free(s);
+    dup2(saved, 0);
+    close(saved);
+    fclose(f);
+    unlink(path);
+}
