@@ -356,7 +356,7 @@ static void parse_client_hello(ww_tls *t, ww_rd r)
         return;
     }
     t->have_cr = true;
-    t->early_offered = false; /* a second ClientHello (after HRR) never carries early data */
+    t->drain_pending = true; /* server records may wait for the client random */
     if (!walk_exts(t, &r, ch_ext))
         anomaly(t, "bad-handshake", "malformed ClientHello extensions");
 }
@@ -420,7 +420,7 @@ static void hs_message(ww_tls *t, int dir, uint8_t type, const uint8_t *p, size_
     ww_rd r = ww_rd_init(p, n);
     switch (type) {
     case HS_CH:
-        if (dir == WW_DIR_TOSERVER && !t->have_sh)
+        if (dir == WW_DIR_TOSERVER && !t->have_cr) /* a second one (after HRR) has the same random */
             parse_client_hello(t, r);
         break;
     case HS_SH:
@@ -525,6 +525,8 @@ static int tls13_install(ww_tls *t, int dir, int ph)
         return WW_E_NOKEY;
     size_t hl = t->suite->prf == PRF_SHA384 ? 48 : 32;
     uint8_t s[WW_KEYLOG_SECRET_MAX];
+    if (!t->have_cr)
+        return WW_E_NOKEY;
     size_t sl = ww_keylog_lookup(t->kl, t->client_random, label, s);
     if (sl == 0)
         return WW_E_NOKEY;
@@ -562,7 +564,7 @@ static int tls12_keys(ww_tls *t)
         return WW_OK;
     const suite *s = t->suite;
     uint8_t ms[WW_KEYLOG_SECRET_MAX], seed[64], kb[2 * 48 + 2 * 32 + 2 * 16];
-    if (ww_keylog_lookup(t->kl, t->client_random, WW_KL_CLIENT_RANDOM, ms) != 48)
+    if (!t->have_cr || ww_keylog_lookup(t->kl, t->client_random, WW_KL_CLIENT_RANDOM, ms) != 48)
         return WW_E_NOKEY;
     size_t mac = s->kind != WW_TLSC_AES_CBC ? 0 : s->mac == 1 ? 20 : s->mac == 2 ? 32 : 48;
     size_t key = s->key_len;
@@ -722,6 +724,8 @@ static int record(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_t *body,
         }
         return WW_OK;
     }
+    if (!t->have_sh && d->ccs)
+        return WW_E_NOKEY; /* protected or not, we learn it from the ServerHello */
     bool protected_rec = t->have_sh && (t->tls13 ? type == CT_APPDATA : d->ccs);
     if (!protected_rec) {
         if (type == CT_HANDSHAKE)
