@@ -437,3 +437,45 @@ T_CASE(tls_truncated_record_and_gap)
     ww_tls_free(t);
     ww_keylog_free(kl);
 }
+
+/* Writes the synthetic connection as fuzz_tls seeds when WW_TLS_SEED_DIR is set
+ * (how tests/corpus/fuzz_tls/ was made); otherwise checks the encoding only. */
+static size_t seed_chunk(uint8_t *out, uint8_t flags, const uint8_t *p, size_t n)
+{
+    out[0] = flags;
+    out[1] = (uint8_t)(n >> 8);
+    out[2] = (uint8_t)n;
+    if (p != NULL)
+        memcpy(out + 3, p, n);
+    return 3 + (p != NULL ? n : 0);
+}
+
+T_CASE(tls_fuzz_seeds)
+{
+    static uint8_t buf[16384];
+    static const uint8_t modes[] = {0x80, 0x40, 0x06, 0x00};
+    conn c;
+    build(&c, 0xc02f);
+    const char *dir = getenv("WW_TLS_SEED_DIR");
+    for (size_t m = 0; m < WW_ARRAY_LEN(modes); m++) {
+        size_t k = 0;
+        buf[k++] = modes[m];
+        k += seed_chunk(buf + k, 0, c.b[0], 200);         /* ClientHello ... */
+        k += seed_chunk(buf + k, 1, c.b[1], c.n[1]);      /* the whole server side */
+        if (m == 3)
+            k += seed_chunk(buf + k, 4, NULL, 100);       /* a gap in the client side */
+        else
+            k += seed_chunk(buf + k, 0, c.b[0] + 200, c.n[0] - 200);
+        T_CHECK(k < sizeof buf);
+        if (dir != NULL) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/synthetic_tls12_%zu", dir, m);
+            FILE *f = fopen(path, "wb");
+            T_CHECK(f != NULL);
+            if (f != NULL) {
+                fwrite(buf, 1, k, f);
+                fclose(f);
+            }
+        }
+    }
+}
