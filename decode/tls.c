@@ -475,8 +475,9 @@ static void hs_feed(ww_tls *t, int dir, const uint8_t *p, size_t n)
         p += take;
         n -= take;
         if (d->hs_have == d->hs_len) {
+            static const uint8_t empty[1];
             if (d->hs_keep)
-                hs_message(t, dir, d->hs_hdr[0], d->hs.data, d->hs.len);
+                hs_message(t, dir, d->hs_hdr[0], d->hs.len > 0 ? d->hs.data : empty, d->hs.len);
             d->hs_hdr_have = 0;
             ww_buf_reset(&d->hs);
         }
@@ -836,6 +837,8 @@ void ww_tls_data(ww_tls *t, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
     }
     if (t->drain_pending)
         drain_all(t, ts_us);
+    if (n == 0)
+        return;
     ww_rd r = ww_rd_init(p, n);
     while (ww_rd_left(&r) > 0 && !d->framing_lost) {
         if (d->hdr_have < 5) {
