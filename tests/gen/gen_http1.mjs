@@ -256,7 +256,7 @@ class Capture {
         pseudo[9] = 6;
         pseudo.writeUInt16BE(tcpLen + payload.length, 10);
         const c = csum16(f.subarray(t), csum16(pseudo));
-        f.writeUInt16BE(~c & 0xffff || 0xffff, t + 16);
+        f.writeUInt16BE(~c & 0xffff, t + 16);
         this.add(ts, f);
     }
     write(file) {
