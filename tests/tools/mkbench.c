@@ -500,7 +500,7 @@ static void rpc_request(conn *c)
     int len;
     uint32_t r = rnd_below(100);
 
-    if (r < 3 && served[c->client]) { /* a wallet call paying what was served */
+    if (r < 5 && served[c->client]) { /* a wallet call paying what was served */
         uint32_t w = rnd_below(4);
         const char *to = (rnd_below(500) == 0) ? ATTACKER : NULL;
         client_payee(c->client, payee);
