@@ -15,7 +15,7 @@
  * client's payee addresses, and ~1% of exchanges on RPC connections are wallet calls
  * (eth_sendTransaction value transfers, ERC-20 transfers and two real signed
  * eth_sendRawTransaction payloads from pcaps/http1-clean.pcap) paying what was served; one
- * wallet call in 500 goes to the September 2025 attacker address, so detection has work too.
+ * wallet call in 25 goes to the September 2025 attacker address, so detection has work too.
  * The rest of the RPC traffic is eth_blockNumber / eth_getBalance / eth_call polling.
  *
  * Deterministic: a fixed-seed xorshift PRNG and a synthetic clock (2025-09-08 12:00 UTC plus
@@ -502,7 +502,7 @@ static void rpc_request(conn *c)
 
     if (r < 5 && served[c->client]) { /* a wallet call paying what was served */
         uint32_t w = rnd_below(4);
-        const char *to = (rnd_below(500) == 0) ? ATTACKER : NULL;
+        const char *to = (rnd_below(25) == 0) ? ATTACKER : NULL;
         client_payee(c->client, payee);
         n_wallet++;
         if (to)
