@@ -352,6 +352,12 @@ static int cmd_addrdb(int argc, char **argv)
 }
 
 /* ---- decode subcommand ---- */
+static void decode_anomaly(void *ud, const char *layer, const char *type, const char *detail)
+{
+    (void)ud;
+    fprintf(stderr, "walletwatch decode: %s/%s: %s\n", layer, type, detail ? detail : "");
+}
+
 static int cmd_decode(int argc, char **argv)
 {
     const char *data = NULL;
@@ -416,7 +422,7 @@ static int cmd_decode(int argc, char **argv)
 
     ww_wallet_call calls[64];
     size_t num = WW_ARRAY_LEN(calls);
-    int rc = ww_jsonrpc_decode_request(calls, &num, body.data, body.len, 64, NULL, NULL);
+    int rc = ww_jsonrpc_decode_request(calls, &num, body.data, body.len, 64, decode_anomaly, NULL);
     ww_buf_free(&body);
     if (rc < 0) {
         fprintf(stderr, "walletwatch decode: %s\n", ww_strerror(rc));
@@ -435,8 +441,8 @@ static int cmd_decode(int argc, char **argv)
     int frc = ww_out_finish(o);
     ww_out_free(o);
     if (num == 0) {
-        fprintf(stderr, "walletwatch decode: no wallet call in the input\n");
-        return EXIT_ALERT;
+        fprintf(stderr, "walletwatch decode: no wallet call could be decoded from the input\n");
+        return EXIT_USAGE;
     }
     return frc == WW_OK ? EXIT_OK : EXIT_USAGE;
 }

@@ -244,12 +244,33 @@ static size_t split_csv(const char *s, size_t n, const char *f[], size_t fl[], s
     return nf;
 }
 
+/*
+ * A feed line that names its chain but is not a valid address of it may still be a reliable
+ * string IOC: the September 2025 payload writes the literal 19111111111111111111111111111111
+ * (24 bytes once decoded, not a Solana key) into Solana calls. Kept as written when it is
+ * base58 of a plausible length; never guessed for lines without a chain.
+ */
+static bool string_ioc(ww_addr *out, int chain, const char *s, size_t n)
+{
+    static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    if (chain != WW_CHAIN_SOLANA || n < 32 || n > 44)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (memchr(b58, s[i], sizeof(b58) - 1) == NULL)
+            return false;
+    memset(out, 0, sizeof(*out));
+    out->chain = (uint8_t)chain;
+    out->len = (uint8_t)n;
+    memcpy(out->text, s, n);
+    return true;
+}
+
 static int add_one(ww_addrdb *db, int chain, const char *a, size_t an, const char *label,
                    const char *source, ww_addrdb_report *rep, size_t line_no)
 {
     ww_addr addr;
     int rc;
-    if (ww_addr_parse(&addr, chain, a, an) != WW_OK) {
+    if (ww_addr_parse(&addr, chain, a, an) != WW_OK && !string_ioc(&addr, chain, a, an)) {
         note_bad(rep, line_no);
         return WW_OK;
     }
