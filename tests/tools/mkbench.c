@@ -4,6 +4,9 @@
  *
  *   build/tools/mkbench OUT.pcap [MEGABYTES]        (default 1100 MB: the bench needs >= 1 GB)
  *
+ * The file ends up somewhat larger than MEGABYTES (1100 gives 1147.5 MB, 1150628 packets):
+ * once the size is reached, the open connections finish the message they are sending and close.
+ *
  * What is in it: 2000 browsers (10.2.0.0/16) keep MAX_ACTIVE TCP connections open at once to
  * 40 web servers (10.3.0.x:80) and 4 JSON-RPC nodes (10.4.0.x:8545); each connection does a
  * three-way handshake, 1..24 keep-alive request/response exchanges and a FIN teardown, and the
