@@ -341,3 +341,221 @@ T_CASE(ethereum_corpus)
            corpus_checked, corpus_skipped);
     T_CHECK(corpus_checked >= 200);
 }
+
+/* ---- built transactions (fixed test key) ---- */
+#include "tests/evm_build.h"
+
+#define TOKEN "0xdac17f958d2ee523a2206206994597c13d831ec7"
+#define TRANSFER_DATA                                                                              \
+    "0xa9059cbb000000000000000000000000111122223333444455556666777788889999aaaa"                \
+    "00000000000000000000000000000000000000000000000000000000000f4240"
+
+T_CASE(tx_types_roundtrip)
+{
+    uint8_t raw[8192];
+    for (int type = 0; type <= 4; type++) {
+        size_t n = build_tx(raw, sizeof raw, type, 1, TOKEN, type == 0 ? 5 : 0, TRANSFER_DATA,
+                            "0x00000000000000000000000000000000deadbeef", SIG_OK);
+        ww_wallet_call wc;
+        ww_evm_tx_info info;
+        memset(&wc, 0, sizeof wc);
+        int rc = ww_evm_decode_raw_tx(&wc, &info, t_guard(raw, n), n);
+        T_EQ_INT(rc, WW_OK);
+        T_EQ_INT(info.type, type);
+        T_EQ_INT(wc.signature_valid, 1);
+        T_EQ_STR(wc.from.text, TEST_KEY_ADDR);
+        T_EQ_STR(wc.to.text, TOKEN);
+        T_CHECK(wc.has_chain_id && wc.chain_id == 1);
+        T_EQ_STR(wc.value, type == 0 ? "5" : "0");
+        T_EQ_STR(wc.kind, "erc20-transfer");
+        T_EQ_STR(wc.selector, "0xa9059cbb");
+        T_EQ_STR(wc.amount, "1000000");
+        T_CHECK(wc.has_token && strcmp(wc.token.text, TOKEN) == 0);
+        T_CHECK(wc.n_parties >= 2);
+        T_EQ_INT(wc.parties[0].role, WW_ROLE_TO);
+        T_CHECK(!wc.parties[0].payee);
+        T_EQ_INT(wc.parties[1].role, WW_ROLE_RECIPIENT);
+        T_CHECK(wc.parties[1].payee);
+        T_EQ_STR(wc.parties[1].addr.text, "0x111122223333444455556666777788889999aaaa");
+        uint8_t h[32];
+        char hx[67] = "0x";
+        ww_keccak256(h, raw, n);
+        ww_hex_encode(hx + 2, h, 32);
+        T_EQ_STR(wc.tx_hash, hx);
+        if (type == 4) {
+            T_EQ_INT(wc.n_parties, 4);
+            T_EQ_INT(wc.parties[2].role, WW_ROLE_DELEGATE);
+            T_CHECK(wc.parties[2].payee);
+            T_EQ_STR(wc.parties[2].addr.text, "0x00000000000000000000000000000000deadbeef");
+            T_EQ_INT(wc.parties[3].role, WW_ROLE_AUTHORITY);
+            T_EQ_STR(wc.parties[3].addr.text, TEST_KEY_ADDR);
+            T_EQ_INT(info.n_auth, 1);
+            T_EQ_INT(info.n_auth_bad, 0);
+        }
+        /* every prefix fails, every single-byte flip never crashes */
+        for (size_t pre = 0; pre < n; pre++) {
+            ww_wallet_call w2;
+            memset(&w2, 0, sizeof w2);
+            if (ww_evm_decode_raw_tx(&w2, NULL, t_guard(raw, pre), pre) == WW_OK) {
+                t_fail_msg(__FILE__, __LINE__, "type %d prefix %zu accepted", type, pre);
+                T_CHECK(0);
+                break;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            ww_wallet_call w2;
+            uint8_t save = raw[i];
+            raw[i] ^= 0x5a;
+            memset(&w2, 0, sizeof w2);
+            (void)ww_evm_decode_raw_tx(&w2, NULL, t_guard(raw, n), n);
+            raw[i] = save;
+        }
+    }
+    /* native transfer and creation */
+    size_t n = build_tx(raw, sizeof raw, 2, 10, "0x3535353535353535353535353535353535353535",
+                        1000000000000000000ULL, "", NULL, SIG_OK);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    T_EQ_INT(ww_evm_decode_raw_tx(&wc, NULL, raw, n), WW_OK);
+    T_EQ_STR(wc.kind, "native-transfer");
+    T_EQ_STR(wc.value, "1000000000000000000");
+    T_EQ_INT(wc.n_parties, 1);
+    T_CHECK(wc.parties[0].payee);
+    T_CHECK(wc.chain_id == 10);
+    n = build_tx(raw, sizeof raw, 0, 1, "", 0, "0x6000", NULL, SIG_OK);
+    memset(&wc, 0, sizeof wc);
+    T_EQ_INT(ww_evm_decode_raw_tx(&wc, NULL, raw, n), WW_OK);
+    T_EQ_STR(wc.kind, "contract-creation");
+    T_CHECK(!wc.has_to);
+    T_EQ_INT(wc.n_parties, 0);
+}
+
+T_CASE(tx_bad_signatures)
+{
+    uint8_t raw[8192];
+    static const int MODES[] = {SIG_HIGH_S, SIG_BAD_V, SIG_ZERO_R};
+    for (int type = 0; type <= 4; type++) {
+        for (size_t m = 0; m < WW_ARRAY_LEN(MODES); m++) {
+            size_t n = build_tx(raw, sizeof raw, type, 1, TOKEN, 0, TRANSFER_DATA,
+                                "0x00000000000000000000000000000000deadbeef", MODES[m]);
+            ww_wallet_call wc;
+            ww_evm_tx_info info;
+            memset(&wc, 0, sizeof wc);
+            T_EQ_INT(ww_evm_decode_raw_tx(&wc, &info, raw, n), WW_E_CRYPTO);
+            T_EQ_INT(wc.signature_valid, 0);
+            T_CHECK(!wc.has_from);
+            T_EQ_STR(wc.to.text, TOKEN); /* the fields are still there */
+            T_EQ_STR(wc.kind, "erc20-transfer");
+            T_CHECK(info.error != NULL);
+        }
+        /* signed over other bytes: recovers, but to someone else */
+        size_t n = build_tx(raw, sizeof raw, type, 1, TOKEN, 0, "", "0x00000000000000000000000000000000deadbeef", SIG_WRONG_HASH);
+        ww_wallet_call wc;
+        memset(&wc, 0, sizeof wc);
+        T_EQ_INT(ww_evm_decode_raw_tx(&wc, NULL, raw, n), WW_OK);
+        T_CHECK(strcmp(wc.from.text, TEST_KEY_ADDR) != 0);
+    }
+    /* an r that is no curve point's x: does not recover */
+    int norecover = 0;
+    for (int r = 1; r < 40; r++) {
+        tb_force_r = (uint8_t)r;
+        size_t n = build_tx(raw, sizeof raw, 2, 1, TOKEN, 0, "", NULL, SIG_FORCE_R);
+        ww_wallet_call wc;
+        ww_evm_tx_info info;
+        memset(&wc, 0, sizeof wc);
+        int rc = ww_evm_decode_raw_tx(&wc, &info, raw, n);
+        T_CHECK(rc == WW_OK || rc == WW_E_CRYPTO);
+        if (rc == WW_E_CRYPTO && strstr(info.error, "does not recover"))
+            norecover++;
+    }
+    T_CHECK(norecover > 0);
+    /* unknown type, trailing byte */
+    static const uint8_t t5[] = {0x05, 0xc0};
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    T_EQ_INT(ww_evm_decode_raw_tx(&wc, NULL, t5, sizeof t5), WW_E_UNSUPPORTED);
+    size_t n = build_tx(raw, sizeof raw, 2, 1, TOKEN, 0, "", NULL, SIG_OK);
+    raw[n] = 0;
+    T_EQ_INT(ww_evm_decode_raw_tx(&wc, NULL, raw, n + 1), WW_E_INVALID);
+}
+
+/* ---- calldata ---- */
+
+static int calldata(ww_wallet_call *wc, const char *hex, const char **why)
+{
+    static uint8_t b[1024];
+    memset(wc, 0, sizeof *wc);
+    wc->has_to = true;
+    T_EQ_INT(ww_addr_parse(&wc->to, WW_CHAIN_EVM, TOKEN, strlen(TOKEN)), WW_OK);
+    size_t n = hex[0] ? unhex(b, sizeof b, hex) : 0;
+    return ww_evm_decode_calldata(wc, b, n, why);
+}
+
+#define W_ADDR(a) "000000000000000000000000" a
+#define W_MAX "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+#define W_1E18 "0000000000000000000000000000000000000000000000000de0b6b3a7640000"
+
+T_CASE(calldata_erc20)
+{
+    ww_wallet_call wc;
+    const char *why;
+    T_EQ_INT(calldata(&wc, "a9059cbb" W_ADDR("1111111111111111111111111111111111111111") W_1E18,
+                      &why),
+             WW_OK);
+    T_EQ_STR(wc.kind, "erc20-transfer");
+    T_EQ_STR(wc.amount, "1000000000000000000");
+    T_EQ_INT(wc.n_parties, 2);
+    T_EQ_STR(wc.parties[1].addr.text, "0x1111111111111111111111111111111111111111");
+
+    T_EQ_INT(calldata(&wc,
+                      "23b872dd" W_ADDR("1111111111111111111111111111111111111111")
+                          W_ADDR("2222222222222222222222222222222222222222") W_1E18,
+                      &why),
+             WW_OK);
+    T_EQ_STR(wc.kind, "erc20-transferFrom");
+    T_EQ_INT(wc.parties[1].role, WW_ROLE_RECIPIENT);
+    T_EQ_STR(wc.parties[1].addr.text, "0x2222222222222222222222222222222222222222");
+    T_CHECK(wc.parties[1].payee);
+
+    T_EQ_INT(calldata(&wc, "095ea7b3" W_ADDR("3333333333333333333333333333333333333333") W_MAX,
+                      &why),
+             WW_OK);
+    T_EQ_STR(wc.kind, "erc20-approve");
+    T_EQ_INT(wc.parties[1].role, WW_ROLE_SPENDER);
+    T_CHECK(wc.parties[1].unlimited && wc.parties[1].payee);
+    T_EQ_STR(wc.amount,
+             "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    T_EQ_INT(calldata(&wc, "095ea7b3" W_ADDR("3333333333333333333333333333333333333333") W_1E18,
+                      &why),
+             WW_OK);
+    T_CHECK(!wc.parties[1].unlimited);
+
+    /* malformed: short, dirty address word -> contract-call, nothing guessed */
+    T_EQ_INT(calldata(&wc, "a9059cbb" W_ADDR("1111111111111111111111111111111111111111"), &why),
+             WW_E_INVALID);
+    T_EQ_STR(wc.kind, "contract-call");
+    T_EQ_INT(wc.n_parties, 1);
+    T_EQ_STR(wc.amount, "");
+    T_EQ_INT(calldata(&wc,
+                      "a9059cbb" "000000000000000000000001" "1111111111111111111111111111111111111111" W_1E18,
+                      &why),
+             WW_E_INVALID);
+    T_EQ_STR(wc.kind, "contract-call");
+    T_EQ_INT(wc.n_parties, 1);
+    T_CHECK(why != NULL);
+    /* trailing bytes: decoded as the contract would, but reported */
+    T_EQ_INT(calldata(&wc, "a9059cbb" W_ADDR("1111111111111111111111111111111111111111") W_1E18 "cafe",
+                      &why),
+             WW_E_INVALID);
+    T_EQ_STR(wc.kind, "erc20-transfer");
+    /* unknown selector, 3 bytes, empty */
+    T_EQ_INT(calldata(&wc, "12345678ab", &why), WW_OK);
+    T_EQ_STR(wc.kind, "contract-call");
+    T_EQ_STR(wc.selector, "0x12345678");
+    T_CHECK(!wc.parties[0].payee);
+    T_EQ_INT(calldata(&wc, "123456", &why), WW_E_INVALID);
+    T_EQ_STR(wc.selector, "");
+    T_EQ_INT(calldata(&wc, "", &why), WW_OK);
+    T_EQ_STR(wc.kind, "native-transfer");
+    T_CHECK(wc.parties[0].payee);
+}
