@@ -276,21 +276,25 @@ static bool bech32_segwit(const char *s, size_t n, const char *hrp)
     chk = b32_polymod_step(chk);
     for (i = 0; i < hl; i++)
         chk = b32_polymod_step(chk) ^ ((unsigned char)hrp[i] & 31);
-    int ver = -1;
+    int ver = -1, last = 0;
     for (i = hl + 1; i < n; i++) {
         int v = b32_val((unsigned char)s[i]);
         if (v < 0)
             return false;
         if (ver < 0)
             ver = v;
+        if (i == n - 7)
+            last = v; /* last 5-bit group of the program */
         chk = b32_polymod_step(chk) ^ (uint32_t)v;
     }
     if (ver > 16)
         return false;
     size_t data5 = n - hl - 1 - 1 - 6; /* program, in 5-bit groups */
-    size_t prog = data5 * 5 / 8;
+    size_t prog = data5 * 5 / 8, pad = data5 * 5 - prog * 8;
     if (prog < 2 || prog > 40 || (ver == 0 && prog != 20 && prog != 32))
         return false;
+    if (pad > 4 || (last & ((1 << pad) - 1)) != 0)
+        return false; /* BIP-173: at most 4 zero padding bits */
     return ver == 0 ? chk == 1 : chk == 0x2bc830a3UL;
 }
 
@@ -353,7 +357,7 @@ static int parse_cashaddr(ww_addr *out, const char *s, size_t n)
         unsigned char c = (unsigned char)body[i];
         if (c >= 'A' && c <= 'Z')
             up = true;
-        else
+        else if (c >= 'a' && c <= 'z')
             low = true;
         if (b32_val(c) < 0)
             return WW_E_INVALID;
