@@ -158,15 +158,8 @@ static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstu
 
 static int b58_val(unsigned char c)
 {
-    static int8_t map[256];
-    static bool init;
-    if (!init) { /* idempotent: racing threads write the same values */
-        memset(map, -1, sizeof map);
-        for (int i = 0; i < 58; i++)
-            map[(unsigned char)B58[i]] = (int8_t)i;
-        init = true;
-    }
-    return map[c];
+    const char *q = c != 0 ? strchr(B58, c) : NULL;
+    return q != NULL ? (int)(q - B58) : -1;
 }
 
 /*

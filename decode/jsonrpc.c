@@ -60,13 +60,25 @@ static void copy_str(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s);
 }
 
+/* Compact JSON text of v into out; false when it does not fit. cJSON asks for some slack
+ * in a preallocated buffer, hence the larger scratch. */
+static bool json_text(char *out, size_t cap, const cJSON *v)
+{
+    char tmp[WW_JSONRPC_RESULT_MAX + 64];
+    out[0] = '\0';
+    if (!cJSON_PrintPreallocated((cJSON *)v, tmp, (int)sizeof tmp, false))
+        return false;
+    if (strlen(tmp) >= cap)
+        return false;
+    memcpy(out, tmp, strlen(tmp) + 1);
+    return true;
+}
+
 static void id_text(char *out, size_t cap, const cJSON *id)
 {
     out[0] = '\0';
-    if (id == NULL)
-        return;
-    if (!cJSON_PrintPreallocated((cJSON *)id, out, (int)cap, false))
-        out[0] = '\0'; /* does not fit: cannot be matched anyway */
+    if (id != NULL)
+        (void)json_text(out, cap, id); /* "" when it does not fit: cannot be matched anyway */
 }
 
 /* "0x" + 1..64 hex digits (leading zeros tolerated, as wallets send them). */
@@ -330,9 +342,7 @@ static int decode_resp(const cJSON *o, ww_jsonrpc_resp *r)
             r->result_truncated = true;
         else
             copy_str(r->result, sizeof r->result, res->valuestring);
-    } else if (!cJSON_PrintPreallocated((cJSON *)res, r->result, (int)sizeof r->result,
-                                        false)) {
-        r->result[0] = '\0';
+    } else if (!json_text(r->result, sizeof r->result, res)) {
         r->result_truncated = true;
     }
     return 1;

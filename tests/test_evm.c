@@ -559,3 +559,32 @@ T_CASE(calldata_erc20)
     T_EQ_STR(wc.kind, "native-transfer");
     T_CHECK(wc.parties[0].payee);
 }
+
+T_CASE(tx_blob_network_wrapper)
+{
+    uint8_t raw[8192], wrapped[9000];
+    size_t n = build_tx(raw, sizeof raw, 3, 1, TOKEN, 0, "", NULL, SIG_OK);
+    tb w, pl;
+    memset(&w, 0, sizeof w);
+    memset(&pl, 0, sizeof pl);
+    tb_put(&pl, raw + 1, n - 1); /* the body list */
+    uint8_t blob[100] = {0};
+    tb empty;
+    memset(&empty, 0, sizeof empty);
+    tb_str(&empty, blob, sizeof blob);
+    tb_list(&pl, &empty); /* blobs */
+    tb_list(&pl, &empty); /* commitments */
+    tb_list(&pl, &empty); /* proofs */
+    uint8_t t3 = 3;
+    tb_put(&w, &t3, 1);
+    tb_list(&w, &pl);
+    memcpy(wrapped, w.b, w.n);
+    ww_wallet_call a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    T_EQ_INT(ww_evm_decode_raw_tx(&a, NULL, raw, n), WW_OK);
+    T_EQ_INT(ww_evm_decode_raw_tx(&b, NULL, wrapped, w.n), WW_OK);
+    T_EQ_STR(a.tx_hash, b.tx_hash); /* hash of the canonical form */
+    T_EQ_STR(b.from.text, TEST_KEY_ADDR);
+    T_EQ_STR(b.kind, "native-transfer");
+}
