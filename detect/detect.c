@@ -409,6 +409,24 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     }
 }
 
+/* An alert about address a named by wallet call wc in role (-1: none); the caller sets the
+ * rule-specific fields (expected, similarity) before raise(). */
+static void wc_alert(ww_alert *al, const char *rule, int severity, const char *sig,
+                     const ww_wallet_call *wc, int role, const ww_addr *a,
+                     const ww_addrdb_entry *e)
+{
+    memset(al, 0, sizeof(*al));
+    al->rule = rule;
+    al->severity = severity;
+    al->signature = sig;
+    al->chain = a->chain;
+    al->method = wc->method;
+    al->where = "wallet_call";
+    al->role = role;
+    al->observed = a;
+    al->db = e;
+}
+
 static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                         const ww_wallet_call *wc, const ww_party *p)
 {
@@ -416,24 +434,16 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
     const char *role = ww_role_name(p->role);
     const ww_addrdb_entry *e = d->cfg.db ? ww_addrdb_lookup(d->cfg.db, a) : NULL;
     bool served_ok = in_window(d, served_find(c, a), ctx->ts_us) || expected_by_cfg(d, a);
+    ww_alert al;
     best b;
     char sig[256];
 
     closest(d, c, a, ctx->ts_us, &b);
     if (e != NULL) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s %s is a known attacker address (%s)", wc->method, role,
                  e->label);
-        al.rule = "known-attacker";
-        al.severity = WW_SEV_CRITICAL;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
+        wc_alert(&al, "known-attacker", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = served_ok ? NULL : b.addr;
-        al.db = e;
         raise(d, ctx, &al);
     }
     if (!served_ok && b.addr != NULL) {
@@ -441,70 +451,34 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
         double bits;
         ww_similarity(a, b.addr, b.n, &pre, &suf, &bits);
         if (bits >= d->cfg.lookalike_min_bits) {
-            ww_alert al = {0};
             snprintf(sig, sizeof sig,
                      "%s %s looks like an address served to this client but is not it", wc->method,
                      role);
-            al.rule = "lookalike-recipient";
-            al.severity = WW_SEV_CRITICAL;
-            al.signature = sig;
-            al.chain = a->chain;
-            al.method = wc->method;
-            al.where = "wallet_call";
-            al.role = p->role;
-            al.observed = a;
+            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
             al.expected = b.addr;
             al.has_similarity = true;
             al.prefix = pre;
             al.suffix = suf;
             al.bits = bits;
-            al.db = e;
             raise(d, ctx, &al);
         } else if (p->payee) {
-            ww_alert al = {0};
             snprintf(sig, sizeof sig, "%s %s was not served to this client", wc->method, role);
-            al.rule = "unrequested-recipient";
-            al.severity = WW_SEV_HIGH;
-            al.signature = sig;
-            al.chain = a->chain;
-            al.method = wc->method;
-            al.where = "wallet_call";
-            al.role = p->role;
-            al.observed = a;
+            wc_alert(&al, "unrequested-recipient", WW_SEV_HIGH, sig, wc, p->role, a, e);
             al.expected = b.addr;
-            al.db = e;
             raise(d, ctx, &al);
         }
     }
     if (p->unlimited && !served_ok) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served",
                  wc->method, role);
-        al.rule = "unlimited-approval";
-        al.severity = WW_SEV_HIGH;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
+        wc_alert(&al, "unlimited-approval", WW_SEV_HIGH, sig, wc, p->role, a, e);
         al.expected = b.addr;
-        al.db = e;
         raise(d, ctx, &al);
     }
     if (a->flags & WW_ADDR_F_BAD_CHECKSUM) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s %s is mixed-case but fails its EIP-55 checksum", wc->method,
                  role);
-        al.rule = "bad-checksum";
-        al.severity = WW_SEV_MEDIUM;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
-        al.db = e;
+        wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, p->role, a, e);
         raise(d, ctx, &al);
     }
 }
@@ -521,18 +495,11 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     for (size_t i = 0; i < wc->n_parties; i++)
         check_party(d, ctx, c, wc, &wc->parties[i]);
     if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
-        ww_alert al = {0};
+        ww_alert al;
         char sig[256];
         snprintf(sig, sizeof sig, "%s from is mixed-case but fails its EIP-55 checksum",
                  wc->method);
-        al.rule = "bad-checksum";
-        al.severity = WW_SEV_MEDIUM;
-        al.signature = sig;
-        al.chain = wc->from.chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = -1;
-        al.observed = &wc->from;
+        wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, -1, &wc->from, NULL);
         raise(d, ctx, &al);
     }
 }
