@@ -84,7 +84,8 @@ int ww_pcapw_close(ww_pcapw *w); /* WW_OK or WW_E_IO */
 /* ---- addresses ---- */
 typedef struct ww_ip {
     uint8_t family; /* 4 or 6 */
-    uint8_t a[16];  /* IPv4 in the first 4 bytes */
+    uint8_t a[16];  /* IPv4 in the first 4 bytes; the other 12 are undefined (compare
+                       with ww_ip_eq, hash only the address's own bytes) */
 } ww_ip;
 /* Text form into out (at least 46 bytes). Returns out. */
 const char *ww_ip_str(const ww_ip *ip, char *out, size_t out_size);

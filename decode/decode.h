@@ -218,4 +218,24 @@ typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *ty
 int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
                               int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
 
+/* A JSON-RPC response (single or batch element), to be matched with its request by id. */
+#define WW_JSONRPC_RESULT_MAX 160
+typedef struct ww_jsonrpc_resp {
+    char rpc_id[72];     /* the id as JSON text, as in ww_wallet_call.rpc_id; "" when absent */
+    bool is_error;
+    int64_t error_code;  /* when is_error */
+    char error_msg[96];  /* when is_error; truncated */
+    bool result_truncated; /* the result did not fit in result[] (it is then "") */
+    char result[WW_JSONRPC_RESULT_MAX]; /* a string result as is (tx hash, signature);
+                                           any other result as compact JSON text */
+} ww_jsonrpc_resp;
+/*
+ * Decodes one JSON-RPC response body (single or batch). out/num: capacity in, count out
+ * (elements over capacity are counted, not stored). Returns the number of responses seen
+ * (objects with "result" or "error"), or WW_E_INVALID (not JSON / not a JSON-RPC response),
+ * WW_E_DEPTH (nested deeper than max_depth; <= 0 means 64).
+ */
+int ww_jsonrpc_decode_response(ww_jsonrpc_resp *out, size_t *num, const uint8_t *body, size_t n,
+                               int max_depth);
+
 #endif /* WW_DECODE_H */

@@ -75,3 +75,40 @@ void ww_keccak256(uint8_t out[32], const uint8_t *p, size_t n)
         for (int j = 0; j < 8; j++)
             out[8 * i + j] = (uint8_t)(s[i] >> (8 * j));
 }
+
+void ww_keccak_init(ww_keccak_ctx *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void ww_keccak_update(ww_keccak_ctx *c, const uint8_t *p, size_t n)
+{
+    enum { RATE = 136 };
+    while (n > 0) {
+        size_t take = WW_MIN(n, (size_t)RATE - c->n);
+        memcpy(c->buf + c->n, p, take);
+        c->n += take;
+        p += take;
+        n -= take;
+        if (c->n == RATE) {
+            for (int i = 0; i < RATE / 8; i++)
+                c->s[i] ^= load_le64(c->buf + 8 * i);
+            keccak_f(c->s);
+            c->n = 0;
+        }
+    }
+}
+
+void ww_keccak_final(ww_keccak_ctx *c, uint8_t out[32])
+{
+    enum { RATE = 136 };
+    memset(c->buf + c->n, 0, RATE - c->n);
+    c->buf[c->n] ^= 0x01;
+    c->buf[RATE - 1] ^= 0x80;
+    for (int i = 0; i < RATE / 8; i++)
+        c->s[i] ^= load_le64(c->buf + 8 * i);
+    keccak_f(c->s);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++)
+            out[8 * i + j] = (uint8_t)(c->s[i] >> (8 * j));
+}

@@ -140,7 +140,9 @@ static uint64_t addr_hash(const ww_addr *a)
 static client *get_client(ww_detect *d, const ww_ip *ip, bool create, uint64_t now)
 {
     size_t n = d->cfg.max_clients;
-    size_t h = (size_t)hash_bytes(ip->a, 16, 1469598103934665603ULL ^ ip->family) % n;
+    /* only the address's own bytes: the rest of an IPv4 ww_ip is not defined */
+    size_t h = (size_t)hash_bytes(ip->a, ip->family == 4 ? 4 : 16,
+                                  1469598103934665603ULL ^ ip->family) % n;
     client *victim = NULL;
     /* linear probe over a bounded neighbourhood: clients are few */
     for (size_t k = 0; k < n; k++) {

@@ -1,0 +1,461 @@
+/*
+ * addr.c - chain names, address parsing and normalization, and the EVM address scanner
+ * for response bodies.
+ *
+ *   EVM      "0x" + 40 hex; EIP-55 mixed-case checksum: hex digit i is upper case iff
+ *            nibble i of keccak256(lowercase hex text) >= 8.
+ *   bitcoin  base58check P2PKH/P2SH (version 0x00 / 0x05), or bech32/bech32m "bc1..."
+ *            (BIP-173 / BIP-350; checksum verified, normalized to lower case)
+ *   litecoin base58check (0x30 L, 0x32 M, 0x05 3) or "ltc1..." bech32
+ *   bitcoincash  cashaddr "bitcoincash:q.../p..." (prefix optional, normalized WITH it,
+ *            lower case; charset and length only), or a legacy base58check address
+ *   tron     base58check, 21 bytes, version 0x41 ("T...")
+ *   solana   base58 of exactly 32 bytes
+ */
+#include <openssl/sha.h>
+
+#include "decode/evm_int.h"
+
+static const char *const CHAIN_NAMES[WW_CHAIN_COUNT] = {
+    "none", "evm", "solana", "bitcoin", "litecoin", "bitcoincash", "tron",
+};
+
+const char *ww_chain_name(int chain)
+{
+    if (chain <= WW_CHAIN_NONE || chain >= WW_CHAIN_COUNT)
+        return "none";
+    return CHAIN_NAMES[chain];
+}
+
+static bool name_eq(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (n != k)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lit[i])
+            return false;
+    }
+    return true;
+}
+
+int ww_chain_from_name(const char *s, size_t n)
+{
+    static const struct {
+        const char *name;
+        int chain;
+    } T[] = {
+        {"evm", WW_CHAIN_EVM},           {"eth", WW_CHAIN_EVM},
+        {"ethereum", WW_CHAIN_EVM},      {"solana", WW_CHAIN_SOLANA},
+        {"sol", WW_CHAIN_SOLANA},        {"bitcoin", WW_CHAIN_BITCOIN},
+        {"btc", WW_CHAIN_BITCOIN},       {"litecoin", WW_CHAIN_LITECOIN},
+        {"ltc", WW_CHAIN_LITECOIN},      {"bitcoincash", WW_CHAIN_BITCOINCASH},
+        {"bch", WW_CHAIN_BITCOINCASH},   {"tron", WW_CHAIN_TRON},
+        {"trx", WW_CHAIN_TRON},
+    };
+    if (s == NULL)
+        return WW_CHAIN_NONE;
+    for (size_t i = 0; i < WW_ARRAY_LEN(T); i++)
+        if (name_eq(s, n, T[i].name))
+            return T[i].chain;
+    return WW_CHAIN_NONE;
+}
+
+const char *ww_role_name(int role)
+{
+    static const char *const R[WW_ROLE_COUNT] = {"to",       "recipient", "spender",
+                                                 "operator", "delegate",  "authority"};
+    if (role < 0 || role >= WW_ROLE_COUNT)
+        return "unknown";
+    return R[role];
+}
+
+/* ---- EVM ---- */
+
+static const char HEXL[] = "0123456789abcdef";
+
+void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20])
+{
+    memset(out, 0, sizeof *out);
+    out->chain = WW_CHAIN_EVM;
+    out->text[0] = '0';
+    out->text[1] = 'x';
+    for (int i = 0; i < 20; i++) {
+        out->text[2 + 2 * i] = HEXL[raw[i] >> 4];
+        out->text[3 + 2 * i] = HEXL[raw[i] & 15];
+    }
+    out->text[42] = '\0';
+    out->len = 42;
+}
+
+void ww_addr_evm_checksum(char out[43], const char *lower)
+{
+    uint8_t h[32];
+    char low[40];
+    for (int i = 0; i < 40; i++) {
+        char c = lower[2 + i];
+        low[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
+    }
+    ww_keccak256(h, (const uint8_t *)low, 40);
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 40; i++) {
+        char c = low[i];
+        int nib = (i & 1) ? (h[i / 2] & 15) : (h[i / 2] >> 4);
+        if (c >= 'a' && c <= 'f' && nib >= 8)
+            c = (char)(c - 'a' + 'A');
+        out[2 + i] = c;
+    }
+    out[42] = '\0';
+}
+
+/* s points at 40 hex digits (already checked). Fills out (lower case) and flags. */
+static void evm_from_hex40(ww_addr *out, const char *s)
+{
+    bool up = false, low = false;
+    memset(out, 0, sizeof *out);
+    out->chain = WW_CHAIN_EVM;
+    out->text[0] = '0';
+    out->text[1] = 'x';
+    for (int i = 0; i < 40; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'F') {
+            up = true;
+            c = (char)(c - 'A' + 'a');
+        } else if (c >= 'a' && c <= 'f') {
+            low = true;
+        }
+        out->text[2 + i] = c;
+    }
+    out->text[42] = '\0';
+    out->len = 42;
+    if (up && low) {
+        char ck[43];
+        out->flags |= WW_ADDR_F_MIXEDCASE;
+        ww_addr_evm_checksum(ck, out->text);
+        if (memcmp(ck + 2, s, 40) != 0)
+            out->flags |= WW_ADDR_F_BAD_CHECKSUM;
+    }
+}
+
+static int parse_evm(ww_addr *out, const char *s, size_t n)
+{
+    if (n != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return WW_E_INVALID;
+    for (size_t i = 2; i < 42; i++)
+        if (ww_hex_val((unsigned char)s[i]) < 0)
+            return WW_E_INVALID;
+    evm_from_hex40(out, s + 2);
+    return WW_OK;
+}
+
+/* ---- base58 ---- */
+
+static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+static int b58_val(unsigned char c)
+{
+    const char *q = c != 0 ? strchr(B58, c) : NULL;
+    return q != NULL ? (int)(q - B58) : -1;
+}
+
+/*
+ * Decodes base58 text (at most 64 chars) into out (right-aligned big-endian number with
+ * one leading zero byte per leading '1'). Returns the decoded length or -1.
+ */
+static int b58_decode(uint8_t *out, size_t out_cap, const char *s, size_t n)
+{
+    uint8_t buf[64];
+    size_t zeros = 0, i, len = 0;
+    if (n == 0 || n > 64)
+        return -1;
+    while (zeros < n && s[zeros] == '1')
+        zeros++;
+    memset(buf, 0, sizeof buf);
+    for (i = zeros; i < n; i++) {
+        int v = b58_val((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        unsigned carry = (unsigned)v;
+        for (size_t j = 0; j < sizeof buf; j++) {
+            carry += 58u * buf[sizeof buf - 1 - j];
+            buf[sizeof buf - 1 - j] = (uint8_t)carry;
+            carry >>= 8;
+        }
+        if (carry != 0)
+            return -1;
+    }
+    for (i = 0; i < sizeof buf && buf[i] == 0; i++)
+        ;
+    len = sizeof buf - i;
+    if (zeros + len > out_cap)
+        return -1;
+    memset(out, 0, zeros);
+    memcpy(out + zeros, buf + i, len);
+    return (int)(zeros + len);
+}
+
+/* base58check: payload of exactly want bytes (version included) + 4-byte checksum. */
+static bool b58check(const char *s, size_t n, size_t want, uint8_t *version)
+{
+    uint8_t d[64], h1[32], h2[32];
+    int k = b58_decode(d, sizeof d, s, n);
+    if (k < 0 || (size_t)k != want + 4)
+        return false;
+    SHA256(d, want, h1);
+    SHA256(h1, 32, h2);
+    if (memcmp(h2, d + want, 4) != 0)
+        return false;
+    *version = d[0];
+    return true;
+}
+
+/* ---- bech32 (BIP-173/350) ---- */
+
+static const char B32[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+
+static int b32_val(unsigned char c)
+{
+    const char *q;
+    if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c - 'A' + 'a');
+    if (c == 0)
+        return -1;
+    q = strchr(B32, c);
+    return q ? (int)(q - B32) : -1;
+}
+
+static uint32_t b32_polymod_step(uint32_t pre)
+{
+    uint8_t b = (uint8_t)(pre >> 25);
+    return ((pre & 0x1ffffff) << 5) ^ (-((b >> 0) & 1) & 0x3b6a57b2UL) ^
+           (-((b >> 1) & 1) & 0x26508e6dUL) ^ (-((b >> 2) & 1) & 0x1ea119faUL) ^
+           (-((b >> 3) & 1) & 0x3d4233ddUL) ^ (-((b >> 4) & 1) & 0x2a1462b3UL);
+}
+
+/* Segwit address for hrp ("bc", "ltc"): case-consistent, checksum bech32 or bech32m. */
+static bool bech32_segwit(const char *s, size_t n, const char *hrp)
+{
+    size_t hl = strlen(hrp), i;
+    bool up = false, low = false;
+    uint32_t chk = 1;
+    if (n < hl + 1 + 6 + 1 || n > 90)
+        return false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 33 || c > 126)
+            return false;
+        if (c >= 'a' && c <= 'z')
+            low = true;
+        if (c >= 'A' && c <= 'Z')
+            up = true;
+    }
+    if (up && low)
+        return false;
+    for (i = 0; i < hl; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != hrp[i])
+            return false;
+    }
+    if (s[hl] != '1')
+        return false;
+    for (i = 0; i < hl; i++)
+        chk = b32_polymod_step(chk) ^ ((unsigned char)hrp[i] >> 5);
+    chk = b32_polymod_step(chk);
+    for (i = 0; i < hl; i++)
+        chk = b32_polymod_step(chk) ^ ((unsigned char)hrp[i] & 31);
+    int ver = -1, last = 0;
+    for (i = hl + 1; i < n; i++) {
+        int v = b32_val((unsigned char)s[i]);
+        if (v < 0)
+            return false;
+        if (ver < 0)
+            ver = v;
+        if (i == n - 7)
+            last = v; /* last 5-bit group of the program */
+        chk = b32_polymod_step(chk) ^ (uint32_t)v;
+    }
+    if (ver > 16)
+        return false;
+    size_t data5 = n - hl - 1 - 1 - 6; /* program, in 5-bit groups */
+    size_t prog = data5 * 5 / 8, pad = data5 * 5 - prog * 8;
+    if (prog < 2 || prog > 40 || (ver == 0 && prog != 20 && prog != 32))
+        return false;
+    if (pad > 4 || (last & ((1 << pad) - 1)) != 0)
+        return false; /* BIP-173: at most 4 zero padding bits */
+    return ver == 0 ? chk == 1 : chk == 0x2bc830a3UL;
+}
+
+static void set_text(ww_addr *out, int chain, const char *s, size_t n, bool lower)
+{
+    memset(out, 0, sizeof *out);
+    out->chain = (uint8_t)chain;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (lower && c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        out->text[i] = c;
+    }
+    out->text[n] = '\0';
+    out->len = (uint8_t)n;
+}
+
+static bool starts_ci(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    return n >= k && name_eq(s, k, lit);
+}
+
+static int parse_btc_like(ww_addr *out, int chain, const char *s, size_t n)
+{
+    uint8_t ver;
+    const char *hrp = chain == WW_CHAIN_LITECOIN ? "ltc" : "bc";
+    if (starts_ci(s, n, chain == WW_CHAIN_LITECOIN ? "ltc1" : "bc1")) {
+        if (!bech32_segwit(s, n, hrp))
+            return WW_E_INVALID;
+        set_text(out, chain, s, n, true);
+        return WW_OK;
+    }
+    if (n < 26 || n > 35 || !b58check(s, n, 21, &ver))
+        return WW_E_INVALID;
+    if (chain == WW_CHAIN_LITECOIN ? (ver != 0x30 && ver != 0x32 && ver != 0x05)
+                                   : (ver != 0x00 && ver != 0x05))
+        return WW_E_INVALID;
+    set_text(out, chain, s, n, false);
+    return WW_OK;
+}
+
+static int parse_cashaddr(ww_addr *out, const char *s, size_t n)
+{
+    static const char PFX[] = "bitcoincash:";
+    const size_t pl = sizeof PFX - 1;
+    char buf[WW_ADDR_TEXT_MAX];
+    const char *body = s;
+    size_t bn = n;
+    bool up = false, low = false;
+
+    if (starts_ci(s, n, PFX)) {
+        body = s + pl;
+        bn = n - pl;
+    }
+    /* version byte q (P2PKH) / p (P2SH), 160-bit hash: 42 chars; longer hashes up to 112 */
+    if (bn < 42 || bn + pl >= sizeof buf)
+        return WW_E_INVALID;
+    for (size_t i = 0; i < bn; i++) {
+        unsigned char c = (unsigned char)body[i];
+        if (c >= 'A' && c <= 'Z')
+            up = true;
+        else if (c >= 'a' && c <= 'z')
+            low = true;
+        if (b32_val(c) < 0)
+            return WW_E_INVALID;
+    }
+    if (up && low)
+        return WW_E_INVALID;
+    char v = body[0] | 0x20;
+    if (v != 'q' && v != 'p')
+        return WW_E_INVALID;
+    memcpy(buf, PFX, pl);
+    memcpy(buf + pl, body, bn);
+    set_text(out, WW_CHAIN_BITCOINCASH, buf, pl + bn, true);
+    return WW_OK;
+}
+
+static int parse_one(ww_addr *out, int chain, const char *s, size_t n)
+{
+    uint8_t ver, d[64];
+    switch (chain) {
+    case WW_CHAIN_EVM:
+        return parse_evm(out, s, n);
+    case WW_CHAIN_BITCOIN:
+    case WW_CHAIN_LITECOIN:
+        return parse_btc_like(out, chain, s, n);
+    case WW_CHAIN_BITCOINCASH:
+        if (parse_cashaddr(out, s, n) == WW_OK)
+            return WW_OK;
+        if (n >= 26 && n <= 35 && b58check(s, n, 21, &ver) && (ver == 0x00 || ver == 0x05)) {
+            set_text(out, chain, s, n, false);
+            return WW_OK;
+        }
+        return WW_E_INVALID;
+    case WW_CHAIN_TRON:
+        if (n != 34 || s[0] != 'T' || !b58check(s, n, 21, &ver) || ver != 0x41)
+            return WW_E_INVALID;
+        set_text(out, chain, s, n, false);
+        return WW_OK;
+    case WW_CHAIN_SOLANA:
+        if (n < 32 || n > 44 || b58_decode(d, sizeof d, s, n) != 32)
+            return WW_E_INVALID;
+        set_text(out, chain, s, n, false);
+        return WW_OK;
+    default:
+        return WW_E_INVALID;
+    }
+}
+
+int ww_addr_parse(ww_addr *out, int chain, const char *s, size_t n)
+{
+    static const int GUESS[] = {WW_CHAIN_EVM,  WW_CHAIN_BITCOIN,     WW_CHAIN_LITECOIN,
+                                WW_CHAIN_TRON, WW_CHAIN_BITCOINCASH, WW_CHAIN_SOLANA};
+    if (s == NULL || n == 0 || n >= WW_ADDR_TEXT_MAX)
+        return WW_E_INVALID;
+    if (chain != WW_CHAIN_NONE)
+        return parse_one(out, chain, s, n);
+    for (size_t i = 0; i < WW_ARRAY_LEN(GUESS); i++)
+        if (parse_one(out, GUESS[i], s, n) == WW_OK)
+            return WW_OK;
+    return WW_E_INVALID;
+}
+
+bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
+{
+    return a->chain == b->chain && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
+/* ---- scanner ---- */
+
+static inline bool is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
+{
+    size_t found = 0, i = 0;
+    while (n >= 42 && i <= n - 42) {
+        const uint8_t *z = memchr(p + i, '0', n - 41 - i);
+        if (z == NULL)
+            break;
+        i = (size_t)(z - p);
+        if ((p[i + 1] | 0x20) != 'x' || (i > 0 && is_alnum(p[i - 1]))) {
+            i++;
+            continue;
+        }
+        size_t k = 0;
+        while (k < 40 && ww_hex_val(p[i + 2 + k]) >= 0)
+            k++;
+        if (k < 40) {
+            i += 2 + k;
+            continue;
+        }
+        if (i + 42 < n && is_alnum(p[i + 42])) {
+            /* part of a longer run: skip all of it */
+            i += 42;
+            while (i < n && is_alnum(p[i]))
+                i++;
+            continue;
+        }
+        ww_addr a;
+        evm_from_hex40(&a, (const char *)p + i + 2);
+        found++;
+        if (fn != NULL)
+            fn(ud, &a);
+        i += 42;
+    }
+    return found;
+}

@@ -1,0 +1,331 @@
+/*
+ * test_addr.c - chain names, address parsing (EIP-55; base58check, bech32, cashaddr,
+ * TRON, Solana against ../shared/corpus/addresses), and the response-body scanner.
+ */
+#include <cjson/cJSON.h>
+#include <time.h>
+
+#include "decode/evm_int.h"
+#include "tests/t.h"
+
+static cJSON *load(const char *rel)
+{
+    size_t n;
+    uint8_t *b = t_read_file(t_shared(rel), &n);
+    if (b == NULL)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength((const char *)b, n);
+    free(b);
+    return j;
+}
+
+static int parse(ww_addr *a, int chain, const char *s)
+{
+    return ww_addr_parse(a, chain, s, strlen(s));
+}
+
+T_CASE(chain_and_role_names)
+{
+    T_EQ_STR(ww_chain_name(WW_CHAIN_EVM), "evm");
+    T_EQ_STR(ww_chain_name(WW_CHAIN_BITCOINCASH), "bitcoincash");
+    T_EQ_STR(ww_chain_name(99), "none");
+    T_EQ_INT(ww_chain_from_name("eth", 3), WW_CHAIN_EVM);
+    T_EQ_INT(ww_chain_from_name("BTC", 3), WW_CHAIN_BITCOIN);
+    T_EQ_INT(ww_chain_from_name("solana", 6), WW_CHAIN_SOLANA);
+    T_EQ_INT(ww_chain_from_name("trx", 3), WW_CHAIN_TRON);
+    T_EQ_INT(ww_chain_from_name("bch", 3), WW_CHAIN_BITCOINCASH);
+    T_EQ_INT(ww_chain_from_name("ltc", 3), WW_CHAIN_LITECOIN);
+    T_EQ_INT(ww_chain_from_name("evmx", 4), WW_CHAIN_NONE);
+    T_EQ_INT(ww_chain_from_name("ev", 2), WW_CHAIN_NONE);
+    for (int c = 1; c < WW_CHAIN_COUNT; c++) {
+        const char *n = ww_chain_name(c);
+        T_EQ_INT(ww_chain_from_name(n, strlen(n)), c);
+    }
+    T_EQ_STR(ww_role_name(WW_ROLE_TO), "to");
+    T_EQ_STR(ww_role_name(WW_ROLE_SPENDER), "spender");
+    T_EQ_STR(ww_role_name(WW_ROLE_AUTHORITY), "authority");
+    T_EQ_STR(ww_role_name(WW_ROLE_DELEGATE), "delegate");
+}
+
+T_CASE(evm_parse)
+{
+    ww_addr a, b;
+    T_EQ_INT(parse(&a, WW_CHAIN_EVM, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), WW_OK);
+    T_EQ_STR(a.text, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed");
+    T_EQ_INT(a.len, 42);
+    T_EQ_INT(a.flags, WW_ADDR_F_MIXEDCASE);
+    /* one letter's case flipped */
+    T_EQ_INT(parse(&b, WW_CHAIN_EVM, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"), WW_OK);
+    T_EQ_INT(b.flags, WW_ADDR_F_MIXEDCASE | WW_ADDR_F_BAD_CHECKSUM);
+    T_CHECK(ww_addr_eq(&a, &b));
+    T_EQ_INT(parse(&b, WW_CHAIN_NONE, "0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED"), WW_OK);
+    T_EQ_INT(b.flags, 0);
+    T_EQ_INT(b.chain, WW_CHAIN_EVM);
+    T_CHECK(ww_addr_eq(&a, &b));
+    static const char *const BAD[] = {
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",   /* 39 */
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaedd", /* 41 */
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg",
+        "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed00",
+        " 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
+        "",
+    };
+    for (size_t i = 0; i < WW_ARRAY_LEN(BAD); i++)
+        T_EQ_INT(parse(&a, WW_CHAIN_EVM, BAD[i]), WW_E_INVALID);
+    uint8_t raw[20];
+    for (int i = 0; i < 20; i++)
+        raw[i] = (uint8_t)(i * 13);
+    ww_addr_from_evm(&a, raw);
+    T_EQ_STR(a.text, "0x000d1a2734414e5b6875828f9ca9b6c3d0ddeaf7");
+}
+
+T_CASE(eip55_vectors)
+{
+    cJSON *j = load("corpus/addresses/eip55.json");
+    if (j == NULL)
+        T_SKIP("../shared/corpus/addresses/eip55.json absent");
+    const cJSON *t;
+    int n = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(j, "tests"))
+    {
+        const char *s = cJSON_GetObjectItem(t, "address")->valuestring;
+        ww_addr a;
+        char ck[43];
+        T_EQ_INT(parse(&a, WW_CHAIN_EVM, s), WW_OK);
+        T_CHECK((a.flags & WW_ADDR_F_BAD_CHECKSUM) == 0);
+        ww_addr_evm_checksum(ck, a.text);
+        T_EQ_STR(ck, s);
+        /* flip the case of the first letter: a mixed-case string with a bad checksum */
+        char m[43];
+        memcpy(m, s, 43);
+        for (int i = 2; i < 42; i++)
+            if ((m[i] | 0x20) >= 'a' && (m[i] | 0x20) <= 'f') {
+                m[i] ^= 0x20;
+                break;
+            }
+        T_EQ_INT(parse(&a, WW_CHAIN_EVM, m), WW_OK);
+        bool mixed = (a.flags & WW_ADDR_F_MIXEDCASE) != 0;
+        if (mixed)
+            T_CHECK(a.flags & WW_ADDR_F_BAD_CHECKSUM);
+        n++;
+    }
+    T_EQ_INT(n, 8);
+    cJSON_Delete(j);
+}
+
+T_CASE(bitcoin_vectors)
+{
+    cJSON *v = load("corpus/addresses/bitcoin_key_io_valid_mainnet.json");
+    cJSON *inv = load("corpus/addresses/bitcoin_key_io_invalid.json");
+    cJSON *b350 = load("corpus/addresses/bech32m_bip350.json");
+    cJSON *b173 = load("corpus/addresses/bech32_bip173.json");
+    if (v == NULL || inv == NULL || b350 == NULL || b173 == NULL) {
+        cJSON_Delete(v), cJSON_Delete(inv), cJSON_Delete(b350), cJSON_Delete(b173);
+        T_SKIP("../shared/corpus/addresses bitcoin files absent");
+    }
+    const cJSON *e;
+    int nv = 0, ni = 0;
+    ww_addr a;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(v, "vectors"))
+    {
+        const char *s = cJSON_GetArrayItem(e, 0)->valuestring;
+        bool priv = cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(e, 2), "isPrivkey"));
+        int rc = parse(&a, WW_CHAIN_BITCOIN, s);
+        if (priv) {
+            T_EQ_INT(rc, WW_E_INVALID); /* a WIF key is not an address */
+            continue;
+        }
+        nv++;
+        if (rc != WW_OK)
+            t_fail_msg(__FILE__, __LINE__, "valid %s rejected", s);
+        T_EQ_INT(rc, WW_OK);
+        T_EQ_INT(a.chain, WW_CHAIN_BITCOIN);
+        T_EQ_INT(parse(&a, WW_CHAIN_NONE, s), WW_OK);
+        T_EQ_INT(a.chain, WW_CHAIN_BITCOIN);
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(inv, "vectors"))
+    {
+        const cJSON *s0 = cJSON_GetArrayItem(e, 0);
+        if (!cJSON_IsString(s0))
+            continue;
+        int rc = parse(&a, WW_CHAIN_BITCOIN, s0->valuestring);
+        if (rc == WW_OK)
+            t_fail_msg(__FILE__, __LINE__, "invalid %s accepted", s0->valuestring);
+        T_EQ_INT(rc, WW_E_INVALID);
+        ni++;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(b350, "valid_segwit_addresses"))
+    {
+        const char *s = cJSON_GetObjectItem(e, "string")->valuestring;
+        if (strncasecmp(s, "bc1", 3) != 0)
+            continue;
+        T_EQ_INT(parse(&a, WW_CHAIN_BITCOIN, s), WW_OK);
+        T_CHECK(a.len == strlen(s) && strncmp(a.text, "bc1", 3) == 0); /* lower-cased */
+        nv++;
+    }
+    const cJSON *files[2] = {b350, b173};
+    for (int f = 0; f < 2; f++)
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(files[f], "invalid_segwit_addresses"))
+        {
+            const cJSON *s = cJSON_GetObjectItem(e, "string");
+            if (!cJSON_IsString(s))
+                continue;
+            int rc = parse(&a, WW_CHAIN_BITCOIN, s->valuestring);
+            if (rc == WW_OK)
+                t_fail_msg(__FILE__, __LINE__, "invalid segwit %s accepted", s->valuestring);
+            T_EQ_INT(rc, WW_E_INVALID);
+            ni++;
+        }
+    printf("bitcoin: %d valid, %d invalid vectors checked\n", nv, ni);
+    T_CHECK(nv >= 10 && ni >= 60);
+    cJSON_Delete(v), cJSON_Delete(inv), cJSON_Delete(b350), cJSON_Delete(b173);
+}
+
+T_CASE(tron_solana_vectors)
+{
+    cJSON *tr = load("corpus/addresses/tron.json");
+    cJSON *so = load("corpus/addresses/solana_pubkeys.json");
+    if (tr == NULL || so == NULL) {
+        cJSON_Delete(tr), cJSON_Delete(so);
+        T_SKIP("../shared/corpus/addresses tron/solana files absent");
+    }
+    const cJSON *e;
+    ww_addr a;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(tr, "isAddress_valid"))
+    {
+        const char *s = cJSON_GetObjectItem(e, "input")->valuestring;
+        if (strcmp(cJSON_GetObjectItem(e, "form")->valuestring, "base58") != 0)
+            continue; /* 41-hex form: not a written address */
+        T_EQ_INT(parse(&a, WW_CHAIN_TRON, s), WW_OK);
+        T_EQ_STR(a.text, s);
+        n++;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(tr, "isAddress_invalid"))
+    {
+        const char *s = cJSON_GetObjectItem(e, "input")->valuestring;
+        T_EQ_INT(parse(&a, WW_CHAIN_TRON, s), WW_E_INVALID);
+        n++;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(tr, "create2_addresses_valid_base58"))
+    {
+        const char *s = cJSON_GetObjectItem(e, "address")->valuestring;
+        T_EQ_INT(parse(&a, WW_CHAIN_TRON, s), WW_OK);
+        T_EQ_INT(parse(&a, WW_CHAIN_NONE, s), WW_OK);
+        T_EQ_INT(a.chain, WW_CHAIN_TRON);
+        n++;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(so, "addresses"))
+    {
+        const cJSON *s = cJSON_GetObjectItem(e, "address");
+        const cJSON *valid = cJSON_GetObjectItem(e, "valid");
+        if (!cJSON_IsString(s) || !cJSON_IsBool(valid))
+            continue;
+        int rc = parse(&a, WW_CHAIN_SOLANA, s->valuestring);
+        if ((rc == WW_OK) != cJSON_IsTrue(valid))
+            t_fail_msg(__FILE__, __LINE__, "solana %s: rc %d", s->valuestring, rc);
+        T_EQ_INT(rc == WW_OK, cJSON_IsTrue(valid));
+        n++;
+    }
+    printf("tron + solana: %d vectors checked\n", n);
+    T_CHECK(n > 100);
+    cJSON_Delete(tr), cJSON_Delete(so);
+}
+
+T_CASE(other_chains_syntax)
+{
+    ww_addr a;
+    /* BCH cashaddr (from the cashaddr spec), with and without prefix, upper case */
+    T_EQ_INT(parse(&a, WW_CHAIN_BITCOINCASH, "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"),
+             WW_OK);
+    T_EQ_STR(a.text, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a");
+    T_EQ_INT(parse(&a, WW_CHAIN_BITCOINCASH,
+                   "BITCOINCASH:QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A"),
+             WW_OK);
+    T_EQ_STR(a.text, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a");
+    T_EQ_INT(parse(&a, WW_CHAIN_NONE, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"),
+             WW_OK);
+    T_EQ_INT(a.chain, WW_CHAIN_BITCOINCASH);
+    T_EQ_INT(parse(&a, WW_CHAIN_BITCOINCASH, "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdxbb"),
+             WW_E_INVALID); /* 'b' is not in the charset */
+    T_EQ_INT(parse(&a, WW_CHAIN_BITCOINCASH, "bitcoincash:Qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"),
+             WW_E_INVALID); /* mixed case */
+    /* Litecoin: legacy L..., M..., and ltc1 (BIP-173 style) */
+    T_EQ_INT(parse(&a, WW_CHAIN_LITECOIN, "LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1"), WW_OK);
+    T_EQ_INT(parse(&a, WW_CHAIN_BITCOIN, "LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1"), WW_E_INVALID);
+    T_EQ_INT(parse(&a, WW_CHAIN_NONE, "LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1"), WW_OK);
+    T_EQ_INT(a.chain, WW_CHAIN_LITECOIN);
+    T_EQ_INT(parse(&a, WW_CHAIN_NONE, "not an address"), WW_E_INVALID);
+    T_EQ_INT(parse(&a, WW_CHAIN_SOLANA, "0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl"), WW_E_INVALID);
+}
+
+/* ---- scanner ---- */
+
+typedef struct found {
+    int n;
+    ww_addr a[16];
+} found;
+
+static void on_found(void *ud, const ww_addr *a)
+{
+    found *f = ud;
+    if (f->n < 16)
+        f->a[f->n] = *a;
+    f->n++;
+}
+
+T_CASE(scan_basic)
+{
+    static const char body[] =
+        "{\"to\":\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\",\"x\":\"0x5aAeb6053F3E94C9b9A09f"
+        "33669435E7Ef1BeAeD\" 0Xde709f2102306220921060314715629080e2fb77"
+        " a0x27b1fdb04752bbc536007a920d24acb045561c26"               /* preceded by alnum */
+        " 0x27b1fdb04752bbc536007a920d24acb045561c2677"              /* longer run */
+        " 0x27b1fdb04752bbc536007a920d24acb045561c2"                 /* 39 digits */
+        " 0x0x52908400098527886e0f7030069857d2e4169ee7"              /* "0x" before: 'x' alnum */
+        " 0x52908400098527886e0f7030069857d2e4169ee7_"               /* followed by '_': ok */
+        " 0x8617e340b3d01fa5f11f306f4090fd50e238070d";               /* at the very end */
+    found f;
+    memset(&f, 0, sizeof f);
+    size_t n = strlen(body);
+    size_t k = ww_addr_scan(t_guard(body, n), n, on_found, &f);
+    T_EQ_INT(k, 5);
+    T_EQ_INT(f.n, 5);
+    T_EQ_STR(f.a[0].text, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed");
+    T_EQ_INT(f.a[0].flags, WW_ADDR_F_MIXEDCASE);
+    T_EQ_INT(f.a[1].flags, WW_ADDR_F_MIXEDCASE | WW_ADDR_F_BAD_CHECKSUM);
+    T_EQ_STR(f.a[2].text, "0xde709f2102306220921060314715629080e2fb77");
+    T_EQ_STR(f.a[3].text, "0x52908400098527886e0f7030069857d2e4169ee7");
+    T_EQ_STR(f.a[4].text, "0x8617e340b3d01fa5f11f306f4090fd50e238070d");
+    /* every prefix: never reads past n */
+    for (size_t i = 0; i <= n; i++)
+        (void)ww_addr_scan(t_guard(body, i), i, NULL, NULL);
+    T_EQ_INT(ww_addr_scan((const uint8_t *)"", 0, NULL, NULL), 0);
+    T_EQ_INT(ww_addr_scan((const uint8_t *)"0x", 2, NULL, NULL), 0);
+}
+
+T_CASE(scan_speed)
+{
+    /* 8 MiB of hex-heavy JSON with an address every ~4 KiB */
+    size_t n = 8u << 20;
+    uint8_t *b = malloc(n);
+    T_CHECK(b != NULL);
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)"0123456789abcdef\":,0x"[i % 21];
+    size_t want = 0;
+    for (size_t i = 100; i + 50 < n; i += 4096) {
+        memcpy(b + i, " 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed ", 44);
+        want++;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t k = ww_addr_scan(b, n, NULL, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("scan: %zu addresses in 8 MiB, %.1f MB/s\n", k, (double)n / 1e6 / s);
+    T_EQ_INT(k, want);
+    T_CHECK(s < 2.0);
+    free(b);
+}
