@@ -29,7 +29,7 @@ make_cert() {
 CAP_PID=
 cap_start() {
     local out=$1 filter=$2 err=$1.tcpdump.err i
-    rm -f "$out" "$err"
+    rm -f "$out" "$err"; CAP_ERR=$err
     tcpdump -i lo -n -U --immediate-mode -Z root -s 0 -w "$out" "$filter" 2>"$err" &
     CAP_PID=$!
     for i in $(seq 1 100); do
@@ -47,6 +47,9 @@ cap_stop() {
     kill -INT "$CAP_PID" 2>/dev/null || true
     wait "$CAP_PID" 2>/dev/null || true
     CAP_PID=
+    if grep -Eq '^[1-9][0-9]* packets dropped by kernel' "$CAP_ERR"; then
+        cat "$CAP_ERR" >&2; die "tcpdump dropped packets"
+    fi
 }
 
 # srv_start LOGFILE CMD...: a node server in the background; waits for its "listening" line.
