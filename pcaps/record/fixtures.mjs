@@ -34,3 +34,18 @@ const erc20 = new ethers.Interface([
 export const transferData = (to, amount) => erc20.encodeFunctionData('transfer', [to, amount]);
 export const approveData = (spender, amount) =>
   erc20.encodeFunctionData('approve', [spender, amount]);
+
+// The dapp's payment router: the spender of the ERC-20 approval, served by the dapp's invoice.
+export const ROUTER = new ethers.Wallet(key('router 3')).address;
+// What the dapp's API serves (dapp/server.mjs /api/invoice). The token contract is part of the
+// dapp's own code (app.js), as with real dapps, so the API serves the payee and the spender.
+export const DAPP_INVOICE = {
+  invoice: 'INV-2025-0918',
+  merchant: 'Example Coffee Roasters',
+  payee: PAYEE,
+  router: ROUTER,
+  amount_wei: '12500000000000000',
+  token_amount: '25000000',
+  approve_amount: '100000000',
+  chain_id: CHAIN_ID,
+};
