@@ -53,7 +53,7 @@ $(BUILD)/gen/bundled_db.inc: addrdb/bundled.csv tests/gen_bundled.sh
 	@mkdir -p $(dir $@)
 	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/addrdb/bundled.o: $(GEN)
+$(BUILD)/addrdb/addrdb.o: $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

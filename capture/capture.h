@@ -36,6 +36,13 @@ typedef struct ww_pkt {
  * that follow it. secrets_type is e.g. 0x544c534b ("TLSK", an NSS key log). */
 typedef void (*ww_secrets_fn)(void *ud, uint32_t secrets_type, const uint8_t *data, size_t len);
 
+/* Something malformed was seen: reported as an `anomaly` event by whoever owns the callback.
+ * flow may be NULL. layer: "pcap", "link", "ip", "tcp", "http", "tls", "jsonrpc", "evm"...;
+ * type: a short stable token ("snaplen-truncated", "bad-ip-header-length"); detail: free text. */
+struct ww_flow;
+typedef void (*ww_anomaly_fn)(void *ud, uint64_t ts_us, const struct ww_flow *flow,
+                              const char *layer, const char *type, const char *detail);
+
 typedef struct ww_source ww_source;
 
 /*
@@ -44,7 +51,17 @@ typedef struct ww_source ww_source;
  * file: errbuf says so). Both are exit-2 conditions for the CLI.
  */
 int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/*
+ * Opens a capture held in memory (pcap, pcapng, or either gzip-compressed). p is borrowed:
+ * it must stay valid and unchanged until ww_source_free(). Returns as ww_source_open_file.
+ * (Added by the capture module: fuzzing and tests.)
+ */
+int ww_source_open_mem(ww_source **out, const uint8_t *p, size_t n,
+                       char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
 void ww_source_set_secrets_fn(ww_source *s, ww_secrets_fn fn, void *ud);
+/* Optional: recoverable oddities of the file itself (a corrupt pcapng block that was skipped,
+ * a block trailer that does not match) are reported here with layer "pcap". */
+void ww_source_set_anomaly_fn(ww_source *s, ww_anomaly_fn fn, void *ud);
 /*
  * Next packet. Returns 1 with *pkt filled, 0 at a clean end of input, WW_E_TRUNC when the
  * file ends inside a record (everything before was delivered; errbuf says where), or
@@ -67,7 +84,8 @@ int ww_pcapw_close(ww_pcapw *w); /* WW_OK or WW_E_IO */
 /* ---- addresses ---- */
 typedef struct ww_ip {
     uint8_t family; /* 4 or 6 */
-    uint8_t a[16];  /* IPv4 in the first 4 bytes */
+    uint8_t a[16];  /* IPv4 in the first 4 bytes; the other 12 are undefined (compare
+                       with ww_ip_eq, hash only the address's own bytes) */
 } ww_ip;
 /* Text form into out (at least 46 bytes). Returns out. */
 const char *ww_ip_str(const ww_ip *ip, char *out, size_t out_size);
@@ -91,13 +109,6 @@ typedef struct ww_seg {
     uint32_t len;           /* payload bytes captured */
     uint32_t wire_len;      /* payload bytes per the IP header; > len when snaplen cut it */
 } ww_seg;
-
-/* Something malformed was seen: reported as an `anomaly` event by whoever owns the callback.
- * flow may be NULL. layer: "pcap", "link", "ip", "tcp", "http", "tls", "jsonrpc", "evm"...;
- * type: a short stable token ("snaplen-truncated", "bad-ip-header-length"); detail: free text. */
-struct ww_flow;
-typedef void (*ww_anomaly_fn)(void *ud, uint64_t ts_us, const struct ww_flow *flow,
-                              const char *layer, const char *type, const char *detail);
 
 typedef struct ww_pktdec ww_pktdec;
 typedef struct ww_pktdec_cfg {

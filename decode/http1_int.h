@@ -36,4 +36,31 @@ void ww_h1_gap(ww_h1 *h, int dir, uint64_t len, uint64_t ts_us);
 void ww_h1_close(ww_h1 *h, uint64_t ts_us);
 void ww_h1_free(ww_h1 *h);
 
+/* ---- added by the http1 module ---- */
+
+/* Per-connection counters (a caller sums them over connections). */
+typedef struct ww_h1_stats {
+    uint64_t requests, responses;   /* messages delivered through the message callback */
+    uint64_t interim;               /* 1xx interim responses skipped (100, 102, 103...) */
+    uint64_t bodies_kept, bodies_skipped;
+    uint64_t body_bytes_kept;       /* body bytes as sent (dechunked) of kept bodies */
+    uint64_t body_bytes_skipped;    /* ... of skipped bodies: counted, never copied */
+    uint64_t resync_bytes;          /* bytes passed over looking for a message start */
+    uint64_t gap_bytes;             /* bytes lost in capture gaps */
+    uint64_t ignored_bytes;         /* bytes after an upgrade */
+    uint64_t anomalies;
+    uint64_t upgrades;
+} ww_h1_stats;
+
+/* Returns: the connection's counters (live; valid until ww_h1_free). */
+const ww_h1_stats *ww_h1_stats_get(const ww_h1 *h);
+
+/*
+ * Valid only inside the upgrade callback: the bytes of the current ww_h1_data call that
+ * follow the head of the 101 / CONNECT 2xx response (already data of the new protocol, in
+ * the TOCLIENT direction), so the caller can hand them on.
+ * Out: *out (empty when none).
+ */
+void ww_h1_upgrade_rest(const ww_h1 *h, ww_slice *out);
+
 #endif

@@ -37,4 +37,75 @@ bool ww_tls_decrypted(const ww_tls *t);
 bool ww_tls_undecryptable(const ww_tls *t);
 void ww_tls_free(ww_tls *t);
 
+
+/* ---- key log lookups (decode/keylog.c), for the TLS layer and its tests ---- */
+enum ww_keylog_label {
+    WW_KL_CLIENT_RANDOM = 0, /* TLS 1.2 master secret (48 bytes) */
+    WW_KL_CLIENT_EARLY,      /* CLIENT_EARLY_TRAFFIC_SECRET */
+    WW_KL_CLIENT_HS,         /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+    WW_KL_SERVER_HS,         /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+    WW_KL_CLIENT_AP0,        /* CLIENT_TRAFFIC_SECRET_0 */
+    WW_KL_SERVER_AP0,        /* SERVER_TRAFFIC_SECRET_0 */
+    WW_KL_COUNT
+};
+#define WW_KEYLOG_SECRET_MAX 48
+
+/*
+ * Copies the secret logged for (client_random, label) into out.
+ * Returns: its length (32 or 48), or 0 when it is not (yet) logged.
+ * The caller wipes out when done.
+ */
+size_t ww_keylog_lookup(const ww_keylog *kl, const uint8_t client_random[32], int label,
+                        uint8_t out[WW_KEYLOG_SECRET_MAX]);
+/* Bumped whenever a new secret is stored: a cheap "anything new?" test. */
+uint64_t ww_keylog_generation(const ww_keylog *kl);
+
+/* ---- TLS 1.3 key schedule helper (decode/tls_crypto.c), exposed for tests ---- */
+/*
+ * HKDF-Expand-Label (RFC 8446 7.1) with the "tls13 " prefix: out = HKDF-Expand(secret,
+ * HkdfLabel(out_len, label, context), out_len). md: "SHA256" or "SHA384".
+ * Returns: WW_OK, WW_E_CRYPTO (OpenSSL failure) or WW_E_INVALID (label/context too long).
+ */
+int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
+                             size_t secret_len, const char *label, const uint8_t *ctx,
+                             size_t ctx_len) WW_WUR;
+
+/* Offered ALPN protocols of the ClientHello, comma-separated ("h2,http/1.1"); "" when none. */
+const char *ww_tls_alpn_offered(const ww_tls *t);
+
+/* ---- internal to decode/tls*.c: one direction's record protection ---- */
+enum ww_tlsc_kind { WW_TLSC_NONE = 0, WW_TLSC_AES_GCM, WW_TLSC_CHACHA, WW_TLSC_AES_CBC };
+
+typedef struct ww_tlsc {
+    void *ctx;          /* EVP_CIPHER_CTX, created once, reused for every record */
+    void *mac;          /* EVP_MAC_CTX (HMAC), CBC only */
+    int kind;           /* enum ww_tlsc_kind */
+    bool tls13;         /* TLS 1.3 record format (inner content type, nonce = iv ^ seq) */
+    bool no_aad;        /* TLS 1.3 drafts before 25: empty additional data */
+    bool explicit_iv;   /* CBC in TLS 1.1+: the first block is the record's IV */
+    size_t key_len, iv_len, mac_len;
+    const char *mac_md; /* "SHA1", "SHA256", "SHA384" (CBC) */
+    uint64_t seq;
+    uint8_t key[32];
+    uint8_t iv[16];
+    uint8_t mac_key[48];
+} ww_tlsc;
+
+/* Installs keys (creating the contexts on first use). Returns WW_OK or WW_E_CRYPTO/NOMEM. */
+int ww_tlsc_set_key(ww_tlsc *c, int kind, const uint8_t *key, size_t key_len,
+                    const uint8_t *iv, size_t iv_len, const uint8_t *mac_key, size_t mac_len,
+                    const char *mac_md) WW_WUR;
+/*
+ * Opens one record (hdr: its 5-byte header; body/n: its fragment) into out (capacity
+ * out_cap >= n). TLS 1.3: *out_len covers the inner plaintext with its content type and
+ * padding (the caller strips them). Increments seq on success only.
+ * Returns: WW_OK; WW_E_CRYPTO (tag/MAC/padding failure); WW_E_INVALID (too short).
+ */
+int ww_tlsc_open(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len, const uint8_t hdr[5],
+                 const uint8_t *body, size_t n) WW_WUR;
+void ww_tlsc_free(ww_tlsc *c); /* wipes keys, frees contexts */
+/* TLS 1.0-1.2 PRF (md "SHA256", "SHA384" or "MD5-SHA1"): out = PRF(secret, label, seed). */
+int ww_tls_prf(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
+               size_t secret_len, const char *label, const uint8_t *seed, size_t seed_len) WW_WUR;
+
 #endif

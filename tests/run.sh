@@ -31,7 +31,14 @@ tally() { # name, log file, exit status
         grep -E '^(FAIL|SKIP)|ERROR|Sanitizer|runtime error' "$log" | head -n 40 | sed 's/^/    /'
     else
         echo "  $name: $line"
-        grep -E '^SKIP' "$log" | sed 's/^/    /'
+        local ns
+        ns=$(grep -c '^SKIP' "$log")
+        if [ "$ns" -gt 8 ]; then
+            grep -E '^SKIP' "$log" | head -n 3 | sed 's/^/    /'
+            echo "    ... $((ns - 3)) more SKIP lines in $log"
+        else
+            grep -E '^SKIP' "$log" | sed 's/^/    /'
+        fi
     fi
 }
 

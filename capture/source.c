@@ -1,0 +1,808 @@
+/*
+ * source.c - packet sources: classic pcap and pcapng files, plain or gzip-compressed,
+ * from a path, standard input ("-") or memory.
+ *
+ * Classic pcap (draft-ietf-opsawg-pcap):
+ *
+ *   file header (24)  magic a1b2c3d4 (us) | a1b23c4d (ns) | a1b2cd34 (Kuznetzov), either order
+ *                     version 2.4, thiszone, sigfigs, snaplen, linktype (low 16 bits)
+ *   record header (16, 24 for Kuznetzov)  ts_sec, ts_frac, incl_len, orig_len, then incl_len bytes
+ *
+ * pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks
+ *
+ *   +-----------+-------------------+------------------------+-------------------+
+ *   | type (32) | total length (32) | body (padded to 32 bit) | total length (32) |
+ *   +-----------+-------------------+------------------------+-------------------+
+ *
+ *   SHB 0x0a0d0d0a (byte-order magic 1a2b3c4d starts a section), IDB 1, PB 2 (obsolete),
+ *   SPB 3, EPB 6, DSB 0x0a; everything else is skipped. Block sizes are capped at
+ *   WW_SRC_MAX_BLOCK (as libpcap's INITIAL_MAX_BLOCKSIZE).
+ *
+ * Input is read through one large buffer: records are handed out as pointers into it (no
+ * per-packet allocation or copy). Compressed input (gzip magic 1f 8b only) is inflated into
+ * that same buffer. The source kind is behind a small vtable so a live libpcap source can be
+ * added without touching the callers.
+ */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define WW_SRC_BUF_SIZE (1u << 20)          /* initial buffer */
+#define WW_SRC_MAX_BLOCK (16u * 1024 * 1024) /* largest record / block accepted */
+#define WW_SRC_ZIN_SIZE (256u * 1024)       /* compressed input chunk */
+#define WW_SRC_MAX_IFACES 4096
+
+enum { FMT_PCAP = 1, FMT_PCAPNG = 2 };
+
+typedef struct src_ops {
+    int (*next)(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]);
+    uint64_t (*drops)(const ww_source *s);
+    void (*destroy)(ww_source *s);
+} src_ops;
+
+typedef struct ng_iface {
+    int linktype;
+    uint32_t snaplen;
+    uint8_t tsres_pow2; /* 1: resolution is 2^-tsres, 0: 10^-tsres */
+    uint8_t tsres;
+    int64_t tsoffset_us;
+} ng_iface;
+
+struct ww_source {
+    const src_ops *ops;
+    const ww_mem *mem;
+    ww_secrets_fn secrets_fn;
+    void *secrets_ud;
+    ww_anomaly_fn anomaly_fn;
+    void *anomaly_ud;
+    uint64_t drops;
+
+    /* raw input: a file descriptor or borrowed memory */
+    int fd;
+    bool close_fd;
+    const uint8_t *min;
+    size_t min_len, min_pos;
+
+    /* gzip */
+    bool gz;
+    bool z_init;
+    z_stream z;
+    uint8_t *zin;
+    bool raw_eof;
+
+    /* uncompressed bytes: buf[pos..len) are unread; off = file offset of buf[pos] */
+    uint8_t *buf;
+    size_t cap, pos, len;
+    bool own_buf;
+    bool eof;
+    uint64_t off;
+
+    /* format */
+    int fmt;
+    bool be;     /* fields are big-endian (pcap: per magic; pcapng: per section) */
+    bool nsec;   /* pcap: nanosecond timestamps */
+    int hdr_len; /* pcap: record header length */
+    int linktype;
+    ng_iface *ifs;
+    size_t n_ifs, ifs_cap;
+};
+
+static void errf(char errbuf[WW_ERRBUF_SIZE], const char *fmt, ...) WW_PRINTF(2, 3);
+static void errf(char errbuf[WW_ERRBUF_SIZE], const char *fmt, ...)
+{
+    va_list ap;
+    if (errbuf == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, WW_ERRBUF_SIZE, fmt, ap);
+    va_end(ap);
+}
+
+static void src_anomaly(ww_source *s, const char *type, const char *detail)
+{
+    if (s->anomaly_fn != NULL)
+        s->anomaly_fn(s->anomaly_ud, 0, NULL, "pcap", type, detail);
+}
+
+static inline bool rd_u32(ww_rd *r, bool be, uint32_t *v)
+{
+    return be ? ww_rd_be32(r, v) : ww_rd_le32(r, v);
+}
+static inline bool rd_u16(ww_rd *r, bool be, uint16_t *v)
+{
+    return be ? ww_rd_be16(r, v) : ww_rd_le16(r, v);
+}
+
+/* ---- raw input ---- */
+
+/* Reads up to n raw bytes. Returns bytes read (0 at end) or -1 (errno set). */
+static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
+{
+    if (s->fd < 0) {
+        size_t k = WW_MIN(n, s->min_len - s->min_pos);
+        memcpy(dst, s->min + s->min_pos, k);
+        s->min_pos += k;
+        return (ssize_t)k;
+    }
+    for (;;) {
+        ssize_t k = read(s->fd, dst, n);
+        if (k >= 0 || errno != EINTR)
+            return k;
+    }
+}
+
+/* Inflates into dst. Returns bytes produced (0 at end), or a negative WW_E_*. */
+static ssize_t gz_read(ww_source *s, uint8_t *dst, size_t n, char errbuf[WW_ERRBUF_SIZE])
+{
+    s->z.next_out = dst;
+    s->z.avail_out = (uInt)WW_MIN(n, (size_t)UINT32_MAX);
+    while (s->z.avail_out > 0) {
+        if (s->z.avail_in == 0 && !s->raw_eof) {
+            ssize_t k = raw_read(s, s->zin, WW_SRC_ZIN_SIZE);
+            if (k < 0) {
+                errf(errbuf, "read error: %s", strerror(errno));
+                return WW_E_IO;
+            }
+            if (k == 0)
+                s->raw_eof = true;
+            s->z.next_in = s->zin;
+            s->z.avail_in = (uInt)k;
+        }
+        if (s->z.avail_in == 0 && s->raw_eof)
+            break; /* a cut gzip stream ends like the file: the record reader says TRUNC */
+        int rc = inflate(&s->z, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            /* concatenated members go on; anything else after the end is ignored */
+            if (s->z.avail_in == 0 && !s->raw_eof) {
+                ssize_t k = raw_read(s, s->zin, WW_SRC_ZIN_SIZE);
+                if (k < 0) {
+                    errf(errbuf, "read error: %s", strerror(errno));
+                    return WW_E_IO;
+                }
+                if (k == 0)
+                    s->raw_eof = true;
+                s->z.next_in = s->zin;
+                s->z.avail_in = (uInt)k;
+            }
+            if (s->z.avail_in >= 2 && s->z.next_in[0] == 0x1f && s->z.next_in[1] == 0x8b) {
+                inflateReset(&s->z);
+                continue;
+            }
+            s->z.avail_in = 0;
+            s->raw_eof = true;
+            break;
+        }
+        if (rc == Z_BUF_ERROR)
+            continue; /* needs input: loop reads more or ends */
+        if (rc != Z_OK) {
+            errf(errbuf, "gzip data error at compressed offset %lu: %s",
+                 (unsigned long)s->z.total_in, s->z.msg ? s->z.msg : "corrupt");
+            return WW_E_INVALID;
+        }
+    }
+    return (ssize_t)(n - s->z.avail_out);
+}
+
+/*
+ * Makes at least `want` unread bytes available in buf[pos..].
+ * Returns: 1 available; 0 the input ended first (len-pos bytes remain); WW_E_IO / WW_E_INVALID
+ * (gzip) on errors, with errbuf filled.
+ */
+static int need(ww_source *s, size_t want, char errbuf[WW_ERRBUF_SIZE])
+{
+    if (WW_LIKELY(s->len - s->pos >= want))
+        return 1;
+    if (s->eof || !s->own_buf)
+        return 0;
+    if (want > s->cap - s->pos) {
+        size_t have = s->len - s->pos;
+        if (want > s->cap) {
+            size_t ncap = s->cap;
+            while (ncap < want)
+                ncap *= 2;
+            uint8_t *nb = ww_malloc(s->mem, ncap);
+            if (nb == NULL) {
+                errf(errbuf, "out of memory (buffer of %zu bytes)", ncap);
+                return WW_E_NOMEM;
+            }
+            memcpy(nb, s->buf + s->pos, have);
+            ww_free(s->mem, s->buf);
+            s->buf = nb;
+            s->cap = ncap;
+        } else {
+            memmove(s->buf, s->buf + s->pos, have);
+        }
+        s->pos = 0;
+        s->len = have;
+    }
+    while (s->len - s->pos < want) {
+        ssize_t k;
+        if (s->gz)
+            k = gz_read(s, s->buf + s->len, s->cap - s->len, errbuf);
+        else {
+            k = raw_read(s, s->buf + s->len, s->cap - s->len);
+            if (k < 0) {
+                errf(errbuf, "read error: %s", strerror(errno));
+                return WW_E_IO;
+            }
+        }
+        if (k < 0)
+            return (int)k;
+        if (k == 0) {
+            s->eof = true;
+            return 0;
+        }
+        s->len += (size_t)k;
+    }
+    return 1;
+}
+
+static inline void consume(ww_source *s, size_t n)
+{
+    s->pos += n;
+    s->off += n;
+}
+
+/* ---- classic pcap ---- */
+
+static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
+{
+    size_t hl = (size_t)s->hdr_len;
+    int rc = need(s, hl, errbuf);
+    if (WW_UNLIKELY(rc != 1)) {
+        if (rc < 0)
+            return rc;
+        if (s->len == s->pos)
+            return 0;
+        errf(errbuf, "truncated pcap record header at offset %llu (%zu of %zu bytes)",
+             (unsigned long long)s->off, s->len - s->pos, hl);
+        return WW_E_TRUNC;
+    }
+    ww_rd r = ww_rd_init(s->buf + s->pos, hl);
+    uint32_t sec = 0, frac = 0, incl = 0, orig = 0;
+    (void)rd_u32(&r, s->be, &sec);
+    (void)rd_u32(&r, s->be, &frac);
+    (void)rd_u32(&r, s->be, &incl);
+    (void)rd_u32(&r, s->be, &orig);
+    if (WW_UNLIKELY(incl > WW_SRC_MAX_BLOCK)) {
+        errf(errbuf, "pcap record at offset %llu: captured length %u over the %u-byte cap",
+             (unsigned long long)s->off, incl, WW_SRC_MAX_BLOCK);
+        return WW_E_INVALID;
+    }
+    rc = need(s, hl + incl, errbuf);
+    if (WW_UNLIKELY(rc != 1)) {
+        if (rc < 0)
+            return rc;
+        errf(errbuf, "truncated pcap record at offset %llu: %zu of %zu bytes",
+             (unsigned long long)s->off, s->len - s->pos, hl + incl);
+        return WW_E_TRUNC;
+    }
+    pkt->ts_us = (uint64_t)sec * 1000000u + (s->nsec ? frac / 1000u : frac);
+    pkt->caplen = incl;
+    pkt->len = orig < incl ? incl : orig;
+    pkt->linktype = s->linktype;
+    pkt->data = s->buf + s->pos + hl;
+    consume(s, hl + incl);
+    return 1;
+}
+
+/* ---- pcapng ---- */
+
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_PB 2u
+#define NG_SPB 3u
+#define NG_EPB 6u
+#define NG_DSB 0x0au
+#define NG_BOM 0x1a2b3c4du
+
+static uint64_t ng_ts_us(const ng_iface *ifc, uint64_t ts)
+{
+    uint64_t us;
+    if (ifc->tsres_pow2) {
+        unsigned __int128 x = (unsigned __int128)ts * 1000000u;
+        us = (uint64_t)(x >> ifc->tsres);
+    } else if (ifc->tsres == 6) {
+        us = ts;
+    } else if (ifc->tsres < 6) {
+        uint64_t m = 1;
+        for (int i = ifc->tsres; i < 6; i++)
+            m *= 10;
+        us = ts * m;
+    } else {
+        uint64_t dv = 1;
+        for (int i = 6; i < ifc->tsres && i < 26; i++)
+            dv = dv > UINT64_MAX / 10 ? dv : dv * 10;
+        us = ts / dv;
+    }
+    return us + (uint64_t)ifc->tsoffset_us;
+}
+
+/* Parses an IDB body (after type/length). Returns WW_OK or WW_E_INVALID / WW_E_NOMEM. */
+static int ng_idb(ww_source *s, ww_rd r, char errbuf[WW_ERRBUF_SIZE])
+{
+    uint16_t lt = 0, resv = 0;
+    uint32_t snap = 0;
+    if (!rd_u16(&r, s->be, &lt) || !rd_u16(&r, s->be, &resv) || !rd_u32(&r, s->be, &snap)) {
+        src_anomaly(s, "bad-idb", "interface description block too short");
+        return WW_OK;
+    }
+    if (s->n_ifs >= WW_SRC_MAX_IFACES) {
+        errf(errbuf, "pcapng: more than %u interfaces in a section", WW_SRC_MAX_IFACES);
+        return WW_E_INVALID;
+    }
+    if (s->n_ifs == s->ifs_cap) {
+        size_t nc = s->ifs_cap ? s->ifs_cap * 2 : 8;
+        ng_iface *n = ww_realloc(s->mem, s->ifs, nc * sizeof(*n));
+        if (n == NULL) {
+            errf(errbuf, "out of memory");
+            return WW_E_NOMEM;
+        }
+        s->ifs = n;
+        s->ifs_cap = nc;
+    }
+    ng_iface *ifc = &s->ifs[s->n_ifs++];
+    ifc->linktype = lt;
+    ifc->snaplen = snap;
+    ifc->tsres_pow2 = 0;
+    ifc->tsres = 6;
+    ifc->tsoffset_us = 0;
+    /* options: code(16) len(16) value padded to 32 bits */
+    for (;;) {
+        uint16_t code, olen;
+        ww_slice v;
+        if (!rd_u16(&r, s->be, &code) || !rd_u16(&r, s->be, &olen) || code == 0)
+            break;
+        if (!ww_rd_bytes(&r, &v, olen))
+            break;
+        (void)ww_rd_skip(&r, (4 - (olen & 3)) & 3);
+        if (code == 9 && olen >= 1) { /* if_tsresol */
+            uint8_t res = v.ptr[0];
+            if (res & 0x80) {
+                if ((res & 0x7f) <= 63) {
+                    ifc->tsres_pow2 = 1;
+                    ifc->tsres = res & 0x7f;
+                } else
+                    src_anomaly(s, "bad-if-tsresol", "power-of-2 resolution over 2^-63");
+            } else if (res <= 19) {
+                ifc->tsres = res;
+            } else {
+                src_anomaly(s, "bad-if-tsresol", "decimal resolution over 10^-19");
+            }
+        } else if (code == 14 && olen == 8) { /* if_tsoffset, seconds */
+            ww_rd o = ww_rd_init(v.ptr, 8);
+            uint64_t sec = 0;
+            if (s->be)
+                (void)ww_rd_be64(&o, &sec);
+            else
+                (void)ww_rd_le64(&o, &sec);
+            ifc->tsoffset_us = (int64_t)sec * 1000000;
+        }
+    }
+    return WW_OK;
+}
+
+/* Parses an SHB whose total length is blen and that starts at buf[pos]. */
+static int ng_shb(ww_source *s, size_t blen, char errbuf[WW_ERRBUF_SIZE])
+{
+    ww_rd r = ww_rd_init(s->buf + s->pos + 8, blen - 8);
+    uint32_t bom = 0;
+    uint16_t major = 0;
+    (void)ww_rd_le32(&r, &bom);
+    if (bom == NG_BOM)
+        s->be = false;
+    else if (bom == 0x4d3c2b1au)
+        s->be = true;
+    else {
+        errf(errbuf, "pcapng: bad byte-order magic at offset %llu", (unsigned long long)s->off);
+        return WW_E_INVALID;
+    }
+    if (!rd_u16(&r, s->be, &major) || major != 1) {
+        errf(errbuf, "pcapng: unsupported section version %u at offset %llu", major,
+             (unsigned long long)s->off);
+        return WW_E_INVALID;
+    }
+    s->n_ifs = 0;
+    return WW_OK;
+}
+
+/*
+ * Reads the type and length of the block at buf[pos] and makes the whole block available.
+ * Returns 1 (*type, *blen set), 0 clean end, or a negative code.
+ */
+static int ng_block(ww_source *s, uint32_t *type, size_t *blen, char errbuf[WW_ERRBUF_SIZE])
+{
+    int rc = need(s, 12, errbuf);
+    if (rc != 1) {
+        if (rc < 0)
+            return rc;
+        if (s->len == s->pos)
+            return 0;
+        errf(errbuf, "truncated pcapng block header at offset %llu (%zu bytes left)",
+             (unsigned long long)s->off, s->len - s->pos);
+        return WW_E_TRUNC;
+    }
+    ww_rd r = ww_rd_init(s->buf + s->pos, 12);
+    uint32_t t = 0, l = 0;
+    (void)rd_u32(&r, s->be, &t);
+    if (t == NG_SHB) {
+        /* the section's byte order decides how its length reads */
+        uint32_t bom = 0;
+        ww_rd b = ww_rd_init(s->buf + s->pos + 8, 4);
+        (void)ww_rd_le32(&b, &bom);
+        bool be = bom == 0x4d3c2b1au;
+        r = ww_rd_init(s->buf + s->pos + 4, 4);
+        (void)rd_u32(&r, be, &l);
+    } else {
+        (void)rd_u32(&r, s->be, &l);
+    }
+    if (l < 12 || (l & 3) != 0 || l > WW_SRC_MAX_BLOCK) {
+        errf(errbuf, "pcapng: bad block length %u (type 0x%x) at offset %llu", l, t,
+             (unsigned long long)s->off);
+        return WW_E_INVALID;
+    }
+    rc = need(s, l, errbuf);
+    if (rc != 1) {
+        if (rc < 0)
+            return rc;
+        errf(errbuf, "truncated pcapng block (type 0x%x) at offset %llu: %zu of %u bytes", t,
+             (unsigned long long)s->off, s->len - s->pos, l);
+        return WW_E_TRUNC;
+    }
+    *type = t;
+    *blen = l;
+    return 1;
+}
+
+static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
+{
+    for (;;) {
+        uint32_t type = 0;
+        size_t blen = 0;
+        int rc = ng_block(s, &type, &blen, errbuf);
+        if (rc != 1)
+            return rc;
+        const uint8_t *blk = s->buf + s->pos;
+        ww_rd r = ww_rd_init(blk + 8, blen - 12); /* body */
+        {
+            ww_rd t = ww_rd_init(blk + blen - 4, 4);
+            uint32_t trail = 0;
+            bool be = s->be;
+            if (type == NG_SHB) {
+                ww_rd b = ww_rd_init(blk + 8, 4);
+                uint32_t bom = 0;
+                (void)ww_rd_le32(&b, &bom);
+                be = bom == 0x4d3c2b1au;
+            }
+            (void)rd_u32(&t, be, &trail);
+            if (trail != blen)
+                src_anomaly(s, "bad-block-trailer", "pcapng block trailer length differs");
+        }
+        switch (type) {
+        case NG_SHB:
+            if (blen < 28) {
+                errf(errbuf, "pcapng: section header block too short at offset %llu",
+                     (unsigned long long)s->off);
+                return WW_E_INVALID;
+            }
+            rc = ng_shb(s, blen, errbuf);
+            if (rc != WW_OK)
+                return rc;
+            break;
+        case NG_IDB:
+            rc = ng_idb(s, r, errbuf);
+            if (rc != WW_OK)
+                return rc;
+            break;
+        case NG_EPB:
+        case NG_PB: {
+            uint32_t ifid = 0, hi = 0, lo = 0, cl = 0, ol = 0;
+            uint16_t if16 = 0, drops = 0;
+            ww_slice data;
+            bool ok;
+            if (type == NG_EPB)
+                ok = rd_u32(&r, s->be, &ifid);
+            else {
+                ok = rd_u16(&r, s->be, &if16) && rd_u16(&r, s->be, &drops);
+                ifid = if16;
+            }
+            ok = ok && rd_u32(&r, s->be, &hi) && rd_u32(&r, s->be, &lo) &&
+                 rd_u32(&r, s->be, &cl) && rd_u32(&r, s->be, &ol) && ww_rd_bytes(&r, &data, cl);
+            if (!ok || ifid >= s->n_ifs) {
+                src_anomaly(s, "bad-packet-block",
+                            ok ? "packet block for an undeclared interface"
+                               : "packet block shorter than its captured length");
+                break;
+            }
+            const ng_iface *ifc = &s->ifs[ifid];
+            pkt->ts_us = ng_ts_us(ifc, ((uint64_t)hi << 32) | lo);
+            pkt->caplen = cl;
+            pkt->len = ol < cl ? cl : ol;
+            pkt->linktype = ifc->linktype;
+            pkt->data = data.ptr;
+            consume(s, blen);
+            return 1;
+        }
+        case NG_SPB: {
+            uint32_t ol = 0;
+            if (s->n_ifs == 0 || !rd_u32(&r, s->be, &ol)) {
+                src_anomaly(s, "bad-packet-block", "simple packet block without interface");
+                break;
+            }
+            const ng_iface *ifc = &s->ifs[0];
+            size_t cl = WW_MIN((size_t)ol, ww_rd_left(&r));
+            if (ifc->snaplen != 0 && cl > ifc->snaplen)
+                cl = ifc->snaplen;
+            pkt->ts_us = 0;
+            pkt->caplen = (uint32_t)cl;
+            pkt->len = ol;
+            pkt->linktype = ifc->linktype;
+            pkt->data = r.p;
+            consume(s, blen);
+            return 1;
+        }
+        case NG_DSB: {
+            uint32_t st = 0, sl = 0;
+            ww_slice data;
+            if (!rd_u32(&r, s->be, &st) || !rd_u32(&r, s->be, &sl) ||
+                !ww_rd_bytes(&r, &data, sl)) {
+                src_anomaly(s, "bad-dsb", "decryption secrets block shorter than its length");
+                break;
+            }
+            if (s->secrets_fn != NULL)
+                s->secrets_fn(s->secrets_ud, st, data.ptr, data.len);
+            break;
+        }
+        default:
+            break; /* NRB, ISB, custom... */
+        }
+        consume(s, blen);
+    }
+}
+
+static uint64_t file_drops(const ww_source *s)
+{
+    return s->drops;
+}
+
+static void file_destroy(ww_source *s)
+{
+    if (s->z_init)
+        inflateEnd(&s->z);
+    if (s->close_fd && s->fd >= 0)
+        close(s->fd);
+    if (s->own_buf)
+        ww_free(s->mem, s->buf);
+    ww_free(s->mem, s->zin);
+    ww_free(s->mem, s->ifs);
+}
+
+static const src_ops pcap_ops = {pcap_next_rec, file_drops, file_destroy};
+static const src_ops pcapng_ops = {pcapng_next, file_drops, file_destroy};
+
+/* ---- opening ---- */
+
+/* Sets up input (gzip detection) and reads the file header. */
+static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    s->zin = ww_malloc(s->mem, WW_SRC_ZIN_SIZE);
+    if (s->zin == NULL) {
+        errf(errbuf, "out of memory");
+        return WW_E_NOMEM;
+    }
+    /* peek at the first raw bytes */
+    size_t got = 0;
+    while (got < 2) {
+        ssize_t k = raw_read(s, s->zin + got, WW_SRC_ZIN_SIZE - got);
+        if (k < 0) {
+            errf(errbuf, "read error: %s", strerror(errno));
+            return WW_E_IO;
+        }
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    if (got >= 2 && s->zin[0] == 0x1f && s->zin[1] == 0x8b) {
+        s->gz = true;
+        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+            errf(errbuf, "zlib init failed");
+            return WW_E_NOMEM;
+        }
+        s->z_init = true;
+        s->z.next_in = s->zin;
+        s->z.avail_in = (uInt)got;
+    }
+    if (!s->own_buf && !s->gz) {
+        /* plain memory: read in place */
+        s->buf = (uint8_t *)(uintptr_t)s->min;
+        s->len = s->min_len;
+        s->cap = s->min_len;
+        s->eof = true;
+    } else {
+        s->own_buf = true;
+        s->cap = WW_SRC_BUF_SIZE;
+        s->buf = ww_malloc(s->mem, s->cap);
+        if (s->buf == NULL) {
+            errf(errbuf, "out of memory");
+            return WW_E_NOMEM;
+        }
+        if (!s->gz) {
+            memcpy(s->buf, s->zin, got);
+            s->len = got;
+        }
+    }
+
+    int rc = need(s, 4, errbuf);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        errf(errbuf, "not a pcap or pcapng file (%s)",
+             s->len == s->pos ? "empty input" : "too short");
+        return WW_E_INVALID;
+    }
+    ww_rd r = ww_rd_init(s->buf + s->pos, 4);
+    uint32_t magic = 0;
+    (void)ww_rd_le32(&r, &magic);
+    if (magic == NG_SHB) {
+        s->fmt = FMT_PCAPNG;
+        s->ops = &pcapng_ops;
+        rc = need(s, 12, errbuf);
+        if (rc < 0)
+            return rc;
+        r = ww_rd_init(s->buf + s->pos + 8, rc == 1 ? 4 : 0);
+        uint32_t bom = 0;
+        if (rc == 0 || !ww_rd_le32(&r, &bom) || (bom != NG_BOM && bom != 0x4d3c2b1au)) {
+            errf(errbuf, "not a pcap or pcapng file (pcapng block type without byte-order "
+                         "magic)");
+            return WW_E_INVALID;
+        }
+        s->be = bom != NG_BOM;
+        /* the first SHB is parsed by pcapng_next like any other */
+        return WW_OK;
+    }
+    bool be;
+    switch (magic) {
+    case 0xa1b2c3d4u: be = false; s->nsec = false; s->hdr_len = 16; break;
+    case 0xd4c3b2a1u: be = true; s->nsec = false; s->hdr_len = 16; break;
+    case 0xa1b23c4du: be = false; s->nsec = true; s->hdr_len = 16; break;
+    case 0x4d3cb2a1u: be = true; s->nsec = true; s->hdr_len = 16; break;
+    case 0xa1b2cd34u: be = false; s->nsec = false; s->hdr_len = 24; break;
+    case 0x34cdb2a1u: be = true; s->nsec = false; s->hdr_len = 24; break;
+    default:
+        errf(errbuf, "not a pcap or pcapng file (magic %02x %02x %02x %02x)", s->buf[s->pos],
+             s->buf[s->pos + 1], s->buf[s->pos + 2], s->buf[s->pos + 3]);
+        return WW_E_INVALID;
+    }
+    s->be = be;
+    rc = need(s, 24, errbuf);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        errf(errbuf, "truncated pcap file header (%zu of 24 bytes)", s->len - s->pos);
+        return WW_E_TRUNC;
+    }
+    r = ww_rd_init(s->buf + s->pos + 4, 20);
+    uint16_t vmaj = 0, vmin = 0;
+    uint32_t zone = 0, sig = 0, snap = 0, lt = 0;
+    (void)rd_u16(&r, be, &vmaj);
+    (void)rd_u16(&r, be, &vmin);
+    (void)rd_u32(&r, be, &zone);
+    (void)rd_u32(&r, be, &sig);
+    (void)rd_u32(&r, be, &snap);
+    (void)rd_u32(&r, be, &lt);
+    if (vmaj != 2) {
+        errf(errbuf, "unsupported pcap version %u.%u", vmaj, vmin);
+        return WW_E_INVALID;
+    }
+    s->linktype = (int)(lt & 0xffff);
+    s->fmt = FMT_PCAP;
+    s->ops = &pcap_ops;
+    consume(s, 24);
+    return WW_OK;
+}
+
+static ww_source *src_alloc(void)
+{
+    const ww_mem *mem = ww_mem_default();
+    ww_source *s = ww_calloc(mem, 1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->mem = mem;
+    s->fd = -1;
+    return s;
+}
+
+int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF_SIZE])
+{
+    WW_ASSERT(out != NULL && path != NULL);
+    *out = NULL;
+    ww_source *s = src_alloc();
+    if (s == NULL) {
+        errf(errbuf, "out of memory");
+        return WW_E_NOMEM;
+    }
+    if (strcmp(path, "-") == 0) {
+        s->fd = 0;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            errf(errbuf, "%s: %s", path, strerror(errno));
+            ww_free(s->mem, s);
+            return WW_E_IO;
+        }
+        s->close_fd = true;
+#ifdef POSIX_FADV_SEQUENTIAL
+        (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+    s->own_buf = true;
+    int rc = src_start(s, errbuf);
+    if (rc != WW_OK) {
+        file_destroy(s);
+        ww_free(s->mem, s);
+        return rc;
+    }
+    *out = s;
+    return WW_OK;
+}
+
+int ww_source_open_mem(ww_source **out, const uint8_t *p, size_t n, char errbuf[WW_ERRBUF_SIZE])
+{
+    WW_ASSERT(out != NULL && (p != NULL || n == 0));
+    static const uint8_t empty[1];
+    *out = NULL;
+    ww_source *s = src_alloc();
+    if (s == NULL) {
+        errf(errbuf, "out of memory");
+        return WW_E_NOMEM;
+    }
+    s->min = p ? p : empty;
+    s->min_len = n;
+    s->own_buf = false;
+    int rc = src_start(s, errbuf);
+    if (rc != WW_OK) {
+        file_destroy(s);
+        ww_free(s->mem, s);
+        return rc;
+    }
+    *out = s;
+    return WW_OK;
+}
+
+void ww_source_set_secrets_fn(ww_source *s, ww_secrets_fn fn, void *ud)
+{
+    WW_ASSERT(s != NULL);
+    s->secrets_fn = fn;
+    s->secrets_ud = ud;
+}
+
+void ww_source_set_anomaly_fn(ww_source *s, ww_anomaly_fn fn, void *ud)
+{
+    WW_ASSERT(s != NULL);
+    s->anomaly_fn = fn;
+    s->anomaly_ud = ud;
+}
+
+int ww_source_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
+{
+    WW_ASSERT(s != NULL && pkt != NULL);
+    return s->ops->next(s, pkt, errbuf);
+}
+
+uint64_t ww_source_drops(const ww_source *s)
+{
+    WW_ASSERT(s != NULL);
+    return s->ops->drops(s);
+}
+
+void ww_source_free(ww_source *s)
+{
+    if (s == NULL)
+        return;
+    s->ops->destroy(s);
+    ww_free(s->mem, s);
+}

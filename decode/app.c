@@ -1,0 +1,485 @@
+/*
+ * app.c - the per-flow application layer: decides what a TCP connection carries (TLS,
+ * HTTP/1.1, HTTP/2 preface, something else) and routes its bytes through the decoders:
+ *
+ *   TCP bytes --(TLS? decrypt with the key log)--> HTTP/1.1 messages
+ *     requests with a JSON body  -> JSON-RPC -> wallet calls -> sink->wallet_call
+ *     responses to the client    -> address scan (not scripts) -> sink->served
+ *
+ * It decides nothing about alerts. State per flow lives in f->app.
+ */
+#include "decode/decode.h"
+#include "decode/http1_int.h"
+#include "decode/tls_int.h"
+
+#include <openssl/evp.h>
+
+enum proto { P_UNKNOWN = 0, P_HTTP1, P_TLS, P_H2, P_OTHER };
+
+#define PROBE_MAX 16
+#define WC_BATCH_MAX 64
+
+typedef struct app_flow {
+    ww_app *app;
+    ww_flow *flow;
+    int proto;
+    int inner;              /* for TLS: what the plaintext carries (P_UNKNOWN until seen) */
+    ww_tls *tls;
+    ww_h1 *h1;
+    ww_tls_info tls_info;
+    bool tls_known;         /* tls_info filled by the handshake */
+    bool upgraded;
+    uint64_t ts_us;         /* time of the data being processed */
+    int dir;
+    uint8_t probe[2][PROBE_MAX]; /* first bytes per direction, until the protocol is known */
+    size_t nprobe[2];
+} app_flow;
+
+struct ww_app {
+    const ww_mem *mem;
+    ww_app_cfg cfg;
+    ww_decode_sink sink;
+    ww_keylog *kl;
+    ww_app_stats st;
+    ww_wallet_call *calls; /* WC_BATCH_MAX scratch */
+};
+
+static const ww_app_cfg default_cfg = {
+    .max_header_bytes = 64 * 1024,
+    .max_body_bytes = 8 * 1024 * 1024,
+    .max_decoded_ratio = 100,
+    .json_max_depth = 64,
+    .hash_bodies = false,
+};
+
+ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
+                   ww_keylog *kl)
+{
+    ww_app *a = ww_calloc(mem, 1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->mem = mem;
+    a->cfg = cfg ? *cfg : default_cfg;
+    if (a->cfg.max_header_bytes == 0)
+        a->cfg.max_header_bytes = default_cfg.max_header_bytes;
+    if (a->cfg.max_body_bytes == 0)
+        a->cfg.max_body_bytes = default_cfg.max_body_bytes;
+    if (a->cfg.max_decoded_ratio == 0)
+        a->cfg.max_decoded_ratio = default_cfg.max_decoded_ratio;
+    if (a->cfg.json_max_depth == 0)
+        a->cfg.json_max_depth = default_cfg.json_max_depth;
+    a->sink = *sink;
+    a->kl = kl;
+    a->calls = ww_calloc(mem, WC_BATCH_MAX, sizeof(ww_wallet_call));
+    if (a->calls == NULL) {
+        ww_free(mem, a);
+        return NULL;
+    }
+    return a;
+}
+
+void ww_app_free(ww_app *a)
+{
+    if (a == NULL)
+        return;
+    ww_free(a->mem, a->calls);
+    ww_free(a->mem, a);
+}
+
+const ww_app_stats *ww_app_stats_get(const ww_app *a)
+{
+    return &a->st;
+}
+
+static const char *app_proto_name(const app_flow *af)
+{
+    int p = af->proto == P_TLS ? af->inner : af->proto;
+    if (af->upgraded)
+        return NULL;
+    switch (p) {
+    case P_HTTP1:
+        return "http";
+    case P_H2:
+        return "http2";
+    default:
+        return NULL;
+    }
+}
+
+static void ctx_init(ww_ctx *ctx, const app_flow *af, int dir)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->ts_us = af->ts_us;
+    ctx->flow = af->flow;
+    ctx->dir = dir;
+    ctx->app_proto = app_proto_name(af);
+    ctx->tls = af->proto == P_TLS ? &af->tls_info : NULL;
+}
+
+static void anomaly(app_flow *af, int dir, const ww_http_info *http, const char *layer,
+                    const char *type, const char *detail)
+{
+    ww_ctx ctx;
+    if (af->app->sink.anomaly == NULL)
+        return;
+    ctx_init(&ctx, af, dir);
+    ctx.http = http;
+    af->app->sink.anomaly(af->app->sink.ud, &ctx, layer, type, detail);
+}
+
+/* ---- what the message carries ---- */
+
+static bool ct_has(const char *ct, const char *what)
+{
+    if (ct == NULL)
+        return false;
+    size_t n = strlen(what);
+    for (const char *p = ct; *p; p++)
+        if (strncasecmp(p, what, n) == 0)
+            return true;
+    return false;
+}
+
+static bool is_script(const char *ct)
+{
+    return ct_has(ct, "javascript") || ct_has(ct, "ecmascript") || ct_has(ct, "wasm");
+}
+
+/* Response bodies that may carry what the page is served: JSON, HTML, text, XML, or an
+ * untyped body. Never scripts (those are drainer candidates, issue 5), images, fonts... */
+static bool served_candidate(const char *ct)
+{
+    if (ct == NULL)
+        return true;
+    if (is_script(ct))
+        return false;
+    return ct_has(ct, "json") || ct_has(ct, "text/") || ct_has(ct, "html") || ct_has(ct, "xml") ||
+           ct_has(ct, "x-www-form-urlencoded");
+}
+
+/* Requests that may be JSON-RPC: a body sent as JSON, text or untyped. */
+static bool rpc_candidate(const ww_http_msg *m)
+{
+    if (m->method == NULL)
+        return false;
+    if (strcmp(m->method, "POST") != 0 && strcmp(m->method, "PUT") != 0)
+        return false;
+    return m->content_type == NULL || ct_has(m->content_type, "json") ||
+           ct_has(m->content_type, "text/plain");
+}
+
+static bool h1_want_body(void *ud, const ww_http_msg *m)
+{
+    app_flow *af = ud;
+    if (af->app->cfg.hash_bodies)
+        return true;
+    if (m->is_request)
+        return rpc_candidate(m);
+    return served_candidate(m->content_type);
+}
+
+typedef struct scan_ctx {
+    app_flow *af;
+    const ww_ctx *ctx;
+} scan_ctx;
+
+static void found_addr(void *ud, const ww_addr *a)
+{
+    scan_ctx *sc = ud;
+    ww_app *app = sc->af->app;
+    if (app->sink.served != NULL)
+        app->sink.served(app->sink.ud, sc->ctx, a);
+}
+
+typedef struct rpc_anom {
+    app_flow *af;
+    const ww_http_info *http;
+} rpc_anom;
+
+static void rpc_anomaly(void *ud, const char *layer, const char *type, const char *detail)
+{
+    rpc_anom *ra = ud;
+    anomaly(ra->af, WW_DIR_TOSERVER, ra->http, layer, type, detail);
+}
+
+static void h1_message(void *ud, const ww_http_msg *m, uint64_t ts_us)
+{
+    app_flow *af = ud;
+    ww_app *app = af->app;
+    ww_http_info http;
+    ww_ctx ctx;
+    int dir = m->is_request ? WW_DIR_TOSERVER : WW_DIR_TOCLIENT;
+
+    af->ts_us = ts_us;
+    app->st.http_messages++;
+    memset(&http, 0, sizeof http);
+    http.hostname = m->host;
+    http.url = m->url;
+    http.method = m->method;
+    http.status = m->is_request ? 0 : m->status;
+    http.content_type = m->content_type;
+    ctx_init(&ctx, af, dir);
+    ctx.http = &http;
+
+    if (app->sink.http != NULL)
+        app->sink.http(app->sink.ud, &ctx, m);
+    if (!m->body_kept || m->body.len == 0)
+        return;
+
+    if (m->is_request) {
+        if (!rpc_candidate(m))
+            return;
+        size_t num = WC_BATCH_MAX;
+        rpc_anom ra = {af, &http};
+        int n = ww_jsonrpc_decode_request(app->calls, &num, m->body.ptr, m->body.len,
+                                          app->cfg.json_max_depth, rpc_anomaly, &ra);
+        if (n > 0)
+            app->st.rpc_calls += (uint64_t)n;
+        for (size_t i = 0; i < num; i++) {
+            app->st.wallet_calls++;
+            if (app->sink.wallet_call != NULL)
+                app->sink.wallet_call(app->sink.ud, &ctx, &app->calls[i]);
+        }
+    } else {
+        if (!served_candidate(m->content_type))
+            return;
+        scan_ctx sc = {af, &ctx};
+        (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
+    }
+}
+
+static void h1_anomaly(void *ud, const char *type, const char *detail)
+{
+    app_flow *af = ud;
+    anomaly(af, af->dir, NULL, "http", type, detail);
+}
+
+static void h1_upgrade(void *ud, int status, const char *upgrade)
+{
+    app_flow *af = ud;
+    (void)status;
+    (void)upgrade;
+    af->upgraded = true; /* h2c / WebSocket: their own issue */
+}
+
+static ww_h1 *make_h1(app_flow *af)
+{
+    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade};
+    return ww_h1_new(af->app->mem, &af->app->cfg, &cbs);
+}
+
+/* ---- plaintext routing (after TLS, or straight from TCP) ---- */
+
+static bool looks_http1(const uint8_t *p, size_t n)
+{
+    static const char *starts[] = {"GET ",    "POST ",  "PUT ",     "HEAD ",  "DELETE ",
+                                   "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "HTTP/1."};
+    for (size_t i = 0; i < WW_ARRAY_LEN(starts); i++) {
+        size_t l = strlen(starts[i]);
+        if (memcmp(p, starts[i], WW_MIN(n, l)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* Decides what plaintext carries from its first bytes; P_UNKNOWN while too few are seen. */
+static int sniff_plain(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return P_UNKNOWN;
+    if (memcmp(p, h2_preface, WW_MIN(n, sizeof(h2_preface) - 1)) == 0)
+        return n >= 8 ? P_H2 : P_UNKNOWN;
+    if (looks_http1(p, n))
+        return n >= 8 ? P_HTTP1 : P_UNKNOWN;
+    return P_OTHER;
+}
+
+static void plain_data(app_flow *af, int dir, const uint8_t *p, size_t n, uint64_t ts)
+{
+    int *which = af->proto == P_TLS ? &af->inner : &af->proto;
+    if (*which == P_UNKNOWN) {
+        int k = sniff_plain(p, n);
+        if (k == P_UNKNOWN)
+            k = P_HTTP1; /* short first chunk: let the parser decide */
+        *which = k;
+        if (k == P_H2)
+            af->app->st.h2_flows++;
+    }
+    if (*which == P_HTTP1 && !af->upgraded) {
+        if (af->h1 == NULL && (af->h1 = make_h1(af)) == NULL) {
+            anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate the HTTP parser");
+            *which = P_OTHER;
+            return;
+        }
+        af->dir = dir;
+        ww_h1_data(af->h1, dir, p, n, ts);
+    }
+}
+
+static void tls_plaintext(void *ud, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+    app_flow *af = ud;
+    af->ts_us = ts_us;
+    plain_data(af, dir, p, n, ts_us);
+}
+
+static void tls_handshake(void *ud, const ww_tls_info *info)
+{
+    app_flow *af = ud;
+    af->tls_info = *info;
+    af->tls_known = true;
+    if (strcmp(info->alpn, "h2") == 0 && af->inner == P_UNKNOWN) {
+        af->inner = P_H2;
+        af->app->st.h2_flows++;
+    }
+}
+
+static void tls_anomaly(void *ud, const char *type, const char *detail)
+{
+    app_flow *af = ud;
+    anomaly(af, af->dir, NULL, "tls", type, detail);
+}
+
+/* ---- the stream callbacks ---- */
+
+void ww_app_on_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app *app = ud;
+    app_flow *af = ww_calloc(app->mem, 1, sizeof(*af));
+    (void)ts_us;
+    f->app = af;
+    if (af == NULL)
+        return; /* this flow is simply not decoded */
+    af->app = app;
+    af->flow = f;
+}
+
+static void decide(app_flow *af, int dir, const uint8_t *p, size_t n)
+{
+    if (ww_tls_probe(p, n)) {
+        af->proto = P_TLS;
+        af->app->st.tls_sessions++;
+        ww_tls_cbs cbs = {af, tls_plaintext, tls_handshake, tls_anomaly};
+        af->tls = ww_tls_new(af->app->mem, af->app->kl, &cbs);
+        if (af->tls == NULL) {
+            anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate TLS state");
+            af->proto = P_OTHER;
+        }
+        return;
+    }
+    /* TLS records picked up mid-stream: application data (0x17 0x03 0x0X) */
+    if (n >= 3 && (p[0] == 0x17 || p[0] == 0x15) && p[1] == 0x03 && p[2] <= 0x04) {
+        af->proto = P_OTHER;
+        af->app->st.tls_sessions++;
+        af->app->st.tls_undecryptable++;
+        anomaly(af, dir, NULL, "tls", "midstream",
+                "TLS connection picked up without its handshake: not decryptable");
+        return;
+    }
+    af->proto = P_UNKNOWN; /* plain: plain_data sniffs */
+}
+
+static void route(app_flow *af, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+    switch (af->proto) {
+    case P_TLS:
+        ww_tls_data(af->tls, dir, p, n, ts_us);
+        break;
+    case P_UNKNOWN:
+    case P_HTTP1:
+        plain_data(af, dir, p, n, ts_us);
+        break;
+    default:
+        break; /* h2 (its own issue), other protocols: skipped */
+    }
+}
+
+#define PROBE_MIN 6
+
+void ww_app_on_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    (void)ud;
+    if (af == NULL || n == 0)
+        return;
+    af->ts_us = ts_us;
+    af->dir = dir;
+    if (af->proto == P_UNKNOWN && af->tls == NULL && af->h1 == NULL) {
+        if (af->nprobe[dir] > 0 || n < PROBE_MIN) {
+            /* too few bytes to tell: gather a few in the probe */
+            size_t k = WW_MIN(n, PROBE_MAX - af->nprobe[dir]);
+            memcpy(af->probe[dir] + af->nprobe[dir], p, k);
+            af->nprobe[dir] += k;
+            if (af->nprobe[dir] < PROBE_MIN)
+                return;
+            decide(af, dir, af->probe[dir], af->nprobe[dir]);
+            route(af, dir, af->probe[dir], af->nprobe[dir], ts_us);
+            af->nprobe[dir] = 0;
+            p += k;
+            n -= k;
+            if (n == 0)
+                return;
+        } else {
+            decide(af, dir, p, n);
+        }
+    }
+    route(af, dir, p, n, ts_us);
+}
+
+void ww_app_on_gap(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    char detail[96];
+    (void)ud;
+    if (af == NULL)
+        return;
+    af->ts_us = ts_us;
+    snprintf(detail, sizeof detail, "%llu bytes missing in the %s direction",
+             (unsigned long long)len, dir == WW_DIR_TOSERVER ? "client-to-server" : "server-to-client");
+    anomaly(af, dir, NULL, "tcp", "gap", detail);
+    if (af->tls != NULL)
+        ww_tls_gap(af->tls, dir, len, ts_us);
+    else if (af->h1 != NULL)
+        ww_h1_gap(af->h1, dir, len, ts_us);
+}
+
+void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    (void)ud;
+    (void)reason;
+    if (af == NULL)
+        return;
+    af->ts_us = ts_us;
+    if (af->h1 != NULL)
+        ww_h1_close(af->h1, ts_us);
+    if (af->tls != NULL) {
+        if (ww_tls_decrypted(af->tls))
+            af->app->st.tls_decrypted++;
+        else if (ww_tls_undecryptable(af->tls))
+            af->app->st.tls_undecryptable++;
+        ww_tls_free(af->tls);
+    }
+    ww_h1_free(af->h1);
+    ww_free(af->app->mem, af);
+    f->app = NULL;
+}
+
+void ww_app_on_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
+                       const char *type, const char *detail)
+{
+    ww_app *app = ud;
+    ww_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ts_us = ts_us;
+    ctx.flow = f;
+    if (f != NULL && f->app != NULL) {
+        const app_flow *af = f->app;
+        ctx.app_proto = app_proto_name(af);
+        ctx.tls = af->proto == P_TLS ? &af->tls_info : NULL;
+    }
+    if (app->sink.anomaly != NULL)
+        app->sink.anomaly(app->sink.ud, &ctx, layer, type, detail);
+}

@@ -1,0 +1,569 @@
+/*
+ * detect.c - what each browser was served, and the rules.
+ *
+ * Served store: per client IP, the addresses found in response bodies sent to it, with the
+ * packet time they were last served. An address stays expected for the window (--window).
+ * Memory is bounded: max_clients clients (the least recently active is dropped) and
+ * max_served addresses per client (the oldest is overwritten).
+ *
+ * Rules for each address a wallet call names (its parties):
+ *   known-attacker         it is in the attacker DB (any role)
+ *   lookalike-recipient    not served, but shares leading+trailing characters with a served
+ *                          address of its chain far beyond chance (>= lookalike_min_bits)
+ *   unrequested-recipient  otherwise, a payee (recipient, spender, value receiver) not served
+ *                          while something of that chain was served (or --expect was given)
+ *   unlimited-approval     a maximum approval to a spender/operator that was not served
+ *   bad-checksum           mixed-case EVM address that fails EIP-55
+ * and for an address served in a response: known-attacker (where: response).
+ */
+#include "detect/detect.h"
+
+#include <math.h>
+
+typedef struct served {
+    ww_addr addr;
+    uint64_t ts_us; /* last served */
+} served;
+
+typedef struct client {
+    bool used;
+    ww_ip ip;
+    uint64_t last_ts;
+    served *v; /* ring of at most max_served */
+    size_t n, next;
+    uint32_t *slots; /* index + 1 into v; open addressing, 2x max_served */
+    size_t nslots;
+} client;
+
+struct ww_detect {
+    const ww_mem *mem;
+    ww_detect_cfg cfg;
+    ww_out *out;
+    client *clients;
+    ww_detect_stats st;
+};
+
+const char *ww_severity_name(int sev)
+{
+    switch (sev) {
+    case WW_SEV_INFO:
+        return "info";
+    case WW_SEV_LOW:
+        return "low";
+    case WW_SEV_MEDIUM:
+        return "medium";
+    case WW_SEV_HIGH:
+        return "high";
+    case WW_SEV_CRITICAL:
+        return "critical";
+    default:
+        return "none";
+    }
+}
+
+int ww_severity_from_name(const char *s, bool *ok)
+{
+    static const char *names[] = {"none", "info", "low", "medium", "high", "critical"};
+    for (int i = 0; i < (int)WW_ARRAY_LEN(names); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *ok = true;
+            return i;
+        }
+    }
+    *ok = false;
+    return WW_SEV_NONE;
+}
+
+ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *out)
+{
+    ww_detect *d = ww_calloc(mem, 1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    d->mem = mem;
+    d->cfg = *cfg;
+    if (d->cfg.window_us == 0)
+        d->cfg.window_us = 30ULL * 60 * 1000000;
+    if (d->cfg.lookalike_min_bits <= 0)
+        d->cfg.lookalike_min_bits = 30;
+    if (d->cfg.max_clients == 0)
+        d->cfg.max_clients = 4096;
+    if (d->cfg.max_served == 0)
+        d->cfg.max_served = 65536;
+    d->out = out;
+    d->clients = ww_calloc(mem, d->cfg.max_clients, sizeof(client));
+    if (d->clients == NULL) {
+        ww_free(mem, d);
+        return NULL;
+    }
+    return d;
+}
+
+static void client_clear(ww_detect *d, client *c)
+{
+    ww_free(d->mem, c->v);
+    ww_free(d->mem, c->slots);
+    memset(c, 0, sizeof(*c));
+}
+
+void ww_detect_free(ww_detect *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->cfg.max_clients; i++)
+        if (d->clients[i].used)
+            client_clear(d, &d->clients[i]);
+    ww_free(d->mem, d->clients);
+    ww_free(d->mem, d);
+}
+
+const ww_detect_stats *ww_detect_stats_get(const ww_detect *d)
+{
+    return &d->st;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t addr_hash(const ww_addr *a)
+{
+    return hash_bytes(a->text, a->len, 1469598103934665603ULL ^ a->chain);
+}
+
+/* Finds the client for ip; creates it when create (evicting the least recently active). */
+static client *get_client(ww_detect *d, const ww_ip *ip, bool create, uint64_t now)
+{
+    size_t n = d->cfg.max_clients;
+    /* only the address's own bytes: the rest of an IPv4 ww_ip is not defined */
+    size_t h = (size_t)hash_bytes(ip->a, ip->family == 4 ? 4 : 16,
+                                  1469598103934665603ULL ^ ip->family) % n;
+    client *victim = NULL;
+    /* linear probe over a bounded neighbourhood: clients are few */
+    for (size_t k = 0; k < n; k++) {
+        client *c = &d->clients[(h + k) % n];
+        if (c->used && ww_ip_eq(&c->ip, ip))
+            return c;
+        if (!c->used) {
+            if (!create)
+                return NULL;
+            victim = c;
+            break;
+        }
+        if (victim == NULL || c->last_ts < victim->last_ts)
+            victim = c;
+        if (k >= 64 && victim != NULL)
+            break;
+    }
+    if (!create || victim == NULL)
+        return NULL;
+    if (victim->used)
+        client_clear(d, victim);
+    victim->used = true;
+    victim->ip = *ip;
+    victim->last_ts = now;
+    return victim;
+}
+
+static served *served_find(const client *c, const ww_addr *a)
+{
+    if (c == NULL || c->nslots == 0)
+        return NULL;
+    size_t mask = c->nslots - 1, i = (size_t)addr_hash(a) & mask;
+    for (size_t k = 0; k < c->nslots; k++) {
+        uint32_t s = c->slots[(i + k) & mask];
+        if (s == 0)
+            return NULL;
+        if (ww_addr_eq(&c->v[s - 1].addr, a))
+            return &c->v[s - 1];
+    }
+    return NULL;
+}
+
+static void slots_rebuild(client *c)
+{
+    memset(c->slots, 0, c->nslots * sizeof(uint32_t));
+    size_t mask = c->nslots - 1;
+    for (size_t j = 0; j < c->n; j++) {
+        size_t i = (size_t)addr_hash(&c->v[j].addr) & mask;
+        while (c->slots[i] != 0)
+            i = (i + 1) & mask;
+        c->slots[i] = (uint32_t)(j + 1);
+    }
+}
+
+/* Records a; returns true when it is new (or had expired) for this client. */
+static bool served_add(ww_detect *d, client *c, const ww_addr *a, uint64_t now)
+{
+    served *s = served_find(c, a);
+    if (s != NULL) {
+        bool fresh = now - s->ts_us > d->cfg.window_us && now > s->ts_us;
+        s->ts_us = now;
+        return fresh;
+    }
+    if (c->v == NULL) {
+        size_t ns = 1;
+        while (ns < 2 * d->cfg.max_served)
+            ns <<= 1;
+        c->v = ww_calloc(d->mem, d->cfg.max_served, sizeof(served));
+        c->slots = ww_calloc(d->mem, ns, sizeof(uint32_t));
+        if (c->v == NULL || c->slots == NULL) {
+            ww_free(d->mem, c->v);
+            ww_free(d->mem, c->slots);
+            c->v = NULL;
+            c->slots = NULL;
+            return false;
+        }
+        c->nslots = ns;
+    }
+    if (c->n < d->cfg.max_served) {
+        c->v[c->n].addr = *a;
+        c->v[c->n].addr.flags = 0;
+        c->v[c->n].ts_us = now;
+        c->n++;
+        size_t mask = c->nslots - 1, i = (size_t)addr_hash(a) & mask;
+        while (c->slots[i] != 0)
+            i = (i + 1) & mask;
+        c->slots[i] = (uint32_t)c->n;
+    } else {
+        /* full: overwrite the oldest slot in ring order and rebuild the index */
+        c->v[c->next].addr = *a;
+        c->v[c->next].addr.flags = 0;
+        c->v[c->next].ts_us = now;
+        c->next = (c->next + 1) % d->cfg.max_served;
+        slots_rebuild(c);
+    }
+    return true;
+}
+
+static bool in_window(const ww_detect *d, const served *s, uint64_t now)
+{
+    return s != NULL && (now <= s->ts_us || now - s->ts_us <= d->cfg.window_us);
+}
+
+static bool expected_by_cfg(const ww_detect *d, const ww_addr *a)
+{
+    for (size_t i = 0; i < d->cfg.n_expect; i++)
+        if (ww_addr_eq(&d->cfg.expect[i], a))
+            return true;
+    return false;
+}
+
+/* Characters that carry no information at the start of an address of this chain. */
+static size_t fixed_prefix(const ww_addr *a)
+{
+    switch (a->chain) {
+    case WW_CHAIN_EVM:
+        return 2; /* 0x */
+    case WW_CHAIN_BITCOIN:
+    case WW_CHAIN_LITECOIN: {
+        const char *sep = memchr(a->text, '1', a->len);
+        if ((a->text[0] == 'b' || a->text[0] == 'l') && sep != NULL && sep - a->text <= 4)
+            return (size_t)(sep - a->text) + 2; /* hrp, '1', witness version */
+        return 1;                               /* base58 version character */
+    }
+    case WW_CHAIN_BITCOINCASH: {
+        const char *colon = memchr(a->text, ':', a->len);
+        return colon ? (size_t)(colon - a->text) + 2 : 1;
+    }
+    case WW_CHAIN_TRON:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static double bits_per_char(int chain, const ww_addr *a)
+{
+    switch (chain) {
+    case WW_CHAIN_EVM:
+        return 4.0;
+    case WW_CHAIN_BITCOINCASH:
+        return 5.0;
+    case WW_CHAIN_BITCOIN:
+    case WW_CHAIN_LITECOIN:
+        if (a->text[0] == 'b' || a->text[0] == 'l')
+            return 5.0;
+        return 5.857981; /* log2(58) */
+    default:
+        return 5.857981;
+    }
+}
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsigned *prefix,
+                   unsigned *suffix, double *bits)
+{
+    bool fold = a->chain == WW_CHAIN_EVM;
+    size_t fa = fixed_prefix(a), fb = fixed_prefix(b);
+    size_t la = a->len, lb = b->len, p = 0, s = 0;
+    const char *x = a->text + fa, *y = b->text + fb;
+    size_t nx = la > fa ? la - fa : 0, ny = lb > fb ? lb - fb : 0;
+    size_t m = WW_MIN(nx, ny);
+
+    while (p < m && (fold ? lower(x[p]) == lower(y[p]) : x[p] == y[p]))
+        p++;
+    while (s < m - p &&
+           (fold ? lower(x[nx - 1 - s]) == lower(y[ny - 1 - s]) : x[nx - 1 - s] == y[ny - 1 - s]))
+        s++;
+    *prefix = (unsigned)p;
+    *suffix = (unsigned)s;
+    *bits = (double)(p + s) * bits_per_char(a->chain, a) -
+            (n_compared > 1 ? log2((double)n_compared) : 0.0);
+}
+
+typedef struct best {
+    const ww_addr *addr;
+    unsigned prefix, suffix;
+    size_t n;
+    uint64_t ts;
+} best;
+
+/* The served (or --expect) address of a's chain most like a; n = how many were compared. */
+static void closest(const ww_detect *d, const client *c, const ww_addr *a, uint64_t now, best *b)
+{
+    memset(b, 0, sizeof(*b));
+    if (c != NULL) {
+        for (size_t i = 0; i < c->n; i++) {
+            const served *s = &c->v[i];
+            if (s->addr.chain != a->chain || !in_window(d, s, now))
+                continue;
+            unsigned p, sf;
+            double bits;
+            b->n++;
+            ww_similarity(a, &s->addr, 1, &p, &sf, &bits);
+            if (b->addr == NULL || p + sf > b->prefix + b->suffix ||
+                (p + sf == b->prefix + b->suffix && s->ts_us > b->ts)) {
+                b->addr = &s->addr;
+                b->prefix = p;
+                b->suffix = sf;
+                b->ts = s->ts_us;
+            }
+        }
+    }
+    for (size_t i = 0; i < d->cfg.n_expect; i++) {
+        const ww_addr *e = &d->cfg.expect[i];
+        if (e->chain != a->chain)
+            continue;
+        unsigned p, sf;
+        double bits;
+        b->n++;
+        ww_similarity(a, e, 1, &p, &sf, &bits);
+        if (b->addr == NULL || p + sf > b->prefix + b->suffix) {
+            b->addr = e;
+            b->prefix = p;
+            b->suffix = sf;
+            b->ts = UINT64_MAX;
+        }
+    }
+}
+
+static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
+{
+    d->st.alerts++;
+    if (a->severity > d->st.worst)
+        d->st.worst = a->severity;
+    ww_out_alert(d->out, ctx, a);
+}
+
+static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
+{
+    ww_detect *d = ud;
+    client *c;
+    if (ctx->flow == NULL)
+        return;
+    c = get_client(d, &ctx->flow->cli_ip, true, ctx->ts_us);
+    if (c == NULL)
+        return;
+    c->last_ts = ctx->ts_us;
+    if (!served_add(d, c, addr, ctx->ts_us))
+        return; /* already expected: no new intent */
+    d->st.intents++;
+    ww_out_intent(d->out, ctx, addr, "response");
+    if (d->cfg.db != NULL) {
+        const ww_addrdb_entry *e = ww_addrdb_lookup(d->cfg.db, addr);
+        if (e != NULL) {
+            char sig[256];
+            ww_alert a = {0};
+            snprintf(sig, sizeof sig, "a response served a known attacker address (%s)",
+                     e->label);
+            a.rule = "known-attacker";
+            a.severity = WW_SEV_CRITICAL;
+            a.signature = sig;
+            a.chain = addr->chain;
+            a.where = "response";
+            a.role = -1;
+            a.observed = addr;
+            a.db = e;
+            raise(d, ctx, &a);
+        }
+    }
+}
+
+static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
+                        const ww_wallet_call *wc, const ww_party *p)
+{
+    const ww_addr *a = &p->addr;
+    const char *role = ww_role_name(p->role);
+    const ww_addrdb_entry *e = d->cfg.db ? ww_addrdb_lookup(d->cfg.db, a) : NULL;
+    bool served_ok = in_window(d, served_find(c, a), ctx->ts_us) || expected_by_cfg(d, a);
+    best b;
+    char sig[256];
+
+    closest(d, c, a, ctx->ts_us, &b);
+    if (e != NULL) {
+        ww_alert al = {0};
+        snprintf(sig, sizeof sig, "%s %s is a known attacker address (%s)", wc->method, role,
+                 e->label);
+        al.rule = "known-attacker";
+        al.severity = WW_SEV_CRITICAL;
+        al.signature = sig;
+        al.chain = a->chain;
+        al.method = wc->method;
+        al.where = "wallet_call";
+        al.role = p->role;
+        al.observed = a;
+        al.expected = served_ok ? NULL : b.addr;
+        al.db = e;
+        raise(d, ctx, &al);
+    }
+    if (!served_ok && b.addr != NULL) {
+        unsigned pre, suf;
+        double bits;
+        ww_similarity(a, b.addr, b.n, &pre, &suf, &bits);
+        if (bits >= d->cfg.lookalike_min_bits) {
+            ww_alert al = {0};
+            snprintf(sig, sizeof sig,
+                     "%s %s looks like an address served to this client but is not it", wc->method,
+                     role);
+            al.rule = "lookalike-recipient";
+            al.severity = WW_SEV_CRITICAL;
+            al.signature = sig;
+            al.chain = a->chain;
+            al.method = wc->method;
+            al.where = "wallet_call";
+            al.role = p->role;
+            al.observed = a;
+            al.expected = b.addr;
+            al.has_similarity = true;
+            al.prefix = pre;
+            al.suffix = suf;
+            al.bits = bits;
+            al.db = e;
+            raise(d, ctx, &al);
+        } else if (p->payee) {
+            ww_alert al = {0};
+            snprintf(sig, sizeof sig, "%s %s was not served to this client", wc->method, role);
+            al.rule = "unrequested-recipient";
+            al.severity = WW_SEV_HIGH;
+            al.signature = sig;
+            al.chain = a->chain;
+            al.method = wc->method;
+            al.where = "wallet_call";
+            al.role = p->role;
+            al.observed = a;
+            al.expected = b.addr;
+            al.db = e;
+            raise(d, ctx, &al);
+        }
+    }
+    if (p->unlimited && !served_ok) {
+        ww_alert al = {0};
+        snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served",
+                 wc->method, role);
+        al.rule = "unlimited-approval";
+        al.severity = WW_SEV_HIGH;
+        al.signature = sig;
+        al.chain = a->chain;
+        al.method = wc->method;
+        al.where = "wallet_call";
+        al.role = p->role;
+        al.observed = a;
+        al.expected = b.addr;
+        al.db = e;
+        raise(d, ctx, &al);
+    }
+    if (a->flags & WW_ADDR_F_BAD_CHECKSUM) {
+        ww_alert al = {0};
+        snprintf(sig, sizeof sig, "%s %s is mixed-case but fails its EIP-55 checksum", wc->method,
+                 role);
+        al.rule = "bad-checksum";
+        al.severity = WW_SEV_MEDIUM;
+        al.signature = sig;
+        al.chain = a->chain;
+        al.method = wc->method;
+        al.where = "wallet_call";
+        al.role = p->role;
+        al.observed = a;
+        al.db = e;
+        raise(d, ctx, &al);
+    }
+}
+
+static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
+{
+    ww_detect *d = ud;
+    const client *c = NULL;
+
+    d->st.wallet_calls++;
+    ww_out_wallet_call(d->out, ctx, wc);
+    if (ctx->flow != NULL)
+        c = get_client(d, &ctx->flow->cli_ip, false, ctx->ts_us);
+    for (size_t i = 0; i < wc->n_parties; i++)
+        check_party(d, ctx, c, wc, &wc->parties[i]);
+    if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
+        ww_alert al = {0};
+        char sig[256];
+        snprintf(sig, sizeof sig, "%s from is mixed-case but fails its EIP-55 checksum",
+                 wc->method);
+        al.rule = "bad-checksum";
+        al.severity = WW_SEV_MEDIUM;
+        al.signature = sig;
+        al.chain = wc->from.chain;
+        al.method = wc->method;
+        al.where = "wallet_call";
+        al.role = -1;
+        al.observed = &wc->from;
+        raise(d, ctx, &al);
+    }
+}
+
+static void on_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
+                       const char *detail)
+{
+    ww_detect *d = ud;
+    d->st.anomalies++;
+    ww_out_anomaly(d->out, ctx, layer, type, detail);
+}
+
+static void on_http(void *ud, const ww_ctx *ctx, const ww_http_msg *msg)
+{
+    ww_detect *d = ud;
+    ww_out_http(d->out, ctx, msg);
+}
+
+void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
+{
+    sink->ud = d;
+    sink->served = on_served;
+    sink->wallet_call = on_wallet_call;
+    sink->anomaly = on_anomaly;
+    sink->http = on_http;
+}
+
+void ww_detect_start(ww_detect *d)
+{
+    for (size_t i = 0; i < d->cfg.n_expect; i++) {
+        d->st.intents++;
+        ww_out_intent(d->out, NULL, &d->cfg.expect[i], "expect");
+    }
+}

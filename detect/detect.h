@@ -1,0 +1,112 @@
+/*
+ * detect.h - what each browser was served, the alert rules, and the output writers.
+ *
+ * Detection reads the facts decode/ hands over (ww_decode_sink): addresses served to a
+ * client, wallet calls, anomalies. It never parses bytes. Rules (SPEC.md "Alert rules"):
+ * known-attacker, lookalike-recipient, unrequested-recipient, unlimited-approval,
+ * bad-checksum (drainer-script and authority-change come with their decoders).
+ */
+#ifndef WW_DETECT_H
+#define WW_DETECT_H
+
+#include "addrdb/addrdb.h"
+#include "decode/decode.h"
+
+enum ww_severity {
+    WW_SEV_NONE = 0,
+    WW_SEV_INFO,
+    WW_SEV_LOW,
+    WW_SEV_MEDIUM,
+    WW_SEV_HIGH,
+    WW_SEV_CRITICAL,
+};
+const char *ww_severity_name(int sev);
+/* WW_SEV_NONE when unknown; "none" is accepted as "never fail" and returns WW_SEV_NONE too,
+ * so callers tell the two apart with ok. */
+int ww_severity_from_name(const char *s, bool *ok);
+
+typedef struct ww_alert {
+    const char *rule;      /* "known-attacker", ... */
+    int severity;
+    const char *signature; /* one human sentence */
+    int chain;
+    const char *method;    /* JSON-RPC method; NULL for a response */
+    const char *where;     /* "wallet_call" | "response" | "script" */
+    int role;              /* WW_ROLE_*; -1 when none */
+    const ww_addr *observed;
+    const ww_addr *expected;  /* NULL when nothing was served to compare with */
+    bool has_similarity;
+    unsigned prefix, suffix;  /* matched leading / trailing characters */
+    double bits;              /* similarity in bits beyond chance */
+    const ww_addrdb_entry *db; /* NULL when not in the DB */
+} ww_alert;
+
+typedef struct ww_run_stats {
+    uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
+        http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+} ww_run_stats;
+
+/* ---- output ---- */
+enum ww_out_format { WW_FMT_TEXT = 0, WW_FMT_JSONL, WW_FMT_JUNIT };
+
+typedef struct ww_out_cfg {
+    FILE *jsonl;      /* -o: every event as JSON lines; NULL = none */
+    FILE *console;    /* standard output; NULL = none */
+    int format;       /* what goes to console */
+    bool log_http;    /* emit "http" events (one per HTTP message) */
+    int verbose;      /* text: -v also prints wallet calls and anomalies */
+    bool quiet;       /* text: alerts only, no summary */
+} ww_out_cfg;
+
+typedef struct ww_out ww_out;
+ww_out *ww_out_new(const ww_mem *mem, const ww_out_cfg *cfg);
+void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a);
+void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc);
+/* ctx NULL for --expect intents */
+void ww_out_intent(ww_out *o, const ww_ctx *ctx, const ww_addr *a, const char *source);
+void ww_out_anomaly(ww_out *o, const ww_ctx *ctx, const char *layer, const char *type,
+                    const char *detail);
+void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m);
+/* Last event of a run; also the text summary. */
+void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st);
+/* Flushes (and writes the JUnit report). Returns WW_OK or WW_E_IO when a write failed. */
+int ww_out_finish(ww_out *o) WW_WUR;
+/* Has any write failed so far (full disk, closed pipe)? */
+bool ww_out_failed(const ww_out *o);
+void ww_out_free(ww_out *o);
+
+/* ---- detection ---- */
+typedef struct ww_detect_cfg {
+    uint64_t window_us;        /* how long a served address stays expected (default 30 min) */
+    double lookalike_min_bits; /* similarity beyond chance that makes a lookalike (default 30) */
+    const ww_addrdb *db;       /* may be NULL */
+    const ww_addr *expect;     /* --expect: addresses allowed for every client */
+    size_t n_expect;
+    size_t max_clients;        /* clients tracked (default 4096) */
+    size_t max_served;         /* addresses remembered per client (default 65536) */
+} ww_detect_cfg;
+
+typedef struct ww_detect_stats {
+    uint64_t intents, alerts, wallet_calls, anomalies;
+    int worst;                 /* highest severity raised */
+} ww_detect_stats;
+
+typedef struct ww_detect ww_detect;
+ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *out);
+/* The sink to hand to ww_app_new. */
+void ww_detect_sink(ww_detect *d, ww_decode_sink *sink);
+/* Emits the --expect intents (once, before the first packet). */
+void ww_detect_start(ww_detect *d);
+const ww_detect_stats *ww_detect_stats_get(const ww_detect *d);
+void ww_detect_free(ww_detect *d);
+
+/*
+ * Similarity of two normalized addresses of one chain: matched leading and trailing
+ * characters (after "0x" for EVM, case-insensitive for hex) and the bits of that match
+ * beyond chance when n_compared addresses were compared: 4 bits per hex character (5.86 per
+ * base58 character), minus log2(n_compared).
+ */
+void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsigned *prefix,
+                   unsigned *suffix, double *bits);
+
+#endif /* WW_DETECT_H */

@@ -1,0 +1,369 @@
+/* test_detect.c - the served store, the rules, similarity and the JSON/text writers. */
+#include "t.h"
+
+#include "addrdb/addrdb.h"
+#include "detect/detect.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+
+#define SERVED "0x1111222233334444555566667777888899990000"
+#define OTHER_CLIENT_SERVED "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd"
+#define ATTACKER "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976"
+#define RANDOM_PAYEE "0x9e3779b97f4a7c15f39cc0605cedc8341082276b"
+#define LOOKALIKE "0x111122aaaaaaaaaaaaaaaaaaaaaaaaaaaa990000" /* 6+6 hex chars like SERVED */
+#define TOKEN "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+
+typedef struct fixture {
+    FILE *jsonl;
+    ww_out *out;
+    ww_addrdb *db;
+    ww_detect *det;
+    ww_decode_sink sink;
+    ww_flow flow, flow2;
+} fixture;
+
+static void fx_init(fixture *fx, const ww_addr *expect, size_t n_expect, uint64_t window_us)
+{
+    memset(fx, 0, sizeof(*fx));
+    fx->jsonl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = fx->jsonl;
+    oc.format = WW_FMT_JSONL;
+    fx->out = ww_out_new(NULL, &oc);
+    fx->db = ww_addrdb_new(NULL);
+    T_CHECK(ww_addrdb_load_bundled(fx->db) == 280);
+    ww_detect_cfg dc = {0};
+    dc.db = fx->db;
+    dc.expect = expect;
+    dc.n_expect = n_expect;
+    dc.window_us = window_us;
+    fx->det = ww_detect_new(NULL, &dc, fx->out);
+    ww_detect_sink(fx->det, &fx->sink);
+    fx->flow.id = 1;
+    fx->flow.cli_ip.family = 4;
+    memcpy(fx->flow.cli_ip.a, "\x0a\x01\x00\x05", 4);
+    fx->flow.srv_ip.family = 4;
+    memcpy(fx->flow.srv_ip.a, "\x0a\x01\x00\x02", 4);
+    fx->flow.cli_port = 50000;
+    fx->flow.srv_port = 80;
+    fx->flow2 = fx->flow;
+    fx->flow2.id = 2;
+    fx->flow2.cli_ip.a[3] = 9; /* another browser */
+}
+
+static void fx_free(fixture *fx)
+{
+    ww_detect_free(fx->det);
+    ww_out_free(fx->out);
+    ww_addrdb_free(fx->db);
+    fclose(fx->jsonl);
+}
+
+static ww_addr A(const char *s)
+{
+    ww_addr a;
+    int rc = ww_addr_parse(&a, WW_CHAIN_EVM, s, strlen(s));
+    T_CHECK(rc == WW_OK);
+    return a;
+}
+
+static void serve(fixture *fx, const ww_flow *f, const char *addr, uint64_t ts)
+{
+    ww_ctx ctx = {0};
+    ww_http_info http = {"dapp.example", "/api/invoice", "GET", 200, "application/json"};
+    ww_addr a = A(addr);
+    ctx.ts_us = ts;
+    ctx.flow = f;
+    ctx.dir = WW_DIR_TOCLIENT;
+    ctx.app_proto = "http";
+    ctx.http = &http;
+    fx->sink.served(fx->sink.ud, &ctx, &a);
+}
+
+static void add_party(ww_wallet_call *wc, int role, bool payee, bool unlimited, const char *s)
+{
+    ww_party *p = &wc->parties[wc->n_parties++];
+    p->role = (uint8_t)role;
+    p->payee = payee;
+    p->unlimited = unlimited;
+    p->addr = A(s);
+}
+
+static void call(fixture *fx, const ww_flow *f, const ww_wallet_call *wc, uint64_t ts)
+{
+    ww_ctx ctx = {0};
+    ww_http_info http = {"rpc.example", "/", "POST", 0, "application/json"};
+    ctx.ts_us = ts;
+    ctx.flow = f;
+    ctx.dir = WW_DIR_TOSERVER;
+    ctx.app_proto = "http";
+    ctx.http = &http;
+    fx->sink.wallet_call(fx->sink.ud, &ctx, wc);
+}
+
+static ww_wallet_call native(const char *to)
+{
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "native-transfer");
+    strcpy(wc.value, "1000000000000000000");
+    wc.signature_valid = -1;
+    wc.has_to = true;
+    wc.to = A(to);
+    add_party(&wc, WW_ROLE_TO, true, false, to);
+    return wc;
+}
+
+/* Collects the alerts written so far as "rule role observed expected" lines. */
+static char *alerts(fixture *fx)
+{
+    static char buf[8192];
+    char line[4096];
+    buf[0] = '\0';
+    fflush(fx->jsonl);
+    rewind(fx->jsonl);
+    while (fgets(line, sizeof line, fx->jsonl) != NULL) {
+        cJSON *j = cJSON_Parse(line);
+        T_CHECK(j != NULL); /* every line is JSON */
+        const cJSON *al = cJSON_GetObjectItem(j, "alert");
+        if (al != NULL) {
+            const cJSON *r = cJSON_GetObjectItem(al, "rule");
+            const cJSON *role = cJSON_GetObjectItem(al, "role");
+            const cJSON *obs = cJSON_GetObjectItem(al, "observed");
+            const cJSON *exp = cJSON_GetObjectItem(al, "expected");
+            char one[512];
+            snprintf(one, sizeof one, "%s %s %s %s;", r ? r->valuestring : "?",
+                     role ? role->valuestring : "-", obs ? obs->valuestring : "-",
+                     exp ? exp->valuestring : "-");
+            strncat(buf, one, sizeof buf - strlen(buf) - 1);
+        }
+        cJSON_Delete(j);
+    }
+    fseek(fx->jsonl, 0, SEEK_END);
+    return buf;
+}
+
+T_CASE(detect_clean_payment_no_alert)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc = native(SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    T_EQ_INT(ww_detect_stats_get(fx.det)->intents, 1);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_NONE);
+    fx_free(&fx);
+}
+
+T_CASE(detect_known_attacker_and_unrequested)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc = native(ATTACKER);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "known-attacker to " ATTACKER " " SERVED
+                          ";unrequested-recipient to " ATTACKER " " SERVED ";");
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_CRITICAL);
+    fx_free(&fx);
+}
+
+T_CASE(detect_attacker_even_when_nothing_served)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    ww_wallet_call wc = native(ATTACKER);
+    call(&fx, &fx.flow, &wc, 2000);
+    /* nothing served: no unrequested-recipient, but the DB still catches it */
+    T_EQ_STR(alerts(&fx), "known-attacker to " ATTACKER " -;");
+    fx_free(&fx);
+}
+
+T_CASE(detect_served_to_another_client_does_not_count)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    serve(&fx, &fx.flow2, OTHER_CLIENT_SERVED, 1000);
+    ww_wallet_call wc = native(OTHER_CLIENT_SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to " OTHER_CLIENT_SERVED " " SERVED ";");
+    fx_free(&fx);
+}
+
+T_CASE(detect_lookalike)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc = native(LOOKALIKE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "lookalike-recipient to " LOOKALIKE " " SERVED ";");
+    fx_free(&fx);
+}
+
+T_CASE(detect_window_expires)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 60ULL * 1000000); /* 1 minute */
+    serve(&fx, &fx.flow, SERVED, 1000000);
+    serve(&fx, &fx.flow, RANDOM_PAYEE, 1000000);
+    serve(&fx, &fx.flow, OTHER_CLIENT_SERVED, 100ULL * 1000000); /* keeps the chain "served" */
+    ww_wallet_call wc = native(SERVED);
+    call(&fx, &fx.flow, &wc, 120ULL * 1000000 + 1000000); /* 2 minutes later */
+    T_CHECK(strstr(alerts(&fx), "unrequested-recipient to " SERVED) != NULL);
+    fx_free(&fx);
+}
+
+T_CASE(detect_erc20_transfer_recipient_not_token)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "erc20-transfer");
+    wc.signature_valid = -1;
+    add_party(&wc, WW_ROLE_TO, false, false, TOKEN); /* the token contract: never unrequested */
+    add_party(&wc, WW_ROLE_RECIPIENT, true, false, SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+}
+
+T_CASE(detect_unlimited_approval)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "erc20-approve");
+    add_party(&wc, WW_ROLE_TO, false, false, TOKEN);
+    add_party(&wc, WW_ROLE_SPENDER, true, true, RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient spender " RANDOM_PAYEE " " SERVED
+                          ";unlimited-approval spender " RANDOM_PAYEE " " SERVED ";");
+    /* the same approval to a served spender raises nothing */
+    fx_free(&fx);
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, RANDOM_PAYEE, 1000);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+}
+
+T_CASE(detect_bad_checksum)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc = native(SERVED);
+    /* a mixed-case spelling of SERVED with a wrong EIP-55 checksum */
+    wc.parties[0].addr.flags = WW_ADDR_F_MIXEDCASE | WW_ADDR_F_BAD_CHECKSUM;
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "bad-checksum to " SERVED " -;");
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_MEDIUM);
+    fx_free(&fx);
+}
+
+T_CASE(detect_expect_list)
+{
+    ww_addr ex = A(SERVED);
+    fixture fx;
+    fx_init(&fx, &ex, 1, 0);
+    ww_detect_start(fx.det);
+    ww_wallet_call ok = native(SERVED);
+    call(&fx, &fx.flow, &ok, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    ww_wallet_call bad = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &bad, 3000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to " RANDOM_PAYEE " " SERVED ";");
+    fx_free(&fx);
+}
+
+T_CASE(detect_response_serving_attacker)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, ATTACKER, 1000);
+    T_EQ_STR(alerts(&fx), "known-attacker - " ATTACKER " -;");
+    /* served again within the window: no second intent, no second alert */
+    serve(&fx, &fx.flow, ATTACKER, 2000);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->alerts, 1);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->intents, 1);
+    fx_free(&fx);
+}
+
+T_CASE(similarity_counts)
+{
+    ww_addr a = A(SERVED), b = A(LOOKALIKE), c = A(RANDOM_PAYEE);
+    unsigned p, s;
+    double bits;
+    ww_similarity(&a, &b, 1, &p, &s, &bits);
+    T_EQ_INT(p, 6);
+    T_EQ_INT(s, 6);
+    T_CHECK(bits > 47.9 && bits < 48.1);
+    ww_similarity(&a, &b, 16, &p, &s, &bits);
+    T_CHECK(bits > 43.9 && bits < 44.1); /* minus log2(16) */
+    ww_similarity(&a, &c, 1, &p, &s, &bits);
+    T_CHECK(p + s <= 2);
+    ww_similarity(&a, &a, 1, &p, &s, &bits);
+    T_EQ_INT(p + s, 40); /* identical: every character, counted once */
+}
+
+T_CASE(output_jsonl_fields)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1757337360123456ULL);
+    char line[4096];
+    fflush(fx.jsonl);
+    rewind(fx.jsonl);
+    T_CHECK(fgets(line, sizeof line, fx.jsonl) != NULL);
+    T_EQ_STR(line, "{\"timestamp\":\"2025-09-08T13:16:00.123456Z\",\"event_type\":\"intent\","
+                   "\"flow_id\":1,\"src_ip\":\"10.1.0.2\",\"src_port\":80,\"dest_ip\":"
+                   "\"10.1.0.5\",\"dest_port\":50000,\"proto\":\"TCP\",\"app_proto\":\"http\","
+                   "\"intent\":{\"chain\":\"evm\",\"address\":\"" SERVED "\",\"source\":"
+                   "\"response\",\"url\":\"/api/invoice\"},\"http\":{\"hostname\":"
+                   "\"dapp.example\",\"url\":\"/api/invoice\",\"http_method\":\"GET\","
+                   "\"status\":200,\"content_type\":\"application/json\"}}\n");
+    fx_free(&fx);
+}
+
+T_CASE(output_write_failure_reported)
+{
+    FILE *full = fopen("/dev/full", "w");
+    if (full == NULL)
+        T_SKIP("/dev/full is not available");
+    ww_out_cfg oc = {0};
+    oc.jsonl = full;
+    oc.format = WW_FMT_JSONL;
+    ww_out *o = ww_out_new(NULL, &oc);
+    ww_run_stats st = {0};
+    ww_out_stats(o, 0, &st);
+    T_CHECK(ww_out_failed(o));
+    T_CHECK(ww_out_finish(o) == WW_E_IO);
+    ww_out_free(o);
+    fclose(full);
+}
+
+T_CASE(severity_names)
+{
+    bool ok;
+    T_EQ_INT(ww_severity_from_name("high", &ok), WW_SEV_HIGH);
+    T_CHECK(ok);
+    T_EQ_INT(ww_severity_from_name("none", &ok), WW_SEV_NONE);
+    T_CHECK(ok);
+    (void)ww_severity_from_name("bogus", &ok);
+    T_CHECK(!ok);
+    T_EQ_STR(ww_severity_name(WW_SEV_CRITICAL), "critical");
+}

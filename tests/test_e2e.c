@@ -1,0 +1,389 @@
+/*
+ * test_e2e.c - the whole pipeline in-process (packets -> capture -> decode -> detect -> JSON
+ * lines), on sessions built here packet by packet. Each bad input is followed by a good
+ * hijacked call: the bad input must become an anomaly, and the alert after it must still come.
+ */
+#include "t.h"
+
+#include "addrdb/addrdb.h"
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "detect/detect.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#define SERVED "0x1111222233334444555566667777888899990000"
+#define ATTACKER "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976"
+
+/* ---- the pipeline ---- */
+typedef struct pipe_ {
+    FILE *jsonl;
+    ww_out *out;
+    ww_addrdb *db;
+    ww_detect *det;
+    ww_app *app;
+    ww_pktdec *pd;
+    ww_tcp *tcp;
+    uint64_t ts;
+} pipe_;
+
+static void pipe_init(pipe_ *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->jsonl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = p->jsonl;
+    oc.format = WW_FMT_JSONL;
+    p->out = ww_out_new(NULL, &oc);
+    p->db = ww_addrdb_new(NULL);
+    T_CHECK(ww_addrdb_load_bundled(p->db) == 280);
+    ww_detect_cfg dc = {0};
+    dc.db = p->db;
+    p->det = ww_detect_new(NULL, &dc, p->out);
+    ww_decode_sink sink;
+    ww_detect_sink(p->det, &sink);
+    ww_app_cfg ac = {0};
+    ac.max_body_bytes = 1 << 20;
+    p->app = ww_app_new(NULL, &ac, &sink, NULL);
+    ww_stream_cbs cbs = {p->app, ww_app_on_open, ww_app_on_data, ww_app_on_gap,
+                         ww_app_on_close, ww_app_on_anomaly};
+    p->pd = ww_pktdec_new(NULL, NULL, ww_app_on_anomaly, p->app);
+    p->tcp = ww_tcp_new(NULL, NULL, &cbs);
+    p->ts = 1757343600000000ULL;
+    T_CHECK(p->out && p->det && p->app && p->pd && p->tcp);
+}
+
+/* Finishes the run and returns the events as "type:detail" tokens joined by ';'. */
+static char *pipe_finish(pipe_ *p)
+{
+    static char buf[16384];
+    char line[8192];
+    ww_tcp_finish(p->tcp, p->ts);
+    ww_tcp_free(p->tcp);
+    ww_pktdec_free(p->pd);
+    ww_app_free(p->app);
+    ww_detect_free(p->det);
+    ww_out_free(p->out);
+    ww_addrdb_free(p->db);
+    buf[0] = '\0';
+    fflush(p->jsonl);
+    rewind(p->jsonl);
+    while (fgets(line, sizeof line, p->jsonl) != NULL) {
+        cJSON *j = cJSON_Parse(line);
+        T_CHECK(j != NULL);
+        if (j == NULL)
+            continue;
+        const char *type = cJSON_GetObjectItem(j, "event_type")->valuestring;
+        char one[512];
+        one[0] = '\0';
+        if (strcmp(type, "alert") == 0) {
+            const cJSON *a = cJSON_GetObjectItem(j, "alert");
+            snprintf(one, sizeof one, "alert:%s:%s;", cJSON_GetObjectItem(a, "rule")->valuestring,
+                     cJSON_GetObjectItem(a, "observed")->valuestring);
+        } else if (strcmp(type, "anomaly") == 0) {
+            const cJSON *a = cJSON_GetObjectItem(j, "anomaly");
+            snprintf(one, sizeof one, "anomaly:%s/%s;",
+                     cJSON_GetObjectItem(a, "layer")->valuestring,
+                     cJSON_GetObjectItem(a, "type")->valuestring);
+        } else if (strcmp(type, "wallet_call") == 0) {
+            snprintf(one, sizeof one, "wallet_call;");
+        }
+        strncat(buf, one, sizeof buf - strlen(buf) - 1);
+        cJSON_Delete(j);
+    }
+    fclose(p->jsonl);
+    return buf;
+}
+
+/* ---- packets ---- */
+typedef struct conn {
+    uint8_t cli[4], srv[4];
+    uint16_t cport, sport;
+    uint32_t cseq, sseq;
+} conn;
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* One Ethernet/IPv4/TCP packet; caplen_cut > 0 truncates the capture (snaplen). */
+static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
+                     const void *data, size_t n, size_t caplen_cut, int bogus)
+{
+    static uint8_t pkt[70000];
+    size_t len = 14 + 20 + 20 + n;
+    memset(pkt, 0, 54);
+    pkt[12] = 0x08;
+    uint8_t *ip = pkt + 14, *tcp = ip + 20;
+    ip[0] = bogus == 1 ? 0x4f : 0x45; /* bogus: IHL 60 bytes, past the packet's TCP header */
+    put16(ip + 2, (uint16_t)(20 + 20 + n));
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, dir == 0 ? c->cli : c->srv, 4);
+    memcpy(ip + 16, dir == 0 ? c->srv : c->cli, 4);
+    put16(tcp, dir == 0 ? c->cport : c->sport);
+    put16(tcp + 2, dir == 0 ? c->sport : c->cport);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = bogus == 2 ? 0x10 : 0x50; /* bogus: data offset 4 bytes */
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    if (n > 0)
+        memcpy(tcp + 20, data, n);
+    ww_pkt pk = {p->ts, (uint32_t)(caplen_cut ? caplen_cut : len), (uint32_t)len,
+                 WW_LINK_ETHERNET, pkt};
+    ww_seg seg;
+    p->ts += 1000;
+    if (ww_pktdec_decode(p->pd, &pk, &seg) == 1)
+        ww_tcp_segment(p->tcp, &seg);
+    ww_tcp_tick(p->tcp, p->ts);
+}
+
+static void conn_open(pipe_ *p, conn *c, uint16_t cport, uint16_t sport)
+{
+    memcpy(c->cli, "\x0a\x00\x00\x05", 4);
+    memcpy(c->srv, "\x0a\x00\x00\x02", 4);
+    c->cport = cport;
+    c->sport = sport;
+    c->cseq = 1000;
+    c->sseq = 5000;
+    send_pkt(p, c, 0, WW_TCP_SYN, c->cseq++, 0, NULL, 0, 0, 0);
+    send_pkt(p, c, 1, WW_TCP_SYN | WW_TCP_ACK, c->sseq++, c->cseq, NULL, 0, 0, 0);
+    send_pkt(p, c, 0, WW_TCP_ACK, c->cseq, c->sseq, NULL, 0, 0, 0);
+}
+
+static void conn_send(pipe_ *p, conn *c, int dir, const void *data, size_t n)
+{
+    const uint8_t *d = data;
+    while (n > 0) {
+        size_t k = WW_MIN(n, (size_t)1448);
+        uint32_t *seq = dir == 0 ? &c->cseq : &c->sseq;
+        send_pkt(p, c, dir, WW_TCP_ACK | WW_TCP_PSH, *seq, dir == 0 ? c->sseq : c->cseq, d, k, 0,
+                 0);
+        *seq += (uint32_t)k;
+        d += k;
+        n -= k;
+    }
+}
+
+static void conn_close(pipe_ *p, conn *c)
+{
+    send_pkt(p, c, 0, WW_TCP_FIN | WW_TCP_ACK, c->cseq++, c->sseq, NULL, 0, 0, 0);
+    send_pkt(p, c, 1, WW_TCP_FIN | WW_TCP_ACK, c->sseq++, c->cseq, NULL, 0, 0, 0);
+    send_pkt(p, c, 0, WW_TCP_ACK, c->cseq, c->sseq, NULL, 0, 0, 0);
+}
+
+static void http_send(pipe_ *p, conn *c, int dir, const char *head, const void *body, size_t n)
+{
+    conn_send(p, c, dir, head, strlen(head));
+    if (n > 0)
+        conn_send(p, c, dir, body, n);
+}
+
+static void serve_invoice(pipe_ *p, conn *c)
+{
+    const char *req = "GET /api/invoice HTTP/1.1\r\nHost: dapp.test\r\n\r\n";
+    const char *body = "{\"payTo\":\"" SERVED "\",\"amount\":\"1.5\"}";
+    char head[256];
+    http_send(p, c, 0, req, NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(p, c, 1, head, body, strlen(body));
+}
+
+static void rpc_post(pipe_ *p, conn *c, const char *body)
+{
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(p, c, 0, head, body, strlen(body));
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                       "40\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x01\"}";
+    conn_send(p, c, 1, resp, strlen(resp));
+}
+
+static const char *HIJACK = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                            "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                            "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\","
+                            "\"value\":\"0x1\"}]}";
+
+#define WANT_HIJACK "alert:known-attacker:" ATTACKER ";alert:unrequested-recipient:" ATTACKER ";"
+
+T_CASE(e2e_clean_hijack_baseline)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40000, 80);
+    serve_invoice(&p, &c);
+    rpc_post(&p, &c, HIJACK);
+    conn_close(&p, &c);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;" WANT_HIJACK);
+}
+
+T_CASE(e2e_bad_request_line_then_hijack)
+{
+    pipe_ p;
+    conn c, d;
+    pipe_init(&p);
+    conn_open(&p, &c, 40000, 80);
+    serve_invoice(&p, &c);
+    conn_send(&p, &c, 0, "\x01\x02garbage that is no request\r\n\r\n", 32);
+    rpc_post(&p, &c, HIJACK); /* same connection: the parser resynchronises */
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:http/") != NULL);
+    T_CHECK(strstr(ev, WANT_HIJACK) != NULL);
+    (void)d;
+}
+
+T_CASE(e2e_invalid_and_deep_json_then_hijack)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40001, 8545);
+    serve_invoice(&p, &c);
+    rpc_post(&p, &c, "{\"jsonrpc\":\"2.0\",\"method\":\"eth_sendTransaction\",\"params\":[{\"to\":");
+    static char deep[20010];
+    memset(deep, '[', 10000);
+    memset(deep + 10000, ']', 10000);
+    deep[20000] = '\0';
+    rpc_post(&p, &c, deep);
+    rpc_post(&p, &c, HIJACK);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/invalid-json;") != NULL);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/json-too-deep;") != NULL);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+}
+
+T_CASE(e2e_lying_content_length_then_hijack)
+{
+    pipe_ p;
+    conn c, d;
+    pipe_init(&p);
+    conn_open(&p, &c, 40002, 80);
+    http_send(&p, &c, 0, "GET /api/invoice HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    const char *body = "{\"payTo\":\"" SERVED "\"}";
+    /* claims 5000 bytes, sends far fewer, then the server closes */
+    http_send(&p, &c, 1,
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n",
+              body, strlen(body));
+    conn_close(&p, &c);
+    conn_open(&p, &d, 40003, 8545);
+    rpc_post(&p, &d, HIJACK);
+    conn_close(&p, &d);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:http/") != NULL);
+    /* the truncated body still served its address: the attacker is unrequested */
+    T_CHECK(strstr(ev, WANT_HIJACK) != NULL);
+}
+
+T_CASE(e2e_gzip_bomb_then_hijack)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40004, 80);
+    serve_invoice(&p, &c);
+    /* 64 MiB of zeros, gzip: about 64 KB on the wire, over the 1 MiB body cap */
+    size_t raw = 64u << 20, cap = 256u << 10;
+    uint8_t *zeros = calloc(1, 1 << 20), *gz = malloc(cap);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    T_CHECK(deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    zs.next_out = gz;
+    zs.avail_out = (uInt)cap;
+    for (size_t done = 0; done < raw; done += 1 << 20) {
+        zs.next_in = zeros;
+        zs.avail_in = 1 << 20;
+        T_CHECK(deflate(&zs, done + (1 << 20) >= raw ? Z_FINISH : Z_NO_FLUSH) != Z_STREAM_ERROR);
+    }
+    size_t gzlen = cap - zs.avail_out;
+    deflateEnd(&zs);
+    http_send(&p, &c, 0, "GET /big HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    char head[256];
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             gzlen);
+    http_send(&p, &c, 1, head, gz, gzlen);
+    rpc_post(&p, &c, HIJACK);
+    conn_close(&p, &c);
+    free(zeros);
+    free(gz);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:http/") != NULL);
+    T_CHECK(strstr(ev, WANT_HIJACK) != NULL);
+}
+
+T_CASE(e2e_bogus_headers_then_hijack)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40005, 8545);
+    serve_invoice(&p, &c);
+    /* a packet with a bogus IP header length and one with a bogus TCP data offset */
+    send_pkt(&p, &c, 0, WW_TCP_ACK, c.cseq, c.sseq, "xxxx", 4, 0, 1);
+    send_pkt(&p, &c, 0, WW_TCP_ACK, c.cseq, c.sseq, "xxxx", 4, 0, 2);
+    rpc_post(&p, &c, HIJACK);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:ip/") != NULL);
+    T_CHECK(strstr(ev, "anomaly:tcp/") != NULL);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+}
+
+T_CASE(e2e_snaplen_cut_then_hijack)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40006, 8545);
+    serve_invoice(&p, &c);
+    /* a request whose packet was cut by the snaplen: its body never arrives */
+    const char *req = "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Length: 20\r\n\r\n"
+                      "{\"jsonrpc\":\"2.0\"...}";
+    size_t n = strlen(req);
+    send_pkt(&p, &c, 0, WW_TCP_ACK | WW_TCP_PSH, c.cseq, c.sseq, req, n, 14 + 20 + 20 + 30, 0);
+    c.cseq += (uint32_t)n;
+    rpc_post(&p, &c, HIJACK);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:tcp/gap;") != NULL);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+}
+
+T_CASE(e2e_bad_signature_raw_tx)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40007, 8545);
+    serve_invoice(&p, &c);
+    /* a legacy (EIP-155, chain 1) transaction to the attacker with r = 0: no sender recovers */
+    rpc_post(&p, &c,
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"eth_sendRawTransaction\",\"params\":["
+             "\"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001\"]}");
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:") != NULL);
+    /* the recipient is still known: decoding did not stop at the signature */
+    T_CHECK(strstr(ev, "alert:known-attacker:" ATTACKER) != NULL);
+}
