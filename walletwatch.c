@@ -659,55 +659,68 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    /* Everything that can be checked before the first packet is checked here: exit 2. */
+    /* Everything that can be checked before the first packet is checked here: exit 2.
+     * Every error path goes through `done`, which frees whatever was made. */
     bpf_cache bpf = {0};
+    ww_source *srcs[MAX_INPUTS];
+    size_t n_open = 0;
+    ww_keylog *kl = NULL;
+    ww_addrdb *db = NULL;
+    ww_addr *expect = NULL;
+    size_t n_expect = 0;
+    FILE *jsonl = NULL;
+    ww_out *out = NULL;
+    ww_detect *det = NULL;
+    run r;
+    memset(&r, 0, sizeof r);
+
     bpf.expr = o.filter;
     if (o.filter != NULL) {
         struct bpf_program *prog;
         char err[512];
         if (bpf_get(&bpf, WW_LINK_ETHERNET, &prog, err, sizeof err) != 0) {
             fprintf(stderr, "walletwatch: %s\n", err);
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
-    ww_source *srcs[MAX_INPUTS];
     size_t stdin_uses = 0;
     for (size_t i = 0; i < o.n_inputs; i++) {
         if (strcmp(o.inputs[i], "-") == 0 && ++stdin_uses > 1) {
             fprintf(stderr, "walletwatch: standard input can be read only once\n");
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
         if (ww_source_open_file(&srcs[i], o.inputs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
-            for (size_t k = 0; k < i; k++)
-                ww_source_free(srcs[k]);
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
+        n_open = i + 1;
     }
-    ww_keylog *kl = ww_keylog_new(NULL);
+    kl = ww_keylog_new(NULL);
     for (size_t i = 0; kl != NULL && i < o.n_keylogs; i++) {
         if (ww_keylog_load_file(kl, o.keylogs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: key log: %s\n", errbuf);
-            ww_keylog_free(kl);
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
     if (kl != NULL && ww_keylog_bad_lines(kl) > 0 && !o.quiet)
         fprintf(stderr, "walletwatch: key log: %zu malformed lines skipped\n",
                 ww_keylog_bad_lines(kl));
-    ww_addrdb *db = ww_addrdb_new(NULL);
-    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0)
-        return EXIT_USAGE;
-    ww_addr *expect = NULL;
-    size_t n_expect = 0;
-    if (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)
-        return EXIT_USAGE;
-    FILE *jsonl = NULL;
+    db = ww_addrdb_new(NULL);
+    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
+        (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)) {
+        exit_code = EXIT_USAGE;
+        goto done;
+    }
     if (o.out_path != NULL) {
         jsonl = strcmp(o.out_path, "-") == 0 ? stdout : fopen(o.out_path, "w");
         if (jsonl == NULL) {
             fprintf(stderr, "walletwatch: -o %s: %s\n", o.out_path, strerror(errno));
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
 
@@ -718,7 +731,7 @@ int main(int argc, char **argv)
     oc.log_http = o.log_http;
     oc.verbose = o.verbose;
     oc.quiet = o.quiet;
-    ww_out *out = ww_out_new(NULL, &oc);
+    out = ww_out_new(NULL, &oc);
 
     ww_detect_cfg dc = {0};
     dc.window_us = o.window_us;
@@ -726,7 +739,7 @@ int main(int argc, char **argv)
     dc.db = db;
     dc.expect = expect;
     dc.n_expect = n_expect;
-    ww_detect *det = out ? ww_detect_new(NULL, &dc, out) : NULL;
+    det = out ? ww_detect_new(NULL, &dc, out) : NULL;
     ww_decode_sink sink;
     memset(&sink, 0, sizeof sink);
     if (det != NULL)
@@ -734,8 +747,6 @@ int main(int argc, char **argv)
 
     ww_app_cfg ac = {0};
     ac.hash_bodies = o.log_http;
-    run r;
-    memset(&r, 0, sizeof r);
     r.app = det ? ww_app_new(NULL, &ac, &sink, kl) : NULL;
     ww_stream_cbs cbs = {r.app, ww_app_on_open, ww_app_on_data, ww_app_on_gap, ww_app_on_close,
                          ww_app_on_anomaly};
@@ -743,7 +754,8 @@ int main(int argc, char **argv)
     r.tcp = r.pd ? ww_tcp_new(NULL, NULL, &cbs) : NULL;
     if (r.tcp == NULL) {
         fprintf(stderr, "walletwatch: out of memory\n");
-        return EXIT_USAGE;
+        exit_code = EXIT_USAGE;
+        goto done;
     }
 
     signal(SIGINT, on_signal);
@@ -793,17 +805,21 @@ int main(int argc, char **argv)
     if (exit_code == EXIT_OK && o.fail_on != WW_SEV_NONE && ds->worst >= o.fail_on)
         exit_code = EXIT_ALERT;
 
-    for (size_t i = 0; i < o.n_inputs; i++)
+done:
+    for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
-    ww_tcp_free(r.tcp);
-    ww_pktdec_free(r.pd);
+    if (r.tcp != NULL)
+        ww_tcp_free(r.tcp);
+    if (r.pd != NULL)
+        ww_pktdec_free(r.pd);
     ww_app_free(r.app);
     ww_detect_free(det);
     ww_out_free(out);
     if (jsonl != NULL && jsonl != stdout)
         fclose(jsonl);
     ww_addrdb_free(db);
-    ww_keylog_free(kl);
+    if (kl != NULL)
+        ww_keylog_free(kl);
     free(expect);
     bpf_free(&bpf);
     return exit_code;
