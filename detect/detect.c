@@ -185,16 +185,34 @@ static served *served_find(const client *c, const ww_addr *a)
     return NULL;
 }
 
-static void slots_rebuild(client *c)
+/* Removes v[idx] from the index (linear probing: backward-shift deletion, no tombstones). */
+static void slot_remove(client *c, size_t idx)
 {
-    memset(c->slots, 0, c->nslots * sizeof(uint32_t));
     size_t mask = c->nslots - 1;
-    for (size_t j = 0; j < c->n; j++) {
-        size_t i = (size_t)addr_hash(&c->v[j].addr) & mask;
-        while (c->slots[i] != 0)
-            i = (i + 1) & mask;
-        c->slots[i] = (uint32_t)(j + 1);
+    size_t i = (size_t)addr_hash(&c->v[idx].addr) & mask;
+    while (c->slots[i] != idx + 1) {
+        if (c->slots[i] == 0)
+            return; /* not indexed */
+        i = (i + 1) & mask;
     }
+    c->slots[i] = 0;
+    for (size_t j = (i + 1) & mask; c->slots[j] != 0; j = (j + 1) & mask) {
+        size_t home = (size_t)addr_hash(&c->v[c->slots[j] - 1].addr) & mask;
+        /* move slots[j] into the hole at i when its home is not in (i, j] (cyclically) */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            c->slots[i] = c->slots[j];
+            c->slots[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static void slot_insert(client *c, size_t idx)
+{
+    size_t mask = c->nslots - 1, i = (size_t)addr_hash(&c->v[idx].addr) & mask;
+    while (c->slots[i] != 0)
+        i = (i + 1) & mask;
+    c->slots[i] = (uint32_t)(idx + 1);
 }
 
 /* Records a; returns true when it is new (or had expired) for this client. */
@@ -221,23 +239,19 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, uint64_t now)
         }
         c->nslots = ns;
     }
+    size_t idx;
     if (c->n < d->cfg.max_served) {
-        c->v[c->n].addr = *a;
-        c->v[c->n].addr.flags = 0;
-        c->v[c->n].ts_us = now;
-        c->n++;
-        size_t mask = c->nslots - 1, i = (size_t)addr_hash(a) & mask;
-        while (c->slots[i] != 0)
-            i = (i + 1) & mask;
-        c->slots[i] = (uint32_t)c->n;
+        idx = c->n++;
     } else {
-        /* full: overwrite the oldest slot in ring order and rebuild the index */
-        c->v[c->next].addr = *a;
-        c->v[c->next].addr.flags = 0;
-        c->v[c->next].ts_us = now;
+        /* full: the oldest entry (in ring order) makes room */
+        idx = c->next;
         c->next = (c->next + 1) % d->cfg.max_served;
-        slots_rebuild(c);
+        slot_remove(c, idx);
     }
+    c->v[idx].addr = *a;
+    c->v[idx].addr.flags = 0;
+    c->v[idx].ts_us = now;
+    slot_insert(c, idx);
     return true;
 }
 
