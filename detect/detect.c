@@ -497,6 +497,69 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
     }
 }
 
+/*
+ * authority-change (SPEC): a Solana SetAuthority/Assign (party role AUTHORITY) or an EIP-7702
+ * delegation (role DELEGATE: the code the account will run) to an address that was not
+ * served (nor --expect). Severity high. (The 7702 authority party is the signer, not a new
+ * authority: it is not weighed here.)
+ */
+static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client *c,
+                                   const ww_wallet_call *wc)
+{
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        bool is_change = (p->role == WW_ROLE_AUTHORITY && wc->chain == WW_CHAIN_SOLANA) ||
+                         (p->role == WW_ROLE_DELEGATE && wc->chain == WW_CHAIN_EVM);
+        if (!is_change)
+            continue;
+        if (in_window(d, served_find(c, &p->addr), ctx->ts_us) || expected_by_cfg(d, &p->addr))
+            continue;
+        ww_alert al;
+        best b;
+        char sig[256];
+        closest(d, c, &p->addr, ctx->ts_us, &b);
+        snprintf(sig, sizeof sig, "%s hands control to a %s that was not served", wc->method,
+                 ww_role_name(p->role));
+        wc_alert(&al, "authority-change", WW_SEV_HIGH, sig, wc, p->role, &p->addr,
+                 d->cfg.db ? ww_addrdb_lookup(d->cfg.db, &p->addr) : NULL);
+        al.expected = b.addr;
+        raise(d, ctx, &al);
+    }
+}
+
+/* Solana token parties (decode marks them sol_token_account): when the token account is the
+ * associated token account of a wallet served to this client (for the party's mint and token
+ * program), the payee is that wallet. Pure derivation (ww_solana_ata_is), no byte parsing.
+ * Returns true when wc was copied into *out with such parties replaced by their owner. */
+static bool resolve_token_owners(const ww_detect *d, const ww_ctx *ctx, const client *c,
+                                 const ww_wallet_call *wc, ww_wallet_call *out)
+{
+    bool changed = false;
+    if (c == NULL || wc->chain != WW_CHAIN_SOLANA)
+        return false;
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        size_t tried = 0;
+        if (!p->sol_token_account || !p->sol_has_mint)
+            continue;
+        for (size_t j = 0; j < c->n && tried < 256; j++) {
+            const served *s = &c->v[j];
+            if (s->addr.chain != WW_CHAIN_SOLANA || !in_window(d, s, ctx->ts_us))
+                continue;
+            tried++;
+            if (ww_solana_ata_is(&p->addr, &s->addr, p->sol_mint, p->sol_token_program)) {
+                if (!changed)
+                    *out = *wc;
+                changed = true;
+                out->parties[i].addr = s->addr;
+                out->parties[i].sol_token_account = false;
+                break;
+            }
+        }
+    }
+    return changed;
+}
+
 static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
     ww_detect *d = ud;
@@ -506,8 +569,11 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     ww_out_wallet_call(d->out, ctx, wc);
     if (ctx->flow != NULL)
         c = get_client(d, &ctx->flow->cli_ip, false, ctx->ts_us);
-    for (size_t i = 0; i < wc->n_parties; i++)
-        check_party(d, ctx, c, wc, &wc->parties[i]);
+    static ww_wallet_call resolved; /* detection runs on one thread */
+    const ww_wallet_call *wcp = resolve_token_owners(d, ctx, c, wc, &resolved) ? &resolved : wc;
+    for (size_t i = 0; i < wcp->n_parties; i++)
+        check_party(d, ctx, c, wcp, &wcp->parties[i]);
+    check_authority_change(d, ctx, c, wc);
     if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
         ww_alert al;
         char sig[256];
