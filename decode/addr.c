@@ -461,6 +461,48 @@ int ww_addr_parse(ww_addr *out, int chain, const char *s, size_t n)
     return WW_E_INVALID;
 }
 
+size_t ww_addr_fixed_len(const ww_addr *a)
+{
+    switch (a->chain) {
+    case WW_CHAIN_EVM:
+        return a->len >= 2 ? 2 : 0; /* 0x */
+    case WW_CHAIN_BITCOIN:
+        if (a->len > 4 && memcmp(a->text, "bc1", 3) == 0)
+            return 4; /* hrp, separator, witness version */
+        return a->len > 0 ? 1 : 0;
+    case WW_CHAIN_LITECOIN:
+        if (a->len > 5 && memcmp(a->text, "ltc1", 4) == 0)
+            return 5;
+        return a->len > 0 ? 1 : 0;
+    case WW_CHAIN_BITCOINCASH: {
+        const char *colon = memchr(a->text, ':', a->len);
+        size_t k = colon ? (size_t)(colon - a->text) + 2 : 1; /* prefix, ':', q/p */
+        return k <= a->len ? k : 0;
+    }
+    case WW_CHAIN_TRON:
+        return a->len > 0 ? 1 : 0;
+    default:
+        return 0;
+    }
+}
+
+double ww_addr_char_bits(const ww_addr *a)
+{
+    switch (a->chain) {
+    case WW_CHAIN_EVM:
+        return 4.0;
+    case WW_CHAIN_BITCOINCASH:
+        return 5.0;
+    case WW_CHAIN_BITCOIN:
+    case WW_CHAIN_LITECOIN:
+        if (a->text[0] == 'b' || a->text[0] == 'l')
+            return 5.0;
+        return 5.857981; /* log2(58) */
+    default:
+        return 5.857981;
+    }
+}
+
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
 {
     return a->chain == b->chain && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
