@@ -60,8 +60,21 @@ void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20]);
 void ww_addr_evm_checksum(char out[43], const char *lower_hex40_with_0x);
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b);
 
-/* Calls fn for every address found in a response body (one pass, no allocation).
- * Issue 2: EVM only (0x + 40 hex, not inside a longer hex run). Returns how many. */
+/*
+ * How many leading characters of a normalized address carry no choice of its owner: "0x";
+ * the bech32 hrp, '1' and witness version ("bc1q"); "bitcoincash:" and the version
+ * character; the base58check version character ('1', '3', 'L', 'M', 'T'). Solana: 0.
+ * Lookalike scoring compares what follows (ww_similarity).
+ */
+size_t ww_addr_fixed_len(const ww_addr *a);
+/* Information per character of the part after ww_addr_fixed_len: 4 bits (hex), 5 (bech32,
+ * cashaddr), log2(58) (base58). */
+double ww_addr_char_bits(const ww_addr *a);
+
+/* Calls fn for every address found in a response body (one pass, no allocation): EVM,
+ * bitcoin (base58check, bech32/bech32m), litecoin, bitcoincash (cashaddr), tron and solana,
+ * checksums verified (Solana, which has none: see decode/addr.c for the heuristic). An
+ * address is a whole run of letters and digits. Returns how many. */
 typedef void (*ww_addr_found_fn)(void *ud, const ww_addr *a);
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud);
 
@@ -186,6 +199,12 @@ typedef struct ww_decode_sink {
                     const char *detail);
     /* optional (may be NULL): every HTTP message, after its body */
     void (*http)(void *ud, const ww_ctx *ctx, const ww_http_msg *msg);
+    /*
+     * optional (may be NULL): a script served to the client (ctx->dir == TOCLIENT, response
+     * Content-Type javascript/ecmascript) and the addresses ww_addr_scan found in its decoded
+     * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
+     */
+    void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */

@@ -102,11 +102,16 @@ void ww_detect_free(ww_detect *d);
 
 /*
  * Similarity of two normalized addresses of one chain: matched leading and trailing
- * characters (after "0x" for EVM, case-insensitive for hex) and the bits of that match
- * beyond chance when n_compared addresses were compared: 4 bits per hex character (5.86 per
- * base58 character), minus log2(n_compared).
+ * characters after each one's fixed part (ww_addr_fixed_len: "0x", "bc1q", "bitcoincash:q",
+ * a base58 version character; case-insensitive for hex) and the bits of that match beyond
+ * chance when n_compared addresses were compared (ww_similarity_bits). Two addresses whose
+ * fixed parts differ (a P2PKH and a bech32 address) match nothing.
  */
 void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsigned *prefix,
                    unsigned *suffix, double *bits);
+/* -log2 of the chance that one of n_compared random addresses matches m = prefix + suffix
+ * characters of an alphabet of 2^bits_per_char: m bits_per_char - log2(1 + m (1 - 2^-bpc))
+ * - log2(n_compared). EVM 4+4 against one address: 28.9 bits. */
+double ww_similarity_bits(unsigned m, double bits_per_char, size_t n_compared);
 
 #endif /* WW_DETECT_H */

@@ -2,6 +2,7 @@
 # bench.sh BUILD - throughput and memory of walletwatch on a >= 1 GB capture, beside tshark.
 # Run by `make bench` (not part of `make test`).
 #
+#  0. Address intelligence: tests/tools/addrdb_bench (1M-entry DB) and tests/tools/detq.
 #  1. Generates BUILD/bench/bench.pcap once with BUILD/tools/mkbench (deterministic, ~1.1 GB of
 #     concurrent keep-alive HTTP/1.1 browsing with a small fraction of JSON-RPC wallet calls;
 #     see tests/tools/mkbench.c). Delete the file to regenerate it. WW_BENCH_MB sets its size.
@@ -24,6 +25,16 @@ MK=$BUILD/tools/mkbench
 DIR=$BUILD/bench
 PCAP=$DIR/bench.pcap
 mkdir -p "$DIR"
+# Address intelligence (runs first, in seconds): the attacker DB at 1,000,000 entries (compile,
+# mmap load, lookup, lookalike search; tests/tools/addrdb_bench.c) and detection quality
+# (tests/tools/detq.c). WW_BENCH_ADDRDB_N sets the DB size; WW_BENCH_ADDR_ONLY=1 stops here.
+if [ -x "$BUILD/tools/addrdb_bench" ]; then
+    "$BUILD/tools/addrdb_bench" "${WW_BENCH_ADDRDB_N:-1000000}" "$DIR" | tee "$DIR/addrdb.txt"
+fi
+if [ -x "$BUILD/tools/detq" ]; then
+    "$BUILD/tools/detq" | tee "$DIR/detq.txt"
+fi
+[ "${WW_BENCH_ADDR_ONLY:-0}" = 1 ] && exit 0
 if [ ! -s "$PCAP" ]; then
     if [ ! -x "$MK" ]; then
         echo "bench: $MK is not built (make $MK)" >&2

@@ -113,6 +113,36 @@ contains "$T/err" "1 bad lines skipped (line 2)" "bad feed lines reported with l
 expect_rc 0 "addrdb build" "$WW" addrdb build "$T/feed.csv" -o "$T/built.csv"
 expect_rc 0 "built DB loads" "$WW" addrdb lookup --no-default-db --db "$T/built.csv" 0x1111111111111111111111111111111111111111
 expect_rc 2 "addrdb unknown subcommand" "$WW" addrdb frobnicate
+# compiled index: built, detected by magic in lookup/stats and in -r runs, damaged copies refused
+expect_rc 0 "addrdb build --csv" "$WW" addrdb build "$T/feed.csv" -o "$T/built2.csv" --csv
+contains "$T/built2.csv" "evm,0x1111111111111111111111111111111111111111,test,mine" "CSV build output"
+head -c 8 "$T/built.csv" | grep -q WWADDRDB && ok || bad "addrdb build writes a compiled index (magic)"
+expect_rc 0 "compiled index with the bundled set" "$WW" addrdb build "$T/feed.csv" addrdb/bundled.csv -o "$T/all.idx"
+expect_rc 0 "stats over a compiled index" "$WW" addrdb stats --no-default-db --db "$T/all.idx"
+contains "$T/out" "entries: 281" "compiled index holds every entry"
+expect_rc 0 "lookup in a compiled index (label)" "$WW" addrdb lookup --no-default-db --db "$T/all.idx" 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
+contains "$T/out" "listed npm-qix-2025-09 eth_sendTransaction replacement (sohankanna" "label and source from the compiled index"
+expect_rc 1 "compiled index: unlisted" "$WW" addrdb lookup --no-default-db --db "$T/all.idx" 0x0000000000000000000000000000000000000001
+expect_rc 1 "a run with a compiled --db" "$WW" --no-default-db --db "$T/all.idx" -r "$HIJACK"
+sz=$(stat -c %s "$T/all.idx")
+head -c $((sz / 2)) "$T/all.idx" >"$T/trunc.idx"
+expect_rc 2 "truncated compiled DB" "$WW" addrdb stats --db "$T/trunc.idx"
+contains "$T/err" "truncated" "truncated compiled DB message"
+expect_rc 2 "truncated compiled DB in a run" "$WW" --db "$T/trunc.idx" -r "$CLEAN"
+head -c 50 "$T/all.idx" >"$T/short.idx"
+expect_rc 2 "compiled DB shorter than its header" "$WW" addrdb stats --db "$T/short.idx"
+contains "$T/err" "truncated" "short compiled DB message"
+cp "$T/all.idx" "$T/ver.idx"; printf '\x07' | dd of="$T/ver.idx" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_rc 2 "compiled DB from another version" "$WW" addrdb lookup --db "$T/ver.idx" 0x0000000000000000000000000000000000000001
+contains "$T/err" "format version 7" "version message"
+cp "$T/all.idx" "$T/bad.idx"; printf 'Z' | dd of="$T/bad.idx" bs=1 seek=$((sz - 20)) conv=notrunc 2>/dev/null
+expect_rc 2 "corrupted compiled DB" "$WW" addrdb stats --db "$T/bad.idx"
+contains "$T/err" "checksum" "corruption message"
+printf '# nothing\n' >"$T/empty.csv"
+expect_rc 0 "empty feed compiles" "$WW" addrdb build "$T/empty.csv" -o "$T/empty.idx"
+expect_rc 0 "empty compiled DB loads" "$WW" addrdb stats --no-default-db --db "$T/empty.idx"
+contains "$T/out" "entries: 0" "empty compiled DB has no entry"
+expect_rc 1 "empty compiled DB: nothing listed" "$WW" addrdb lookup --no-default-db --db "$T/empty.idx" 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
 
 # decode: one JSON-RPC request by hand
 expect_rc 0 "decode a JSON-RPC request" "$WW" decode '{"jsonrpc":"2.0","id":7,"method":"eth_sendTransaction","params":[{"from":"0x1111111111111111111111111111111111111111","to":"0x2222222222222222222222222222222222222222","value":"0xde0b6b3a7640000"}]}'
