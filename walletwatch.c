@@ -207,56 +207,7 @@ static int load_expect(const char *path, ww_addr **out, size_t *n)
     return 0;
 }
 
-/* ---- addrdb subcommand ---- */
-static int load_dbs(ww_addrdb *db, const char **paths, size_t n, bool no_default)
-{
-    char errbuf[WW_ERRBUF_SIZE];
-    if (!no_default && ww_addrdb_load_bundled(db) < 0) {
-        fprintf(stderr, "walletwatch: cannot load the bundled attacker DB\n");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ww_addrdb_report rep;
-        if (ww_addrdb_load_file(db, paths[i], &rep, errbuf) != WW_OK) {
-            fprintf(stderr, "walletwatch: --db %s\n", errbuf);
-            return -1;
-        }
-        if (rep.bad > 0) {
-            fprintf(stderr, "walletwatch: %s: %zu bad lines skipped (line", paths[i], rep.bad);
-            for (size_t k = 0; k < WW_MIN(rep.bad, (size_t)WW_ADDRDB_BAD_LINES_KEPT); k++)
-                fprintf(stderr, " %zu", rep.bad_line_no[k]);
-            fprintf(stderr, "%s)\n", rep.bad > WW_ADDRDB_BAD_LINES_KEPT ? " ..." : "");
-        }
-    }
-    return 0;
-}
-
-typedef struct csv_ctx {
-    FILE *f;
-    bool failed;
-} csv_ctx;
-
-static void write_entry(void *ud, const ww_addr *a, const ww_addrdb_entry *e)
-{
-    csv_ctx *c = ud;
-    if (fprintf(c->f, "%s,%s,%s,%s\n", ww_chain_name(a->chain), a->text, e->label, e->source) < 0)
-        c->failed = true;
-}
-
-static void print_source(void *ud, const char *source, int chain, size_t count)
-{
-    (void)ud;
-    printf("  %-12s %8zu  %s\n", ww_chain_name(chain), count, source[0] ? source : "(none)");
-}
-
-static int cmd_addrdb(int argc, char **argv)
-{
-    /* moved to addrdb/cli.c; write_entry and print_source above are left for the owner of
-     * this file to delete */
-    (void)write_entry;
-    (void)print_source;
-    return ww_addrdb_cli(argc, argv);
-}
+/* ---- addrdb subcommand: addrdb/cli.c ---- */
 
 /* ---- decode subcommand ---- */
 static void decode_anomaly(void *ud, const char *layer, const char *type, const char *detail)
@@ -417,7 +368,7 @@ int main(int argc, char **argv)
     int exit_code = EXIT_OK;
 
     if (argc > 1 && strcmp(argv[1], "addrdb") == 0)
-        return cmd_addrdb(argc - 1, argv + 1);
+        return ww_addrdb_cli(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return cmd_decode(argc - 1, argv + 1);
 
@@ -616,7 +567,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "walletwatch: key log: %zu malformed lines skipped\n",
                 ww_keylog_bad_lines(kl));
     db = ww_addrdb_new(NULL);
-    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
+    if (db == NULL || ww_addrdb_load_all(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
         (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)) {
         exit_code = EXIT_USAGE;
         goto done;

@@ -57,6 +57,13 @@ int ww_addrdb_load_text(ww_addrdb *db, const char *text, size_t n, const char *d
  * Returns WW_OK or WW_E_INVALID. */
 int ww_addrdb_addr(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
 
+/*
+ * Loads the bundled set (unless no_default) and then each feed or compiled index in paths,
+ * reporting on stderr what cannot be read and the bad lines of each feed (with line numbers).
+ * Returns 0, or -1 when something cannot be read at all (an exit-2 condition for the CLI).
+ */
+int ww_addrdb_load_all(ww_addrdb *db, const char *const *paths, size_t n, bool no_default) WW_WUR;
+
 /* NULL when a is not listed. The entry lives as long as db. */
 const ww_addrdb_entry *ww_addrdb_lookup(const ww_addrdb *db, const ww_addr *a);
 

@@ -16,7 +16,7 @@
 
 enum { CLI_OK = 0, CLI_MISS = 1, CLI_ERR = 2 };
 
-static int load_dbs(ww_addrdb *db, char **paths, size_t n, bool no_default)
+int ww_addrdb_load_all(ww_addrdb *db, const char *const *paths, size_t n, bool no_default)
 {
     char errbuf[WW_ERRBUF_SIZE];
     if (!no_default && ww_addrdb_load_bundled(db) < 0) {
@@ -66,7 +66,7 @@ static int build(ww_addrdb *db, char **args, size_t n_args, const char *out, boo
         return CLI_ERR;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (load_dbs(db, args, n_args, true) != 0)
+    if (ww_addrdb_load_all(db, (const char *const *)args, n_args, true) != 0)
         return CLI_ERR;
     if (csv) {
         FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
@@ -169,10 +169,10 @@ int ww_addrdb_cli(int argc, char **argv)
     if (strcmp(sub, "build") == 0) {
         rc = build(db, args, n_args, out, csv);
     } else if (strcmp(sub, "lookup") == 0) {
-        rc = n_args > 0 && load_dbs(db, dbs, n_dbs, no_default) != 0 ? CLI_ERR
+        rc = n_args > 0 && ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0 ? CLI_ERR
                                                                       : lookup(db, args, n_args);
     } else if (strcmp(sub, "stats") == 0) {
-        if (load_dbs(db, dbs, n_dbs, no_default) != 0) {
+        if (ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0) {
             rc = CLI_ERR;
         } else {
             printf("entries: %zu\n", ww_addrdb_count(db, WW_CHAIN_NONE));
