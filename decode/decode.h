@@ -205,6 +205,10 @@ typedef struct ww_decode_sink {
      * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
      */
     void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
+    /* optional (may be NULL): a served script matched a --yara rule; severity and description
+     * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
+    void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
+                       const char *description);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */
@@ -226,6 +230,7 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
+    struct ww_yara *yara;      /* --yara rules run over served scripts; NULL = none */
 } ww_app_cfg;
 
 typedef struct ww_app_stats {

@@ -488,6 +488,27 @@ static void on_script(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t 
     raise(d, ctx, &a);
 }
 
+static void on_yara(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
+                    const char *description)
+{
+    ww_detect *d = ud;
+    bool ok = false;
+    int sev = severity != NULL ? ww_severity_from_name(severity, &ok) : WW_SEV_NONE;
+    char sig[512];
+    const char *url = ctx->http != NULL && ctx->http->url != NULL ? ctx->http->url : "?";
+    const char *host = ctx->http != NULL && ctx->http->hostname != NULL ? ctx->http->hostname : "";
+    snprintf(sig, sizeof sig, "script %s%.200s matched YARA rule %.100s%s%.150s", host, url, rule,
+             description != NULL ? ": " : "", description != NULL ? description : "");
+    ww_alert a = {0};
+    a.rule = "yara-match";
+    a.severity = ok && sev != WW_SEV_NONE ? sev : WW_SEV_HIGH;
+    a.signature = sig;
+    a.chain = WW_CHAIN_NONE;
+    a.where = "script";
+    a.role = -1;
+    raise(d, ctx, &a);
+}
+
 static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 {
     ww_detect *d = ud;
@@ -707,6 +728,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->anomaly = on_anomaly;
     sink->http = on_http;
     sink->script = on_script;
+    sink->yara_match = on_yara;
 }
 
 void ww_detect_start(ww_detect *d)

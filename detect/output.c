@@ -384,7 +384,8 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     jw_str(w, "rule", a->rule);
     jw_str(w, "severity", ww_severity_name(a->severity));
     jw_str(w, "signature", a->signature);
-    jw_str(w, "chain", ww_chain_name(a->chain));
+    if (a->chain != WW_CHAIN_NONE)
+        jw_str(w, "chain", ww_chain_name(a->chain));
     jw_str(w, "method", a->method);
     jw_str(w, "where", a->where);
     if (a->role >= 0)
