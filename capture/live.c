@@ -1,0 +1,177 @@
+/*
+ * live.c - live capture through libpcap, as a ww_source (capture/source_int.h).
+ *
+ * Opened as tcpdump does: pcap_create, snaplen, promiscuous mode, kernel buffer size (-B),
+ * immediate mode, a read timeout, pcap_activate, then the BPF filter compiled on the live
+ * handle. ww_source_next hands out libpcap's buffer (valid until the next call, as for files).
+ * The 100 ms read timeout lets the caller do periodic work (follow the key log, notice a
+ * signal) when no packet comes: ww_source_next returns WW_SRC_IDLE then.
+ */
+#include "capture/capture.h"
+#include "capture/source_int.h"
+
+#include <pcap/pcap.h>
+
+#define LIVE_TIMEOUT_MS 100
+#define LIVE_DEFAULT_SNAPLEN 262144
+
+typedef struct live {
+    pcap_t *p;
+    int linktype;
+} live;
+
+static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]);
+static uint64_t live_drops(const ww_source *s);
+static void live_destroy(ww_source *s);
+static const ww_src_ops live_ops = {live_next, live_drops, live_destroy};
+
+static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(l->p, &h, &d);
+    if (rc == 1) {
+        pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        pkt->caplen = h->caplen;
+        pkt->len = h->len;
+        pkt->linktype = l->linktype;
+        pkt->data = d;
+        return 1;
+    }
+    if (rc == 0)
+        return WW_SRC_IDLE;
+    if (rc == PCAP_ERROR_BREAK)
+        return 0;
+    if (errbuf != NULL)
+        snprintf(errbuf, WW_ERRBUF_SIZE, "capture error: %s", pcap_geterr(l->p));
+    return WW_E_IO;
+}
+
+static uint64_t live_drops(const ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_stat ps;
+    if (pcap_stats(l->p, &ps) != 0)
+        return 0;
+    return (uint64_t)ps.ps_drop + (uint64_t)ps.ps_ifdrop;
+}
+
+static void live_destroy(ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    if (l == NULL)
+        return;
+    if (l->p != NULL)
+        pcap_close(l->p);
+    free(l);
+}
+
+/* DLT_ values that differ from their LINKTYPE_ (pcap-linktype(7)); the rest are equal. */
+static int dlt_to_linktype(int dlt)
+{
+#ifdef DLT_RAW
+    if (dlt == DLT_RAW)
+        return WW_LINK_RAW;
+#endif
+    return dlt;
+}
+
+int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
+                        uint32_t snaplen, uint32_t buffer_kib, bool promisc, bool immediate,
+                        char errbuf[WW_ERRBUF_SIZE])
+{
+    WW_ASSERT(out != NULL && iface != NULL);
+    char perr[PCAP_ERRBUF_SIZE];
+    *out = NULL;
+    perr[0] = '\0';
+    pcap_t *p = pcap_create(iface, perr);
+    if (p == NULL) {
+        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", iface, perr);
+        return WW_E_IO;
+    }
+    (void)pcap_set_snaplen(p, snaplen ? (int)WW_MIN(snaplen, (uint32_t)INT32_MAX)
+                                      : LIVE_DEFAULT_SNAPLEN);
+    (void)pcap_set_promisc(p, promisc ? 1 : 0);
+    (void)pcap_set_timeout(p, LIVE_TIMEOUT_MS);
+    if (immediate)
+        (void)pcap_set_immediate_mode(p, 1);
+    if (buffer_kib > 0)
+        (void)pcap_set_buffer_size(p, (int)WW_MIN((uint64_t)buffer_kib * 1024u,
+                                                  (uint64_t)INT32_MAX));
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        const char *why = pcap_geterr(p);
+        switch (rc) {
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%s: no such interface (%s)", iface, why);
+            break;
+        case PCAP_ERROR_PERM_DENIED:
+            snprintf(errbuf, WW_ERRBUF_SIZE,
+                     "%s: permission denied: capturing needs root or CAP_NET_RAW (%s)", iface,
+                     why);
+            break;
+        default:
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%s: cannot capture: %s (%s)", iface,
+                     pcap_statustostr(rc), why);
+        }
+        pcap_close(p);
+        return WW_E_IO;
+    }
+    if (filter != NULL) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(errbuf, WW_ERRBUF_SIZE, "bad filter '%s': %s", filter, pcap_geterr(p));
+            pcap_close(p);
+            return WW_E_INVALID;
+        }
+        int frc = pcap_setfilter(p, &prog);
+        pcap_freecode(&prog);
+        if (frc != 0) {
+            snprintf(errbuf, WW_ERRBUF_SIZE, "cannot set filter '%s': %s", filter,
+                     pcap_geterr(p));
+            pcap_close(p);
+            return WW_E_INVALID;
+        }
+    }
+    live *l = calloc(1, sizeof *l);
+    ww_source *s = l ? ww_source_new_impl(&live_ops, l) : NULL;
+    if (s == NULL) {
+        free(l);
+        pcap_close(p);
+        snprintf(errbuf, WW_ERRBUF_SIZE, "out of memory");
+        return WW_E_NOMEM;
+    }
+    l->p = p;
+    l->linktype = dlt_to_linktype(pcap_datalink(p));
+    *out = s;
+    return WW_OK;
+}
+
+void ww_source_breakloop(ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    if (l != NULL && l->p != NULL)
+        pcap_breakloop(l->p);
+}
+
+int ww_source_live_stats(ww_source *s, ww_live_stats *st)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_stat ps;
+    memset(st, 0, sizeof *st);
+    if (l == NULL)
+        return WW_E_UNSUPPORTED;
+    if (pcap_stats(l->p, &ps) != 0)
+        return WW_E_IO;
+    st->received = ps.ps_recv;
+    st->dropped = ps.ps_drop;
+    st->ifdropped = ps.ps_ifdrop;
+    return WW_OK;
+}
+
+int ww_source_live_linktype(const ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    return l != NULL ? l->linktype : -1;
+}
