@@ -705,6 +705,13 @@ static int capture_live(run *r, ww_source *src)
     while (!stop_requested) {
         maybe_reopen(r);
         int rc = ww_source_next(src, &pkt, errbuf);
+        if (r->n_follow > 0) { /* the key log before the packet that may need it */
+            uint64_t now = now_us(CLOCK_MONOTONIC_COARSE);
+            if (now >= next_poll || rc == WW_SRC_IDLE) {
+                follow_all(r);
+                next_poll = now + 100000;
+            }
+        }
         if (rc == 1) {
             process(r, &pkt);
         } else if (rc == WW_SRC_IDLE) {
@@ -721,13 +728,6 @@ static int capture_live(run *r, ww_source *src)
         if (out_broken(r)) {
             ret = -3;
             break;
-        }
-        if (r->n_follow > 0) {
-            uint64_t now = now_us(CLOCK_MONOTONIC_COARSE);
-            if (now >= next_poll || rc == WW_SRC_IDLE) {
-                follow_all(r);
-                next_poll = now + 100000;
-            }
         }
     }
     return ret;

@@ -4,19 +4,28 @@
  * Opened as tcpdump does: pcap_create, snaplen, promiscuous mode, kernel buffer size (-B),
  * immediate mode, a read timeout, pcap_activate, then the BPF filter compiled on the live
  * handle. ww_source_next hands out libpcap's buffer (valid until the next call, as for files).
- * The 100 ms read timeout lets the caller do periodic work (follow the key log, notice a
- * signal) when no packet comes: ww_source_next returns WW_SRC_IDLE then.
+ * The handle is non-blocking and waited on with poll() for at most 100 ms (in immediate mode
+ * libpcap's own read timeout does not apply on Linux): when no packet comes, or a signal
+ * interrupts the wait, ww_source_next returns WW_SRC_IDLE so that the caller does its
+ * periodic work (follow the key log, reopen the output, notice a stop request).
  */
 #include "capture/capture.h"
 #include "capture/source_int.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_DEFAULT_SNAPLEN 262144
+/* Immediate mode makes libpcap use fixed-size ring frames of about the interface MTU
+ * (64 KiB on lo): libpcap's 2 MiB default holds only ~32 of them there, and a burst is lost.
+ * 64 MiB holds ~1000 such frames, ~30000 on a 1500-byte-MTU port. */
+#define LIVE_DEFAULT_BUFFER_KIB (64u * 1024)
 
 typedef struct live {
     pcap_t *p;
+    int fd; /* pcap_get_selectable_fd */
     int linktype;
 } live;
 
@@ -31,6 +40,13 @@ static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     struct pcap_pkthdr *h;
     const u_char *d;
     int rc = pcap_next_ex(l->p, &h, &d);
+    if (rc == 0 && l->fd >= 0) {
+        struct pollfd pfd = {l->fd, POLLIN, 0};
+        int prc = poll(&pfd, 1, LIVE_TIMEOUT_MS);
+        if (prc <= 0 && (prc == 0 || errno == EINTR))
+            return WW_SRC_IDLE;
+        rc = pcap_next_ex(l->p, &h, &d);
+    }
     if (rc == 1) {
         pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
         pkt->caplen = h->caplen;
@@ -96,9 +112,9 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
     (void)pcap_set_timeout(p, LIVE_TIMEOUT_MS);
     if (immediate)
         (void)pcap_set_immediate_mode(p, 1);
-    if (buffer_kib > 0)
-        (void)pcap_set_buffer_size(p, (int)WW_MIN((uint64_t)buffer_kib * 1024u,
-                                                  (uint64_t)INT32_MAX));
+    if (buffer_kib == 0)
+        buffer_kib = LIVE_DEFAULT_BUFFER_KIB;
+    (void)pcap_set_buffer_size(p, (int)WW_MIN((uint64_t)buffer_kib * 1024u, (uint64_t)INT32_MAX));
     int rc = pcap_activate(p);
     if (rc < 0) {
         const char *why = pcap_geterr(p);
@@ -144,6 +160,9 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
     }
     l->p = p;
     l->linktype = dlt_to_linktype(pcap_datalink(p));
+    l->fd = pcap_get_selectable_fd(p);
+    if (l->fd >= 0 && pcap_setnonblock(p, 1, perr) != 0)
+        l->fd = -1; /* blocking reads then: still correct, only less periodic */
     *out = s;
     return WW_OK;
 }
