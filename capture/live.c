@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <signal.h>
 
 #define LIVE_TIMEOUT_MS 100
 #define LIVE_DEFAULT_SNAPLEN 262144
@@ -27,6 +28,7 @@ typedef struct live {
     pcap_t *p;
     int fd; /* pcap_get_selectable_fd */
     int linktype;
+    volatile sig_atomic_t stop; /* ww_source_breakloop was called */
 } live;
 
 static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]);
@@ -39,6 +41,10 @@ static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     live *l = ww_source_impl(s, &live_ops);
     struct pcap_pkthdr *h;
     const u_char *d;
+    if (l->stop) {
+        l->stop = 0;
+        return 0;
+    }
     int rc = pcap_next_ex(l->p, &h, &d);
     if (rc == 0 && l->fd >= 0) {
         struct pollfd pfd = {l->fd, POLLIN, 0};
@@ -170,8 +176,10 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
 void ww_source_breakloop(ww_source *s)
 {
     live *l = ww_source_impl(s, &live_ops);
-    if (l != NULL && l->p != NULL)
+    if (l != NULL && l->p != NULL) {
+        l->stop = 1;
         pcap_breakloop(l->p);
+    }
 }
 
 int ww_source_live_stats(ww_source *s, ww_live_stats *st)

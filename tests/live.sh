@@ -219,5 +219,5 @@ if id nobody >/dev/null 2>&1; then
     check "-Z nobody: -o created as nobody" [ "$(stat -c %U "$T/z/z.jsonl")" = nobody ]
 fi
 
-echo "live: $pass passed, $fail failed"
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
