@@ -777,6 +777,27 @@ static int replay(run *r, ww_source *src, const char *path, bpf_cache *bpf)
     return 0;
 }
 
+/* Frees what main opened before the run when it must stop early (exit 2). */
+static int bail(bpf_cache *bpf, ww_source **srcs, size_t n, ww_source *lsrc, ww_keylog *kl,
+                ww_addrdb *db, ww_addr *expect, FILE *jsonl, run *r)
+{
+    bpf_free(bpf);
+    for (size_t i = 0; i < n; i++)
+        ww_source_free(srcs[i]);
+    ww_source_free(lsrc);
+    ww_keylog_free(kl);
+    ww_addrdb_free(db);
+    free(expect);
+    if (jsonl != NULL && jsonl != stdout)
+        fclose(jsonl);
+    if (r != NULL) {
+        ww_evidence_free(r->ev);
+        if (r->evw != NULL)
+            (void)!ww_pcapngw_close(r->evw);
+    }
+    return EXIT_USAGE;
+}
+
 /* -Z: as tcpdump, once the device is open. Returns 0, or -1 after saying why. */
 static int drop_privileges(const char *user)
 {
@@ -1019,13 +1040,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.n_inputs; i++) {
         if (strcmp(o.inputs[i], "-") == 0 && ++stdin_uses > 1) {
             fprintf(stderr, "walletwatch: standard input can be read only once\n");
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, i, lsrc, NULL, NULL, NULL, NULL, NULL);
         }
         if (ww_source_open_file(&srcs[i], o.inputs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
-            for (size_t k = 0; k < i; k++)
-                ww_source_free(srcs[k]);
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, i, lsrc, NULL, NULL, NULL, NULL, NULL);
         }
     }
     ww_keylog *kl = ww_keylog_new(NULL);
@@ -1039,15 +1058,13 @@ int main(int argc, char **argv)
             if (!follow_poll(f, kl)) {
                 fprintf(stderr, "walletwatch: key log: %s: %s\n", o.keylogs[i],
                         strerror(errno));
-                ww_keylog_free(kl);
-                return EXIT_USAGE;
+                return bail(&bpf, srcs, o.n_inputs, lsrc, kl, NULL, NULL, NULL, NULL);
             }
             continue;
         }
         if (ww_keylog_load_file(kl, o.keylogs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: key log: %s\n", errbuf);
-            ww_keylog_free(kl);
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, NULL, NULL, NULL, NULL);
         }
     }
     if (kl != NULL && ww_keylog_bad_lines(kl) > 0 && !o.quiet)
@@ -1055,17 +1072,17 @@ int main(int argc, char **argv)
                 ww_keylog_bad_lines(kl));
     ww_addrdb *db = ww_addrdb_new(NULL);
     if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0)
-        return EXIT_USAGE;
+        return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, NULL, NULL, NULL);
     ww_addr *expect = NULL;
     size_t n_expect = 0;
     if (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)
-        return EXIT_USAGE;
+        return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, NULL, NULL);
     FILE *jsonl = NULL;
     if (o.out_path != NULL) {
         jsonl = strcmp(o.out_path, "-") == 0 ? stdout : fopen(o.out_path, "w");
         if (jsonl == NULL) {
             fprintf(stderr, "walletwatch: -o %s: %s\n", o.out_path, strerror(errno));
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, NULL, NULL);
         }
     }
 
@@ -1080,12 +1097,12 @@ int main(int argc, char **argv)
                   "(run with --evidence-secrets to embed the key log).";
         if (ww_pcapngw_open(&r.evw, o.evidence, comment, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: -w %s\n", errbuf);
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, jsonl, &r);
         }
         r.ev = ww_evidence_new(NULL, NULL, r.evw);
         if (r.ev == NULL) {
             fprintf(stderr, "walletwatch: out of memory\n");
-            return EXIT_USAGE;
+            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, jsonl, &r);
         }
         r.ev_secrets = o.evidence_secrets;
     }

@@ -203,7 +203,8 @@ typedef struct ww_live_stats {
 
 /*
  * Opens a live capture on iface ("any", "lo", "eth0"...): pcap_create, snaplen (0 = 262144),
- * buffer_kib (kernel buffer in KiB as tcpdump -B; 0 = libpcap's default), promiscuous mode,
+ * buffer_kib (kernel buffer in KiB as tcpdump -B; 0 = 64 MiB: immediate mode
+ * uses MTU-sized ring frames, 64 KiB each on lo), promiscuous mode,
  * immediate mode (each packet delivered as it arrives), a 100 ms read timeout, pcap_activate,
  * then filter (a BPF expression, NULL = none) compiled on the live handle.
  * Returns: WW_OK; WW_E_IO (no such device, no permission, cannot activate: errbuf says

@@ -66,7 +66,7 @@ static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     if (rc == PCAP_ERROR_BREAK)
         return 0;
     if (errbuf != NULL)
-        snprintf(errbuf, WW_ERRBUF_SIZE, "capture error: %s", pcap_geterr(l->p));
+        snprintf(errbuf, WW_ERRBUF_SIZE, "capture error: %.230s", pcap_geterr(l->p));
     return WW_E_IO;
 }
 
@@ -109,7 +109,7 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
     perr[0] = '\0';
     pcap_t *p = pcap_create(iface, perr);
     if (p == NULL) {
-        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", iface, perr);
+        snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: %.180s", iface, perr);
         return WW_E_IO;
     }
     (void)pcap_set_snaplen(p, snaplen ? (int)WW_MIN(snaplen, (uint32_t)INT32_MAX)
@@ -126,15 +126,15 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
         const char *why = pcap_geterr(p);
         switch (rc) {
         case PCAP_ERROR_NO_SUCH_DEVICE:
-            snprintf(errbuf, WW_ERRBUF_SIZE, "%s: no such interface (%s)", iface, why);
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: no such interface (%.150s)", iface, why);
             break;
         case PCAP_ERROR_PERM_DENIED:
             snprintf(errbuf, WW_ERRBUF_SIZE,
-                     "%s: permission denied: capturing needs root or CAP_NET_RAW (%s)", iface,
+                     "%.64s: permission denied: capturing needs root or CAP_NET_RAW (%.120s)", iface,
                      why);
             break;
         default:
-            snprintf(errbuf, WW_ERRBUF_SIZE, "%s: cannot capture: %s (%s)", iface,
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: cannot capture: %.60s (%.100s)", iface,
                      pcap_statustostr(rc), why);
         }
         pcap_close(p);
@@ -143,14 +143,14 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
     if (filter != NULL) {
         struct bpf_program prog;
         if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(errbuf, WW_ERRBUF_SIZE, "bad filter '%s': %s", filter, pcap_geterr(p));
+            snprintf(errbuf, WW_ERRBUF_SIZE, "bad filter '%.80s': %.150s", filter, pcap_geterr(p));
             pcap_close(p);
             return WW_E_INVALID;
         }
         int frc = pcap_setfilter(p, &prog);
         pcap_freecode(&prog);
         if (frc != 0) {
-            snprintf(errbuf, WW_ERRBUF_SIZE, "cannot set filter '%s': %s", filter,
+            snprintf(errbuf, WW_ERRBUF_SIZE, "cannot set filter '%.80s': %.140s", filter,
                      pcap_geterr(p));
             pcap_close(p);
             return WW_E_INVALID;
