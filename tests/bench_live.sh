@@ -48,7 +48,7 @@ run_ww() { # ARGS... ; then replay with $REPLAY_ARGS on $REPLAY_FILE
     local pid=$!
     sleep 0.5
     tcpreplay --intf1=lo $REPLAY_ARGS "$REPLAY_FILE" >"$T/replay.log" 2>&1
-    sleep 1
+    sleep 2
     kill -INT $pid
     wait $pid
 }
@@ -73,14 +73,21 @@ done
 N=${WW_BENCH_LIVE_PACKETS:-200000}
 REPLAY_FILE=$WW_LIVE_PCAP
 log "== live capture on lo: first $N packets of $(basename "$WW_LIVE_PCAP")"
-log "$(printf '  %-12s %10s %12s %10s %10s %8s' rate Mbps packets/s decoded drops alerts)"
-for rate in 100 200 400 800 1600 3200 topspeed; do
-    if [ "$rate" = topspeed ]; then REPLAY_ARGS="--topspeed --limit=$N"; else REPLAY_ARGS="--mbps=$rate --limit=$N"; fi
-    run_ww -q -o "$T/rate.jsonl"
+log "$(printf '  %-20s %10s %12s %10s %10s %10s' rate Mbps packets/s received decoded drops)"
+log "  (received: pcap_stats ps_recv, which on lo counts each packet twice: sent and looped back)"
+# the default ring (64 MiB of MTU-sized frames: ~1000 on lo, whose MTU is 64 KiB), then a
+# larger ring (-B) and shorter frames (-s) at full speed: what limits a burst on lo
+for rate in 100 200 400 800 1600 topspeed "topspeed -B 262144" "topspeed -s 4096"; do
+    extra=""
+    [ "${rate%% *}" = topspeed ] && extra=${rate#topspeed}
+    if [ "${rate%% *}" = topspeed ]; then REPLAY_ARGS="--topspeed --limit=$N"; else REPLAY_ARGS="--mbps=$rate --limit=$N"; fi
+    # shellcheck disable=SC2086
+    run_ww -o "$T/rate.jsonl" $extra
     rated=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' "$T/replay.log" | head -1)
     mbps=$(sed -E 's/.* ([0-9.]+) Mbps.*/\1/' <<<"$rated")
     pps=$(sed -E 's/.* ([0-9.]+) pps.*/\1/' <<<"$rated")
-    log "$(printf '  %-12s %10s %12s %10s %10s %8s' "$rate" "$mbps" "$pps" \
-        "$(stat_of "$T/rate.jsonl" packets)" "$(stat_of "$T/rate.jsonl" drops)" "$(stat_of "$T/rate.jsonl" alerts)")"
+    recv=$(sed -nE 's/^walletwatch: ([0-9]+) packets received by filter.*/\1/p' "$T/ww.stderr")
+    log "$(printf '  %-20s %10s %12s %10s %10s %10s' "$rate" "$mbps" "$pps" "$recv" \
+        "$(stat_of "$T/rate.jsonl" packets)" "$(stat_of "$T/rate.jsonl" drops)")"
 done
 log "(written to $OUT)"
