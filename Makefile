@@ -109,6 +109,7 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@bash tests/bench.sh $(BUILD)
+	@bash tests/bench_tls.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

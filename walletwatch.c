@@ -777,27 +777,6 @@ static int replay(run *r, ww_source *src, const char *path, bpf_cache *bpf)
     return 0;
 }
 
-/* Frees what main opened before the run when it must stop early (exit 2). */
-static int bail(bpf_cache *bpf, ww_source **srcs, size_t n, ww_source *lsrc, ww_keylog *kl,
-                ww_addrdb *db, ww_addr *expect, FILE *jsonl, run *r)
-{
-    bpf_free(bpf);
-    for (size_t i = 0; i < n; i++)
-        ww_source_free(srcs[i]);
-    ww_source_free(lsrc);
-    ww_keylog_free(kl);
-    ww_addrdb_free(db);
-    free(expect);
-    if (jsonl != NULL && jsonl != stdout)
-        fclose(jsonl);
-    if (r != NULL) {
-        ww_evidence_free(r->ev);
-        if (r->evw != NULL)
-            (void)!ww_pcapngw_close(r->evw);
-    }
-    return EXIT_USAGE;
-}
-
 /* -Z: as tcpdump, once the device is open. Returns 0, or -1 after saying why. */
 static int drop_privileges(const char *user)
 {
@@ -1024,33 +1003,47 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Everything that can be checked before the first packet is checked here: exit 2. */
+    /* Everything that can be checked before the first packet is checked here: exit 2.
+     * Every error path goes through `done`, which frees whatever was made. */
     bpf_cache bpf = {0};
+    ww_source *srcs[MAX_INPUTS];
+    size_t n_open = 0;
+    ww_keylog *kl = NULL;
+    ww_addrdb *db = NULL;
+    ww_addr *expect = NULL;
+    size_t n_expect = 0;
+    FILE *jsonl = NULL;
+    ww_out *out = NULL;
+    ww_detect *det = NULL;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.live = lsrc != NULL;
+
     bpf.expr = o.iface == NULL ? o.filter : NULL; /* live: compiled on the handle */
     if (bpf.expr != NULL) {
         struct bpf_program *prog;
         char err[512];
         if (bpf_get(&bpf, WW_LINK_ETHERNET, &prog, err, sizeof err) != 0) {
             fprintf(stderr, "walletwatch: %s\n", err);
-            return EXIT_USAGE;
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
-    ww_source *srcs[MAX_INPUTS];
     size_t stdin_uses = 0;
     for (size_t i = 0; i < o.n_inputs; i++) {
         if (strcmp(o.inputs[i], "-") == 0 && ++stdin_uses > 1) {
             fprintf(stderr, "walletwatch: standard input can be read only once\n");
-            return bail(&bpf, srcs, i, lsrc, NULL, NULL, NULL, NULL, NULL);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
         if (ww_source_open_file(&srcs[i], o.inputs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
-            return bail(&bpf, srcs, i, lsrc, NULL, NULL, NULL, NULL, NULL);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
+        n_open = i + 1;
     }
-    ww_keylog *kl = ww_keylog_new(NULL);
-    run r;
-    memset(&r, 0, sizeof r);
-    r.live = lsrc != NULL;
+    kl = ww_keylog_new(NULL);
     for (size_t i = 0; kl != NULL && i < o.n_keylogs; i++) {
         if (r.live) { /* followed: read now from the start, later as it grows */
             kl_follow *f = &r.follow[r.n_follow++];
@@ -1058,33 +1051,35 @@ int main(int argc, char **argv)
             if (!follow_poll(f, kl)) {
                 fprintf(stderr, "walletwatch: key log: %s: %s\n", o.keylogs[i],
                         strerror(errno));
-                return bail(&bpf, srcs, o.n_inputs, lsrc, kl, NULL, NULL, NULL, NULL);
+                exit_code = EXIT_USAGE;
+            goto done;
             }
             continue;
         }
         if (ww_keylog_load_file(kl, o.keylogs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: key log: %s\n", errbuf);
-            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, NULL, NULL, NULL, NULL);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
     if (kl != NULL && ww_keylog_bad_lines(kl) > 0 && !o.quiet)
         fprintf(stderr, "walletwatch: key log: %zu malformed lines skipped\n",
                 ww_keylog_bad_lines(kl));
-    ww_addrdb *db = ww_addrdb_new(NULL);
-    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0)
-        return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, NULL, NULL, NULL);
-    ww_addr *expect = NULL;
-    size_t n_expect = 0;
-    if (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)
-        return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, NULL, NULL);
-    FILE *jsonl = NULL;
+    db = ww_addrdb_new(NULL);
+    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
+        (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)) {
+        exit_code = EXIT_USAGE;
+        goto done;
+    }
     if (o.out_path != NULL) {
         jsonl = strcmp(o.out_path, "-") == 0 ? stdout : fopen(o.out_path, "w");
         if (jsonl == NULL) {
             fprintf(stderr, "walletwatch: -o %s: %s\n", o.out_path, strerror(errno));
-            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, NULL, NULL);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
     }
+    r.jsonl = jsonl; /* closed at done (SIGHUP may replace it) */
 
     if (o.evidence != NULL) {
         const char *comment =
@@ -1097,12 +1092,14 @@ int main(int argc, char **argv)
                   "(run with --evidence-secrets to embed the key log).";
         if (ww_pcapngw_open(&r.evw, o.evidence, comment, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: -w %s\n", errbuf);
-            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, jsonl, &r);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
         r.ev = ww_evidence_new(NULL, NULL, r.evw);
         if (r.ev == NULL) {
             fprintf(stderr, "walletwatch: out of memory\n");
-            return bail(&bpf, srcs, o.n_inputs, lsrc, kl, db, expect, jsonl, &r);
+            exit_code = EXIT_USAGE;
+            goto done;
         }
         r.ev_secrets = o.evidence_secrets;
     }
@@ -1121,7 +1118,7 @@ int main(int argc, char **argv)
     oc.log_http = o.log_http;
     oc.verbose = o.verbose;
     oc.quiet = o.quiet;
-    ww_out *out = ww_out_new(NULL, &oc);
+    out = ww_out_new(NULL, &oc);
     r.out = out;
 
     ww_detect_cfg dc = {0};
@@ -1130,7 +1127,7 @@ int main(int argc, char **argv)
     dc.db = db;
     dc.expect = expect;
     dc.n_expect = n_expect;
-    ww_detect *det = out ? ww_detect_new(NULL, &dc, out) : NULL;
+    det = out ? ww_detect_new(NULL, &dc, out) : NULL;
     ww_decode_sink sink;
     memset(&sink, 0, sizeof sink);
     if (det != NULL)
@@ -1149,7 +1146,8 @@ int main(int argc, char **argv)
     r.tcp = r.pd ? ww_tcp_new(NULL, NULL, &cbs) : NULL;
     if (r.tcp == NULL) {
         fprintf(stderr, "walletwatch: out of memory\n");
-        return EXIT_USAGE;
+        exit_code = EXIT_USAGE;
+        goto done;
     }
 
     struct sigaction sa;
@@ -1243,23 +1241,32 @@ int main(int argc, char **argv)
                     o.evidence, es->flows_flagged, es->packets_written);
         }
         ww_evidence_free(r.ev);
+        r.ev = NULL;
+        r.evw = NULL;
     }
     if (exit_code == EXIT_OK && o.fail_on != WW_SEV_NONE && ds->worst >= o.fail_on)
         exit_code = EXIT_ALERT;
 
-    for (size_t i = 0; i < o.n_inputs; i++)
+done:
+    for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
     live_src = NULL;
     ww_source_free(lsrc);
-    ww_tcp_free(r.tcp);
-    ww_pktdec_free(r.pd);
+    if (r.tcp != NULL)
+        ww_tcp_free(r.tcp);
+    if (r.pd != NULL)
+        ww_pktdec_free(r.pd);
+    ww_evidence_free(r.ev);
+    if (r.evw != NULL)
+        (void)!ww_pcapngw_close(r.evw);
     ww_app_free(r.app);
     ww_detect_free(det);
     ww_out_free(out);
     if (r.jsonl != NULL && r.jsonl != stdout)
         fclose(r.jsonl);
     ww_addrdb_free(db);
-    ww_keylog_free(kl);
+    if (kl != NULL)
+        ww_keylog_free(kl);
     free(expect);
     bpf_free(&bpf);
     return exit_code;

@@ -83,9 +83,16 @@ typedef struct ww_party {
                        false for a protocol contract that is merely called */
     bool unlimited; /* an approval of the maximum amount / all tokens (spender, operator) */
     ww_addr addr;
+    /* Solana token parties (issue 4): addr is an SPL token account whose owner the
+     * transaction does not name. detect/ tests whether addr == ATA(served W, sol_mint,
+     * sol_token_program) with ww_solana_ata_is() (a pure derivation, no byte parsing). */
+    bool sol_token_account;
+    bool sol_has_mint;          /* sol_mint known (transferChecked, or an ATA create in the tx) */
+    uint8_t sol_mint[32];
+    uint8_t sol_token_program[32]; /* SPL Token or Token-2022 program id */
 } ww_party;
 
-#define WW_WC_MAX_PARTIES 8
+#define WW_WC_MAX_PARTIES 16
 #define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
 
 typedef struct ww_wallet_call {
@@ -104,12 +111,28 @@ typedef struct ww_wallet_call {
     ww_addr token;               /* the token contract of an ERC-20 operation (== to) */
     char value[WW_DEC_MAX];      /* wei, decimal; "" when absent */
     char amount[WW_DEC_MAX];     /* token units, decimal; "" when absent */
-    char tx_hash[67];            /* 0x + 64 hex for signed transactions; "" otherwise */
+    char tx_hash[96];            /* EVM: 0x + 64 hex for signed transactions; Solana: the
+                                    transaction id (base58 of the first signature, <= 88
+                                    chars) when signed; "" otherwise */
     int signature_valid;         /* -1 not signed here, 0 invalid, 1 valid */
     char selector[11];           /* "0xa9059cbb" when there is calldata; "" otherwise */
     size_t n_parties;
     ww_party parties[WW_WC_MAX_PARTIES]; /* every address the call names, with its role */
 } ww_wallet_call;
+
+/* ---- Solana program-derived addresses (decode/solana.c) ---- */
+/*
+ * The associated token account of wallet for mint under token_program (SPL Token or
+ * Token-2022): find_program_address([wallet, token_program, mint], ATA program), i.e. the
+ * first bump from 255 down whose SHA-256(seeds || bump || program || "ProgramDerivedAddress")
+ * is not an ed25519 curve point. Returns true (out filled) or false (no bump works).
+ */
+bool ww_solana_ata(uint8_t out[32], const uint8_t wallet[32], const uint8_t mint[32],
+                   const uint8_t token_program[32]);
+/* Is account (a Solana ww_addr) the ATA of wallet (a Solana ww_addr) for mint/program?
+ * false when either text is not a 32-byte base58 key. For detect/: no parsing of traffic. */
+bool ww_solana_ata_is(const ww_addr *account, const ww_addr *wallet, const uint8_t mint[32],
+                      const uint8_t token_program[32]);
 
 /* ---- context handed to the sink ---- */
 typedef struct ww_tls_info {

@@ -10,8 +10,23 @@
  * v2 decoder reverts on it), so the call is recorded as a plain contract-call with an
  * anomaly rather than guessed at. Bytes after the last expected word are ignored by the
  * Solidity decoder, so the call is decoded as the contract will execute it, and reported.
+ *
+ * Beyond ERC-20 (issue 4), each adding parties, never guessing at unknown selectors:
+ *   increaseAllowance(address,uint256)          0x39509351  spender
+ *   permit(owner,spender,value,deadline,v,r,s)   0xd505accf  spender (max = unlimited)
+ *   permit(holder,spender,nonce,expiry,allowed,..) 0x8fcbaf0c DAI: allowed = unlimited
+ *   setApprovalForAll(address,bool)              0xa22cb465  operator (true = unlimited)
+ *   ERC-721 safeTransferFrom(from,to,id[,data])  0x42842e0e / 0xb88d4fde  recipient
+ *   ERC-1155 safeTransferFrom / safeBatchTransferFrom 0xf242432a / 0x2eb2c2d6  recipient
+ *   Permit2 approve(token,spender,uint160,uint48) 0x87517c45  spender (2^160-1 = unlimited)
+ *   Permit2 transferFrom(from,to,uint160,token)  0x36c78516  recipient
+ *   multicall(bytes[]) 0xac9650d8, multicall(uint256,bytes[]) 0x5ae401dc: inner calls on the
+ *     same target; aggregate((address,bytes)[]) 0x252dba42, aggregate3 0x82ad56cb: inner
+ *     calls on their own targets (TO, not payee). Nesting at most MAX_DEPTH.
+ * ABI offsets/lengths are checked against the calldata length before any read.
  */
 #include "decode/evm_int.h"
+#include "decode/wallet_int.h"
 
 bool ww_wc_add_party(ww_wallet_call *wc, int role, bool payee, bool unlimited, const ww_addr *a)
 {
@@ -38,6 +53,250 @@ static bool addr_word(ww_addr *out, const uint8_t *w)
             return false;
     ww_addr_from_evm(out, w + 12);
     return true;
+}
+
+/* ---- ABI reading ---- */
+
+const uint8_t *ww_abi_word(const uint8_t *args, size_t n, size_t i)
+{
+    if (i >= n / 32)
+        return NULL;
+    return args + 32 * i;
+}
+
+bool ww_abi_addr(uint8_t out[20], const uint8_t *args, size_t n, size_t i)
+{
+    const uint8_t *w = ww_abi_word(args, n, i);
+    if (w == NULL)
+        return false;
+    for (int k = 0; k < 12; k++)
+        if (w[k] != 0)
+            return false;
+    memcpy(out, w + 12, 20);
+    return true;
+}
+
+/* A word as a size bounded by lim; false when larger. */
+static bool word_size(size_t *out, const uint8_t *w, size_t lim)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < 24; k++)
+        if (w[k] != 0)
+            return false;
+    for (int k = 24; k < 32; k++)
+        v = (v << 8) | w[k];
+    if (v > lim)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+bool ww_abi_bytes(const uint8_t **p, size_t *len, const uint8_t *args, size_t n, size_t i)
+{
+    const uint8_t *w = ww_abi_word(args, n, i);
+    size_t off, l;
+    if (w == NULL || !word_size(&off, w, n) || n - off < 32)
+        return false;
+    if (!word_size(&l, args + off, n - off - 32))
+        return false;
+    *p = args + off + 32;
+    *len = l;
+    return true;
+}
+
+bool ww_abi_array(const uint8_t **elems, size_t *elen, size_t *count, const uint8_t *args,
+                  size_t n, size_t i)
+{
+    const uint8_t *w = ww_abi_word(args, n, i);
+    size_t off, c;
+    if (w == NULL || !word_size(&off, w, n) || n - off < 32)
+        return false;
+    if (!word_size(&c, args + off, (n - off - 32) / 32))
+        return false;
+    *elems = args + off + 32;
+    *elen = n - off - 32;
+    *count = c;
+    return true;
+}
+
+#define MAX_DEPTH 4
+#define MAX_INNER 16
+
+static bool is_max_bits(const uint8_t *w, int bits)
+{
+    int zero = (256 - bits) / 8;
+    for (int k = 0; k < 32; k++)
+        if (w[k] != (k < zero ? 0x00 : 0xff))
+            return false;
+    return true;
+}
+
+static void party20(ww_wallet_call *wc, int role, bool payee, bool unlimited, const uint8_t *a)
+{
+    ww_addr x;
+    ww_addr_from_evm(&x, a);
+    (void)ww_wc_add_party(wc, role, payee, unlimited, &x);
+}
+
+static void first_amount(ww_wallet_call *wc, const uint8_t *w)
+{
+    ww_u256 v;
+    if (wc->amount[0] != '\0' || w == NULL)
+        return;
+    memcpy(v.be, w, 32);
+    ww_u256_to_dec(wc->amount, &v);
+}
+
+static void first_kind(ww_wallet_call *wc, const char *k)
+{
+    if (strcmp(wc->kind, "contract-call") == 0)
+        snprintf(wc->kind, sizeof wc->kind, "%s", k);
+}
+
+static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t *data,
+                       size_t n, int depth);
+
+/* Inner calls of multicall/aggregate. */
+static int decode_batch(ww_wallet_call *wc, const uint8_t *target, const uint8_t *args,
+                        size_t n, size_t word, bool with_target, int stride_words, int depth)
+{
+    const uint8_t *el, *p;
+    size_t elen, cnt, l;
+    uint8_t t[20];
+    if (!ww_abi_array(&el, &elen, &cnt, args, n, word))
+        return WW_E_INVALID;
+    for (size_t i = 0; i < cnt && i < MAX_INNER; i++) {
+        if (!with_target) {
+            if (!ww_abi_bytes(&p, &l, el, elen, i))
+                return WW_E_INVALID;
+            (void)decode_more(wc, target, p, l, depth + 1);
+            continue;
+        }
+        /* array of tuples with a dynamic member: word i is the offset of tuple i */
+        const uint8_t *w = ww_abi_word(el, elen, i);
+        size_t off;
+        if (w == NULL || !word_size(&off, w, elen))
+            return WW_E_INVALID;
+        const uint8_t *tu = el + off;
+        size_t tn = elen - off;
+        if (!ww_abi_addr(t, tu, tn, 0) || !ww_abi_bytes(&p, &l, tu, tn, (size_t)stride_words - 1))
+            return WW_E_INVALID;
+        party20(wc, WW_ROLE_TO, false, false, t);
+        (void)decode_more(wc, t, p, l, depth + 1);
+    }
+    return WW_OK;
+}
+
+/* Known selectors beyond the top-level ERC-20 three (and those too, for inner calls). */
+static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t *data,
+                       size_t n, int depth)
+{
+    uint8_t a[20], b[20];
+    const uint8_t *args = data + 4;
+    size_t an;
+    uint32_t sel;
+    if (n < 4 || depth > MAX_DEPTH)
+        return WW_E_INVALID;
+    an = n - 4;
+    sel = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
+    switch (sel) {
+    case 0xa9059cbb: /* transfer */
+    case 0x23b872dd: /* transferFrom */
+    case 0x095ea7b3: /* approve */
+    case 0x39509351: /* increaseAllowance */
+    {
+        size_t ai = sel == 0x23b872dd ? 1 : 0;
+        const uint8_t *amt = ww_abi_word(args, an, ai + 1);
+        if (!ww_abi_addr(a, args, an, ai) || amt == NULL)
+            return WW_E_INVALID;
+        bool appr = sel == 0x095ea7b3 || sel == 0x39509351;
+        first_kind(wc, sel == 0xa9059cbb   ? "erc20-transfer"
+                       : sel == 0x23b872dd ? "erc20-transferFrom"
+                       : appr              ? (sel == 0x39509351 ? "erc20-increaseAllowance"
+                                                                : "erc20-approve")
+                                           : "contract-call");
+        first_amount(wc, amt);
+        if (!wc->has_token) {
+            ww_addr_from_evm(&wc->token, target);
+            wc->has_token = true;
+        }
+        party20(wc, appr ? WW_ROLE_SPENDER : WW_ROLE_RECIPIENT, true,
+                appr && is_max_bits(amt, 256), a);
+        break;
+    }
+    case 0xd505accf: /* ERC-2612 permit */
+    case 0x8fcbaf0c: /* DAI permit */
+    {
+        const uint8_t *w4 = ww_abi_word(args, an, sel == 0x8fcbaf0c ? 4 : 2);
+        if (!ww_abi_addr(b, args, an, 1) || w4 == NULL)
+            return WW_E_INVALID;
+        bool unl = sel == 0x8fcbaf0c ? w4[31] != 0 : is_max_bits(w4, 256);
+        first_kind(wc, "erc20-permit");
+        if (sel == 0xd505accf)
+            first_amount(wc, w4);
+        party20(wc, WW_ROLE_SPENDER, true, unl, b);
+        break;
+    }
+    case 0xa22cb465: { /* setApprovalForAll(operator, approved) */
+        const uint8_t *w = ww_abi_word(args, an, 1);
+        if (!ww_abi_addr(a, args, an, 0) || w == NULL)
+            return WW_E_INVALID;
+        first_kind(wc, "setApprovalForAll");
+        party20(wc, WW_ROLE_OPERATOR, true, w[31] != 0, a);
+        break;
+    }
+    case 0x42842e0e: /* ERC-721 safeTransferFrom(from,to,id) */
+    case 0xb88d4fde: /* ... (from,to,id,data) */
+    case 0xf242432a: /* ERC-1155 safeTransferFrom(from,to,id,amount,data) */
+    case 0x2eb2c2d6: /* ERC-1155 safeBatchTransferFrom */
+        if (!ww_abi_addr(b, args, an, 1) || ww_abi_word(args, an, 2) == NULL)
+            return WW_E_INVALID;
+        first_kind(wc, sel == 0xf242432a || sel == 0x2eb2c2d6 ? "erc1155-transfer"
+                                                               : "erc721-transfer");
+        if (sel == 0xf242432a)
+            first_amount(wc, ww_abi_word(args, an, 3));
+        party20(wc, WW_ROLE_RECIPIENT, true, false, b);
+        break;
+    case 0x87517c45: { /* Permit2 approve(token, spender, uint160, uint48) */
+        const uint8_t *amt = ww_abi_word(args, an, 2);
+        if (!ww_abi_addr(a, args, an, 0) || !ww_abi_addr(b, args, an, 1) || amt == NULL)
+            return WW_E_INVALID;
+        first_kind(wc, "permit2-approve");
+        first_amount(wc, amt);
+        if (!wc->has_token) {
+            ww_addr_from_evm(&wc->token, a);
+            wc->has_token = true;
+        }
+        party20(wc, WW_ROLE_SPENDER, true, is_max_bits(amt, 160), b);
+        break;
+    }
+    case 0x36c78516: /* Permit2 transferFrom(from, to, uint160, token) */
+        if (!ww_abi_addr(b, args, an, 1) || !ww_abi_addr(a, args, an, 3))
+            return WW_E_INVALID;
+        first_kind(wc, "permit2-transferFrom");
+        first_amount(wc, ww_abi_word(args, an, 2));
+        if (!wc->has_token) {
+            ww_addr_from_evm(&wc->token, a);
+            wc->has_token = true;
+        }
+        party20(wc, WW_ROLE_RECIPIENT, true, false, b);
+        break;
+    case 0xac9650d8: /* multicall(bytes[]) */
+        first_kind(wc, "multicall");
+        return decode_batch(wc, target, args, an, 0, false, 0, depth);
+    case 0x5ae401dc: /* multicall(uint256 deadline, bytes[]) */
+        first_kind(wc, "multicall");
+        return decode_batch(wc, target, args, an, 1, false, 0, depth);
+    case 0x252dba42: /* aggregate((address,bytes)[]) */
+        first_kind(wc, "multicall");
+        return decode_batch(wc, target, args, an, 0, true, 2, depth);
+    case 0x82ad56cb: /* aggregate3((address,bool,bytes)[]) */
+        first_kind(wc, "multicall");
+        return decode_batch(wc, target, args, an, 0, true, 3, depth);
+    default:
+        return WW_E_NOTFOUND;
+    }
+    return WW_OK;
 }
 
 int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, const char **why)
@@ -75,8 +334,17 @@ int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, co
     bool is_transfer = memcmp(data, SEL_TRANSFER, 4) == 0;
     bool is_from = memcmp(data, SEL_TRANSFER_FROM, 4) == 0;
     bool is_approve = memcmp(data, SEL_APPROVE, 4) == 0;
-    if (!is_transfer && !is_from && !is_approve)
-        return WW_OK;
+    if (!is_transfer && !is_from && !is_approve) {
+        uint8_t t[20];
+        if (ww_hex_decode(t, sizeof t, wc->to.text + 2, 40) != 20)
+            memset(t, 0, sizeof t);
+        int rc = decode_more(wc, t, data, n, 0);
+        if (rc == WW_E_INVALID) {
+            *why = "malformed ABI arguments";
+            return WW_E_INVALID;
+        }
+        return WW_OK; /* WW_E_NOTFOUND: an unknown selector is recorded, not guessed */
+    }
 
     want = 4 + 32 * (is_from ? 3 : 2);
     if (n < want) {

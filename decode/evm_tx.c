@@ -81,6 +81,27 @@ static uint64_t int_u64(const ww_rlp_item *it) /* after int_ok(it, 8) */
     return v;
 }
 
+/* canonical integers: compare by length, then bytes */
+static int u256_cmp(const ww_rlp_item *a, const ww_rlp_item *b)
+{
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return memcmp(a->ptr, b->ptr, a->len);
+}
+
+/* true when the (<= 32-byte) integer times g does not fit in 256 bits */
+static bool mul_overflows(const ww_rlp_item *a, uint64_t g)
+{
+    uint8_t be[32] = {0};
+    unsigned __int128 carry = 0;
+    memcpy(be + 32 - a->len, a->ptr, a->len);
+    for (int i = 31; i >= 0; i--) {
+        carry += (unsigned __int128)be[i] * g;
+        carry >>= 8;
+    }
+    return carry != 0;
+}
+
 static bool str_len(const ww_rlp_item *it, size_t len)
 {
     return !it->is_list && it->len == len;
@@ -371,6 +392,12 @@ int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t
         return fail(&d, WW_E_INVALID, "malformed blob fields");
     if (!int_ok(&f[i_v], 8) || !int_ok(&f[i_r], 32) || !int_ok(&f[i_s], 32))
         return fail(&d, WW_E_INVALID, "signature values not canonical integers");
+
+    /* fee rules that hold in every fork (EIP-1559; 256-bit gas * price must not overflow) */
+    if (type >= 2 && u256_cmp(&f[2], &f[3]) > 0)
+        return fail(&d, WW_E_INVALID, "max priority fee above max fee");
+    if (mul_overflows(&f[i_gas - 1], int_u64(&f[i_gas])))
+        return fail(&d, WW_E_INVALID, "gas limit * fee overflows 256 bits");
 
     /* fill what the call says */
     ww_u256 v256;

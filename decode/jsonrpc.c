@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "decode/evm_int.h"
+#include "decode/solana_int.h"
+#include "decode/wallet_int.h"
 
 #define DEFAULT_DEPTH 64
 #define MAX_BATCH 1024 /* requests looked at in one batch; the rest are counted only */
@@ -236,6 +238,90 @@ static bool decode_raw(const rpcdec *d, ww_wallet_call *wc, const cJSON *params)
     return rc == WW_OK || rc == WW_E_CRYPTO || wc->tx_hash[0] != '\0';
 }
 
+/* ---- Solana ---- */
+
+#define SOL_TX_MAX 8192 /* a wire transaction is at most 1232 bytes; be generous */
+
+/* Decodes a serialized transaction given as text. enc: "base58", "base64", or NULL = try
+ * base58 then base64. */
+static bool decode_sol_text(const rpcdec *d, ww_wallet_call *wc, const char *s, const char *enc,
+                            bool allow_message)
+{
+    static uint8_t buf[SOL_TX_MAX];
+    ssize_t n = -1;
+    size_t len = strlen(s);
+    ww_solana_tx_info info;
+
+    if (enc == NULL || strcmp(enc, "base58") == 0)
+        n = len <= 2 * SOL_TX_MAX ? ww_b58_decode(buf, sizeof buf, s, len) : -1;
+    if (n < 0 && (enc == NULL || strcmp(enc, "base64") == 0))
+        n = ww_b64_decode(buf, sizeof buf, s, len);
+    if (n <= 0) {
+        anomaly(d, "jsonrpc", "bad-params", "transaction is not base58/base64");
+        return false;
+    }
+    int rc = ww_solana_decode_tx(wc, &info, buf, (size_t)n, allow_message);
+    if (rc == WW_E_CRYPTO)
+        anomaly(d, "solana", "bad-signature", info.error);
+    else if (rc != WW_OK) {
+        anomaly(d, "solana", "bad-transaction", info.error ? info.error : ww_strerror(rc));
+        return false;
+    }
+    if (info.n_unresolved > 0)
+        anomaly(d, "solana", "unresolved-account", "instruction account behind a lookup table");
+    if (info.n_parties_dropped > 0)
+        anomaly(d, "solana", "too-many-parties", "parties over capacity were dropped");
+    return true;
+}
+
+static const char *sol_tx_field(const cJSON *o)
+{
+    const char *s = get_str(o, "transaction", NULL);
+    if (s == NULL)
+        s = get_str(o, "message", NULL);
+    if (s == NULL)
+        s = get_str(o, "serializedTransaction", NULL);
+    return s;
+}
+
+/* sendTransaction / simulateTransaction: [tx, {encoding}]; wallet-standard forwards:
+ * {transaction|message} or [tx] or [{transaction}]. */
+static bool decode_solana(const rpcdec *d, ww_wallet_call *wc, const cJSON *params, bool rpc)
+{
+    const cJSON *p0 = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, 0) : params;
+    const char *tx = NULL, *enc = NULL;
+    if (cJSON_IsString(p0))
+        tx = p0->valuestring;
+    else if (cJSON_IsObject(p0))
+        tx = sol_tx_field(p0);
+    if (tx == NULL) {
+        anomaly(d, "jsonrpc", "bad-params", "no serialized Solana transaction");
+        return false;
+    }
+    if (rpc) {
+        const cJSON *cfg = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, 1) : NULL;
+        enc = cJSON_IsObject(cfg) ? get_str(cfg, "encoding", NULL) : NULL;
+        if (enc == NULL)
+            enc = "base58"; /* the RPC default */
+    }
+    return decode_sol_text(d, wc, tx, enc, !rpc);
+}
+
+static bool is_solana_method(const char *m, bool *rpc)
+{
+    static const char *const wallet[] = {"solana_signTransaction", "solana_signAndSendTransaction",
+                                         "signTransaction", "signAndSendTransaction",
+                                         "solana:signTransaction",
+                                         "solana:signAndSendTransaction"};
+    *rpc = strcmp(m, "sendTransaction") == 0 || strcmp(m, "simulateTransaction") == 0;
+    if (*rpc)
+        return true;
+    for (size_t i = 0; i < WW_ARRAY_LEN(wallet); i++)
+        if (strcmp(m, wallet[i]) == 0)
+            return true;
+    return false;
+}
+
 /* One request object. Returns 1 when it is a JSON-RPC request (has a method), else 0. */
 static int decode_one(const rpcdec *d, const cJSON *o, ww_wallet_call *out, size_t cap,
                       size_t *count, bool *overflow)
@@ -244,13 +330,33 @@ static int decode_one(const rpcdec *d, const cJSON *o, ww_wallet_call *out, size
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "params");
     ww_wallet_call tmp;
 
-    if (!cJSON_IsObject(o) || !cJSON_IsString(m))
+    if (!cJSON_IsObject(o))
         return 0;
+    if (!cJSON_IsString(m)) {
+        /* a wallet-standard payload forwarded to a backend: {"transaction":"<base64|58>"} */
+        const char *t = sol_tx_field(o);
+        if (t == NULL)
+            return 0;
+        if (*count >= cap) {
+            *overflow = true;
+            return 1;
+        }
+        memset(&tmp, 0, sizeof tmp);
+        copy_str(tmp.method, sizeof tmp.method, "transaction");
+        if (decode_sol_text(d, &tmp, t, NULL, true))
+            out[(*count)++] = tmp;
+        return 1;
+    }
     const char *method = m->valuestring;
     bool is_tx = strcmp(method, "eth_sendTransaction") == 0 ||
                  strcmp(method, "eth_signTransaction") == 0;
     bool is_raw = strcmp(method, "eth_sendRawTransaction") == 0;
-    if (!is_tx && !is_raw)
+    bool sol_rpc = false, is_sol = is_solana_method(method, &sol_rpc);
+    bool is_msg = strcmp(method, "personal_sign") == 0 || strcmp(method, "eth_sign") == 0;
+    bool is_typed = strncmp(method, "eth_signTypedData", 17) == 0;
+    bool is_multi = strcmp(method, "wallet_sendCalls") == 0 ||
+                    strcmp(method, "eth_sendUserOperation") == 0;
+    if (!is_tx && !is_raw && !is_sol && !is_msg && !is_typed && !is_multi)
         return 1;
     if (*count >= cap) {
         *overflow = true;
@@ -258,11 +364,30 @@ static int decode_one(const rpcdec *d, const cJSON *o, ww_wallet_call *out, size
     }
     ww_wallet_call *wc = &tmp;
     memset(wc, 0, sizeof *wc);
-    wc->chain = WW_CHAIN_EVM;
+    wc->chain = is_sol ? WW_CHAIN_SOLANA : WW_CHAIN_EVM;
     wc->signature_valid = -1;
     copy_str(wc->method, sizeof wc->method, method);
     id_text(wc->rpc_id, sizeof wc->rpc_id, cJSON_GetObjectItemCaseSensitive(o, "id"));
-    bool keep = is_tx ? decode_tx_object(d, wc, params) : decode_raw(d, wc, params);
+    if (is_multi) {
+        /* one wallet_call per inner call (see wallet_int.h) */
+        size_t room = cap - *count;
+        int rc = ww_wallet_decode_multi(out + *count, &room, wc, params, d->fn, d->ud);
+        *count += room;
+        if (rc == WW_E_TOOBIG)
+            *overflow = true;
+        return 1;
+    }
+    bool keep;
+    if (is_msg) {
+        copy_str(wc->kind, sizeof wc->kind, "message");
+        keep = true;
+    } else if (is_typed) {
+        keep = ww_eip712_decode_params(wc, params, d->fn, d->ud) == WW_OK;
+    } else if (is_sol) {
+        keep = decode_solana(d, wc, params, sol_rpc);
+    } else {
+        keep = is_tx ? decode_tx_object(d, wc, params) : decode_raw(d, wc, params);
+    }
     if (keep)
         out[(*count)++] = *wc;
     return 1;

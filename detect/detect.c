@@ -185,16 +185,34 @@ static served *served_find(const client *c, const ww_addr *a)
     return NULL;
 }
 
-static void slots_rebuild(client *c)
+/* Removes v[idx] from the index (linear probing: backward-shift deletion, no tombstones). */
+static void slot_remove(client *c, size_t idx)
 {
-    memset(c->slots, 0, c->nslots * sizeof(uint32_t));
     size_t mask = c->nslots - 1;
-    for (size_t j = 0; j < c->n; j++) {
-        size_t i = (size_t)addr_hash(&c->v[j].addr) & mask;
-        while (c->slots[i] != 0)
-            i = (i + 1) & mask;
-        c->slots[i] = (uint32_t)(j + 1);
+    size_t i = (size_t)addr_hash(&c->v[idx].addr) & mask;
+    while (c->slots[i] != idx + 1) {
+        if (c->slots[i] == 0)
+            return; /* not indexed */
+        i = (i + 1) & mask;
     }
+    c->slots[i] = 0;
+    for (size_t j = (i + 1) & mask; c->slots[j] != 0; j = (j + 1) & mask) {
+        size_t home = (size_t)addr_hash(&c->v[c->slots[j] - 1].addr) & mask;
+        /* move slots[j] into the hole at i when its home is not in (i, j] (cyclically) */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            c->slots[i] = c->slots[j];
+            c->slots[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static void slot_insert(client *c, size_t idx)
+{
+    size_t mask = c->nslots - 1, i = (size_t)addr_hash(&c->v[idx].addr) & mask;
+    while (c->slots[i] != 0)
+        i = (i + 1) & mask;
+    c->slots[i] = (uint32_t)(idx + 1);
 }
 
 /* Records a; returns true when it is new (or had expired) for this client. */
@@ -221,23 +239,19 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, uint64_t now)
         }
         c->nslots = ns;
     }
+    size_t idx;
     if (c->n < d->cfg.max_served) {
-        c->v[c->n].addr = *a;
-        c->v[c->n].addr.flags = 0;
-        c->v[c->n].ts_us = now;
-        c->n++;
-        size_t mask = c->nslots - 1, i = (size_t)addr_hash(a) & mask;
-        while (c->slots[i] != 0)
-            i = (i + 1) & mask;
-        c->slots[i] = (uint32_t)c->n;
+        idx = c->n++;
     } else {
-        /* full: overwrite the oldest slot in ring order and rebuild the index */
-        c->v[c->next].addr = *a;
-        c->v[c->next].addr.flags = 0;
-        c->v[c->next].ts_us = now;
+        /* full: the oldest entry (in ring order) makes room */
+        idx = c->next;
         c->next = (c->next + 1) % d->cfg.max_served;
-        slots_rebuild(c);
+        slot_remove(c, idx);
     }
+    c->v[idx].addr = *a;
+    c->v[idx].addr.flags = 0;
+    c->v[idx].ts_us = now;
+    slot_insert(c, idx);
     return true;
 }
 
@@ -409,6 +423,24 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     }
 }
 
+/* An alert about address a named by wallet call wc in role (-1: none); the caller sets the
+ * rule-specific fields (expected, similarity) before raise(). */
+static void wc_alert(ww_alert *al, const char *rule, int severity, const char *sig,
+                     const ww_wallet_call *wc, int role, const ww_addr *a,
+                     const ww_addrdb_entry *e)
+{
+    memset(al, 0, sizeof(*al));
+    al->rule = rule;
+    al->severity = severity;
+    al->signature = sig;
+    al->chain = a->chain;
+    al->method = wc->method;
+    al->where = "wallet_call";
+    al->role = role;
+    al->observed = a;
+    al->db = e;
+}
+
 static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                         const ww_wallet_call *wc, const ww_party *p)
 {
@@ -416,24 +448,16 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
     const char *role = ww_role_name(p->role);
     const ww_addrdb_entry *e = d->cfg.db ? ww_addrdb_lookup(d->cfg.db, a) : NULL;
     bool served_ok = in_window(d, served_find(c, a), ctx->ts_us) || expected_by_cfg(d, a);
+    ww_alert al;
     best b;
     char sig[256];
 
     closest(d, c, a, ctx->ts_us, &b);
     if (e != NULL) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s %s is a known attacker address (%s)", wc->method, role,
                  e->label);
-        al.rule = "known-attacker";
-        al.severity = WW_SEV_CRITICAL;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
+        wc_alert(&al, "known-attacker", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = served_ok ? NULL : b.addr;
-        al.db = e;
         raise(d, ctx, &al);
     }
     if (!served_ok && b.addr != NULL) {
@@ -441,72 +465,99 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
         double bits;
         ww_similarity(a, b.addr, b.n, &pre, &suf, &bits);
         if (bits >= d->cfg.lookalike_min_bits) {
-            ww_alert al = {0};
             snprintf(sig, sizeof sig,
                      "%s %s looks like an address served to this client but is not it", wc->method,
                      role);
-            al.rule = "lookalike-recipient";
-            al.severity = WW_SEV_CRITICAL;
-            al.signature = sig;
-            al.chain = a->chain;
-            al.method = wc->method;
-            al.where = "wallet_call";
-            al.role = p->role;
-            al.observed = a;
+            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
             al.expected = b.addr;
             al.has_similarity = true;
             al.prefix = pre;
             al.suffix = suf;
             al.bits = bits;
-            al.db = e;
             raise(d, ctx, &al);
         } else if (p->payee) {
-            ww_alert al = {0};
             snprintf(sig, sizeof sig, "%s %s was not served to this client", wc->method, role);
-            al.rule = "unrequested-recipient";
-            al.severity = WW_SEV_HIGH;
-            al.signature = sig;
-            al.chain = a->chain;
-            al.method = wc->method;
-            al.where = "wallet_call";
-            al.role = p->role;
-            al.observed = a;
+            wc_alert(&al, "unrequested-recipient", WW_SEV_HIGH, sig, wc, p->role, a, e);
             al.expected = b.addr;
-            al.db = e;
             raise(d, ctx, &al);
         }
     }
     if (p->unlimited && !served_ok) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served",
                  wc->method, role);
-        al.rule = "unlimited-approval";
-        al.severity = WW_SEV_HIGH;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
+        wc_alert(&al, "unlimited-approval", WW_SEV_HIGH, sig, wc, p->role, a, e);
         al.expected = b.addr;
-        al.db = e;
         raise(d, ctx, &al);
     }
     if (a->flags & WW_ADDR_F_BAD_CHECKSUM) {
-        ww_alert al = {0};
         snprintf(sig, sizeof sig, "%s %s is mixed-case but fails its EIP-55 checksum", wc->method,
                  role);
-        al.rule = "bad-checksum";
-        al.severity = WW_SEV_MEDIUM;
-        al.signature = sig;
-        al.chain = a->chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = p->role;
-        al.observed = a;
-        al.db = e;
+        wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, p->role, a, e);
         raise(d, ctx, &al);
     }
+}
+
+/*
+ * authority-change (SPEC): a Solana SetAuthority/Assign (party role AUTHORITY) or an EIP-7702
+ * delegation (role DELEGATE: the code the account will run) to an address that was not
+ * served (nor --expect). Severity high. (The 7702 authority party is the signer, not a new
+ * authority: it is not weighed here.)
+ */
+static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client *c,
+                                   const ww_wallet_call *wc)
+{
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        bool is_change = (p->role == WW_ROLE_AUTHORITY && wc->chain == WW_CHAIN_SOLANA) ||
+                         (p->role == WW_ROLE_DELEGATE && wc->chain == WW_CHAIN_EVM);
+        if (!is_change)
+            continue;
+        if (in_window(d, served_find(c, &p->addr), ctx->ts_us) || expected_by_cfg(d, &p->addr))
+            continue;
+        ww_alert al;
+        best b;
+        char sig[256];
+        closest(d, c, &p->addr, ctx->ts_us, &b);
+        snprintf(sig, sizeof sig, "%s hands control to a %s that was not served", wc->method,
+                 ww_role_name(p->role));
+        wc_alert(&al, "authority-change", WW_SEV_HIGH, sig, wc, p->role, &p->addr,
+                 d->cfg.db ? ww_addrdb_lookup(d->cfg.db, &p->addr) : NULL);
+        al.expected = b.addr;
+        raise(d, ctx, &al);
+    }
+}
+
+/* Solana token parties (decode marks them sol_token_account): when the token account is the
+ * associated token account of a wallet served to this client (for the party's mint and token
+ * program), the payee is that wallet. Pure derivation (ww_solana_ata_is), no byte parsing.
+ * Returns true when wc was copied into *out with such parties replaced by their owner. */
+static bool resolve_token_owners(const ww_detect *d, const ww_ctx *ctx, const client *c,
+                                 const ww_wallet_call *wc, ww_wallet_call *out)
+{
+    bool changed = false;
+    if (c == NULL || wc->chain != WW_CHAIN_SOLANA)
+        return false;
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        size_t tried = 0;
+        if (!p->sol_token_account || !p->sol_has_mint)
+            continue;
+        for (size_t j = 0; j < c->n && tried < 256; j++) {
+            const served *s = &c->v[j];
+            if (s->addr.chain != WW_CHAIN_SOLANA || !in_window(d, s, ctx->ts_us))
+                continue;
+            tried++;
+            if (ww_solana_ata_is(&p->addr, &s->addr, p->sol_mint, p->sol_token_program)) {
+                if (!changed)
+                    *out = *wc;
+                changed = true;
+                out->parties[i].addr = s->addr;
+                out->parties[i].sol_token_account = false;
+                break;
+            }
+        }
+    }
+    return changed;
 }
 
 static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
@@ -518,21 +569,17 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     ww_out_wallet_call(d->out, ctx, wc);
     if (ctx->flow != NULL)
         c = get_client(d, &ctx->flow->cli_ip, false, ctx->ts_us);
-    for (size_t i = 0; i < wc->n_parties; i++)
-        check_party(d, ctx, c, wc, &wc->parties[i]);
+    static ww_wallet_call resolved; /* detection runs on one thread */
+    const ww_wallet_call *wcp = resolve_token_owners(d, ctx, c, wc, &resolved) ? &resolved : wc;
+    for (size_t i = 0; i < wcp->n_parties; i++)
+        check_party(d, ctx, c, wcp, &wcp->parties[i]);
+    check_authority_change(d, ctx, c, wc);
     if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
-        ww_alert al = {0};
+        ww_alert al;
         char sig[256];
         snprintf(sig, sizeof sig, "%s from is mixed-case but fails its EIP-55 checksum",
                  wc->method);
-        al.rule = "bad-checksum";
-        al.severity = WW_SEV_MEDIUM;
-        al.signature = sig;
-        al.chain = wc->from.chain;
-        al.method = wc->method;
-        al.where = "wallet_call";
-        al.role = -1;
-        al.observed = &wc->from;
+        wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, -1, &wc->from, NULL);
         raise(d, ctx, &al);
     }
 }

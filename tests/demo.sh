@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# demo.sh BUILD - what `make demo` shows: walletwatch replaying a recording of the September
-# 2025 npm ("qix") wallet-hijack payload at work (pcaps/http1-hijack.pcap, made by
-# tests/gen/gen_http1.mjs): a shop page served its payee over plain HTTP/1.1, and the
-# browser's wallet calls went to the attacker instead.
+# demo.sh BUILD - what `make demo` shows: walletwatch replaying a real browser session with the
+# September 2025 npm ("qix") wallet-hijack payload at work (pcaps/dapp-https-hijack.pcapng,
+# recorded by pcaps/record/record.sh: Debian's Chromium on a local dapp built with ethers v6,
+# over HTTPS, the TLS key log embedded in the pcapng): the shop's API served its payee, and the
+# page's wallet calls and its signed transaction went to the attacker instead.
 #
 # Prints walletwatch's text output (the alerts), then one summary line counted from the
 # JSON-lines events (BUILD/demo/hijack.jsonl). walletwatch exits 1 when it raises high or
@@ -13,7 +14,7 @@ export LC_ALL=C TZ=UTC
 BUILD=${1:-build}
 cd "$(dirname "$0")/.." || exit 2
 BIN=$BUILD/walletwatch
-PCAP=pcaps/http1-hijack.pcap
+PCAP=pcaps/dapp-https-hijack.pcapng
 OUT=$BUILD/demo/hijack.jsonl
 if [ ! -x "$BIN" ]; then
     echo "demo: $BIN is not built (run make)" >&2
@@ -21,8 +22,8 @@ if [ ! -x "$BIN" ]; then
 fi
 mkdir -p "$BUILD/demo"
 echo "== walletwatch -r $PCAP"
-echo "   (a checkout page served payee and token over HTTP; the page's wallet calls and the"
-echo "    wallet's signed transaction went elsewhere)"
+echo "   (Chromium on a local dapp over HTTPS, key log embedded in the capture: the API served"
+echo "    the payee; the hijacked page's wallet calls and signed transaction went elsewhere)"
 echo
 "$BIN" -r "$PCAP" -o "$OUT"
 rc=$?

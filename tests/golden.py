@@ -14,6 +14,10 @@ Checks, all of which must hold (prints "PASS NAME" or "FAIL NAME" and a readable
     the event's `alert` object first, then at the top level of the event (e.g. "src_ip");
   - an empty EXPECTED (a clean capture) also needs at least one `wallet_call` event, so that
     "no alert" cannot come from a run that decoded nothing;
+  - a line with "event_type":"stats" is not an alert: each of its other keys must equal that
+    counter of the run's `stats` event, e.g. {"event_type":"stats","tls_undecryptable":2,
+    "wallet_calls":0} for a TLS capture replayed without its keys. It replaces the
+    `wallet_call` requirement above (it says what was, or was not, decoded);
   - the exit status is 1 when a critical or high alert is expected (severity from the line's
     "severity" key, else from the rule table of SPEC.md), 0 otherwise.
 Exit status: 0 pass, 1 fail. Deterministic; no state.
@@ -119,6 +123,17 @@ def main():
     if events is None:
         events = []
 
+    stats_exp = [e for e in expected if e.get("event_type") == "stats"]
+    expected = [e for e in expected if e.get("event_type") != "stats"]
+    stats = next((e.get("stats") for e in reversed(events) if e.get("event_type") == "stats"), None)
+    for se in stats_exp:
+        for k, v in se.items():
+            if k == "event_type":
+                continue
+            got = stats.get(k, "(absent)") if isinstance(stats, dict) else "(no stats)"
+            if got != v:
+                problems.append(f"stats {k} = {got}, expected {v}")
+
     alerts = [e for e in events if e.get("event_type") == "alert"]
     calls = [e for e in events if e.get("event_type") == "wallet_call"]
     if events and not any(e.get("event_type") == "stats" for e in events):
@@ -133,7 +148,7 @@ def main():
     for a in extra:
         problems.append(f"unexpected alert: {brief(a)}")
 
-    if not expected and not calls and events:
+    if not expected and not stats_exp and not calls and events:
         problems.append("clean capture but no `wallet_call` event: nothing was decoded")
 
     want_rc = 0

@@ -367,3 +367,52 @@ T_CASE(severity_names)
     T_CHECK(!ok);
     T_EQ_STR(ww_severity_name(WW_SEV_CRITICAL), "critical");
 }
+
+T_CASE(detect_served_store_ring_eviction)
+{
+    /* max_served 8: after 100 addresses, exactly the last 8 are still expected */
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.max_served = 8;
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    ww_decode_sink sink;
+    ww_detect_sink(det, &sink);
+    ww_flow f = {0};
+    f.id = 1;
+    f.cli_ip.family = 4;
+    memcpy(f.cli_ip.a, "\x0a\x00\x00\x01", 4);
+    ww_ctx ctx = {0};
+    ctx.flow = &f;
+    ctx.dir = WW_DIR_TOCLIENT;
+    char s[43];
+    for (unsigned i = 0; i < 100; i++) {
+        snprintf(s, sizeof s, "0x%040x", i * 2654435761u + 1);
+        ww_addr a = A(s);
+        ctx.ts_us = 1000 + i;
+        sink.served(sink.ud, &ctx, &a);
+    }
+    T_EQ_INT(ww_detect_stats_get(det)->intents, 100);
+    unsigned flagged = 0, kept_ok = 0;
+    for (unsigned i = 0; i < 100; i++) {
+        uint64_t before = ww_detect_stats_get(det)->alerts;
+        snprintf(s, sizeof s, "0x%040x", i * 2654435761u + 1);
+        ww_wallet_call wc = native(s);
+        ctx.dir = WW_DIR_TOSERVER;
+        ctx.ts_us = 5000;
+        sink.wallet_call(sink.ud, &ctx, &wc);
+        bool alerted = ww_detect_stats_get(det)->alerts > before;
+        if (i >= 92 && !alerted)
+            kept_ok++;
+        if (i < 92 && alerted)
+            flagged++;
+    }
+    T_EQ_INT(kept_ok, 8);
+    T_EQ_INT(flagged, 92);
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+}

@@ -1,0 +1,64 @@
+// app.js - the local test dapp: a checkout that pays an invoice three ways with ethers v6.
+// 1. ETH payment: a type-2 transaction signed in the page with ethers.Wallet (a fixed test key
+//    derived from a public string; never funded) and sent as eth_sendRawTransaction.
+// 2. ERC-20 payment: transfer(payee, amount) via eth_sendTransaction (BrowserProvider signer).
+// 3. ERC-20 allowance for the payment router: approve(router, amount) via eth_sendTransaction.
+// Payee and router come from GET /api/invoice; the token contract is part of this code.
+// window.ethereum is the wallet (the recorder injects it, like an extension would).
+// When done, window.__dapp = { ok, results | error } for the recorder.
+'use strict';
+(function () {
+  const { ethers } = window;
+  const TOKEN = '0xC4425144d6A00e515Fef646a8Cabe37A853569ce';
+  const ERC20 = new ethers.Interface([
+    'function transfer(address to, uint256 amount) returns (bool)',
+    'function approve(address spender, uint256 amount) returns (bool)',
+  ]);
+  const log = (s) => { document.getElementById('log').textContent += s + '\n'; };
+
+  function xhrJson(url) {
+    return new Promise((resolve, reject) => {
+      const x = new XMLHttpRequest();
+      x.open('GET', url);
+      x.onload = () => { try { resolve(JSON.parse(x.responseText)); } catch (e) { reject(e); } };
+      x.onerror = () => reject(new Error(`XHR ${url} failed`));
+      x.send();
+    });
+  }
+
+  async function main() {
+    const cfg = await xhrJson('/api/config');
+    const inv = await (await fetch('/api/invoice', { cache: 'no-store' })).json();
+    log(`invoice ${inv.invoice}: pay ${inv.payee}`);
+    const provider = new ethers.BrowserProvider(window.ethereum, Number(cfg.chain_id));
+    const signer = await provider.getSigner();
+    const results = [];
+
+    // 1. ETH, signed in page, eth_sendRawTransaction.
+    const wallet = new ethers.Wallet(ethers.id('walletwatch recorder wallet 0'));
+    const raw = await wallet.signTransaction({
+      type: 2, chainId: Number(cfg.chain_id), nonce: 0, to: inv.payee,
+      value: BigInt(inv.amount_wei), gasLimit: 21000n,
+      maxFeePerGas: ethers.parseUnits('30', 'gwei'), maxPriorityFeePerGas: ethers.parseUnits('1', 'gwei'),
+    });
+    results.push(await window.ethereum.request({ method: 'eth_sendRawTransaction', params: [raw] }));
+
+    // 2. ERC-20 transfer, eth_sendTransaction.
+    results.push(await signer.sendUncheckedTransaction({
+      to: TOKEN, gasLimit: 65000n,
+      data: ERC20.encodeFunctionData('transfer', [inv.payee, BigInt(inv.token_amount)]),
+    }));
+
+    // 3. ERC-20 approve for the router, eth_sendTransaction.
+    results.push(await signer.sendUncheckedTransaction({
+      to: TOKEN, gasLimit: 65000n,
+      data: ERC20.encodeFunctionData('approve', [inv.router, BigInt(inv.approve_amount)]),
+    }));
+    log(`sent: ${results.join(' ')}`);
+    return results;
+  }
+
+  main().then(
+    (results) => { document.getElementById('status').textContent = 'paid'; window.__dapp = { ok: true, results }; },
+    (e) => { document.getElementById('status').textContent = 'failed'; window.__dapp = { ok: false, error: String(e && e.stack || e) }; });
+})();

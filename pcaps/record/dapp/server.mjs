@@ -1,0 +1,119 @@
+// dapp/server.mjs - the local dapp's two servers, bound to 127.0.0.1.
+//   node server.mjs --role shop|rpc --port N --proto http|https|h2 [--cert C --key K]
+//                   [--rpc-url URL]
+// shop: the static page (index.html, app.js, ethers v6's UMD bundle from node_modules, gzip),
+//       GET /api/config (chain id + RPC URL, no addresses) and GET /api/invoice (the payee and
+//       the spender the page is asked to use).
+// rpc:  a JSON-RPC node (POST /, CORS for the page's origin): eth_sendTransaction and
+//       eth_sendRawTransaction answer a deterministic hash; no response carries an address.
+// proto: http = HTTP/1.1 cleartext; https = node's https module (HTTP/1.1 only, ALPN
+//        http/1.1); h2 = node's http2 secure server with allowHTTP1 (ALPN h2 first).
+// Prints "listening PORT" once ready; SIGTERM closes it.
+import http from 'node:http';
+import https from 'node:https';
+import http2 from 'node:http2';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAPP_INVOICE } from '../fixtures.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const opt = { role: 'shop', port: 0, proto: 'http', cert: null, key: null, rpcUrl: '' };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const k = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
+  if (!(k in opt)) { console.error(`server: unknown argument ${argv[i]}`); process.exit(2); }
+  opt[k] = k === 'port' ? Number(argv[++i]) : argv[++i];
+}
+
+// Static files, gzip-compressed once (level 9, deterministic): the ethers bundle is ~515 KB raw.
+const gz = (buf) => zlib.gzipSync(buf, { level: 9 });
+const files = {
+  '/': ['text/html; charset=utf-8', fs.readFileSync(path.join(here, 'index.html'))],
+  '/app.js': ['text/javascript; charset=utf-8', fs.readFileSync(path.join(here, 'app.js'))],
+  '/vendor/ethers.umd.min.js': ['text/javascript; charset=utf-8', fs.readFileSync(
+    path.join(here, '..', 'node_modules', 'ethers', 'dist', 'ethers.umd.min.js'))],
+};
+for (const f of Object.values(files)) f.push(gz(f[1]));
+
+let txn = 0;
+const txHash = () => '0x' + (++txn).toString(16).padStart(64, 'a');
+function rpc(req) {
+  const base = { jsonrpc: '2.0', id: req && req.id !== undefined ? req.id : null };
+  switch (req && req.method) {
+    case 'eth_chainId': return { ...base, result: '0x1' };
+    case 'net_version': return { ...base, result: '1' };
+    case 'eth_blockNumber': return { ...base, result: '0x1312d00' };
+    case 'eth_getTransactionCount': return { ...base, result: '0x0' };
+    case 'eth_gasPrice': return { ...base, result: '0x6fc23ac00' };
+    case 'eth_maxPriorityFeePerGas': return { ...base, result: '0x3b9aca00' };
+    case 'eth_estimateGas': return { ...base, result: '0xfde8' };
+    case 'eth_getTransactionByHash': return { ...base, result: null };
+    case 'eth_sendTransaction':
+    case 'eth_sendRawTransaction': return { ...base, result: txHash() };
+    default: return { ...base, error: { code: -32601, message: 'method not found' } };
+  }
+}
+
+function send(res, status, type, body, extra = {}, gzBody = null, acceptGzip = false) {
+  const h = { 'content-type': type, 'cache-control': 'no-store', ...extra };
+  let b = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  if (gzBody && acceptGzip) { b = gzBody; h['content-encoding'] = 'gzip'; }
+  h['content-length'] = b.length;
+  res.writeHead(status, h);
+  res.end(b);
+}
+
+function shop(req, res, body) {
+  const url = req.url.split('?')[0];
+  const acceptGzip = /\bgzip\b/.test(req.headers['accept-encoding'] || '');
+  if (req.method === 'GET' && files[url]) {
+    const [type, raw, z] = files[url];
+    return send(res, 200, type, raw, {}, z, acceptGzip);
+  }
+  if (req.method === 'GET' && url === '/api/config')
+    return send(res, 200, 'application/json', JSON.stringify({ chain_id: 1, rpc_url: opt.rpcUrl }));
+  if (req.method === 'GET' && url === '/api/invoice')
+    return send(res, 200, 'application/json', JSON.stringify(DAPP_INVOICE));
+  if (url === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+  return send(res, 404, 'text/plain', 'not found\n');
+}
+
+function node(req, res, body) {
+  const cors = { 'access-control-allow-origin': req.headers.origin || '*',
+                 'access-control-allow-methods': 'POST, OPTIONS',
+                 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' };
+  if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', cors);
+  if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only\n', cors);
+  let msg;
+  try { msg = JSON.parse(body.toString('utf8')); }
+  catch { return send(res, 200, 'application/json',
+    '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}', cors); }
+  return send(res, 200, 'application/json',
+              JSON.stringify(Array.isArray(msg) ? msg.map(rpc) : rpc(msg)), cors);
+}
+
+function handler(req, res) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => (opt.role === 'rpc' ? node : shop)(req, res, Buffer.concat(chunks)));
+}
+
+const tls = () => ({ cert: fs.readFileSync(opt.cert), key: fs.readFileSync(opt.key) });
+let server;
+if (opt.proto === 'http') server = http.createServer(handler);
+else if (opt.proto === 'https')
+  server = https.createServer({ ...tls(), ALPNProtocols: ['http/1.1'] }, handler);
+else if (opt.proto === 'h2') server = http2.createSecureServer({ ...tls(), allowHTTP1: true }, handler);
+else { console.error(`server: unknown proto ${opt.proto}`); process.exit(2); }
+if (server.keepAliveTimeout !== undefined) server.keepAliveTimeout = 5000;
+const sessions = new Set();
+server.on('session', (s) => { sessions.add(s); s.on('close', () => sessions.delete(s)); });
+server.listen(opt.port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+process.on('SIGTERM', () => {
+  for (const s of sessions) s.close();
+  if (server.closeAllConnections) server.closeAllConnections();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 1000).unref();
+});

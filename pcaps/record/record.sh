@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# record.sh [SCENARIO...] - regenerate the recorded browser sessions in pcaps/ (`make record`).
+#
+# Each scenario runs the local dapp (dapp/: a static checkout page using ethers v6, its API and a
+# JSON-RPC node, all node servers on 127.0.0.1) in Debian's Chromium, headless, driven by
+# playwright-core (drive.mjs), with SSLKEYLOGFILE set, while tcpdump captures the two ports on
+# lo. The page pays an invoice: ETH via eth_sendRawTransaction (signed in the page), an ERC-20
+# transfer and an approve via eth_sendTransaction. "hijack" scenarios add the in-page fixture
+# dapp/hijack.js (September-2025-style response and wallet-call substitution).
+#
+# Scenarios: dapp-{http,https,h2}-{clean,hijack} (default: all), plus "tls" = tls_session.sh.
+#   http  = HTTP/1.1 cleartext; https = node https (HTTP/1.1 only, ALPN http/1.1);
+#   h2    = node http2 with allowHTTP1 (Chromium negotiates h2: needs walletwatch's HTTP/2).
+# Writes pcaps/NAME.pcapng (TLS: key log embedded as a DSB; also NAME.keys) and
+# pcaps/NAME.expected.jsonl, derived by expect.mjs from what the page was served and sent.
+# Needs root (tcpdump), node, chromium (apt-get install chromium), tcpdump, editcap, openssl.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+need node nodejs; need tcpdump; need editcap wireshark-common; need openssl
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || die "chromium not found (apt-get install chromium)"
+[ "$(id -u)" -eq 0 ] || die "tcpdump on lo needs root"
+node_deps
+
+SHOP_PORT=${SHOP_PORT:-18480}
+RPC_PORT=${RPC_PORT:-18545}
+WORK=$(mktemp -d)
+trap cleanup_all EXIT
+make_cert "$WORK"
+
+record_dapp() { # NAME PROTO MODE
+    local name=$1 proto=$2 mode=$3 scheme=https tls=(--cert "$WORK/cert.pem" --key "$WORK/key.pem")
+    local keys=$WORK/$name.keys out=$PCAP_DIR/$name.pcapng hij=()
+    [ "$proto" = http ] && { scheme=http; tls=(); }
+    [ "$mode" = hijack ] && hij=(--hijack)
+    local shop="$scheme://127.0.0.1:$SHOP_PORT" rpc="$scheme://127.0.0.1:$RPC_PORT/"
+    port_free "$SHOP_PORT" || die "port $SHOP_PORT busy"; port_free "$RPC_PORT" || die "port $RPC_PORT busy"
+    rm -f "$keys"; : >"$keys"
+    cap_start "$WORK/$name.pcap" "tcp port $SHOP_PORT or tcp port $RPC_PORT"
+    srv_start "$WORK/shop.log" node "$REC_DIR/dapp/server.mjs" --role shop --port "$SHOP_PORT" \
+        --proto "$proto" --rpc-url "$rpc" "${tls[@]}"
+    srv_start "$WORK/rpc.log" node "$REC_DIR/dapp/server.mjs" --role rpc --port "$RPC_PORT" \
+        --proto "$proto" "${tls[@]}"
+    node "$REC_DIR/drive.mjs" --url "$shop/" --rpc-url "$rpc" --keylog "$keys" \
+        --out "$WORK/$name.session.json" "${hij[@]}" || { srv_stop_all; cap_stop; die "$name: drive failed"; }
+    srv_stop_all
+    cap_stop
+    # The page cannot have run without its ethers bundle (~150 KB gzip): a capture smaller than
+    # that lost packets.
+    [ "$(stat -c %s "$WORK/$name.pcap")" -gt 150000 ] || die "$name: capture too small (packets lost?)"
+    if [ "$proto" = http ]; then
+        editcap -F pcapng "$WORK/$name.pcap" "$out"
+        rm -f "$PCAP_DIR/$name.keys"
+    else
+        [ -s "$keys" ] || die "$name: Chromium wrote no key log"
+        cp "$keys" "$PCAP_DIR/$name.keys"
+        inject_keys "$WORK/$name.pcap" "$keys" "$out"
+    fi
+    node "$REC_DIR/expect.mjs" "$WORK/$name.session.json" >"$PCAP_DIR/$name.expected.jsonl"
+    echo "recorded $name: $(stat -c %s "$out") bytes, $(grep -c . "$PCAP_DIR/$name.expected.jsonl") expected alert(s), $(grep -c '"kind"' "$WORK/$name.session.json" || true) substitution(s)"
+    [ -n "${KEEP_SESSION:-}" ] && cp "$WORK/$name.session.json" "$KEEP_SESSION/" || true
+}
+
+scen=("$@")
+[ ${#scen[@]} -gt 0 ] || scen=(tls dapp-http-clean dapp-http-hijack dapp-https-clean dapp-https-hijack dapp-h2-clean dapp-h2-hijack)
+for s in "${scen[@]}"; do
+    case $s in
+    tls) bash "$REC_DIR/tls_session.sh" ;;
+    dapp-http-clean|dapp-http-hijack|dapp-https-clean|dapp-https-hijack|dapp-h2-clean|dapp-h2-hijack)
+        IFS=- read -r _ proto mode <<<"$s"; record_dapp "$s" "$proto" "$mode" ;;
+    *) die "unknown scenario $s" ;;
+    esac
+done
