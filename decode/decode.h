@@ -221,6 +221,10 @@ int ww_keylog_load_file(ww_keylog *kl, const char *path, char errbuf[WW_ERRBUF_S
 void ww_keylog_add_text(ww_keylog *kl, const uint8_t *p, size_t n);
 size_t ww_keylog_count(const ww_keylog *kl);       /* secrets held */
 size_t ww_keylog_bad_lines(const ww_keylog *kl);
+/* Appends every secret held, as NSS key log lines, to out (for -w --evidence-secrets).
+ * Returns WW_OK, or WW_E_TOOBIG / WW_E_NOMEM from ww_buf_append. out then holds key
+ * material: the caller wipes it (ww_wipe) before freeing. */
+int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
 
 /* ---- the per-flow application layer ---- */

@@ -56,6 +56,10 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
+    /* Optional (may be NULL): called after each alert was written, with its context
+     * (ctx->flow is the flow it was raised on, NULL for none). Used by -w to flag the flow. */
+    void (*on_alert)(void *ud, const ww_ctx *ctx, const ww_alert *a);
+    void *on_alert_ud;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -71,8 +75,13 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m);
 void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st);
 /* Flushes (and writes the JUnit report). Returns WW_OK or WW_E_IO when a write failed. */
 int ww_out_finish(ww_out *o) WW_WUR;
+/* Replaces the -o stream (SIGHUP log rotation) between events; the caller closes the old one
+ * after this returns. */
+void ww_out_set_jsonl(ww_out *o, FILE *jsonl);
 /* Has any write failed so far (full disk, closed pipe)? */
 bool ww_out_failed(const ww_out *o);
+/* errno of the first failed write (ENOSPC, EPIPE...); 0 when none failed or unknown. */
+int ww_out_errno(const ww_out *o);
 void ww_out_free(ww_out *o);
 
 /* ---- detection ---- */

@@ -155,6 +155,7 @@ struct ww_out {
     ww_out_cfg cfg;
     jw w;
     bool failed;
+    int fail_errno; /* errno of the first failed write */
     junit_case *cases;
     size_t ncases, acases;
     size_t junit_dropped;
@@ -186,6 +187,15 @@ void ww_out_free(ww_out *o)
     ww_free(o->mem, o);
 }
 
+void ww_out_set_jsonl(ww_out *o, FILE *jsonl)
+{
+    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0 && !o->failed) {
+        o->failed = true;
+        o->fail_errno = errno;
+    }
+    o->cfg.jsonl = jsonl;
+}
+
 bool ww_out_failed(const ww_out *o)
 {
     return o->failed;
@@ -195,8 +205,15 @@ static void put(ww_out *o, FILE *f, const char *s, size_t n)
 {
     if (f == NULL || o->failed)
         return;
-    if (fwrite(s, 1, n, f) != n || fflush(f) != 0)
+    if (fwrite(s, 1, n, f) != n || fflush(f) != 0) {
         o->failed = true;
+        o->fail_errno = errno;
+    }
+}
+
+int ww_out_errno(const ww_out *o)
+{
+    return o->fail_errno;
 }
 
 static void fmt_ts(char *out, size_t n, uint64_t ts_us)
@@ -412,6 +429,8 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
         text_alert(o, ctx, a);
     else if (o->cfg.format == WW_FMT_JUNIT)
         junit_add(o, ctx, a);
+    if (o->cfg.on_alert != NULL)
+        o->cfg.on_alert(o->cfg.on_alert_ud, ctx, a);
 }
 
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
@@ -626,9 +645,13 @@ int ww_out_finish(ww_out *o)
         }
         put(o, f, "</testsuite>\n</testsuites>\n", 27);
     }
-    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0)
+    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0 && !o->failed) {
         o->failed = true;
-    if (o->cfg.console != NULL && fflush(o->cfg.console) != 0)
+        o->fail_errno = errno;
+    }
+    if (o->cfg.console != NULL && fflush(o->cfg.console) != 0 && !o->failed) {
         o->failed = true;
+        o->fail_errno = errno;
+    }
     return o->failed ? WW_E_IO : WW_OK;
 }

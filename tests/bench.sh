@@ -16,6 +16,8 @@
 #     run once each by default (they are slow; WW_BENCH_TSHARK_RUNS to change, 0 to skip).
 # For each: best wall seconds, MB/s, packets/s and peak RSS (os.wait4's ru_maxrss of that one
 # child, or GNU time's %M when installed). Prints a table; writes it to BUILD/bench/results.txt as well.
+#  5. Live capture (tests/bench_live.sh, root only): alert latency and the highest tcpreplay
+#     rate onto lo that walletwatch -i lo takes without drops; BUILD/bench/results-live.txt.
 set -u
 export LC_ALL=C TZ=UTC
 BUILD=${1:-build}
@@ -44,7 +46,7 @@ if [ ! -s "$PCAP" ]; then
     "$MK" "$PCAP.tmp" "${WW_BENCH_MB:-1100}" || { rm -f "$PCAP.tmp"; exit 1; }
     mv "$PCAP.tmp" "$PCAP"
 fi
-exec python3 - "$PCAP" "$BIN" "$DIR" <<'PY'
+python3 - "$PCAP" "$BIN" "$DIR" <<'PY'
 import json, os, shutil, struct, subprocess, sys, time
 
 pcap, binary, outdir = sys.argv[1:4]
@@ -182,3 +184,7 @@ print(text)
 with open(os.path.join(outdir, "results.txt"), "w") as f:
     f.write(f"{pcap}: {size} bytes, {packets} packets\n{text}\n")
 PY
+rc=$?
+# 5. live capture: alert latency and the highest loopback rate without drops (tests/bench_live.sh)
+bash tests/bench_live.sh "$BUILD"
+exit $rc
