@@ -462,7 +462,7 @@ static void h2_tunnel_close(void *ud, void *tunnel)
 static ww_h2 *make_h2(app_flow *af)
 {
     ww_h2_cbs cbs = {af, NULL, h2_message, h2_anomaly, h2_tunnel_open, h2_tunnel_data,
-                     h2_tunnel_close};
+                     h2_tunnel_close, NULL};
     cbs.want_body = h1_want_body;
     return ww_h2_new(af->app->mem, &af->app->cfg, &cbs);
 }
@@ -547,7 +547,7 @@ static int sniff_plain(int dir, const uint8_t *p, size_t n)
     if (dir == WW_DIR_TOCLIENT && looks_h2_server(p, n))
         return P_H2;
     if (memcmp(p, h2_preface, WW_MIN(n, sizeof(h2_preface) - 1)) == 0)
-        return n >= 8 ? P_H2 : P_UNKNOWN;
+        return n >= 4 ? P_H2 : P_UNKNOWN; /* "PRI ": no HTTP/1.1 method; h2.c checks the rest */
     if (looks_http1(p, n))
         return n >= 8 ? P_HTTP1 : P_UNKNOWN;
     return P_OTHER;

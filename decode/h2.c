@@ -87,6 +87,7 @@ struct ww_h2 {
     /* header list being decoded */
     size_t list_bytes;
     bool list_over;
+    uint32_t list_sid;
 };
 
 static const ww_app_cfg h2_default_cfg = {
@@ -364,7 +365,7 @@ static int64_t parse_clen(const uint8_t *p, size_t n)
 }
 
 /* One decoded header field into x (NULL: decoded for HPACK sync only). */
-static void take_field(ww_h2 *h, h2_half *x, const nghttp2_nv *nv)
+static void take_field(ww_h2 *h, int dir, h2_half *x, const nghttp2_nv *nv)
 {
     size_t add = nv->namelen + nv->valuelen + 32; /* RFC 7541 4.1 entry size */
     h->list_bytes += add;
@@ -372,6 +373,8 @@ static void take_field(ww_h2 *h, h2_half *x, const nghttp2_nv *nv)
         h->list_over = true;
         return;
     }
+    if (h->cbs.field != NULL)
+        h->cbs.field(h->cbs.ud, h->list_sid, dir, nv->name, nv->namelen, nv->value, nv->valuelen);
     if (x == NULL)
         return;
     int f = -1;
@@ -415,6 +418,7 @@ static int inflate_block(ww_h2 *h, h2_dir *d, h2_half *x, const uint8_t *in, siz
 {
     h->list_bytes = 0;
     h->list_over = false;
+    h->list_sid = d->block_type == T_PUSH ? d->promised : d->block_sid;
     for (;;) {
         nghttp2_nv nv;
         int fl = 0;
@@ -427,7 +431,7 @@ static int inflate_block(ww_h2 *h, h2_dir *d, h2_half *x, const uint8_t *in, siz
         in += rv;
         n -= (size_t)rv;
         if (fl & NGHTTP2_HD_INFLATE_EMIT)
-            take_field(h, x, &nv);
+            take_field(h, d->dir, x, &nv);
         if (fl & NGHTTP2_HD_INFLATE_FINAL) {
             nghttp2_hd_inflate_end_headers(d->inf);
             break;
@@ -781,7 +785,8 @@ static void data_bytes(ww_h2 *h, h2_dir *d, const uint8_t *p, size_t n, uint64_t
         else
             h->st.body_bytes_skipped += take;
     }
-    d->left -= n; /* the rest of n is padding */
+    d->pad_left -= n - take; /* the rest of n is padding */
+    d->left -= n;
 }
 
 void ww_h2_data(ww_h2 *h, int dir, const uint8_t *p, size_t n, uint64_t ts_us)

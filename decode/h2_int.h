@@ -50,6 +50,10 @@ typedef struct ww_h2_cbs {
                         uint64_t ts_us);
     /* the tunnel's stream ended (or the connection): the handle is not used again */
     void (*tunnel_close)(void *ud, void *tunnel);
+    /* optional: every decoded header field (trailers too, fields over the list cap not),
+     * in wire order; name/value live for the call (tests, logging) */
+    void (*field)(void *ud, uint32_t stream_id, int dir, const uint8_t *name, size_t name_len,
+                  const uint8_t *value, size_t value_len);
 } ww_h2_cbs;
 
 typedef struct ww_h2_stats {
