@@ -206,8 +206,9 @@ static void inflate_some(ww_ws *w, ws_dir *d, const uint8_t *p, size_t n)
                                  : UINT64_MAX;
             if (d->msg.len + got > w->max_message || d->msg.len + got > limit) {
                 size_t room = w->max_message > d->msg.len ? w->max_message - d->msg.len : 0;
-                if (ww_buf_append(&d->msg, out, WW_MIN(room, got)) != WW_OK) {
-                }
+                /* keep the capped prefix; an OOM here only makes it shorter */
+                int r2 = ww_buf_append(&d->msg, out, WW_MIN(room, got));
+                (void)r2;
                 msg_stop(w, d, "ws-decompression-cap",
                          "inflated size over the cap (deflate bomb?): truncated");
                 return;
@@ -239,8 +240,8 @@ static void msg_bytes(ww_ws *w, ws_dir *d, const uint8_t *p, size_t n)
     }
     size_t room = w->max_message - d->msg.len;
     if (n > room) {
-        if (ww_buf_append(&d->msg, p, room) != WW_OK) {
-        }
+        int r2 = ww_buf_append(&d->msg, p, room); /* the capped prefix */
+        (void)r2;
         msg_stop(w, d, "ws-message-too-big", "over the message cap: truncated");
         return;
     }

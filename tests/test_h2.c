@@ -85,6 +85,8 @@ typedef struct fb {
 
 static void put(fb *f, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     memcpy(f->b + f->n, p, n);
     f->n += n;
 }

@@ -26,7 +26,8 @@ static void w_msg(void *ud, int dir, int op, const uint8_t *p, size_t n, bool tr
     (void)ts;
     if (r->n >= 8)
         return;
-    memcpy(r->msg[r->n], p, WW_MIN(n, 511));
+    if (n > 0)
+        memcpy(r->msg[r->n], p, WW_MIN(n, 511));
     r->msg[r->n][WW_MIN(n, 511)] = 0;
     r->len[r->n] = n;
     r->trunc[r->n] = truncated;
