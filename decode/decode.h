@@ -188,6 +188,7 @@ typedef struct ww_http_msg {
     ww_slice body;            /* decoded body when kept */
     uint8_t body_sha256[32];  /* over the decoded body, when hashing is on and body_len > 0 */
     bool has_sha256;
+    uint32_t stream_id;       /* HTTP/2 stream id; 0 for HTTP/1.x */
 } ww_http_msg;
 
 typedef struct ww_decode_sink {

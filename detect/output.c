@@ -537,6 +537,8 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
     jw_str(w, "http_method", m->method);
     if (m->status > 0)
         jw_int(w, "status", m->status);
+    if (m->stream_id > 0)
+        jw_int(w, "stream_id", m->stream_id);
     jw_str(w, "version", m->version);
     jw_str(w, "content_type", m->content_type);
     jw_str(w, "content_encoding", m->content_encoding);
