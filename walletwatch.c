@@ -53,6 +53,7 @@ typedef struct opts {
     int verbose;
     bool quiet;
     bool log_http;
+    const char *yara;
     double lookalike_bits;
 } opts;
 
@@ -98,6 +99,7 @@ static void usage(FILE *f)
             "  --log-http            also emit an 'http' event per HTTP message (-o/jsonl)\n"
             "  --window DURATION     how long a served address stays expected (default 30m)\n"
             "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
+            "  --yara RULES          run these YARA rules over every script served to a browser\n"
             "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
             "  -q, -v                quieter, more verbose (never prints key material)\n"
             "  --version, --help\n"
@@ -676,7 +678,7 @@ int main(int argc, char **argv)
     enum {
         OPT_DB = 256, OPT_NO_DEFAULT_DB, OPT_EXPECT, OPT_FORMAT, OPT_HTML, OPT_WINDOW,
         OPT_FAIL_ON, OPT_VERSION, OPT_HELP, OPT_LOG_HTTP, OPT_LOOKALIKE_BITS,
-        OPT_EVIDENCE_SECRETS
+        OPT_EVIDENCE_SECRETS, OPT_YARA
     };
     static const struct option longopts[] = {
         {"keylog", required_argument, NULL, 'k'},
@@ -690,6 +692,7 @@ int main(int argc, char **argv)
         {"log-http", no_argument, NULL, OPT_LOG_HTTP},
         {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
         {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
+        {"yara", required_argument, NULL, OPT_YARA},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -792,6 +795,9 @@ int main(int argc, char **argv)
         case OPT_LOG_HTTP:
             o.log_http = true;
             break;
+        case OPT_YARA:
+            o.yara = optarg;
+            break;
         case OPT_LOOKALIKE_BITS: {
             char *end;
             o.lookalike_bits = strtod(optarg, &end);
@@ -872,6 +878,7 @@ int main(int argc, char **argv)
     FILE *jsonl = NULL;
     ww_out *out = NULL;
     ww_detect *det = NULL;
+    ww_yara *yara = NULL;
     run r;
     memset(&r, 0, sizeof r);
     r.live = lsrc != NULL;
@@ -885,6 +892,11 @@ int main(int argc, char **argv)
             exit_code = EXIT_USAGE;
             goto done;
         }
+    }
+    if (o.yara != NULL && ww_yara_load(&yara, o.yara, errbuf) != WW_OK) {
+        fprintf(stderr, "walletwatch: --yara %s\n", errbuf);
+        exit_code = EXIT_USAGE;
+        goto done;
     }
     size_t stdin_uses = 0;
     for (size_t i = 0; i < o.n_inputs; i++) {
@@ -997,6 +1009,7 @@ int main(int argc, char **argv)
 
     ww_app_cfg ac = {0};
     ac.hash_bodies = o.log_http;
+    ac.yara = yara;
     r.app = det ? ww_app_new(NULL, &ac, &sink, kl) : NULL;
     ww_stream_cbs cbs = {&r, on_open, on_data, on_gap, on_close, on_anomaly};
     r.pd = r.app ? ww_pktdec_new(NULL, NULL, ww_app_on_anomaly, r.app) : NULL;
@@ -1125,6 +1138,7 @@ done:
     if (kl != NULL)
         ww_keylog_free(kl);
     free(expect);
+    ww_yara_free(yara);
     bpf_free(&bpf);
     return exit_code;
 }

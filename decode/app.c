@@ -16,6 +16,7 @@
 #include "decode/h2_int.h"
 #include "decode/http1_int.h"
 #include "decode/tls_int.h"
+#include "decode/yara_int.h"
 #include "decode/ws_int.h"
 
 #include <openssl/evp.h>
@@ -33,6 +34,7 @@ typedef struct ws_sess {
 
 #define PROBE_MAX 16
 #define WC_BATCH_MAX 64
+#define SCRIPT_ADDRS_MAX 1024 /* addresses kept per script (the Sept-2025 payload carried 280) */
 
 typedef struct app_flow {
     ww_app *app;
@@ -63,6 +65,7 @@ struct ww_app {
     ww_keylog *kl;
     ww_app_stats st;
     ww_wallet_call *calls; /* WC_BATCH_MAX scratch */
+    ww_addr *script_addrs; /* SCRIPT_ADDRS_MAX scratch */
 };
 
 static const ww_app_cfg default_cfg = {
@@ -92,7 +95,10 @@ ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sin
     a->sink = *sink;
     a->kl = kl;
     a->calls = ww_calloc(mem, WC_BATCH_MAX, sizeof(ww_wallet_call));
-    if (a->calls == NULL) {
+    a->script_addrs = ww_calloc(mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
+    if (a->calls == NULL || a->script_addrs == NULL) {
+        ww_free(mem, a->calls);
+        ww_free(mem, a->script_addrs);
         ww_free(mem, a);
         return NULL;
     }
@@ -104,6 +110,7 @@ void ww_app_free(ww_app *a)
     if (a == NULL)
         return;
     ww_free(a->mem, a->calls);
+    ww_free(a->mem, a->script_addrs);
     ww_free(a->mem, a);
 }
 
@@ -189,6 +196,13 @@ static bool rpc_candidate(const ww_http_msg *m)
            ct_has(m->content_type, "text/plain");
 }
 
+/* Scripts are kept only when something looks at them: the drainer-script rule or --yara. */
+static bool script_wanted(const ww_app *app, const char *ct)
+{
+    return is_script(ct) && (app->sink.script != NULL ||
+                             (app->cfg.yara != NULL && app->sink.yara_match != NULL));
+}
+
 static bool h1_want_body(void *ud, const ww_http_msg *m)
 {
     app_flow *af = ud;
@@ -196,7 +210,7 @@ static bool h1_want_body(void *ud, const ww_http_msg *m)
         return true;
     if (m->is_request)
         return rpc_candidate(m);
-    return served_candidate(m->content_type);
+    return served_candidate(m->content_type) || script_wanted(af->app, m->content_type);
 }
 
 typedef struct scan_ctx {
@@ -210,6 +224,47 @@ static void found_addr(void *ud, const ww_addr *a)
     ww_app *app = sc->af->app;
     if (app->sink.served != NULL)
         app->sink.served(app->sink.ud, sc->ctx, a);
+}
+
+typedef struct script_scan {
+    ww_addr *addrs;
+    size_t n;
+} script_scan;
+
+static void found_script_addr(void *ud, const ww_addr *a)
+{
+    script_scan *ss = ud;
+    if (ss->n < SCRIPT_ADDRS_MAX)
+        ss->addrs[ss->n++] = *a;
+}
+
+typedef struct yara_ctx {
+    ww_app *app;
+    const ww_ctx *ctx;
+} yara_ctx;
+
+static void yara_matched(void *ud, const char *rule, const char *severity, const char *description)
+{
+    yara_ctx *yc = ud;
+    yc->app->sink.yara_match(yc->app->sink.ud, yc->ctx, rule, severity, description);
+}
+
+/* A script served to the client: the addresses it embeds (drainer-script) and --yara rules. */
+static void script_out(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    ww_app *app = af->app;
+    if (app->sink.script != NULL) {
+        script_scan ss = {app->script_addrs, 0};
+        (void)ww_addr_scan(p, n, found_script_addr, &ss);
+        app->sink.script(app->sink.ud, ctx, ss.addrs, ss.n);
+    }
+    if (app->cfg.yara != NULL && app->sink.yara_match != NULL) {
+        yara_ctx yc = {app, ctx};
+        int rc = ww_yara_scan(app->cfg.yara, p, n, yara_matched, &yc);
+        if (rc < 0)
+            anomaly(af, WW_DIR_TOCLIENT, ctx->http, "yara", "scan-failed",
+                    rc == WW_E_TOOBIG ? "YARA scan ran out of time or memory" : "YARA scan failed");
+    }
 }
 
 typedef struct rpc_anom {
@@ -272,9 +327,10 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
         if (!rpc_candidate(m))
             return;
         rpc_request(af, &ctx, &http, m->body.ptr, m->body.len);
-    } else {
-        if (!served_candidate(m->content_type))
-            return;
+    } else if (is_script(m->content_type)) {
+        if (script_wanted(app, m->content_type))
+            script_out(af, &ctx, m->body.ptr, m->body.len);
+    } else if (served_candidate(m->content_type)) {
         scan_ctx sc = {af, &ctx};
         (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
     }

@@ -228,6 +228,15 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl);
 int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
 
+/* ---- --yara: users' own rules over served scripts (libyara) ---- */
+typedef struct ww_yara ww_yara;
+/*
+ * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
+ * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
+ */
+int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_yara_free(ww_yara *y);
+
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {
     size_t max_header_bytes;   /* one HTTP header block (default 64 KiB) */
@@ -235,7 +244,7 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
-    struct ww_yara *yara;      /* --yara rules run over served scripts; NULL = none */
+    ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
 } ww_app_cfg;
 
 typedef struct ww_app_stats {

@@ -8,13 +8,7 @@
 
 #include "decode/decode.h"
 
-typedef struct ww_yara ww_yara;
-
-/*
- * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
- * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
- */
-int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* ww_yara, ww_yara_load and ww_yara_free are public: decode/decode.h. */
 
 /* Called once per matching rule. severity and description come from the rule's string metas
  * of those names and are NULL when absent. All strings live for the call only. */
@@ -24,6 +18,5 @@ typedef void (*ww_yara_match_fn)(void *ud, const char *rule, const char *severit
 /* Scans one body (timeout: 1 s). Returns the number of rules that matched, or a negative
  * WW_E_* (WW_E_TOOBIG when the scan ran out of time or memory). */
 int ww_yara_scan(ww_yara *y, const uint8_t *p, size_t n, ww_yara_match_fn fn, void *ud);
-void ww_yara_free(ww_yara *y);
 
 #endif

@@ -43,6 +43,13 @@ expect_rc 2 "bad --window" "$WW" --window 10x -r "$CLEAN"
 expect_rc 2 "bad --format" "$WW" --format xml -r "$CLEAN"
 expect_rc 2 "unreadable --db" "$WW" --db "$T/nodb.csv" -r "$CLEAN"
 
+printf 'rule broken { condition: $nope }\n' >"$T/bad.yar"
+expect_rc 2 "--yara rules that do not compile" "$WW" --yara "$T/bad.yar" -r "$CLEAN"
+contains "$T/err" "bad.yar" "--yara error names the file"
+expect_rc 2 "--yara file missing" "$WW" --yara "$T/none.yar" -r "$CLEAN"
+printf 'rule any_script { strings: $a = "function" condition: $a }\n' >"$T/ok.yar"
+expect_rc 0 "--yara rules that compile" "$WW" --yara "$T/ok.yar" -r "$CLEAN"
+
 # clean and hijacked sessions
 expect_rc 0 "clean session exits 0" "$WW" -r "$CLEAN" -o "$T/clean.jsonl"
 [ "$(count_alerts "$T/clean.jsonl")" -eq 0 ] && ok || bad "clean session raised alerts"
