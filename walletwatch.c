@@ -355,7 +355,6 @@ typedef struct run {
     size_t ev_secrets_embedded; /* key log secrets count at the last embedded DSB */
     bool ev_failed;
     ww_keylog *kl;
-    ww_decode_sink inner; /* detect's sink, wrapped to see `served` */
     /* -o rotation */
     ww_out *out;
     const char *out_path;
@@ -411,29 +410,12 @@ static void on_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
 }
 
 /* detect's sink, wrapped: a flow that served addresses is kept for the evidence */
-static void sink_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
+/* detect's hook: a flow served addresses to a browser (its packets belong in the evidence) */
+static void on_served_flow(void *ud, const ww_flow *f)
 {
     run *r = ud;
-    if (r->ev != NULL && ctx != NULL && ctx->flow != NULL)
-        ww_evidence_served(r->ev, ctx->flow);
-    r->inner.served(r->inner.ud, ctx, addr);
-}
-static void sink_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
-{
-    run *r = ud;
-    r->inner.wallet_call(r->inner.ud, ctx, wc);
-}
-static void sink_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
-                         const char *detail)
-{
-    run *r = ud;
-    r->inner.anomaly(r->inner.ud, ctx, layer, type, detail);
-}
-static void sink_http(void *ud, const ww_ctx *ctx, const ww_http_msg *m)
-{
-    run *r = ud;
-    if (r->inner.http != NULL)
-        r->inner.http(r->inner.ud, ctx, m);
+    if (r->ev != NULL && f != NULL)
+        ww_evidence_served(r->ev, f);
 }
 
 static void on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
@@ -996,16 +978,13 @@ int main(int argc, char **argv)
     dc.db = db;
     dc.expect = expect;
     dc.n_expect = n_expect;
+    dc.served_hook = on_served_flow;
+    dc.hook_ud = &r;
     det = out ? ww_detect_new(NULL, &dc, out) : NULL;
     ww_decode_sink sink;
     memset(&sink, 0, sizeof sink);
     if (det != NULL)
-        ww_detect_sink(det, &r.inner);
-    sink.ud = &r;
-    sink.served = sink_served;
-    sink.wallet_call = sink_wallet_call;
-    sink.anomaly = sink_anomaly;
-    sink.http = sink_http;
+        ww_detect_sink(det, &sink);
 
     ww_app_cfg ac = {0};
     ac.hash_bodies = o.log_http;

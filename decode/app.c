@@ -34,6 +34,7 @@ typedef struct ws_sess {
 
 #define PROBE_MAX 16
 #define WC_BATCH_MAX 64
+#define PENDING_RPC_MAX 16    /* wallet-call requests per connection awaiting a response */
 #define SCRIPT_ADDRS_MAX 1024 /* addresses kept per script (the Sept-2025 payload carried 280) */
 
 typedef struct app_flow {
@@ -56,6 +57,12 @@ typedef struct app_flow {
     int dir;
     uint8_t probe[2][PROBE_MAX]; /* first bytes per direction, until the protocol is known */
     size_t nprobe[2];
+    /* JSON-RPC requests that carried wallet calls, waiting for their responses (by id) */
+    struct pending_rpc {
+        char rpc_id[72];
+        char method[48];
+    } pending[PENDING_RPC_MAX];
+    size_t n_pending, next_pending;
 } app_flow;
 
 struct ww_app {
@@ -278,6 +285,23 @@ static void rpc_anomaly(void *ud, const char *layer, const char *type, const cha
     anomaly(ra->af, WW_DIR_TOSERVER, ra->http, layer, type, detail);
 }
 
+/* Remembers a wallet call's request id until its response (the oldest makes room). A batch
+ * with several calls from one request (wallet_sendCalls) is remembered once. */
+static void pending_push(app_flow *af, const ww_wallet_call *wc)
+{
+    if (wc->rpc_id[0] == '\0' || strcmp(wc->rpc_id, "null") == 0)
+        return;
+    for (size_t k = 0; k < PENDING_RPC_MAX; k++)
+        if (strcmp(af->pending[k].rpc_id, wc->rpc_id) == 0)
+            return;
+    struct pending_rpc *q = &af->pending[af->next_pending];
+    if (q->rpc_id[0] == '\0')
+        af->n_pending++;
+    snprintf(q->rpc_id, sizeof q->rpc_id, "%s", wc->rpc_id);
+    snprintf(q->method, sizeof q->method, "%s", wc->method);
+    af->next_pending = (af->next_pending + 1) % PENDING_RPC_MAX;
+}
+
 /* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. */
 static void rpc_request(app_flow *af, const ww_ctx *ctx, const ww_http_info *http,
                         const uint8_t *p, size_t n)
@@ -293,6 +317,31 @@ static void rpc_request(app_flow *af, const ww_ctx *ctx, const ww_http_info *htt
         app->st.wallet_calls++;
         if (app->sink.wallet_call != NULL)
             app->sink.wallet_call(app->sink.ud, ctx, &app->calls[i]);
+        pending_push(af, &app->calls[i]);
+    }
+}
+
+/* A JSON-RPC response body (HTTP or WebSocket) for a connection with wallet calls pending:
+ * each response whose id matches one goes to sink->rpc_result. */
+static void rpc_response(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    ww_app *app = af->app;
+    ww_jsonrpc_resp resp[PENDING_RPC_MAX];
+    size_t num = PENDING_RPC_MAX;
+    if (af->n_pending == 0 || app->sink.rpc_result == NULL)
+        return;
+    if (ww_jsonrpc_decode_response(resp, &num, p, n, app->cfg.json_max_depth) <= 0)
+        return;
+    for (size_t i = 0; i < num; i++) {
+        for (size_t k = 0; k < PENDING_RPC_MAX; k++) {
+            struct pending_rpc *q = &af->pending[k];
+            if (q->rpc_id[0] == '\0' || strcmp(q->rpc_id, resp[i].rpc_id) != 0)
+                continue;
+            app->sink.rpc_result(app->sink.ud, ctx, q->method, &resp[i]);
+            q->rpc_id[0] = '\0';
+            af->n_pending--;
+            break;
+        }
     }
 }
 
@@ -331,6 +380,7 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
         if (script_wanted(app, m->content_type))
             script_out(af, &ctx, m->body.ptr, m->body.len);
     } else if (served_candidate(m->content_type)) {
+        rpc_response(af, &ctx, m->body.ptr, m->body.len);
         scan_ctx sc = {af, &ctx};
         (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
     }
@@ -397,6 +447,7 @@ static void ws_message(void *ud, int dir, int opcode, const uint8_t *p, size_t n
         if (i < n && (p[i] == '{' || p[i] == '['))
             rpc_request(af, &ctx, &http, p, n);
     } else {
+        rpc_response(af, &ctx, p, n);
         scan_ctx sc = {af, &ctx};
         (void)ww_addr_scan(p, n, found_addr, &sc);
     }

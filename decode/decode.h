@@ -191,6 +191,8 @@ typedef struct ww_http_msg {
     uint32_t stream_id;       /* HTTP/2 stream id; 0 for HTTP/1.x */
 } ww_http_msg;
 
+struct ww_jsonrpc_resp; /* below */
+
 typedef struct ww_decode_sink {
     void *ud;
     /* an address found in a response body sent to the client (ctx->dir == TOCLIENT) */
@@ -210,6 +212,10 @@ typedef struct ww_decode_sink {
      * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
     void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
                        const char *description);
+    /* optional (may be NULL): the JSON-RPC response to a request that carried wallet calls,
+     * matched by id on the same connection (method is the request's). */
+    void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
+                       const struct ww_jsonrpc_resp *resp);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */

@@ -488,6 +488,13 @@ static void on_script(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t 
     raise(d, ctx, &a);
 }
 
+static void on_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
+                          const ww_jsonrpc_resp *r)
+{
+    ww_detect *d = ud;
+    ww_out_rpc_result(d->out, ctx, method, r);
+}
+
 static void on_yara(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
                     const char *description)
 {
@@ -515,6 +522,8 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     client *c;
     if (ctx->flow == NULL)
         return;
+    if (d->cfg.served_hook != NULL)
+        d->cfg.served_hook(d->cfg.hook_ud, ctx->flow);
     c = get_client(d, &ctx->flow->cli_ip, true, ctx->ts_us);
     if (c == NULL)
         return;
@@ -729,6 +738,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->http = on_http;
     sink->script = on_script;
     sink->yara_match = on_yara;
+    sink->rpc_result = on_rpc_result;
 }
 
 void ww_detect_start(ww_detect *d)

@@ -71,6 +71,9 @@ void ww_out_intent(ww_out *o, const ww_ctx *ctx, const ww_addr *a, const char *s
 void ww_out_anomaly(ww_out *o, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail);
 void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m);
+/* The node's answer to a wallet call's JSON-RPC request (matched by id). */
+void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
+                       const ww_jsonrpc_resp *r);
 /* Last event of a run; also the text summary. */
 void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st);
 /* Flushes (and writes the JUnit report). Returns WW_OK or WW_E_IO when a write failed. */
@@ -93,6 +96,10 @@ typedef struct ww_detect_cfg {
     size_t n_expect;
     size_t max_clients;        /* clients tracked (default 4096) */
     size_t max_served;         /* addresses remembered per client (default 65536) */
+    /* optional: called for each address served, with its flow (the -w evidence keeps the
+     * packets of flows that served what a flagged wallet call is compared with) */
+    void (*served_hook)(void *ud, const ww_flow *flow);
+    void *hook_ud;
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {

@@ -563,6 +563,43 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
     emit(o, true);
 }
 
+void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
+                       const ww_jsonrpc_resp *r)
+{
+    jw *w = &o->w;
+    common(o, ctx, 0, "rpc_result");
+    jw_open(w, "rpc_result");
+    jw_str(w, "method", method);
+    if (r->rpc_id[0] != '\0') {
+        jw_key(w, "rpc_id");
+        jw_cstr(w, r->rpc_id); /* already JSON text */
+    }
+    if (r->is_error) {
+        jw_open(w, "error");
+        jw_int(w, "code", r->error_code);
+        jw_str(w, "message", r->error_msg);
+        jw_close(w);
+    } else {
+        jw_str(w, "result", r->result);
+        if (r->result_truncated)
+            jw_bool(w, "result_truncated", true);
+    }
+    jw_close(w);
+    http_tls(o, ctx);
+    emit(o, true);
+    if (o->cfg.format == WW_FMT_TEXT && o->cfg.verbose > 0) {
+        char ts[40], line[512];
+        fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
+        int n = r->is_error ? snprintf(line, sizeof line, "%s  rpc result %s id %s: error %lld %s\n",
+                                       ts, method, r->rpc_id, (long long)r->error_code,
+                                       r->error_msg)
+                            : snprintf(line, sizeof line, "%s  rpc result %s id %s: %s\n", ts,
+                                       method, r->rpc_id, r->result);
+        if (n > 0)
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+    }
+}
+
 void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
 {
     jw *w = &o->w;

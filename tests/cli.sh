@@ -47,7 +47,7 @@ printf 'rule broken { condition: $nope }\n' >"$T/bad.yar"
 expect_rc 2 "--yara rules that do not compile" "$WW" --yara "$T/bad.yar" -r "$CLEAN"
 contains "$T/err" "bad.yar" "--yara error names the file"
 expect_rc 2 "--yara file missing" "$WW" --yara "$T/none.yar" -r "$CLEAN"
-printf 'rule any_script { strings: $a = "function" condition: $a }\n' >"$T/ok.yar"
+printf 'rule never { strings: $a = "zz-never-in-a-script-zz" condition: $a }\n' >"$T/ok.yar"
 expect_rc 0 "--yara rules that compile" "$WW" --yara "$T/ok.yar" -r "$CLEAN"
 
 # clean and hijacked sessions
@@ -106,6 +106,21 @@ expect_rc 1 "two -r files" "$WW" -r "$CLEAN" -r "$HIJACK" -o "$T/two.jsonl"
 # --expect: the served payee is allowed, so the clean session stays clean
 grep -o '"address":"0x[0-9a-f]*"' "$T/clean.jsonl" | head -1 | sed 's/.*"\(0x[0-9a-f]*\)"/\1/' >"$T/expect.txt"
 expect_rc 0 "--expect with the served address" "$WW" --expect "$T/expect.txt" -r "$CLEAN"
+
+# scripts served to the browser: drainer-script (attacker-DB addresses embedded) and --yara
+JS="var pool=['0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976','1H13VnQJKtT4HjD5ZFKaaiZEetMbG7nDHx'];function checkethereumw(){}"
+python3 tests/tools/mkflow.py "$T/script.pcap" "c:GET /debug.js HTTP/1.1\r\nHost: cdn.test\r\n\r\n" \
+    "s:HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: ${#JS}\r\n\r\n$JS"
+expect_rc 1 "drainer script" "$WW" -r "$T/script.pcap" -o "$T/script.jsonl"
+contains "$T/script.jsonl" '"rule":"drainer-script"' "drainer-script alert from the binary"
+contains "$T/script.jsonl" 'embeds 2 attacker-DB addresses' "drainer-script counts the DB addresses"
+printf 'rule qix { meta: severity = "medium" strings: $a = "checkethereumw" condition: $a }\n' >"$T/qix.yar"
+expect_rc 1 "--yara over a served script" "$WW" --yara "$T/qix.yar" -r "$T/script.pcap" -o "$T/yara.jsonl"
+contains "$T/yara.jsonl" '"rule":"yara-match","severity":"medium"' "yara-match alert with the rule's severity"
+# the node's answers to wallet calls, matched by id
+"$WW" -r "$HIJACK" -o "$T/rpc.jsonl" >/dev/null 2>&1
+[ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"
+contains "$T/rpc.jsonl" '"rpc_result":{"method":"eth_sendTransaction","rpc_id":5,"result":"0xb51e25bd' "rpc_result carries the tx hash"
 
 # addrdb
 expect_rc 0 "addrdb lookup of a listed address" "$WW" addrdb lookup 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976

@@ -680,7 +680,13 @@ T_CASE(h2_app_h2c_jsonrpc)
 {
     app_rec ar;
     memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink = {&ar, a_served, a_wc, a_anom, a_http, NULL, NULL};
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.ud = &ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
     ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
     memset(&f, 0, sizeof f);
@@ -744,7 +750,13 @@ T_CASE(h2_app_websocket_over_h2_rfc8441)
 {
     app_rec ar;
     memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink = {&ar, a_served, a_wc, a_anom, a_http, NULL, NULL};
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.ud = &ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
     ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
     memset(&f, 0, sizeof f);
@@ -792,7 +804,13 @@ T_CASE(h2_app_h2c_upgrade_and_ws_upgrade)
     /* HTTP/1.1 Upgrade: h2c, the 101 then the server's h2 frames in the same segment */
     app_rec ar;
     memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink = {&ar, a_served, a_wc, a_anom, a_http, NULL, NULL};
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.ud = &ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
     ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
     memset(&f, 0, sizeof f);
