@@ -367,6 +367,9 @@ typedef struct run {
     uint64_t lat_n, lat_sum_us, lat_max_us; /* alert latency: packet time -> written */
     int verbose;
     bool quiet;
+    /* --html */
+    ww_report *report;
+    uint64_t first_ts;
 } run;
 
 static uint64_t now_us(clockid_t clk)
@@ -380,7 +383,8 @@ static uint64_t now_us(clockid_t clk)
 static void on_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
 {
     run *r = ud;
-    (void)a;
+    if (r->report != NULL)
+        ww_report_alert(r->report, ctx, a);
     if (r->live && ctx != NULL && ctx->ts_us > 0) {
         uint64_t now = now_us(CLOCK_REALTIME);
         uint64_t lat = now > ctx->ts_us ? now - ctx->ts_us : 0;
@@ -522,6 +526,8 @@ static inline void process(run *r, const ww_pkt *pkt)
     ww_seg seg;
     if (pkt->ts_us > r->last_ts)
         r->last_ts = pkt->ts_us;
+    if (r->first_ts == 0 || pkt->ts_us < r->first_ts)
+        r->first_ts = pkt->ts_us;
     if (ww_pktdec_decode(r->pd, pkt, &seg) == 1) {
         if (r->ev != NULL)
             ww_evidence_packet(r->ev, pkt, &seg);
@@ -830,10 +836,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "walletwatch: --evidence-secrets needs -w FILE\n");
         return EXIT_USAGE;
     }
-    if (o.html != NULL) {
-        fprintf(stderr, "walletwatch: --html is not available in this version yet\n");
-        return EXIT_USAGE;
-    }
     ww_source *lsrc = NULL;
     if (o.iface != NULL) {
         /* the device first (it may need root), then privileges go, then every file */
@@ -960,6 +962,10 @@ int main(int argc, char **argv)
     r.verbose = o.verbose;
     r.quiet = o.quiet;
 
+    if (o.html != NULL && (r.report = ww_report_new()) == NULL) {
+        exit_code = EXIT_USAGE;
+        goto done;
+    }
     ww_out_cfg oc = {0};
     oc.on_alert = on_alert;
     oc.on_alert_ud = &r;
@@ -1061,6 +1067,22 @@ int main(int argc, char **argv)
         st.drops = ls.dropped + ls.ifdropped;
     if (!write_error)
         ww_out_stats(out, r.last_ts, &st);
+    if (r.report != NULL) {
+        char title[512];
+        size_t k = 0;
+        title[0] = '\0';
+        if (o.iface != NULL)
+            k += (size_t)snprintf(title, sizeof title, "live capture on %s", o.iface);
+        for (size_t i = 0; i < o.n_inputs && k < sizeof title; i++)
+            k += (size_t)snprintf(title + k, sizeof title - k, "%s%s", i ? ", " : "",
+                                  o.inputs[i]);
+        ww_report_stats(r.report, &st, r.first_ts, r.last_ts);
+        FILE *hf = fopen(o.html, "w");
+        if (hf == NULL || ww_report_write(r.report, hf, title) != WW_OK || fclose(hf) != 0) {
+            fprintf(stderr, "walletwatch: --html %s: %s\n", o.html, strerror(errno));
+            exit_code = EXIT_USAGE;
+        }
+    }
     if (write_error || r.out_reopen_failed || ww_out_finish(out) != WW_OK || ww_out_failed(out)) {
         int saved_errno = ww_out_errno(out);
         fprintf(stderr, "walletwatch: writing output failed (%s): %s\n",
@@ -1118,6 +1140,7 @@ done:
         ww_keylog_free(kl);
     free(expect);
     ww_yara_free(yara);
+    ww_report_free(r.report);
     bpf_free(&bpf);
     return exit_code;
 }

@@ -87,6 +87,16 @@ bool ww_out_failed(const ww_out *o);
 int ww_out_errno(const ww_out *o);
 void ww_out_free(ww_out *o);
 
+/* ---- the HTML report (--html) ---- */
+typedef struct ww_report ww_report;
+ww_report *ww_report_new(void);
+void ww_report_alert(ww_report *r, const ww_ctx *ctx, const ww_alert *a);
+/* The run's counters and its first and last packet times (microseconds). */
+void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, uint64_t last_ts);
+/* Writes one self-contained HTML page (title: what was read). WW_OK or WW_E_IO. */
+int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
+void ww_report_free(ww_report *r);
+
 /* ---- detection ---- */
 typedef struct ww_detect_cfg {
     uint64_t window_us;        /* how long a served address stays expected (default 30 min) */

@@ -122,6 +122,16 @@ contains "$T/yara.jsonl" '"rule":"yara-match","severity":"medium"' "yara-match a
 [ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"
 contains "$T/rpc.jsonl" '"rpc_result":{"method":"eth_sendTransaction","rpc_id":5,"result":"0xb51e25bd' "rpc_result carries the tx hash"
 
+# --html: one self-contained page
+expect_rc 1 "--html report of a hijacked session" "$WW" -q -r "$HIJACK" --html "$T/r.html"
+contains "$T/r.html" "<h2>Alerts</h2>" "html report lists the alerts"
+contains "$T/r.html" "<mark>" "html report marks the differing characters"
+[ "$(grep -c '<tr><td class="small">' "$T/r.html")" -eq "$n_hijack" ] && ok || bad "html report has one row per alert"
+grep -qE '<(script|link)|src=' "$T/r.html" && bad "html report loads something" || ok
+expect_rc 0 "--html report of a clean session" "$WW" -q -r "$CLEAN" --html "$T/c.html"
+contains "$T/c.html" "No wallet hijacking detected." "clean html report"
+expect_rc 2 "--html to an unwritable path" "$WW" -q -r "$CLEAN" --html /nonexistent/dir/r.html
+
 # addrdb
 expect_rc 0 "addrdb lookup of a listed address" "$WW" addrdb lookup 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
 contains "$T/out" "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 listed" "lookup prints normalized + listed"
