@@ -12,9 +12,14 @@ need() { # need CMD [debian-package]
 }
 
 # Make sure the recorder's node packages are there (npm ci from the lock file; no browsers
-# are downloaded: playwright-core has no install script).
+# are downloaded: playwright-core has no install script; esbuild's binary comes as its
+# @esbuild/linux-x64 optional dependency).
 node_deps() {
-    [ -d "$REC_DIR/node_modules/ethers" ] && [ -d "$REC_DIR/node_modules/playwright-core" ] && return 0
+    local m
+    for m in ethers playwright-core ws esbuild @solana/web3.js @solana/spl-token; do
+        [ -d "$REC_DIR/node_modules/$m" ] || break
+        [ "$m" = @solana/spl-token ] && return 0
+    done
     (cd "$REC_DIR" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in $REC_DIR"
 }
 
