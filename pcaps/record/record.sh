@@ -58,16 +58,16 @@ record_dapp() { # NAME PROTO MODE [PAGE [RPC-SCHEME [MIN-BYTES]]]
     node "$REC_DIR/drive.mjs" --url "$shop/$page" --rpc-url "$rpc" --keylog "$keys" \
         --out "$WORK/$name.session.json" "${hij[@]}" || { srv_stop_all; cap_stop; die "$name: drive failed"; }
     srv_stop_all
-    cap_stop
+    cap_stop || return 75 # packets lost: the caller records again
     # The page cannot have run without its ethers bundle (~150 KB gzip; the Solana bundle ~105 KB):
     # a capture smaller than that lost packets.
     [ "$(stat -c %s "$WORK/$name.pcap")" -gt "$min" ] || die "$name: capture too small (packets lost?)"
     if [ "$proto" = http ]; then
-        editcap -F pcapng "$WORK/$name.pcap" "$out"
+        editcap -F pcapng "$WORK/$name.pcap" "$out" || die "editcap failed"
         rm -f "$PCAP_DIR/$name.keys"
     else
         [ -s "$keys" ] || die "$name: Chromium wrote no key log"
-        cp "$keys" "$PCAP_DIR/$name.keys"
+        cp "$keys" "$PCAP_DIR/$name.keys" || die "cp failed"
         inject_keys "$WORK/$name.pcap" "$keys" "$out"
     fi
     [ -n "${KEEP_SESSION:-}" ] && cp "$WORK/$name.session.json" "$KEEP_SESSION/"
@@ -80,15 +80,26 @@ if [ ${#scen[@]} -eq 0 ]; then
     scen=(tls)
     for f in http https h2 ws wss permit2 solana; do scen+=("dapp-$f-clean" "dapp-$f-hijack"); done
 fi
+# record_dapp with up to 3 attempts when tcpdump lost packets (a busy machine).
+record_retry() {
+    local try rc
+    for try in 1 2 3; do
+        rc=0; record_dapp "$@" || rc=$?
+        [ "$rc" -eq 75 ] || return "$rc"
+        echo "record: $1: packets lost, recording again ($try/3)" >&2
+    done
+    die "$1: tcpdump keeps dropping packets"
+}
+
 for s in "${scen[@]}"; do
     case $s in
     tls) bash "$REC_DIR/tls_session.sh" ;;
     dapp-http-clean|dapp-http-hijack|dapp-https-clean|dapp-https-hijack|dapp-h2-clean|dapp-h2-hijack)
-        IFS=- read -r _ proto mode <<<"$s"; record_dapp "$s" "$proto" "$mode" ;;
-    dapp-ws-clean|dapp-ws-hijack) record_dapp "$s" http "${s##*-}" "" ws ;;
-    dapp-wss-clean|dapp-wss-hijack) record_dapp "$s" https "${s##*-}" "" wss ;;
-    dapp-permit2-clean|dapp-permit2-hijack) record_dapp "$s" h2 "${s##*-}" "?flow=permit2" ;;
-    dapp-solana-clean|dapp-solana-hijack) record_dapp "$s" https "${s##*-}" "sol.html" "" 100000 ;;
+        IFS=- read -r _ proto mode <<<"$s"; record_retry "$s" "$proto" "$mode" ;;
+    dapp-ws-clean|dapp-ws-hijack) record_retry "$s" http "${s##*-}" "" ws ;;
+    dapp-wss-clean|dapp-wss-hijack) record_retry "$s" https "${s##*-}" "" wss ;;
+    dapp-permit2-clean|dapp-permit2-hijack) record_retry "$s" h2 "${s##*-}" "?flow=permit2" ;;
+    dapp-solana-clean|dapp-solana-hijack) record_retry "$s" https "${s##*-}" "sol.html" "" 100000 ;;
     *) die "unknown scenario $s" ;;
     esac
 done
