@@ -629,11 +629,19 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8
     return false;
 }
 
-size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
+/*
+ * The scanner proper. flags & WW_ADDR_SCAN_CONT: p[0] continues a run that began before p
+ * and is already longer than any address, so the leading run is not a candidate.
+ */
+static size_t scan_core(const uint8_t *p, size_t n, unsigned flags, ww_addr_found_fn fn,
+                        void *ud)
 {
     size_t found = 0, i = 0;
     if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
         cc_init();
+    if (flags & WW_ADDR_SCAN_CONT)
+        while (i < n && (CC[p[i]] & CC_ALNUM))
+            i++;
     while (i < n) {
         /* skip what is not a letter or digit */
         while (i < n && !(CC[p[i]] & CC_ALNUM))
@@ -651,7 +659,7 @@ size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
             i++;
         }
         size_t len = i - start;
-        if (len < 14 || len > 90)
+        if (len < 14 || len > WW_ADDR_RUN_MAX)
             continue;
         ww_addr a;
         if (scan_run(p, n, start, i, any, all, &a)) {
@@ -661,4 +669,66 @@ size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
         }
     }
     return found;
+}
+
+size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
+{
+    return scan_core(p, n, 0, fn, ud);
+}
+
+size_t ww_addr_scan2(const uint8_t *p, size_t n, unsigned flags, ww_addr_found_fn fn, void *ud)
+{
+    return scan_core(p, n, flags & WW_ADDR_SCAN_CONT, fn, ud);
+}
+
+/*
+ * Streaming. Every address is one whole run of [0-9A-Za-z] of at most WW_ADDR_RUN_MAX
+ * characters, judged by the run itself and (Solana) by the byte before and the byte after it.
+ * A chunk can therefore be scanned up to the start r of its trailing run: every run before r
+ * is complete and its right neighbour p[r-1] is in the chunk. The caller keeps p[r-1..] (the
+ * delimiter as left context, then the unfinished run) and presents it again with what follows.
+ * A trailing run already longer than WW_ADDR_RUN_MAX can never be an address whatever follows:
+ * the chunk is then scanned whole (that run is too long for the scanner, as in a whole scan)
+ * and dropped, and the next chunk is scanned with WW_ADDR_SCAN_CONT so the rest of that run
+ * is skipped rather than taken for a fresh one. The carry is thus at most
+ * WW_ADDR_RUN_MAX + 1 bytes, whatever the body.
+ */
+size_t ww_addr_scan_cut(const uint8_t *p, size_t n)
+{
+    size_t r = n;
+    if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
+        cc_init();
+    while (r > 0 && (CC[p[r - 1]] & CC_ALNUM) && n - r <= WW_ADDR_RUN_MAX)
+        r--;
+    return n - r > WW_ADDR_RUN_MAX ? n : r;
+}
+
+size_t ww_addr_stream_feed(ww_addr_stream *st, const uint8_t *p, size_t n, bool last,
+                           ww_addr_found_fn fn, void *ud)
+{
+    if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
+        cc_init();
+    if (last) {
+        st->found += scan_core(p, n, st->flags, fn, ud);
+        st->flags = 0;
+        return n;
+    }
+    if (n == 0)
+        return 0;
+    size_t t = ww_addr_scan_cut(p, n);
+    if (t == n && (CC[p[n - 1]] & CC_ALNUM)) {
+        /* a run too long for an address reaches the end: drop all, skip the rest of it next */
+        st->found += scan_core(p, n, st->flags, fn, ud);
+        st->flags = WW_ADDR_SCAN_CONT;
+        return n;
+    }
+    if (t == 0) {
+        if (st->flags & WW_ADDR_SCAN_CONT)
+            return n; /* still inside the over-long run */
+        return 0;     /* one unfinished run from the body's start: wait for more */
+    }
+    /* p[t-1] is not a letter or digit: everything before it is decided */
+    st->found += scan_core(p, t, st->flags, fn, ud);
+    st->flags = 0;
+    return t - 1;
 }

@@ -78,6 +78,39 @@ double ww_addr_char_bits(const ww_addr *a);
 typedef void (*ww_addr_found_fn)(void *ud, const ww_addr *a);
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud);
 
+/* ---- added: streaming scan (decode/addr.c) ---- */
+/* The longest run of letters and digits the scanner looks at (bech32 tops out at 90). */
+#define WW_ADDR_RUN_MAX 90
+/* ww_addr_scan2 flag: p[0] continues a run that began before p and is already longer than any
+ * address; the leading run of p is skipped. */
+#define WW_ADDR_SCAN_CONT 1u
+/* ww_addr_scan with flags (WW_ADDR_SCAN_CONT). ww_addr_scan(p, n, ...) == ww_addr_scan2(p, n,
+ * 0, ...). Returns how many addresses. */
+size_t ww_addr_scan2(const uint8_t *p, size_t n, unsigned flags, ww_addr_found_fn fn, void *ud);
+/*
+ * Where a chunk of a longer body may be cut: t such that scanning p[0..t) now, then p[t-1..]
+ * followed by the rest of the body, reports exactly the addresses of one whole-body scan, in
+ * the same order. t is the start of the trailing run of letters and digits (n when p ends in
+ * another byte; 0 when p is one unfinished run), or n when that run is already longer than
+ * WW_ADDR_RUN_MAX (then the next piece starts mid-run: scan it with WW_ADDR_SCAN_CONT, and
+ * p[n-1] need not be kept). ww_addr_stream_feed does this bookkeeping.
+ */
+size_t ww_addr_scan_cut(const uint8_t *p, size_t n);
+
+/* State of one streamed scan; zero-initialize before the first chunk. */
+typedef struct ww_addr_stream {
+    unsigned flags; /* WW_ADDR_SCAN_CONT for the next chunk */
+    size_t found;   /* addresses reported so far */
+} ww_addr_stream;
+/*
+ * Scans what is decided of p[0..n), the body bytes not yet consumed (what the previous call
+ * left, then new bytes). last: p ends the body (everything is scanned). Addresses go to fn.
+ * Returns: how many leading bytes of p the caller drops; it presents p[ret..n) again, with
+ * what follows, next time. What is kept is at most WW_ADDR_RUN_MAX + 1 bytes.
+ */
+size_t ww_addr_stream_feed(ww_addr_stream *st, const uint8_t *p, size_t n, bool last,
+                           ww_addr_found_fn fn, void *ud);
+
 /* ---- wallet calls ---- */
 enum ww_role {
     WW_ROLE_TO = 0,   /* call target, or the payee of a plain value transfer */
