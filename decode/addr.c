@@ -629,19 +629,11 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8
     return false;
 }
 
-/*
- * The scanner proper. flags & WW_ADDR_SCAN_CONT: p[0] continues a run that began before p
- * and is already longer than any address, so the leading run is not a candidate.
- */
-static size_t scan_core(const uint8_t *p, size_t n, unsigned flags, ww_addr_found_fn fn,
-                        void *ud)
+size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
 {
     size_t found = 0, i = 0;
     if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
         cc_init();
-    if (flags & WW_ADDR_SCAN_CONT)
-        while (i < n && (CC[p[i]] & CC_ALNUM))
-            i++;
     while (i < n) {
         /* skip what is not a letter or digit */
         while (i < n && !(CC[p[i]] & CC_ALNUM))
@@ -671,64 +663,46 @@ static size_t scan_core(const uint8_t *p, size_t n, unsigned flags, ww_addr_foun
     return found;
 }
 
-size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
-{
-    return scan_core(p, n, 0, fn, ud);
-}
-
-size_t ww_addr_scan2(const uint8_t *p, size_t n, unsigned flags, ww_addr_found_fn fn, void *ud)
-{
-    return scan_core(p, n, flags & WW_ADDR_SCAN_CONT, fn, ud);
-}
-
 /*
  * Streaming. Every address is one whole run of [0-9A-Za-z] of at most WW_ADDR_RUN_MAX
  * characters, judged by the run itself and (Solana) by the byte before and the byte after it.
- * A chunk can therefore be scanned up to the start r of its trailing run: every run before r
- * is complete and its right neighbour p[r-1] is in the chunk. The caller keeps p[r-1..] (the
- * delimiter as left context, then the unfinished run) and presents it again with what follows.
- * A trailing run already longer than WW_ADDR_RUN_MAX can never be an address whatever follows:
- * the chunk is then scanned whole (that run is too long for the scanner, as in a whole scan)
- * and dropped, and the next chunk is scanned with WW_ADDR_SCAN_CONT so the rest of that run
- * is skipped rather than taken for a fresh one. The carry is thus at most
- * WW_ADDR_RUN_MAX + 1 bytes, whatever the body.
+ * A piece of a body can therefore be scanned up to the start t of its trailing run: every run
+ * before t is complete and its right neighbour p[t-1] is in the piece. What is kept is p[t-1..]:
+ * the delimiter (left context for the Solana rule) and the unfinished run.
+ *
+ * A trailing run already longer than WW_ADDR_RUN_MAX is no address whatever follows; of it
+ * only its last WW_ADDR_RUN_MAX + 1 characters are kept, so that presented again the run is
+ * still too long (and still skipped, as in a whole scan) and never becomes a shorter, fresh
+ * run; a long base64 or hex blob never grows the carry. The carry is thus at most
+ * WW_ADDR_RUN_MAX + 1 bytes and the scan needs no state between pieces.
  */
 size_t ww_addr_scan_cut(const uint8_t *p, size_t n)
 {
     size_t r = n;
     if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
         cc_init();
-    while (r > 0 && (CC[p[r - 1]] & CC_ALNUM) && n - r <= WW_ADDR_RUN_MAX)
+    while (r > 0 && (CC[p[r - 1]] & CC_ALNUM))
         r--;
-    return n - r > WW_ADDR_RUN_MAX ? n : r;
+    return r;
 }
 
-size_t ww_addr_stream_feed(ww_addr_stream *st, const uint8_t *p, size_t n, bool last,
-                           ww_addr_found_fn fn, void *ud)
+size_t ww_addr_scan_chunk(const uint8_t *p, size_t n, bool last, ww_addr_found_fn fn, void *ud,
+                          size_t *found)
 {
-    if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
-        cc_init();
+    size_t k;
     if (last) {
-        st->found += scan_core(p, n, st->flags, fn, ud);
-        st->flags = 0;
+        k = ww_addr_scan(p, n, fn, ud);
+        if (found != NULL)
+            *found += k;
         return n;
     }
-    if (n == 0)
-        return 0;
     size_t t = ww_addr_scan_cut(p, n);
-    if (t == n && (CC[p[n - 1]] & CC_ALNUM)) {
-        /* a run too long for an address reaches the end: drop all, skip the rest of it next */
-        st->found += scan_core(p, n, st->flags, fn, ud);
-        st->flags = WW_ADDR_SCAN_CONT;
-        return n;
-    }
-    if (t == 0) {
-        if (st->flags & WW_ADDR_SCAN_CONT)
-            return n; /* still inside the over-long run */
-        return 0;     /* one unfinished run from the body's start: wait for more */
-    }
-    /* p[t-1] is not a letter or digit: everything before it is decided */
-    st->found += scan_core(p, t, st->flags, fn, ud);
-    st->flags = 0;
-    return t - 1;
+    if (t == 0 && n <= WW_ADDR_RUN_MAX)
+        return 0; /* one unfinished run: wait for more */
+    k = ww_addr_scan(p, t, fn, ud); /* p[t-1], when t > 0, is not a letter or digit */
+    if (found != NULL)
+        *found += k;
+    if (n - t > WW_ADDR_RUN_MAX)
+        return n - (WW_ADDR_RUN_MAX + 1); /* keep the over-long run's tail: still too long */
+    return t - 1; /* keep the delimiter and the unfinished run */
 }

@@ -345,9 +345,50 @@ static void rpc_response(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size
     }
 }
 
+static void http_info_of(ww_http_info *http, const ww_http_msg *m)
+{
+    memset(http, 0, sizeof *http);
+    http->hostname = m->host;
+    http->url = m->url;
+    http->method = m->method;
+    http->status = m->is_request ? 0 : m->status;
+    http->content_type = m->content_type;
+}
+
+/*
+ * Stream this kept body (scan it piece by piece, never gather it)? Responses that are only
+ * scanned for served addresses: not requests (JSON-RPC, decoded whole), not scripts
+ * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
+ * not while a JSON-RPC response is awaited on the connection (rpc_result decodes it whole).
+ */
+static bool app_stream_body(void *ud, const ww_http_msg *head)
+{
+    app_flow *af = ud;
+    ww_app *app = af->app;
+    if (app->cfg.hash_bodies || head->is_request || is_script(head->content_type) ||
+        !served_candidate(head->content_type))
+        return false;
+    return af->n_pending == 0 || app->sink.rpc_result == NULL;
+}
+
+/* A streamed response body's next piece: what is decided is scanned now (ww_addr_scan_chunk:
+ * exactly the whole-body scan, piece by piece); returns the bytes the parser drops. */
+static size_t app_body_chunk(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n)
+{
+    app_flow *af = ud;
+    ww_http_info http;
+    ww_ctx ctx;
+    http_info_of(&http, head);
+    ctx_init(&ctx, af, WW_DIR_TOCLIENT);
+    ctx.http = &http;
+    scan_ctx sc = {af, &ctx};
+    return ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL);
+}
+
 /*
  * One complete HTTP message, whatever the protocol (HTTP/1.1, HTTP/2): the http event, then
- * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses.
+ * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses. A streamed body
+ * (m->body_streamed) was scanned up to m->body, which is the rest of it.
  */
 static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
 {
@@ -358,12 +399,7 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
 
     af->ts_us = ts_us;
     app->st.http_messages++;
-    memset(&http, 0, sizeof http);
-    http.hostname = m->host;
-    http.url = m->url;
-    http.method = m->method;
-    http.status = m->is_request ? 0 : m->status;
-    http.content_type = m->content_type;
+    http_info_of(&http, m);
     ctx_init(&ctx, af, dir);
     ctx.http = &http;
 
@@ -380,9 +416,10 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
         if (script_wanted(app, m->content_type))
             script_out(af, &ctx, m->body.ptr, m->body.len);
     } else if (served_candidate(m->content_type)) {
-        rpc_response(af, &ctx, m->body.ptr, m->body.len);
+        if (!m->body_streamed)
+            rpc_response(af, &ctx, m->body.ptr, m->body.len);
         scan_ctx sc = {af, &ctx};
-        (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
+        (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
     }
 }
 
@@ -569,7 +606,7 @@ static void h2_tunnel_close(void *ud, void *tunnel)
 static ww_h2 *make_h2(app_flow *af)
 {
     ww_h2_cbs cbs = {af, NULL, h2_message, h2_anomaly, h2_tunnel_open, h2_tunnel_data,
-                     h2_tunnel_close, NULL};
+                     h2_tunnel_close, NULL, app_stream_body, app_body_chunk};
     cbs.want_body = h1_want_body;
     return ww_h2_new(af->app->mem, &af->app->cfg, &cbs);
 }
@@ -615,7 +652,8 @@ static void h1_upgrade(void *ud, int status, const char *upgrade)
 
 static ww_h1 *make_h1(app_flow *af)
 {
-    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade};
+    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade, app_stream_body,
+                     app_body_chunk};
     return ww_h1_new(af->app->mem, &af->app->cfg, &cbs);
 }
 

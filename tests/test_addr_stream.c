@@ -1,6 +1,5 @@
 /*
- * test_addr_stream.c - the streamed response-body scan (ww_addr_scan_cut, ww_addr_scan2,
- * ww_addr_stream_feed): a body fed in pieces reports exactly the addresses, in the same order,
+ * test_addr_stream.c - the streamed response-body scan (ww_addr_scan_cut, ww_addr_scan_chunk): a body fed in pieces reports exactly the addresses, in the same order,
  * of one whole-body scan, whatever the cut points, and keeps at most WW_ADDR_RUN_MAX + 1 bytes.
  */
 #include <cjson/cJSON.h>
@@ -195,13 +194,13 @@ static void on_found(void *ud, const ww_addr *a)
 
 /*
  * Feeds body b as a parser would: pieces of the given sizes (split == 0: random 1..600)
- * appended to a window, ww_addr_stream_feed after each, consumed prefix dropped.
+ * appended to a window, ww_addr_scan_chunk after each, consumed prefix dropped.
  * Returns false (and says why) when the result differs from the whole scan in want.
  */
 static bool chunked_equals(const uint8_t *body, size_t n, size_t split, const found *want,
                            size_t *max_carry)
 {
-    ww_addr_stream st = {0, 0};
+    size_t nfound = 0;
     found got = {NULL, 0, 0};
     uint8_t *win = malloc(n + 1);
     size_t wn = 0, off = 0;
@@ -213,7 +212,7 @@ static bool chunked_equals(const uint8_t *body, size_t n, size_t split, const fo
         memcpy(win + wn, body + off, k);
         wn += k;
         off += k;
-        size_t c = ww_addr_stream_feed(&st, t_guard(win, wn), wn, false, on_found, &got);
+        size_t c = ww_addr_scan_chunk(t_guard(win, wn), wn, false, on_found, &got, &nfound);
         if (c > wn) {
             ok = false;
             break;
@@ -223,8 +222,8 @@ static bool chunked_equals(const uint8_t *body, size_t n, size_t split, const fo
         if (wn > *max_carry)
             *max_carry = wn;
     }
-    (void)ww_addr_stream_feed(&st, t_guard(win, wn), wn, true, on_found, &got);
-    if (got.n != want->n || st.found != want->n) {
+    (void)ww_addr_scan_chunk(t_guard(win, wn), wn, true, on_found, &got, &nfound);
+    if (got.n != want->n || nfound != want->n) {
         t_fail_msg(__FILE__, __LINE__, "split %zu: %zu addresses, whole scan %zu", split, got.n,
                    want->n);
         ok = false;
@@ -253,25 +252,25 @@ T_CASE(stream_cut_basics)
     /* one run shorter than any limit: nothing is decided */
     T_EQ_INT(ww_addr_scan_cut((const uint8_t *)"abcdef", 6), 0);
     T_EQ_INT(ww_addr_scan_cut((const uint8_t *)"", 0), 0);
-    /* a run of exactly RUN_MAX may still be an address; one more char and it never is */
+    /* chunk: a run of RUN_MAX may still be an address (kept whole, with the delimiter);
+     * one more char and it never is: only RUN_MAX + 1 of it are kept */
     char r[200];
     memset(r, 'a', sizeof r);
     r[0] = ' ';
-    T_EQ_INT(ww_addr_scan_cut((const uint8_t *)r, 1 + WW_ADDR_RUN_MAX), 1);
-    T_EQ_INT(ww_addr_scan_cut((const uint8_t *)r, 2 + WW_ADDR_RUN_MAX), 2 + WW_ADDR_RUN_MAX);
-    T_EQ_INT(ww_addr_scan_cut((const uint8_t *)r, sizeof r), sizeof r);
-}
-
-T_CASE(stream_scan2_cont)
-{
-    /* an EVM address glued to the end of a long run is no address; with CONT, the tail of
-     * that run at a chunk start is not taken for a fresh one */
-    const char *tail = "0x52908400098527886E0F7030069857D2E4169EE7 x";
-    T_EQ_INT(ww_addr_scan2((const uint8_t *)tail, strlen(tail), 0, NULL, NULL), 1);
-    T_EQ_INT(ww_addr_scan2((const uint8_t *)tail, strlen(tail), WW_ADDR_SCAN_CONT, NULL, NULL), 0);
-    T_EQ_INT(ww_addr_scan((const uint8_t *)tail, strlen(tail), NULL, NULL), 1);
-    const char *two = ",0x52908400098527886E0F7030069857D2E4169EE7";
-    T_EQ_INT(ww_addr_scan2((const uint8_t *)two, strlen(two), WW_ADDR_SCAN_CONT, NULL, NULL), 1);
+    T_EQ_INT(ww_addr_scan_cut((const uint8_t *)r, sizeof r), 1);
+    T_EQ_INT(ww_addr_scan_chunk((const uint8_t *)r, 1 + WW_ADDR_RUN_MAX, false, NULL, NULL, NULL), 0);
+    T_EQ_INT(ww_addr_scan_chunk((const uint8_t *)r + 1, WW_ADDR_RUN_MAX, false, NULL, NULL, NULL), 0);
+    T_EQ_INT(ww_addr_scan_chunk((const uint8_t *)r, 2 + WW_ADDR_RUN_MAX, false, NULL, NULL, NULL), 1);
+    T_EQ_INT(ww_addr_scan_chunk((const uint8_t *)r, sizeof r, false, NULL, NULL, NULL),
+             sizeof r - WW_ADDR_RUN_MAX - 1);
+    T_EQ_INT(ww_addr_scan_chunk((const uint8_t *)r, sizeof r, true, NULL, NULL, NULL), sizeof r);
+    /* an address glued to the end of a long run, presented after the run's kept tail */
+    char g[WW_ADDR_RUN_MAX + 1 + 44];
+    memset(g, 'a', WW_ADDR_RUN_MAX + 1);
+    memcpy(g + WW_ADDR_RUN_MAX + 1, "0x52908400098527886E0F7030069857D2E4169EE7 ", 43);
+    size_t nf = 0;
+    (void)ww_addr_scan_chunk((const uint8_t *)g, sizeof g - 1, true, NULL, NULL, &nf);
+    T_EQ_INT(nf, 0);
 }
 
 T_CASE(stream_solana_left_context)
@@ -364,20 +363,19 @@ T_CASE(stream_long_blob_no_growth)
     uint8_t *p = malloc(n);
     for (size_t i = 0; i < n; i++)
         p[i] = (uint8_t)ALNUM[rnd() % 62];
-    ww_addr_stream st = {0, 0};
-    size_t kept = 0, maxk = 0;
+    size_t kept = 0, maxk = 0, nf = 0;
     uint8_t win[8192];
     for (size_t off = 0; off < n; off += 4096) {
         memcpy(win + kept, p + off, 4096);
         kept += 4096;
-        size_t c = ww_addr_stream_feed(&st, win, kept, false, NULL, NULL);
+        size_t c = ww_addr_scan_chunk(win, kept, false, NULL, NULL, &nf);
         memmove(win, win + c, kept - c);
         kept -= c;
         if (kept > maxk)
             maxk = kept;
     }
-    (void)ww_addr_stream_feed(&st, win, kept, true, NULL, NULL);
-    T_EQ_INT(st.found, 0);
+    (void)ww_addr_scan_chunk(win, kept, true, NULL, NULL, &nf);
+    T_EQ_INT(nf, 0);
     T_CHECK(maxk <= WW_ADDR_RUN_MAX + 1);
     free(p);
 }

@@ -45,12 +45,11 @@ static void on_cmp(void *ud, const ww_addr *a)
 }
 
 /* Feeds data in pieces whose sizes come from a seed, as the HTTP parsers do: appended to a
- * window, ww_addr_stream_feed, the consumed prefix dropped. */
+ * window, ww_addr_scan_chunk, the consumed prefix dropped. */
 static void chunked(const uint8_t *data, size_t size, uint32_t seed, rec *want)
 {
     static uint8_t win[1 << 16];
-    ww_addr_stream st = {0, 0};
-    size_t wn = 0, off = 0;
+    size_t wn = 0, off = 0, nfound = 0;
     want->seen = 0;
     while (off < size) {
         seed = seed * 1103515245u + 12345u;
@@ -62,14 +61,14 @@ static void chunked(const uint8_t *data, size_t size, uint32_t seed, rec *want)
         memcpy(win + wn, data + off, k);
         wn += k;
         off += k;
-        size_t c = ww_addr_stream_feed(&st, win, wn, false, on_cmp, want);
+        size_t c = ww_addr_scan_chunk(win, wn, false, on_cmp, want, &nfound);
         if (c > wn || wn - c > WW_ADDR_RUN_MAX + 1)
             __builtin_trap(); /* more kept than the longest run and its left context */
         memmove(win, win + c, wn - c);
         wn -= c;
     }
-    (void)ww_addr_stream_feed(&st, win, wn, true, on_cmp, want);
-    if (want->seen != want->n || st.found != want->n)
+    (void)ww_addr_scan_chunk(win, wn, true, on_cmp, want, &nfound);
+    if (want->seen != want->n || nfound != want->n)
         __builtin_trap(); /* an address lost or reported twice */
 }
 
