@@ -651,7 +651,7 @@ size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
             i++;
         }
         size_t len = i - start;
-        if (len < 14 || len > 90)
+        if (len < 14 || len > WW_ADDR_RUN_MAX)
             continue;
         ww_addr a;
         if (scan_run(p, n, start, i, any, all, &a)) {
@@ -661,4 +661,48 @@ size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
         }
     }
     return found;
+}
+
+/*
+ * Streaming. Every address is one whole run of [0-9A-Za-z] of at most WW_ADDR_RUN_MAX
+ * characters, judged by the run itself and (Solana) by the byte before and the byte after it.
+ * A piece of a body can therefore be scanned up to the start t of its trailing run: every run
+ * before t is complete and its right neighbour p[t-1] is in the piece. What is kept is p[t-1..]:
+ * the delimiter (left context for the Solana rule) and the unfinished run.
+ *
+ * A trailing run already longer than WW_ADDR_RUN_MAX is no address whatever follows; of it
+ * only its last WW_ADDR_RUN_MAX + 1 characters are kept, so that presented again the run is
+ * still too long (and still skipped, as in a whole scan) and never becomes a shorter, fresh
+ * run; a long base64 or hex blob never grows the carry. The carry is thus at most
+ * WW_ADDR_RUN_MAX + 1 bytes and the scan needs no state between pieces.
+ */
+size_t ww_addr_scan_cut(const uint8_t *p, size_t n)
+{
+    size_t r = n;
+    if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
+        cc_init();
+    while (r > 0 && (CC[p[r - 1]] & CC_ALNUM))
+        r--;
+    return r;
+}
+
+size_t ww_addr_scan_chunk(const uint8_t *p, size_t n, bool last, ww_addr_found_fn fn, void *ud,
+                          size_t *found)
+{
+    size_t k;
+    if (last) {
+        k = ww_addr_scan(p, n, fn, ud);
+        if (found != NULL)
+            *found += k;
+        return n;
+    }
+    size_t t = ww_addr_scan_cut(p, n);
+    if (t == 0 && n <= WW_ADDR_RUN_MAX)
+        return 0; /* one unfinished run: wait for more */
+    k = ww_addr_scan(p, t, fn, ud); /* p[t-1], when t > 0, is not a letter or digit */
+    if (found != NULL)
+        *found += k;
+    if (n - t > WW_ADDR_RUN_MAX)
+        return n - (WW_ADDR_RUN_MAX + 1); /* keep the over-long run's tail: still too long */
+    return t - 1; /* keep the delimiter and the unfinished run */
 }

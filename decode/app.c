@@ -63,6 +63,10 @@ typedef struct app_flow {
         char method[48];
     } pending[PENDING_RPC_MAX];
     size_t n_pending, next_pending;
+    /* the HTTP/1.1 script being streamed: its addresses so far (SCRIPT_ADDRS_MAX, allocated at
+     * the first one, freed after the script) */
+    ww_addr *sc_addrs;
+    size_t sc_n;
 } app_flow;
 
 struct ww_app {
@@ -345,9 +349,76 @@ static void rpc_response(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size
     }
 }
 
+static void http_info_of(ww_http_info *http, const ww_http_msg *m)
+{
+    memset(http, 0, sizeof *http);
+    http->hostname = m->host;
+    http->url = m->url;
+    http->method = m->method;
+    http->status = m->is_request ? 0 : m->status;
+    http->content_type = m->content_type;
+}
+
+/*
+ * Stream this kept body (scan it piece by piece, never gather it)? Responses that are only
+ * scanned for served addresses: not requests (JSON-RPC, decoded whole), not scripts
+ * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
+ * not while a JSON-RPC response is awaited on the connection (rpc_result decodes it whole).
+ */
+static bool app_stream_body(void *ud, const ww_http_msg *head)
+{
+    app_flow *af = ud;
+    ww_app *app = af->app;
+    if (app->cfg.hash_bodies || head->is_request || is_script(head->content_type) ||
+        !served_candidate(head->content_type))
+        return false;
+    return af->n_pending == 0 || app->sink.rpc_result == NULL;
+}
+
+/* HTTP/1.1 (one response body at a time per connection): scripts stream too when only their
+ * addresses are wanted (drainer-script), gathered per flow; --yara needs the whole script. */
+static bool h1_stream_body(void *ud, const ww_http_msg *head)
+{
+    app_flow *af = ud;
+    ww_app *app = af->app;
+    if (!app->cfg.hash_bodies && !head->is_request && script_wanted(app, head->content_type) &&
+        (app->cfg.yara == NULL || app->sink.yara_match == NULL))
+        return true;
+    return app_stream_body(ud, head);
+}
+
+static void found_streamed_script_addr(void *ud, const ww_addr *a)
+{
+    app_flow *af = ud;
+    if (af->sc_addrs == NULL) {
+        af->sc_addrs = ww_calloc(af->app->mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
+        if (af->sc_addrs == NULL)
+            return;
+    }
+    if (af->sc_n < SCRIPT_ADDRS_MAX)
+        af->sc_addrs[af->sc_n++] = *a;
+}
+
+/* A streamed response body's next piece: what is decided is scanned now (ww_addr_scan_chunk:
+ * exactly the whole-body scan, piece by piece); returns the bytes the parser drops. */
+static size_t app_body_chunk(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n)
+{
+    app_flow *af = ud;
+    ww_http_info http;
+    ww_ctx ctx;
+    http_info_of(&http, head);
+    ctx_init(&ctx, af, WW_DIR_TOCLIENT);
+    ctx.http = &http;
+    scan_ctx sc = {af, &ctx};
+    if (is_script(head->content_type))
+        return ww_addr_scan_chunk(p, n, false, found_streamed_script_addr, af, NULL);
+    return ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL);
+}
+
 /*
  * One complete HTTP message, whatever the protocol (HTTP/1.1, HTTP/2): the http event, then
- * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses.
+ * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses. A streamed body
+ * (m->body_streamed) was scanned up to m->body, which is the rest of it.
  */
 static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
 {
@@ -358,18 +429,13 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
 
     af->ts_us = ts_us;
     app->st.http_messages++;
-    memset(&http, 0, sizeof http);
-    http.hostname = m->host;
-    http.url = m->url;
-    http.method = m->method;
-    http.status = m->is_request ? 0 : m->status;
-    http.content_type = m->content_type;
+    http_info_of(&http, m);
     ctx_init(&ctx, af, dir);
     ctx.http = &http;
 
     if (app->sink.http != NULL)
         app->sink.http(app->sink.ud, &ctx, m);
-    if (!m->body_kept || m->body.len == 0)
+    if (!m->body_kept || (m->body.len == 0 && !m->body_streamed))
         return;
 
     if (m->is_request) {
@@ -377,12 +443,22 @@ static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
             return;
         rpc_request(af, &ctx, &http, m->body.ptr, m->body.len);
     } else if (is_script(m->content_type)) {
-        if (script_wanted(app, m->content_type))
+        if (m->body_streamed) {
+            (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_streamed_script_addr,
+                                     af, NULL);
+            if (app->sink.script != NULL)
+                app->sink.script(app->sink.ud, &ctx, af->sc_addrs, af->sc_n);
+            ww_free(app->mem, af->sc_addrs);
+            af->sc_addrs = NULL;
+            af->sc_n = 0;
+        } else if (script_wanted(app, m->content_type)) {
             script_out(af, &ctx, m->body.ptr, m->body.len);
+        }
     } else if (served_candidate(m->content_type)) {
-        rpc_response(af, &ctx, m->body.ptr, m->body.len);
+        if (!m->body_streamed)
+            rpc_response(af, &ctx, m->body.ptr, m->body.len);
         scan_ctx sc = {af, &ctx};
-        (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
+        (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
     }
 }
 
@@ -569,7 +645,7 @@ static void h2_tunnel_close(void *ud, void *tunnel)
 static ww_h2 *make_h2(app_flow *af)
 {
     ww_h2_cbs cbs = {af, NULL, h2_message, h2_anomaly, h2_tunnel_open, h2_tunnel_data,
-                     h2_tunnel_close, NULL};
+                     h2_tunnel_close, NULL, app_stream_body, app_body_chunk};
     cbs.want_body = h1_want_body;
     return ww_h2_new(af->app->mem, &af->app->cfg, &cbs);
 }
@@ -615,7 +691,8 @@ static void h1_upgrade(void *ud, int status, const char *upgrade)
 
 static ww_h1 *make_h1(app_flow *af)
 {
-    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade};
+    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade, h1_stream_body,
+                     app_body_chunk};
     return ww_h1_new(af->app->mem, &af->app->cfg, &cbs);
 }
 
@@ -862,6 +939,7 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     ww_free(af->app->mem, af->up_method);
     ww_free(af->app->mem, af->up_url);
     ww_free(af->app->mem, af->up_host);
+    ww_free(af->app->mem, af->sc_addrs);
     ww_free(af->app->mem, af);
     f->app = NULL;
 }

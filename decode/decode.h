@@ -78,6 +78,26 @@ double ww_addr_char_bits(const ww_addr *a);
 typedef void (*ww_addr_found_fn)(void *ud, const ww_addr *a);
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud);
 
+/* ---- added: streaming scan (decode/addr.c) ---- */
+/* The longest run of letters and digits the scanner looks at (bech32 tops out at 90). */
+#define WW_ADDR_RUN_MAX 90
+/*
+ * The start of the trailing run of letters and digits of p[0..n) (n when p ends in another
+ * byte): scanning p[0..t) now reports exactly the addresses a whole-body scan finds there,
+ * whatever follows p, since every run before t is complete and its right neighbour is in p.
+ */
+size_t ww_addr_scan_cut(const uint8_t *p, size_t n);
+/*
+ * Streamed scan of a body in pieces, no state between calls: p[0..n) are the body bytes not
+ * consumed yet (what the previous call left, then new ones); last: p ends the body. Scans
+ * what is decided, addresses to fn (and added to *found when not NULL), exactly as one
+ * ww_addr_scan over the whole body, in the same order.
+ * Returns: how many leading bytes of p the caller drops; it presents p[ret..n) again with
+ * what follows. At most WW_ADDR_RUN_MAX + 1 bytes are left (n when last).
+ */
+size_t ww_addr_scan_chunk(const uint8_t *p, size_t n, bool last, ww_addr_found_fn fn, void *ud,
+                          size_t *found);
+
 /* ---- wallet calls ---- */
 enum ww_role {
     WW_ROLE_TO = 0,   /* call target, or the payee of a plain value transfer */
@@ -189,6 +209,9 @@ typedef struct ww_http_msg {
     uint8_t body_sha256[32];  /* over the decoded body, when hashing is on and body_len > 0 */
     bool has_sha256;
     uint32_t stream_id;       /* HTTP/2 stream id; 0 for HTTP/1.x */
+    /* added (streamed bodies): the parser handed the body's earlier bytes to a body_chunk
+     * callback; body holds only what that callback left (body_len is still the whole) */
+    bool body_streamed;
 } ww_http_msg;
 
 struct ww_jsonrpc_resp; /* below */
@@ -251,7 +274,16 @@ typedef struct ww_app_cfg {
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
     ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
+    /* added: a streamed body (a response only scanned for addresses, never gathered whole)
+     * is scanned up to this many decoded bytes (default 64 MiB; anomaly beyond). Its memory is
+     * the parser's window (WW_HTTP_STREAM_WINDOW), not this. max_body_bytes then bounds only
+     * gathered bodies (JSON-RPC, scripts, --log-http). */
+    size_t max_scan_bytes;
 } ww_app_cfg;
+
+/* Decoded bytes a streaming HTTP parser gathers before handing them on (body_chunk). */
+#define WW_HTTP_STREAM_WINDOW (64 * 1024)
+#define WW_HTTP_MAX_SCAN_BYTES ((size_t)64 << 20)
 
 typedef struct ww_app_stats {
     uint64_t tls_sessions, tls_decrypted, tls_undecryptable, http_messages, rpc_calls,

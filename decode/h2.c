@@ -38,6 +38,8 @@ typedef struct h2_half {
     ww_buf body;
     ww_coding *coding;
     uint64_t raw_len;
+    bool stream;       /* kept body streamed through body_chunk (body = the window) */
+    uint64_t streamed; /* decoded bytes already handed on and dropped */
 } h2_half;
 
 typedef struct h2_stream {
@@ -261,9 +263,10 @@ static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated
     }
     build_msg(s, dir, &m);
     if (x->has_body) {
-        m.body_len = x->keep ? (int64_t)x->body.len : (int64_t)x->raw_len;
+        m.body_len = x->keep ? (int64_t)(x->streamed + x->body.len) : (int64_t)x->raw_len;
         m.body_truncated = x->truncated || truncated;
         m.body_kept = x->keep;
+        m.body_streamed = x->stream;
         if (x->keep) {
             m.body.ptr = x->body.data;
             m.body.len = x->body.len;
@@ -272,7 +275,7 @@ static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += x->raw_len;
         }
-        if (x->keep && h->cfg.hash_bodies && x->body.len > 0) {
+        if (x->keep && !x->stream && h->cfg.hash_bodies && x->body.len > 0) {
             unsigned int mdlen = 0;
             if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(),
                            NULL) == 1 &&
@@ -309,6 +312,48 @@ static int body_sink(void *ud, const uint8_t *p, size_t n)
     return ww_buf_append(&((h2_half *)ud)->body, p, n);
 }
 
+/* Streamed body: the window is full, hand it on and drop what the callback consumed. */
+static void stream_flush(ww_h2 *h, h2_stream *s, int dir)
+{
+    h2_half *x = &s->half[dir];
+    ww_http_msg m;
+    build_msg(s, dir, &m);
+    size_t c = h->cbs.body_chunk(h->cbs.ud, &m, x->body.data, x->body.len);
+    if (c > x->body.len || x->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
+        c = x->body.len; /* a callback that keeps too much: the window must not stall */
+    ww_buf_consume(&x->body, c);
+    x->streamed += c;
+}
+
+/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n)
+{
+    h2_half *x = &s->half[dir];
+    while (n > 0) {
+        size_t take = WW_MIN(n, WW_HTTP_STREAM_WINDOW - x->body.len);
+        int r = ww_buf_append(&x->body, p, take);
+        if (r != WW_OK)
+            return r;
+        p += take;
+        n -= take;
+        if (x->body.len >= WW_HTTP_STREAM_WINDOW)
+            stream_flush(h, s, dir);
+    }
+    return WW_OK;
+}
+
+typedef struct stream_sink_ctx {
+    ww_h2 *h;
+    h2_stream *s;
+    int dir;
+} stream_sink_ctx;
+
+static int stream_sink(void *ud, const uint8_t *p, size_t n)
+{
+    stream_sink_ctx *sc = ud;
+    return stream_append(sc->h, sc->s, sc->dir, p, n);
+}
+
 static void body_data(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n,
                       uint64_t ts)
 {
@@ -323,7 +368,9 @@ static void body_data(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t 
     if (!x->keep || x->stopped || n == 0)
         return;
     if (x->coding != NULL) {
-        int r = ww_coding_feed(x->coding, p, n, body_sink, x);
+        stream_sink_ctx sc = {h, s, dir};
+        int r = x->stream ? ww_coding_feed(x->coding, p, n, stream_sink, &sc)
+                          : ww_coding_feed(x->coding, p, n, body_sink, x);
         if (r == WW_OK)
             return;
         x->stopped = x->truncated = true;
@@ -334,12 +381,19 @@ static void body_data(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t 
             anom(h, "bad-coding", "stream %u %s body: %s", s->id, dname(dir), ww_strerror(r));
         return;
     }
-    size_t room = h->cfg.max_body_bytes - x->body.len;
+    size_t cap = x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes;
+    uint64_t have = x->streamed + x->body.len;
+    size_t room = have < cap ? (size_t)(cap - have) : 0;
     size_t take = WW_MIN(room, n);
-    if (ww_buf_append(&x->body, p, take) != WW_OK || take < n) {
+    int r = x->stream ? stream_append(h, s, dir, p, take) : ww_buf_append(&x->body, p, take);
+    if (r != WW_OK || take < n) {
         x->stopped = x->truncated = true;
-        anom(h, "body-too-big", "stream %u %s body over max_body_bytes (%zu)", s->id, dname(dir),
-             h->cfg.max_body_bytes);
+        if (x->stream)
+            anom(h, "body-too-big", "stream %u %s body over max_scan_bytes (%zu), scanned in part",
+                 s->id, dname(dir), h->cfg.max_scan_bytes);
+        else
+            anom(h, "body-too-big", "stream %u %s body over max_body_bytes (%zu)", s->id,
+                 dname(dir), h->cfg.max_body_bytes);
     }
 }
 
@@ -453,6 +507,9 @@ static void setup_body(ww_h2 *h, h2_stream *s, int dir)
     ww_http_msg m;
     build_msg(s, dir, &m);
     x->keep = h->cbs.want_body != NULL && h->cbs.want_body(h->cbs.ud, &m);
+    x->stream = x->keep && !h->cfg.hash_bodies && h->cbs.stream_body != NULL &&
+                h->cbs.body_chunk != NULL && h->cbs.stream_body(h->cbs.ud, &m);
+    x->body.cap = x->stream ? WW_HTTP_STREAM_WINDOW : h->cfg.max_body_bytes;
     const char *ce = hstr(x, F_CENC);
     if (!x->keep || ce == NULL)
         return;
@@ -467,7 +524,9 @@ static void setup_body(ww_h2 *h, h2_stream *s, int dir)
     }
     if (nk == 0)
         return;
-    x->coding = ww_coding_new(h->mem, kinds, nk, h->cfg.max_body_bytes, h->cfg.max_decoded_ratio);
+    x->coding = ww_coding_new(h->mem, kinds, nk,
+                              x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes,
+                              h->cfg.max_decoded_ratio);
     if (x->coding == NULL) {
         anom(h, "out-of-memory", "stream %u: no decoder for the body", s->id);
         x->keep = false;
@@ -857,6 +916,8 @@ ww_h2 *ww_h2_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h2_cbs *cbs)
         h->cfg.max_body_bytes = h2_default_cfg.max_body_bytes;
     if (h->cfg.max_decoded_ratio == 0)
         h->cfg.max_decoded_ratio = h2_default_cfg.max_decoded_ratio;
+    if (h->cfg.max_scan_bytes == 0)
+        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
     h->cbs = *cbs;
     h->streams = ww_calloc(mem, WW_H2_MAX_STREAMS, sizeof(h2_stream *));
     if (h->streams == NULL) {

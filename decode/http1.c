@@ -75,6 +75,8 @@ typedef struct h1_dir {
     uint64_t raw_len;     /* body bytes as sent (dechunked) */
     ww_coding *coding;
     ww_buf body;
+    bool stream;          /* kept body streamed through body_chunk (body = the window) */
+    uint64_t streamed;    /* decoded bytes already handed on and dropped */
     /* chunk-size line and trailers */
     uint64_t chunk_size;
     uint8_t cs_state;     /* 0 no digit yet, 1 digits, 2 extension, 3 after CR */
@@ -498,8 +500,8 @@ static void msg_reset(h1_dir *d)
         d->off[f] = -1;
     d->status = 0;
     d->clen = -1;
-    d->has_body = d->keep = d->truncated = d->stopped = false;
-    d->remaining = d->raw_len = 0;
+    d->has_body = d->keep = d->truncated = d->stopped = d->stream = false;
+    d->remaining = d->raw_len = d->streamed = 0;
     if (d->body.alloc > H1_BODY_KEEP_ALLOC)
         ww_buf_free(&d->body);
     ww_buf_reset(&d->body);
@@ -517,9 +519,10 @@ static void msg_end(ww_h1 *h, h1_dir *d, uint64_t ts)
     }
     build_msg(d, &m);
     if (d->has_body) {
-        m.body_len = d->keep ? (int64_t)d->body.len : (int64_t)d->raw_len;
+        m.body_len = d->keep ? (int64_t)(d->streamed + d->body.len) : (int64_t)d->raw_len;
         m.body_truncated = d->truncated;
         m.body_kept = d->keep;
+        m.body_streamed = d->stream;
         if (d->keep) {
             m.body.ptr = d->body.data;
             m.body.len = d->body.len;
@@ -529,7 +532,7 @@ static void msg_end(ww_h1 *h, h1_dir *d, uint64_t ts)
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += d->raw_len;
         }
-        if (d->keep && h->cfg.hash_bodies && d->body.len > 0) {
+        if (d->keep && !d->stream && h->cfg.hash_bodies && d->body.len > 0) {
             unsigned int mdlen = 0;
             if (EVP_Digest(d->body.data, d->body.len, m.body_sha256, &mdlen, EVP_sha256(),
                            NULL) == 1 &&
@@ -610,14 +613,56 @@ static int body_sink(void *ud, const uint8_t *p, size_t n)
     return ww_buf_append(&((h1_dir *)ud)->body, p, n);
 }
 
+/* Streamed body: the window is full, hand it on and drop what the callback consumed. */
+static void stream_flush(ww_h1 *h, h1_dir *d)
+{
+    ww_http_msg m;
+    build_msg(d, &m);
+    size_t c = h->cbs.body_chunk(h->cbs.ud, &m, d->body.data, d->body.len);
+    if (c > d->body.len || d->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
+        c = d->body.len; /* a callback that keeps too much: the window must not stall */
+    ww_buf_consume(&d->body, c);
+    d->streamed += c;
+}
+
+/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+static int stream_append(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t take = WW_MIN(n, WW_HTTP_STREAM_WINDOW - d->body.len);
+        int r = ww_buf_append(&d->body, p, take);
+        if (r != WW_OK)
+            return r;
+        p += take;
+        n -= take;
+        if (d->body.len >= WW_HTTP_STREAM_WINDOW)
+            stream_flush(h, d);
+    }
+    return WW_OK;
+}
+
+typedef struct stream_sink_ctx {
+    ww_h1 *h;
+    h1_dir *d;
+} stream_sink_ctx;
+
+static int stream_sink(void *ud, const uint8_t *p, size_t n)
+{
+    stream_sink_ctx *sc = ud;
+    return stream_append(sc->h, sc->d, p, n);
+}
+
 /* Body bytes as sent (dechunked). Skipped bodies: only counted. */
 static void body_data(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
 {
     d->raw_len += n;
     if (!d->keep || d->stopped)
         return;
+    size_t cap = d->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes;
     if (d->coding != NULL) {
-        int r = ww_coding_feed(d->coding, p, n, body_sink, d);
+        stream_sink_ctx sc = {h, d};
+        int r = d->stream ? ww_coding_feed(d->coding, p, n, stream_sink, &sc)
+                          : ww_coding_feed(d->coding, p, n, body_sink, d);
         if (r == WW_OK)
             return;
         d->stopped = true;
@@ -625,18 +670,24 @@ static void body_data(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
         if (r == WW_E_TOOBIG)
             anom(h, "decompression-cap", "%s body: decoded %zu bytes from %zu, over the %s cap",
                  dir_name(d), ww_coding_total_out(d->coding), ww_coding_total_in(d->coding),
-                 ww_coding_total_out(d->coding) >= h->cfg.max_body_bytes ? "size" : "ratio");
+                 ww_coding_total_out(d->coding) >= cap ? "size" : "ratio");
         else
             anom(h, "bad-coding", "%s body: %s", dir_name(d), ww_strerror(r));
         return;
     }
-    size_t room = h->cfg.max_body_bytes - d->body.len;
+    uint64_t have = d->streamed + d->body.len;
+    size_t room = have < cap ? (size_t)(cap - have) : 0;
     size_t take = WW_MIN(room, n);
-    if (ww_buf_append(&d->body, p, take) != WW_OK || take < n) {
+    int r = d->stream ? stream_append(h, d, p, take) : ww_buf_append(&d->body, p, take);
+    if (r != WW_OK || take < n) {
         d->stopped = true;
         d->truncated = true;
-        anom(h, "body-too-big", "%s body over max_body_bytes (%zu)", dir_name(d),
-             h->cfg.max_body_bytes);
+        if (d->stream)
+            anom(h, "body-too-big", "%s body over max_scan_bytes (%zu), scanned in part",
+                 dir_name(d), h->cfg.max_scan_bytes);
+        else
+            anom(h, "body-too-big", "%s body over max_body_bytes (%zu)", dir_name(d),
+                 h->cfg.max_body_bytes);
     }
 }
 
@@ -724,7 +775,11 @@ static void msg_begin(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t 
         ww_http_msg m;
         build_msg(d, &m);
         d->keep = h->cbs.want_body(h->cbs.ud, &m);
+        if (d->keep && h->cbs.stream_body != NULL && h->cbs.body_chunk != NULL)
+            d->stream = h->cbs.stream_body(h->cbs.ud, &m);
     }
+    /* the body buffer: the whole body, or the streaming window */
+    d->body.cap = d->stream ? WW_HTTP_STREAM_WINDOW : h->cfg.max_body_bytes;
     if (d->keep) {
         uint8_t kinds[WW_CODING_MAX_STACK * 2];
         size_t nk = WW_CODING_MAX_STACK, nt = WW_CODING_MAX_STACK;
@@ -748,7 +803,9 @@ static void msg_begin(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t 
             if (nk + nt > WW_CODING_MAX_STACK) {
                 anom(h, "bad-coding", "too many stacked codings; body kept as sent");
             } else {
-                d->coding = ww_coding_new(h->mem, kinds, nk + nt, h->cfg.max_body_bytes,
+                d->coding = ww_coding_new(h->mem, kinds, nk + nt,
+                                          d->stream ? h->cfg.max_scan_bytes
+                                                    : h->cfg.max_body_bytes,
                                           h->cfg.max_decoded_ratio);
                 if (d->coding == NULL) {
                     anom(h, "nomem", "no memory for a decoder");
@@ -1092,6 +1149,8 @@ ww_h1 *ww_h1_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h1_cbs *cbs)
         h->cfg.max_body_bytes = 8 * 1024 * 1024;
     if (h->cfg.max_decoded_ratio == 0)
         h->cfg.max_decoded_ratio = 100;
+    if (h->cfg.max_scan_bytes == 0)
+        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
     if (cbs != NULL)
         h->cbs = *cbs;
     ww_buf_init(&h->reqq, mem, 4 * h->cfg.max_header_bytes + 4096);

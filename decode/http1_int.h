@@ -25,6 +25,17 @@ typedef struct ww_h1_cbs {
     /* optional: the connection switched protocols (101 or CONNECT 2xx): status and the
      * Upgrade header value (NULL when absent). The parser hands on no more data of it. */
     void (*upgrade)(void *ud, int status, const char *upgrade);
+    /* ---- added: streamed bodies ---- */
+    /* optional: after want_body said keep, stream this body instead of gathering it? Then its
+     * decoded bytes collect in a window of WW_HTTP_STREAM_WINDOW bytes; each time the window
+     * is full, body_chunk gets it. The message callback then gets what remains as msg->body,
+     * with body_streamed set. Never consulted with cfg->hash_bodies (bodies hashed whole). */
+    bool (*stream_body)(void *ud, const ww_http_msg *head);
+    /* required with stream_body: p[0..n) the body's decoded bytes not consumed yet (what the
+     * last call left, then new ones); head is the message's head (no body). Returns how many
+     * leading bytes the parser drops; what is left must stay under half the window (it is
+     * dropped whole otherwise). */
+    size_t (*body_chunk)(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n);
 } ww_h1_cbs;
 
 typedef struct ww_h1 ww_h1;

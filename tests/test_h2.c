@@ -71,7 +71,7 @@ static ww_h2 *mk(rec *r)
 {
     memset(r, 0, sizeof(*r));
     r->keep = true;
-    ww_h2_cbs cbs = {r, r_want, r_msg, r_anom, NULL, NULL, NULL, r_field};
+    ww_h2_cbs cbs = {r, r_want, r_msg, r_anom, NULL, NULL, NULL, r_field, NULL, NULL};
     ww_app_cfg cfg = {.max_header_bytes = 64 * 1024, .max_body_bytes = 1 << 20,
                       .max_decoded_ratio = 100, .json_max_depth = 64, .hash_bodies = false};
     return ww_h2_new(NULL, &cfg, &cbs);

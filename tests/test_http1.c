@@ -83,7 +83,7 @@ static void cb_up(void *ud, int status, const char *up)
     tr_add("U %d %s\n", status, nz(up));
 }
 
-static const ww_h1_cbs cbs = {NULL, cb_want, cb_msg, cb_anom, cb_up};
+static const ww_h1_cbs cbs = {NULL, cb_want, cb_msg, cb_anom, cb_up, NULL, NULL};
 
 /* ---- scripts ---- */
 
@@ -486,7 +486,7 @@ T_CASE(h1_gzip_bomb)
                       "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", len);
     ww_app_cfg cfg = {0};
     cfg.max_body_bytes = 1 << 20;
-    ww_h1_cbs b = {NULL, cb_want, bomb_msg, cb_anom, NULL};
+    ww_h1_cbs b = {NULL, cb_want, bomb_msg, cb_anom, NULL, NULL, NULL};
     keep_mode = 1;
     tr_len = 0;
     tr[0] = 0;
@@ -538,7 +538,7 @@ static void up_cb(void *ud, int status, const char *u)
 
 T_CASE(h1_stats_and_upgrade_rest)
 {
-    ww_h1_cbs b = {NULL, cb_want, cb_msg, cb_anom, up_cb};
+    ww_h1_cbs b = {NULL, cb_want, cb_msg, cb_anom, up_cb, NULL, NULL};
     keep_mode = 0;
     tr_len = 0;
     up_h = ww_h1_new(NULL, NULL, &b);

@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       .max_decoded_ratio = 10,
                       .json_max_depth = 64,
                       .hash_bodies = (cfgb & 2) != 0};
-    ww_h2_cbs cbs = {&keep, f_want, f_msg, f_anom, t_open, t_data, t_close, f_field};
+    ww_h2_cbs cbs = {&keep, f_want, f_msg, f_anom, t_open, t_data, t_close, f_field, NULL, NULL};
     ww_h2 *h = ww_h2_new(NULL, &cfg, &cbs);
     if (h == NULL)
         return 0;

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (conf & 8)
         cfg.max_decoded_ratio = 2;
-    ww_h1_cbs cbs = {&keep, f_want, f_msg, f_anom, f_up};
+    ww_h1_cbs cbs = {&keep, f_want, f_msg, f_anom, f_up, NULL, NULL};
     ww_h1 *h = ww_h1_new(NULL, &cfg, &cbs);
     if (h == NULL)
         return 0;

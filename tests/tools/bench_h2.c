@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     bool keep = argc > 2 && atoi(argv[2]) != 0;
     ww_app_cfg cfg = {.max_header_bytes = 65536, .max_body_bytes = 8 << 20,
                       .max_decoded_ratio = 100, .json_max_depth = 64, .hash_bodies = keep};
-    ww_h2_cbs cbs = {&keep, want, msg, NULL, NULL, NULL, NULL, NULL};
+    ww_h2_cbs cbs = {&keep, want, msg, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     ww_h2 *h = ww_h2_new(NULL, &cfg, &cbs);
     static uint8_t resp[70000], data[16384];
     memset(data, 'a', sizeof data);

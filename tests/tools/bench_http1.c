@@ -78,7 +78,7 @@ static void run(const char *name, size_t body_n, bool chunked, bool kp, size_t t
     size_t reps = (total_mb << 20) / n + 1;
     keep = kp;
     n_msgs = 0;
-    ww_h1_cbs cbs = {NULL, b_want, b_msg, NULL, NULL};
+    ww_h1_cbs cbs = {NULL, b_want, b_msg, NULL, NULL, NULL, NULL};
     ww_h1 *h = ww_h1_new(NULL, NULL, &cbs);
     double t0 = now();
     for (size_t r = 0; r < reps; r++) {
