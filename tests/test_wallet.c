@@ -527,6 +527,61 @@ T_CASE(evm_calldata_more)
     T_EQ_INT(ww_evm_decode_calldata(&wc, t_guard(d, n), n, &why), WW_E_INVALID);
 }
 
+/* Universal Router: execute(bytes commands, bytes[] inputs, uint256 deadline) built word by
+ * word: TRANSFER to R, V3_SWAP_EXACT_IN to MSG_SENDER (not a party), an unknown 0x21. */
+#define W0 "0000000000000000000000000000000000000000000000000000000000000000"
+#define WADDR(a40) "000000000000000000000000" a40
+#define WN(h2) "00000000000000000000000000000000000000000000000000000000000000" h2
+T_CASE(evm_universal_router)
+{
+    uint8_t d[1024];
+    ww_wallet_call wc;
+    const char *why;
+    const char *hex =
+        "3593564c" WN("60") WN("a0") WN("ff") /* commands@0x60, inputs@0xa0, deadline */
+        WN("03") "058021" "0000000000000000000000000000000000000000000000000000000000" /* 3 cmds */
+        WN("03") WN("60") WN("e0") WN("e0") /* inputs: 3 offsets (3rd shares the 2nd's bytes) */
+        WN("60") WADDR("dac17f958d2ee523a2206206994597c13d831ec7")
+        WADDR("2222222222222222222222222222222222222222") WN("05")
+        WN("40") WADDR("0000000000000000000000000000000000000001") WN("09");
+    size_t n = hexbytes(d, sizeof d, hex);
+    T_CHECK(n > 0);
+    memset(&wc, 0, sizeof wc);
+    T_EQ_INT(ww_addr_parse(&wc.to, WW_CHAIN_EVM, "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad", 42), WW_OK);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_EQ_STR(wc.kind, "universal-router");
+    T_EQ_INT((int)wc.n_parties, 2); /* the router (TO) + R; MSG_SENDER and 0x21 are not parties */
+    const ww_party *r = party(&wc, WW_ROLE_RECIPIENT);
+    T_CHECK(r != NULL && r->payee && strcmp(r->addr.text, "0x2222222222222222222222222222222222222222") == 0);
+    /* every truncation: refused or decoded, never read past the end */
+    for (size_t k = 4; k < n; k++) {
+        memset(&wc, 0, sizeof wc);
+        wc.has_to = true;
+        (void)ww_evm_decode_calldata(&wc, t_guard(d, k), k, &why);
+        T_CHECK(wc.n_parties <= 2);
+    }
+    /* commands and inputs of different lengths: malformed, nothing decoded */
+    d[4 + 32 * 3 + 31] = 0x02;
+    memset(&wc, 0, sizeof wc);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_E_INVALID);
+    T_CHECK(party(&wc, WW_ROLE_RECIPIENT) == NULL);
+    /* PERMIT2_PERMIT alone: the spender, unlimited at 2^160-1 */
+    hex = "24856bc3" WN("40") WN("80") WN("01") "0a00000000000000000000000000000000000000000000000000000000000000"
+          WN("01") WN("20") WN("e0")
+          WADDR("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48")
+          "000000000000000000000000ffffffffffffffffffffffffffffffffffffffff" W0 W0
+          WADDR("3333333333333333333333333333333333333333") WN("10") WN("e0");
+    n = hexbytes(d, sizeof d, hex);
+    memset(&wc, 0, sizeof wc);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    const ww_party *sp = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(sp != NULL && sp->unlimited &&
+            strcmp(sp->addr.text, "0x3333333333333333333333333333333333333333") == 0);
+}
+
 /* ---- detection ---- */
 
 typedef struct dfx {
