@@ -697,3 +697,58 @@ T_CASE(detect_authority_change)
     T_EQ_INT(count_rule(&x, "authority-change"), 2);
     dfx_free(&x);
 }
+
+/* wallet_call output: operator / delegate / authority / mint fields, and a `parties` array
+ * when a role has several parties (the field keeps the first). */
+static bool out_has(dfx *x, const char *needle)
+{
+    char line[8192];
+    bool found = false;
+    fflush(x->f);
+    rewind(x->f);
+    while (fgets(line, sizeof line, x->f) != NULL)
+        if (strstr(line, "\"event_type\":\"wallet_call\"") != NULL && strstr(line, needle) != NULL)
+            found = true;
+    return found;
+}
+
+T_CASE(output_wallet_call_roles)
+{
+    dfx x;
+    dfx_init(&x);
+    ww_wallet_call wc;
+    ww_addr a, b, c;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    snprintf(wc.method, sizeof wc.method, "eth_sendRawTransaction");
+    snprintf(wc.kind, sizeof wc.kind, "multicall");
+    T_EQ_INT(ww_addr_parse(&a, WW_CHAIN_EVM, "0x1111111111111111111111111111111111111111", 42), WW_OK);
+    T_EQ_INT(ww_addr_parse(&b, WW_CHAIN_EVM, "0x2222222222222222222222222222222222222222", 42), WW_OK);
+    T_EQ_INT(ww_addr_parse(&c, WW_CHAIN_EVM, "0x3333333333333333333333333333333333333333", 42), WW_OK);
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_OPERATOR, true, true, &a));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_DELEGATE, true, false, &b));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_AUTHORITY, false, false, &c));
+    call(&x, &wc);
+    T_CHECK(out_has(&x, "\"operator\":\"0x1111111111111111111111111111111111111111\""));
+    T_CHECK(out_has(&x, "\"delegate\":\"0x2222222222222222222222222222222222222222\""));
+    T_CHECK(out_has(&x, "\"authority\":\"0x3333333333333333333333333333333333333333\""));
+    T_CHECK(!out_has(&x, "\"parties\"")); /* one party per role: no array */
+    /* two recipients: the first in the field, both in `parties` */
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_RECIPIENT, true, false, &b));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_RECIPIENT, true, false, &c));
+    call(&x, &wc);
+    T_CHECK(out_has(&x, "\"recipient\":\"0x2222222222222222222222222222222222222222\""));
+    T_CHECK(out_has(&x, "\"parties\":[{\"role\":\"operator\",\"address\":\"0x1111111111111111111111111111111111111111\",\"unlimited\":true},"));
+    T_CHECK(out_has(&x, "{\"role\":\"recipient\",\"address\":\"0x3333333333333333333333333333333333333333\"}]"));
+    /* Solana: the mint of the token operation */
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_SOLANA;
+    snprintf(wc.method, sizeof wc.method, "sendTransaction");
+    T_EQ_INT(ww_addr_parse(&wc.token, WW_CHAIN_SOLANA, OWNER, strlen(OWNER)), WW_OK);
+    wc.has_token = true;
+    call(&x, &wc);
+    char want[128];
+    snprintf(want, sizeof want, "\"mint\":\"%s\"", OWNER);
+    T_CHECK(out_has(&x, want));
+    dfx_free(&x);
+}
