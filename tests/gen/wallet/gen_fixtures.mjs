@@ -13,6 +13,10 @@
 //   parties: [[role, address, unlimited(0/1)(, tokenAccount(0/1), mint)]] compared as a multiset
 //   alt: Solana parties loaded through a lookup table (cannot be named: expect an
 //        unresolved-account anomaly instead)
+// Families: evm-tx0..4 (signed with ethers; legacy with and without EIP-155), evm-altered (r
+// changed in transit: the sender is whatever ethers recovers from those bytes), evm-sendtx,
+// typed, userop06/07, sol-legacy, sol-v0 (with and without lookup tables; some unsigned, some
+// with a corrupted signature).
 // tests/test_differential.c checks them without node.
 import { ethers, Interface, AbiCoder, Wallet, Transaction, TypedDataEncoder, getAddress, MaxUint256, hexlify, concat, zeroPadValue, toBeHex, solidityPacked } from 'ethers';
 import { Keypair, PublicKey, SystemProgram, Transaction as SolTx, TransactionMessage, VersionedTransaction, AddressLookupTableAccount } from '@solana/web3.js';
@@ -71,7 +75,7 @@ const I = {
 const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
 
 function simpleShape(target) {
-  const k = rint(14);
+  const k = rint(15);
   const a = raddr(), b = raddr();
   let amt = ramount();
   switch (k) {
@@ -95,7 +99,8 @@ function simpleShape(target) {
       return { data: I.permit2.encodeFunctionData('approve', [tok, a, x, ruint(32) >> 1n]), parties: [P('spender', a, x === MAX160)], kind: 'permit2-approve', amount: x, token: tok }; }
     case 12: { const tok = raddr(), x = ruint(128);
       return { data: I.permit2.encodeFunctionData('transferFrom', [b, a, x, tok]), parties: [P('recipient', a)], kind: 'permit2-transferFrom', amount: x, token: tok }; }
-    default: return { data: I.erc20.encodeFunctionData('transfer', [a, amt]), parties: [P('recipient', a)], kind: 'erc20-transfer', amount: amt, token: target };
+    default: { const id = ruint(32); // ERC-721 transferFrom(from, to, tokenId): same selector as ERC-20's
+      return { data: I.erc20.encodeFunctionData('transferFrom', [b, a, id]), parties: [P('recipient', a)], kind: 'erc20-transferFrom', amount: id, token: target }; }
   }
 }
 
@@ -193,9 +198,22 @@ function evmTx(i) {
   }
   const signed = Transaction.from({ ...tx });
   signed.signature = w.signingKey.sign(signed.unsignedHash);
-  const raw = signed.serialized;
-  const back = Transaction.from(raw); // what ethers reads back from the bytes
+  let raw = signed.serialized, altered = false;
+  let back = Transaction.from(raw); // what ethers reads back from the bytes
   if (back.from !== w.address || back.hash !== signed.hash) throw new Error('ethers round trip');
+  if (i % 16 === 3) {
+    // a signature altered in transit (r's last byte): ethers recovers some other sender from
+    // the same bytes; walletwatch must recover the same one (or both must reject them)
+    const t = Transaction.from(raw);
+    const sg = t.signature;
+    const r = ethers.getBytes(sg.r);
+    r[31] ^= 1 + rint(255);
+    try {
+      t.signature = ethers.Signature.from({ r: hexlify(r), s: sg.s, v: sg.v });
+      const b2 = Transaction.from(t.serialized);
+      if (b2.from !== w.address) { raw = t.serialized; back = b2; altered = true; }
+    } catch (e) { /* r not a valid point: leave this case untampered */ }
+  }
   const call = { from: lc(back.from), to: lc(back.to), value: back.value.toString(), chain: back.chainId === 0n && type === 0 ? -1 : Number(back.chainId), hash: back.hash, sig: 1, parties };
   if (native) call.kind = 'native-transfer';
   else {
@@ -203,9 +221,9 @@ function evmTx(i) {
     if (shape.amount !== undefined) call.amount = shape.amount.toString();
     if (shape.token !== undefined) call.token = lc(shape.token);
   }
-  emit(`evm-tx${type}`, { jsonrpc: '2.0', id: i, method: 'eth_sendRawTransaction', params: [raw] }, [call]);
+  emit(altered ? 'evm-altered' : `evm-tx${type}`, { jsonrpc: '2.0', id: i, method: 'eth_sendRawTransaction', params: [raw] }, [call]);
   // the same call as an eth_sendTransaction object now and then
-  if (i % 10 === 0) {
+  if (i % 10 === 0 && !altered) {
     const o = { from: w.address, to, value: toBeHex(tx.value), data: tx.data };
     if (chainId !== 0n) o.chainId = toBeHex(chainId);
     const c2 = { ...call, sig: -1 };
@@ -256,7 +274,11 @@ function typed(i) {
     domain = { name: 'Permit2', chainId, verifyingContract: PERMIT2 };
     const TP = [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }];
     const permitted = { token: raddr(), amount: ruint(96) };
-    if (k === 4) {
+    if (k === 4 && chance(0.3)) {
+      const list = [permitted, { token: raddr(), amount: ruint(96) }];
+      types = { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
+      value = { permitted: list, spender: sp, nonce: ruint(32), deadline: ruint(32) };
+    } else if (k === 4) {
       types = { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
       value = { permitted, spender: sp, nonce: ruint(32), deadline: ruint(32) };
     } else {
