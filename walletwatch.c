@@ -11,9 +11,16 @@
 #include "detect/detect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <pcap/pcap.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define EXIT_OK 0
 #define EXIT_ALERT 1
@@ -36,20 +43,33 @@ typedef struct opts {
     int format;
     const char *html;
     const char *evidence;
+    bool evidence_secrets;
+    uint32_t snaplen;
+    uint32_t buffer_kib;
+    bool no_promisc;
+    const char *user;
     uint64_t window_us;
     int fail_on;
     int verbose;
     bool quiet;
     bool log_http;
+    const char *yara;
     double lookalike_bits;
 } opts;
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t hup_requested;
+static ww_source *volatile live_src; /* for pcap_breakloop from the signal handler */
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        hup_requested = 1;
+        return;
+    }
     stop_requested = 1;
+    if (live_src != NULL)
+        ww_source_breakloop(live_src);
 }
 
 static void usage(FILE *f)
@@ -62,17 +82,24 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  -r FILE               read a capture; repeatable (one timeline, in the order given)\n"
-            "  -i IFACE              live capture\n"
+            "  -i IFACE              live capture ('any', 'lo', a mirror port)\n"
             "  -f EXPR               BPF filter, as tcpdump\n"
+            "  -B KIB                live: kernel capture buffer in KiB, as tcpdump\n"
+            "  -s SNAPLEN            live: bytes kept per packet (default 262144)\n"
+            "  -p                    live: do not put the interface in promiscuous mode\n"
+            "  -Z USER               live: drop privileges to USER once the interface is open\n"
             "  -k, --keylog FILE     NSS key log (SSLKEYLOGFILE) for TLS; repeatable\n"
             "  --db FILE             attacker address feed (list, CSV, JSON array); repeatable\n"
             "  --no-default-db       leave the bundled attacker DB out\n"
             "  --expect FILE         addresses this session may pay/approve (one per line)\n"
-            "  -o FILE               write JSON-lines events ('-' = standard output)\n"
+            "  -o FILE               write JSON-lines events ('-' = standard output); SIGHUP reopens it\n"
+            "  -w FILE               write the packets of flagged flows as pcapng evidence\n"
+            "  --evidence-secrets    embed the TLS key log in the -w file (it then holds secrets)\n"
             "  --format text|jsonl|junit   what goes to standard output (default text)\n"
             "  --log-http            also emit an 'http' event per HTTP message (-o/jsonl)\n"
             "  --window DURATION     how long a served address stays expected (default 30m)\n"
             "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
+            "  --yara RULES          run these YARA rules over every script served to a browser\n"
             "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
             "  -q, -v                quieter, more verbose (never prints key material)\n"
             "  --version, --help\n"
@@ -207,150 +234,7 @@ static int load_expect(const char *path, ww_addr **out, size_t *n)
     return 0;
 }
 
-/* ---- addrdb subcommand ---- */
-static int load_dbs(ww_addrdb *db, const char **paths, size_t n, bool no_default)
-{
-    char errbuf[WW_ERRBUF_SIZE];
-    if (!no_default && ww_addrdb_load_bundled(db) < 0) {
-        fprintf(stderr, "walletwatch: cannot load the bundled attacker DB\n");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ww_addrdb_report rep;
-        if (ww_addrdb_load_file(db, paths[i], &rep, errbuf) != WW_OK) {
-            fprintf(stderr, "walletwatch: --db %s\n", errbuf);
-            return -1;
-        }
-        if (rep.bad > 0) {
-            fprintf(stderr, "walletwatch: %s: %zu bad lines skipped (line", paths[i], rep.bad);
-            for (size_t k = 0; k < WW_MIN(rep.bad, (size_t)WW_ADDRDB_BAD_LINES_KEPT); k++)
-                fprintf(stderr, " %zu", rep.bad_line_no[k]);
-            fprintf(stderr, "%s)\n", rep.bad > WW_ADDRDB_BAD_LINES_KEPT ? " ..." : "");
-        }
-    }
-    return 0;
-}
-
-typedef struct csv_ctx {
-    FILE *f;
-    bool failed;
-} csv_ctx;
-
-static void write_entry(void *ud, const ww_addr *a, const ww_addrdb_entry *e)
-{
-    csv_ctx *c = ud;
-    if (fprintf(c->f, "%s,%s,%s,%s\n", ww_chain_name(a->chain), a->text, e->label, e->source) < 0)
-        c->failed = true;
-}
-
-static void print_source(void *ud, const char *source, int chain, size_t count)
-{
-    (void)ud;
-    printf("  %-12s %8zu  %s\n", ww_chain_name(chain), count, source[0] ? source : "(none)");
-}
-
-static int cmd_addrdb(int argc, char **argv)
-{
-    const char *dbs[64];
-    size_t n_dbs = 0;
-    const char *out = NULL;
-    bool no_default = false;
-    const char *args[4096];
-    size_t n_args = 0;
-    int rc = EXIT_OK;
-
-    if (argc < 2) {
-        fprintf(stderr, "walletwatch addrdb: build, lookup or stats (see --help)\n");
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc && n_dbs < 64)
-            dbs[n_dbs++] = argv[++i];
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--no-default-db") == 0)
-            no_default = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "walletwatch addrdb: unknown option %s\n", argv[i]);
-            return EXIT_USAGE;
-        } else if (n_args < WW_ARRAY_LEN(args))
-            args[n_args++] = argv[i];
-    }
-    ww_addrdb *db = ww_addrdb_new(NULL);
-    if (db == NULL)
-        return EXIT_USAGE;
-    if (strcmp(sub, "build") == 0) {
-        if (out == NULL || n_args == 0) {
-            fprintf(stderr, "usage: walletwatch addrdb build FEED... -o FILE\n");
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        if (load_dbs(db, args, n_args, true) != 0) {
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
-        if (f == NULL) {
-            fprintf(stderr, "walletwatch addrdb: %s: %s\n", out, strerror(errno));
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        csv_ctx c = {f, false};
-        fprintf(f, "# walletwatch address DB (normalized, deduplicated)\nchain,address,label,source\n");
-        ww_addrdb_each(db, write_entry, &c);
-        if (f != stdout && fclose(f) != 0)
-            c.failed = true;
-        if (c.failed) {
-            fprintf(stderr, "walletwatch addrdb: %s: write failed\n", out);
-            rc = EXIT_USAGE;
-        } else {
-            fprintf(stderr, "walletwatch addrdb: %zu entries written to %s\n",
-                    ww_addrdb_count(db, WW_CHAIN_NONE), out);
-        }
-    } else if (strcmp(sub, "lookup") == 0) {
-        if (n_args == 0) {
-            fprintf(stderr, "usage: walletwatch addrdb lookup [--db FILE] ADDR...\n");
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        if (load_dbs(db, dbs, n_dbs, no_default) != 0) {
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        for (size_t i = 0; i < n_args; i++) {
-            ww_addr a;
-            if (ww_addrdb_addr(&a, WW_CHAIN_NONE, args[i], strlen(args[i])) != WW_OK &&
-                ww_addrdb_addr(&a, WW_CHAIN_SOLANA, args[i], strlen(args[i])) != WW_OK) {
-                printf("%s not an address\n", args[i]);
-                rc = EXIT_ALERT;
-                continue;
-            }
-            const ww_addrdb_entry *e = ww_addrdb_lookup(db, &a);
-            if (e != NULL) {
-                printf("%s listed %s (%s)\n", a.text, e->label[0] ? e->label : "-", e->source);
-            } else {
-                printf("%s not listed\n", a.text);
-                rc = EXIT_ALERT;
-            }
-        }
-    } else if (strcmp(sub, "stats") == 0) {
-        if (load_dbs(db, dbs, n_dbs, no_default) != 0) {
-            ww_addrdb_free(db);
-            return EXIT_USAGE;
-        }
-        printf("entries: %zu\n", ww_addrdb_count(db, WW_CHAIN_NONE));
-        for (int c = 1; c < WW_CHAIN_COUNT; c++)
-            printf("  %-12s %8zu\n", ww_chain_name(c), ww_addrdb_count(db, c));
-        printf("by source:\n");
-        ww_addrdb_each_source(db, print_source, NULL);
-    } else {
-        fprintf(stderr, "walletwatch addrdb: unknown subcommand '%s'\n", sub);
-        rc = EXIT_USAGE;
-    }
-    ww_addrdb_free(db);
-    return rc;
-}
+/* ---- addrdb subcommand: addrdb/cli.c ---- */
 
 /* ---- decode subcommand ---- */
 static void decode_anomaly(void *ud, const char *layer, const char *type, const char *detail)
@@ -469,22 +353,262 @@ static int cmd_decode(int argc, char **argv)
 
 /* ---- the replay ---- */
 
+typedef struct kl_follow {
+    const char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t off;
+    bool have;
+} kl_follow;
+
 typedef struct run {
     ww_pktdec *pd;
     ww_tcp *tcp;
     ww_app *app;
     uint64_t last_ts;
     uint64_t filtered;
+    /* -w */
+    ww_evidence *ev;
+    ww_pcapngw *evw;
+    bool ev_secrets;
+    size_t ev_secrets_embedded; /* key log secrets count at the last embedded DSB */
+    bool ev_failed;
+    ww_keylog *kl;
+    /* -o rotation */
+    ww_out *out;
+    const char *out_path;
+    FILE *jsonl;
+    bool out_reopen_failed;
+    /* live */
+    bool live;
+    kl_follow follow[64];
+    size_t n_follow;
+    uint64_t lat_n, lat_sum_us, lat_max_us; /* alert latency: packet time -> written */
+    int verbose;
+    bool quiet;
+    /* --html */
+    ww_report *report;
+    uint64_t first_ts;
 } run;
+
+static uint64_t now_us(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- the alert -> flow link (-w) and alert latency ---- */
+static void on_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
+{
+    run *r = ud;
+    if (r->report != NULL)
+        ww_report_alert(r->report, ctx, a);
+    if (r->live && ctx != NULL && ctx->ts_us > 0) {
+        uint64_t now = now_us(CLOCK_REALTIME);
+        uint64_t lat = now > ctx->ts_us ? now - ctx->ts_us : 0;
+        r->lat_n++;
+        r->lat_sum_us += lat;
+        if (lat > r->lat_max_us)
+            r->lat_max_us = lat;
+    }
+    if (r->ev == NULL || ctx == NULL || ctx->flow == NULL)
+        return;
+    /* the key log so far, before the flagged packets (choice: every secret of the run's key
+     * log, not only this flow's: a DSB is written again only when new secrets came) */
+    if (r->ev_secrets && r->kl != NULL && ww_keylog_count(r->kl) > r->ev_secrets_embedded) {
+        ww_buf b;
+        ww_buf_init(&b, NULL, 64u << 20);
+        if (ww_keylog_export(r->kl, &b) != WW_OK ||
+            ww_pcapngw_secrets(r->evw, 0x544c534bU, b.data, b.len) != WW_OK)
+            r->ev_failed = true;
+        else
+            r->ev_secrets_embedded = ww_keylog_count(r->kl);
+        if (b.data != NULL)
+            ww_wipe(b.data, b.len);
+        ww_buf_free(&b);
+    }
+    if (ww_evidence_flag(r->ev, ctx->flow) != WW_OK)
+        r->ev_failed = true;
+}
+
+/* detect's sink, wrapped: a flow that served addresses is kept for the evidence */
+/* detect's hook: a flow served addresses to a browser (its packets belong in the evidence) */
+static void on_served_flow(void *ud, const ww_flow *f)
+{
+    run *r = ud;
+    if (r->ev != NULL && f != NULL)
+        ww_evidence_served(r->ev, f);
+}
+
+static void on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    run *r = ud;
+    ww_app_on_close(r->app, f, reason, ts_us);
+    if (r->ev != NULL)
+        ww_evidence_close(r->ev, f);
+}
+static void on_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app_on_open(((run *)ud)->app, f, ts_us);
+}
+static void on_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+    ww_app_on_data(((run *)ud)->app, f, dir, p, n, ts_us);
+}
+static void on_gap(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us)
+{
+    ww_app_on_gap(((run *)ud)->app, f, dir, len, ts_us);
+}
+static void on_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
+                       const char *type, const char *detail)
+{
+    ww_app_on_anomaly(((run *)ud)->app, ts_us, f, layer, type, detail);
+}
+
+/* ---- SIGHUP: reopen -o between events (log rotation) ---- */
+static void maybe_reopen(run *r)
+{
+    if (!hup_requested)
+        return;
+    hup_requested = 0;
+    if (r->jsonl == NULL || r->jsonl == stdout || r->out_path == NULL)
+        return;
+    FILE *nf = fopen(r->out_path, "a");
+    if (nf == NULL) {
+        fprintf(stderr, "walletwatch: SIGHUP: cannot reopen -o %s: %s\n", r->out_path,
+                strerror(errno));
+        r->out_reopen_failed = true;
+        return;
+    }
+    ww_out_set_jsonl(r->out, nf);
+    if (fclose(r->jsonl) != 0)
+        r->out_reopen_failed = true;
+    r->jsonl = nf;
+    if (r->verbose > 0)
+        fprintf(stderr, "walletwatch: SIGHUP: reopened %s\n", r->out_path);
+}
+
+/* ---- following a key log as the browser appends to it (live) ---- */
+/* Reads what was appended since the last poll. A file that shrank or was replaced (rotation,
+ * truncation) is read again from its start. Returns false when the file cannot be read. */
+static bool follow_poll(kl_follow *f, ww_keylog *kl)
+{
+    struct stat st;
+    if (stat(f->path, &st) != 0)
+        return errno == ENOENT && f->have; /* moved away: wait for the new one */
+    if (!f->have || st.st_dev != f->dev || st.st_ino != f->ino || st.st_size < f->off) {
+        if (f->have)
+            ww_keylog_add_text(kl, (const uint8_t *)"\n", 1); /* end a pending line */
+        f->have = true;
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+        f->off = 0;
+    }
+    if (st.st_size == f->off)
+        return true;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    uint8_t buf[16384];
+    bool ok = true;
+    if (lseek(fd, f->off, SEEK_SET) != f->off) {
+        ok = false;
+    } else {
+        for (int i = 0; i < 256; i++) { /* at most 4 MiB per poll */
+            ssize_t k = read(fd, buf, sizeof buf);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                ok = k == 0;
+                break;
+            }
+            ww_keylog_add_text(kl, buf, (size_t)k);
+            f->off += k;
+        }
+    }
+    ww_wipe(buf, sizeof buf);
+    close(fd);
+    return ok;
+}
+
+static void follow_all(run *r)
+{
+    for (size_t i = 0; i < r->n_follow; i++)
+        if (!follow_poll(&r->follow[i], r->kl) && r->verbose > 0)
+            fprintf(stderr, "walletwatch: key log %s: %s\n", r->follow[i].path, strerror(errno));
+}
+
+/* One packet through decode -> (evidence) -> reassembly. */
+static inline void process(run *r, const ww_pkt *pkt)
+{
+    ww_seg seg;
+    if (pkt->ts_us > r->last_ts)
+        r->last_ts = pkt->ts_us;
+    if (r->first_ts == 0 || pkt->ts_us < r->first_ts)
+        r->first_ts = pkt->ts_us;
+    if (ww_pktdec_decode(r->pd, pkt, &seg) == 1) {
+        if (r->ev != NULL)
+            ww_evidence_packet(r->ev, pkt, &seg);
+        ww_tcp_segment(r->tcp, &seg);
+    }
+    ww_tcp_tick(r->tcp, r->last_ts);
+}
+
+static bool out_broken(const run *r)
+{
+    return ww_out_failed(r->out) || r->out_reopen_failed;
+}
+
+/* Live capture until a signal, a write error or a capture error. Returns 0, -1 (capture
+ * error) or -3 (output cannot be written). */
+static int capture_live(run *r, ww_source *src)
+{
+    ww_pkt pkt;
+    char errbuf[WW_ERRBUF_SIZE];
+    uint64_t next_poll = 0;
+    int ret = 0;
+    while (!stop_requested) {
+        maybe_reopen(r);
+        int rc = ww_source_next(src, &pkt, errbuf);
+        if (r->n_follow > 0) { /* the key log before the packet that may need it */
+            uint64_t now = now_us(CLOCK_MONOTONIC_COARSE);
+            if (now >= next_poll || rc == WW_SRC_IDLE) {
+                follow_all(r);
+                next_poll = now + 100000;
+            }
+        }
+        if (rc == 1) {
+            process(r, &pkt);
+        } else if (rc == WW_SRC_IDLE) {
+            uint64_t wall = now_us(CLOCK_REALTIME);
+            if (wall > r->last_ts) /* idle flows time out while nothing comes */
+                ww_tcp_tick(r->tcp, wall);
+        } else if (rc == 0) {
+            break;
+        } else {
+            fprintf(stderr, "walletwatch: %s\n", errbuf);
+            ret = -1;
+            break;
+        }
+        if (out_broken(r)) {
+            ret = -3;
+            break;
+        }
+    }
+    return ret;
+}
 
 static int replay(run *r, ww_source *src, const char *path, bpf_cache *bpf)
 {
     ww_pkt pkt;
-    ww_seg seg;
     char errbuf[WW_ERRBUF_SIZE];
     int rc;
 
     while (!stop_requested && (rc = ww_source_next(src, &pkt, errbuf)) == 1) {
+        maybe_reopen(r);
+        if (out_broken(r))
+            return -3;
         if (bpf != NULL && bpf->expr != NULL) {
             struct bpf_program *prog;
             char err[512];
@@ -502,11 +626,7 @@ static int replay(run *r, ww_source *src, const char *path, bpf_cache *bpf)
                 continue;
             }
         }
-        if (pkt.ts_us > r->last_ts)
-            r->last_ts = pkt.ts_us;
-        if (ww_pktdec_decode(r->pd, &pkt, &seg) == 1)
-            ww_tcp_segment(r->tcp, &seg);
-        ww_tcp_tick(r->tcp, r->last_ts);
+        process(r, &pkt);
     }
     if (stop_requested)
         return 0;
@@ -523,6 +643,29 @@ static int replay(run *r, ww_source *src, const char *path, bpf_cache *bpf)
     return 0;
 }
 
+/* -Z: as tcpdump, once the device is open. Returns 0, or -1 after saying why. */
+static int drop_privileges(const char *user)
+{
+    errno = 0;
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        fprintf(stderr, "walletwatch: -Z %s: no such user%s%s\n", user, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        return -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "walletwatch: -Z %s: cannot drop privileges: %s\n", user,
+                strerror(errno));
+        return -1;
+    }
+    if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+        fprintf(stderr, "walletwatch: -Z %s: root could be regained; refusing to go on\n", user);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -530,7 +673,7 @@ int main(int argc, char **argv)
     int exit_code = EXIT_OK;
 
     if (argc > 1 && strcmp(argv[1], "addrdb") == 0)
-        return cmd_addrdb(argc - 1, argv + 1);
+        return ww_addrdb_cli(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return cmd_decode(argc - 1, argv + 1);
 
@@ -541,7 +684,8 @@ int main(int argc, char **argv)
 
     enum {
         OPT_DB = 256, OPT_NO_DEFAULT_DB, OPT_EXPECT, OPT_FORMAT, OPT_HTML, OPT_WINDOW,
-        OPT_FAIL_ON, OPT_VERSION, OPT_HELP, OPT_LOG_HTTP, OPT_LOOKALIKE_BITS
+        OPT_FAIL_ON, OPT_VERSION, OPT_HELP, OPT_LOG_HTTP, OPT_LOOKALIKE_BITS,
+        OPT_EVIDENCE_SECRETS, OPT_YARA
     };
     static const struct option longopts[] = {
         {"keylog", required_argument, NULL, 'k'},
@@ -554,12 +698,14 @@ int main(int argc, char **argv)
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"log-http", no_argument, NULL, OPT_LOG_HTTP},
         {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
+        {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
+        {"yara", required_argument, NULL, OPT_YARA},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "r:i:f:k:o:w:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:f:k:o:w:B:s:Z:pqvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o.n_inputs == MAX_INPUTS) {
@@ -611,6 +757,32 @@ int main(int argc, char **argv)
         case 'w':
             o.evidence = optarg;
             break;
+        case OPT_EVIDENCE_SECRETS:
+            o.evidence_secrets = true;
+            break;
+        case 'B':
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || v > 1024UL * 1024 * 1024 ||
+                (c == 'B' && v == 0)) {
+                fprintf(stderr, "walletwatch: -%c: a number%s\n", c,
+                        c == 'B' ? " of KiB (> 0)" : " of bytes (0 = 262144)");
+                return EXIT_USAGE;
+            }
+            if (c == 'B')
+                o.buffer_kib = (uint32_t)v;
+            else
+                o.snaplen = (uint32_t)v;
+            break;
+        }
+        case 'p':
+            o.no_promisc = true;
+            break;
+        case 'Z':
+            o.user = optarg;
+            break;
         case OPT_WINDOW:
             if (!parse_duration(optarg, &o.window_us) || o.window_us == 0) {
                 fprintf(stderr, "walletwatch: --window: a duration such as 90s, 30m, 2h\n");
@@ -629,6 +801,9 @@ int main(int argc, char **argv)
         }
         case OPT_LOG_HTTP:
             o.log_http = true;
+            break;
+        case OPT_YARA:
+            o.yara = optarg;
             break;
         case OPT_LOOKALIKE_BITS: {
             char *end;
@@ -662,20 +837,36 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (o.iface != NULL) {
-        fprintf(stderr, "walletwatch: live capture (-i) is not available in this version yet; "
-                        "record with tcpdump -w and replay with -r\n");
+    if (o.iface != NULL && o.n_inputs > 0) {
+        fprintf(stderr, "walletwatch: give -r FILE or -i IFACE, not both\n");
         return EXIT_USAGE;
     }
-    if (o.n_inputs == 0) {
+    if (o.n_inputs == 0 && o.iface == NULL) {
         fprintf(stderr, "walletwatch: nothing to read: give -r FILE (or -i IFACE)\n");
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (o.html != NULL || o.evidence != NULL) {
-        fprintf(stderr, "walletwatch: %s is not available in this version yet\n",
-                o.html != NULL ? "--html" : "-w");
+    if (o.iface == NULL && (o.user != NULL || o.buffer_kib != 0 || o.snaplen != 0 ||
+                            o.no_promisc)) {
+        fprintf(stderr, "walletwatch: -B, -s, -p and -Z apply to live capture (-i) only\n");
         return EXIT_USAGE;
+    }
+    if (o.evidence_secrets && o.evidence == NULL) {
+        fprintf(stderr, "walletwatch: --evidence-secrets needs -w FILE\n");
+        return EXIT_USAGE;
+    }
+    ww_source *lsrc = NULL;
+    if (o.iface != NULL) {
+        /* the device first (it may need root), then privileges go, then every file */
+        if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib,
+                                !o.no_promisc, true, errbuf) != WW_OK) {
+            fprintf(stderr, "walletwatch: %s\n", errbuf);
+            return EXIT_USAGE;
+        }
+        if (o.user != NULL && drop_privileges(o.user) != 0) {
+            ww_source_free(lsrc);
+            return EXIT_USAGE;
+        }
     }
 
     /* Everything that can be checked before the first packet is checked here: exit 2.
@@ -690,11 +881,13 @@ int main(int argc, char **argv)
     FILE *jsonl = NULL;
     ww_out *out = NULL;
     ww_detect *det = NULL;
+    ww_yara *yara = NULL;
     run r;
     memset(&r, 0, sizeof r);
+    r.live = lsrc != NULL;
 
-    bpf.expr = o.filter;
-    if (o.filter != NULL) {
+    bpf.expr = o.iface == NULL ? o.filter : NULL; /* live: compiled on the handle */
+    if (bpf.expr != NULL) {
         struct bpf_program *prog;
         char err[512];
         if (bpf_get(&bpf, WW_LINK_ETHERNET, &prog, err, sizeof err) != 0) {
@@ -702,6 +895,11 @@ int main(int argc, char **argv)
             exit_code = EXIT_USAGE;
             goto done;
         }
+    }
+    if (o.yara != NULL && ww_yara_load(&yara, o.yara, errbuf) != WW_OK) {
+        fprintf(stderr, "walletwatch: --yara %s\n", errbuf);
+        exit_code = EXIT_USAGE;
+        goto done;
     }
     size_t stdin_uses = 0;
     for (size_t i = 0; i < o.n_inputs; i++) {
@@ -719,6 +917,17 @@ int main(int argc, char **argv)
     }
     kl = ww_keylog_new(NULL);
     for (size_t i = 0; kl != NULL && i < o.n_keylogs; i++) {
+        if (r.live) { /* followed: read now from the start, later as it grows */
+            kl_follow *f = &r.follow[r.n_follow++];
+            f->path = o.keylogs[i];
+            if (!follow_poll(f, kl)) {
+                fprintf(stderr, "walletwatch: key log: %s: %s\n", o.keylogs[i],
+                        strerror(errno));
+                exit_code = EXIT_USAGE;
+            goto done;
+            }
+            continue;
+        }
         if (ww_keylog_load_file(kl, o.keylogs[i], errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: key log: %s\n", errbuf);
             exit_code = EXIT_USAGE;
@@ -729,7 +938,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "walletwatch: key log: %zu malformed lines skipped\n",
                 ww_keylog_bad_lines(kl));
     db = ww_addrdb_new(NULL);
-    if (db == NULL || load_dbs(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
+    if (db == NULL || ww_addrdb_load_all(db, o.dbs, o.n_dbs, o.no_default_db) != 0 ||
         (o.expect != NULL && load_expect(o.expect, &expect, &n_expect) != 0)) {
         exit_code = EXIT_USAGE;
         goto done;
@@ -742,8 +951,43 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    r.jsonl = jsonl; /* closed at done (SIGHUP may replace it) */
 
+    if (o.evidence != NULL) {
+        const char *comment =
+            o.evidence_secrets
+                ? "walletwatch evidence: the packets of flagged flows and of the flows that "
+                  "served addresses to their clients. Holds TLS secrets (Decryption Secrets "
+                  "Blocks, --evidence-secrets): handle it as secret material."
+                : "walletwatch evidence: the packets of flagged flows and of the flows that "
+                  "served addresses to their clients. No key material: TLS stays encrypted "
+                  "(run with --evidence-secrets to embed the key log).";
+        if (ww_pcapngw_open(&r.evw, o.evidence, comment, errbuf) != WW_OK) {
+            fprintf(stderr, "walletwatch: -w %s\n", errbuf);
+            exit_code = EXIT_USAGE;
+            goto done;
+        }
+        r.ev = ww_evidence_new(NULL, NULL, r.evw);
+        if (r.ev == NULL) {
+            fprintf(stderr, "walletwatch: out of memory\n");
+            exit_code = EXIT_USAGE;
+            goto done;
+        }
+        r.ev_secrets = o.evidence_secrets;
+    }
+    r.kl = kl;
+    r.out_path = o.out_path;
+    r.jsonl = jsonl;
+    r.verbose = o.verbose;
+    r.quiet = o.quiet;
+
+    if (o.html != NULL && (r.report = ww_report_new()) == NULL) {
+        exit_code = EXIT_USAGE;
+        goto done;
+    }
     ww_out_cfg oc = {0};
+    oc.on_alert = on_alert;
+    oc.on_alert_ud = &r;
     oc.jsonl = jsonl;
     oc.console = (jsonl == stdout && o.format == WW_FMT_JSONL) ? NULL : stdout;
     oc.format = o.format;
@@ -751,6 +995,7 @@ int main(int argc, char **argv)
     oc.verbose = o.verbose;
     oc.quiet = o.quiet;
     out = ww_out_new(NULL, &oc);
+    r.out = out;
 
     ww_detect_cfg dc = {0};
     dc.window_us = o.window_us;
@@ -758,6 +1003,8 @@ int main(int argc, char **argv)
     dc.db = db;
     dc.expect = expect;
     dc.n_expect = n_expect;
+    dc.served_hook = on_served_flow;
+    dc.hook_ud = &r;
     det = out ? ww_detect_new(NULL, &dc, out) : NULL;
     ww_decode_sink sink;
     memset(&sink, 0, sizeof sink);
@@ -766,9 +1013,9 @@ int main(int argc, char **argv)
 
     ww_app_cfg ac = {0};
     ac.hash_bodies = o.log_http;
+    ac.yara = yara;
     r.app = det ? ww_app_new(NULL, &ac, &sink, kl) : NULL;
-    ww_stream_cbs cbs = {r.app, ww_app_on_open, ww_app_on_data, ww_app_on_gap, ww_app_on_close,
-                         ww_app_on_anomaly};
+    ww_stream_cbs cbs = {&r, on_open, on_data, on_gap, on_close, on_anomaly};
     r.pd = r.app ? ww_pktdec_new(NULL, NULL, ww_app_on_anomaly, r.app) : NULL;
     r.tcp = r.pd ? ww_tcp_new(NULL, NULL, &cbs) : NULL;
     if (r.tcp == NULL) {
@@ -777,15 +1024,33 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+    sigemptyset(&sa.sa_mask);
+    live_src = lsrc;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    bool write_error = false;
     ww_detect_start(det);
-    for (size_t i = 0; i < o.n_inputs; i++) {
+    if (lsrc != NULL) {
+        int rc = capture_live(&r, lsrc);
+        if (rc == -3)
+            write_error = true;
+        else if (rc < 0)
+            exit_code = EXIT_USAGE;
+    }
+    for (size_t i = 0; i < o.n_inputs && !write_error; i++) {
         if (kl != NULL)
             ww_source_set_secrets_fn(srcs[i], on_secrets, kl);
         int rc = replay(&r, srcs[i], o.inputs[i], &bpf);
+        if (rc == -3) {
+            write_error = true;
+            break;
+        }
         if (rc == -2) {
             exit_code = EXIT_USAGE;
             break;
@@ -815,11 +1080,59 @@ int main(int argc, char **argv)
     st.anomalies = ds->anomalies;
     for (size_t i = 0; i < o.n_inputs; i++)
         st.drops += ww_source_drops(srcs[i]);
-    ww_out_stats(out, r.last_ts, &st);
-    if (ww_out_finish(out) != WW_OK || ww_out_failed(out)) {
-        fprintf(stderr, "walletwatch: writing output failed (%s)\n",
-                o.out_path ? o.out_path : "standard output");
+    ww_live_stats ls;
+    bool have_ls = lsrc != NULL && ww_source_live_stats(lsrc, &ls) == WW_OK;
+    if (have_ls)
+        st.drops = ls.dropped + ls.ifdropped;
+    if (!write_error)
+        ww_out_stats(out, r.last_ts, &st);
+    if (r.report != NULL) {
+        char title[512];
+        size_t k = 0;
+        title[0] = '\0';
+        if (o.iface != NULL)
+            k += (size_t)snprintf(title, sizeof title, "live capture on %s", o.iface);
+        for (size_t i = 0; i < o.n_inputs && k < sizeof title; i++)
+            k += (size_t)snprintf(title + k, sizeof title - k, "%s%s", i ? ", " : "",
+                                  o.inputs[i]);
+        ww_report_stats(r.report, &st, r.first_ts, r.last_ts);
+        FILE *hf = fopen(o.html, "w");
+        if (hf == NULL || ww_report_write(r.report, hf, title) != WW_OK || fclose(hf) != 0) {
+            fprintf(stderr, "walletwatch: --html %s: %s\n", o.html, strerror(errno));
+            exit_code = EXIT_USAGE;
+        }
+    }
+    if (write_error || r.out_reopen_failed || ww_out_finish(out) != WW_OK || ww_out_failed(out)) {
+        int saved_errno = ww_out_errno(out);
+        fprintf(stderr, "walletwatch: writing output failed (%s): %s\n",
+                o.out_path ? o.out_path : "standard output",
+                saved_errno ? strerror(saved_errno) : "write error");
         exit_code = EXIT_USAGE;
+    }
+    if (have_ls && !o.quiet)
+        fprintf(stderr,
+                "walletwatch: %" PRIu64 " packets received by filter, %" PRIu64
+                " packets dropped by kernel, %" PRIu64 " packets dropped by interface\n",
+                ls.received, ls.dropped, ls.ifdropped);
+    if (r.live && o.verbose > 0 && r.lat_n > 0)
+        fprintf(stderr,
+                "walletwatch: alert latency (packet time to alert written): %" PRIu64
+                " alerts, mean %.3f ms, max %.3f ms\n",
+                r.lat_n, (double)r.lat_sum_us / (double)r.lat_n / 1000.0,
+                (double)r.lat_max_us / 1000.0);
+    if (r.ev != NULL) {
+        const ww_evidence_stats *es = ww_evidence_stats_get(r.ev);
+        if (ww_pcapngw_close(r.evw) != WW_OK || r.ev_failed) {
+            fprintf(stderr, "walletwatch: -w %s: write failed\n", o.evidence);
+            exit_code = EXIT_USAGE;
+        } else if (o.verbose > 0) {
+            fprintf(stderr,
+                    "walletwatch: evidence %s: %" PRIu64 " flows, %" PRIu64 " packets\n",
+                    o.evidence, es->flows_flagged, es->packets_written);
+        }
+        ww_evidence_free(r.ev);
+        r.ev = NULL;
+        r.evw = NULL;
     }
     if (exit_code == EXIT_OK && o.fail_on != WW_SEV_NONE && ds->worst >= o.fail_on)
         exit_code = EXIT_ALERT;
@@ -827,19 +1140,26 @@ int main(int argc, char **argv)
 done:
     for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
+    live_src = NULL;
+    ww_source_free(lsrc);
     if (r.tcp != NULL)
         ww_tcp_free(r.tcp);
     if (r.pd != NULL)
         ww_pktdec_free(r.pd);
+    ww_evidence_free(r.ev);
+    if (r.evw != NULL)
+        (void)!ww_pcapngw_close(r.evw);
     ww_app_free(r.app);
     ww_detect_free(det);
     ww_out_free(out);
-    if (jsonl != NULL && jsonl != stdout)
-        fclose(jsonl);
+    if (r.jsonl != NULL && r.jsonl != stdout)
+        fclose(r.jsonl);
     ww_addrdb_free(db);
     if (kl != NULL)
         ww_keylog_free(kl);
     free(expect);
+    ww_yara_free(yara);
+    ww_report_free(r.report);
     bpf_free(&bpf);
     return exit_code;
 }

@@ -40,7 +40,9 @@ int ww_addrdb_add(ww_addrdb *db, const ww_addr *a, const char *label, const char
 int ww_addrdb_load_bundled(ww_addrdb *db) WW_WUR;
 
 /*
- * Loads a feed file (format detected from its content). rep may be NULL.
+ * Loads a feed file (format detected from its content), or maps a compiled index (detected by
+ * its magic, see ww_addrdb_map_file). rep may be NULL (it stays zero for an index). Ends with
+ * ww_addrdb_seal.
  * Returns WW_OK; WW_E_IO when the file cannot be read (errbuf says why); WW_E_INVALID when
  * nothing in it is a feed line at all (errbuf says why). Bad lines alone are not an error.
  */
@@ -55,6 +57,13 @@ int ww_addrdb_load_text(ww_addrdb *db, const char *text, size_t n, const char *d
  * Returns WW_OK or WW_E_INVALID. */
 int ww_addrdb_addr(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
 
+/*
+ * Loads the bundled set (unless no_default) and then each feed or compiled index in paths,
+ * reporting on stderr what cannot be read and the bad lines of each feed (with line numbers).
+ * Returns 0, or -1 when something cannot be read at all (an exit-2 condition for the CLI).
+ */
+int ww_addrdb_load_all(ww_addrdb *db, const char *const *paths, size_t n, bool no_default) WW_WUR;
+
 /* NULL when a is not listed. The entry lives as long as db. */
 const ww_addrdb_entry *ww_addrdb_lookup(const ww_addrdb *db, const ww_addr *a);
 
@@ -68,5 +77,49 @@ void ww_addrdb_each_source(const ww_addrdb *db, ww_addrdb_source_fn fn, void *ud
 /* Calls fn for each entry (any order). */
 typedef void (*ww_addrdb_entry_fn)(void *ud, const ww_addr *a, const ww_addrdb_entry *e);
 void ww_addrdb_each(const ww_addrdb *db, ww_addrdb_entry_fn fn, void *ud);
+
+/* ---- compiled index (layout: addrdb/addrdb.c) ---- */
+#define WW_ADDRDB_FORMAT 1
+
+/* Does this data start with the compiled-index magic? */
+bool ww_addrdb_is_index(const uint8_t *p, size_t n);
+
+/*
+ * Writes every entry of db (normalized, deduplicated, first label wins) as a compiled index
+ * to path (through path.tmp, renamed). Returns WW_OK, WW_E_IO or WW_E_NOMEM (errbuf set).
+ */
+int ww_addrdb_write_index(const ww_addrdb *db, const char *path,
+                          char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+
+/*
+ * Maps a compiled index read-only and adds it to db (up to 16 files). Nothing is parsed or
+ * copied: its entries are looked up in the mapping, which lives until ww_addrdb_free.
+ * Returns WW_OK; WW_E_IO (cannot open/map); WW_E_TRUNC (shorter than its header says);
+ * WW_E_INVALID (another format version, bad checksum, inconsistent tables): errbuf says which.
+ */
+int ww_addrdb_map_file(ww_addrdb *db, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+
+/* ---- entries resembling an address (lookalike of a DB entry) ---- */
+
+/*
+ * Sorts the in-memory entries by prefix and by suffix (after each address's fixed part,
+ * ww_addr_fixed_len) so ww_addrdb_near is two binary searches. The loaders call it; call it
+ * again after ww_addrdb_add (until then ww_addrdb_near scans the in-memory entries).
+ * Returns WW_OK or WW_E_NOMEM.
+ */
+int ww_addrdb_seal(ww_addrdb *db) WW_WUR;
+
+/*
+ * Calls fn for the entries of a's chain whose first k, or last k, informative characters are
+ * a's (an entry matching both ends is visited twice), at most max calls. Any entry sharing
+ * p leading + s trailing characters with p + s >= 2k - 1 is visited. Returns the calls made.
+ * Cost: O(log n) per table + the matches; compiled indexes carry their own tables.
+ */
+size_t ww_addrdb_near(const ww_addrdb *db, const ww_addr *a, size_t k, size_t max,
+                      ww_addrdb_entry_fn fn, void *ud);
+
+/* `walletwatch addrdb ...`: argv[0] is "addrdb", argv[1] the subcommand (addrdb/cli.c).
+ * Returns the exit code: 0, 1 (lookup: an address not listed), 2 (usage, unreadable DB). */
+int ww_addrdb_cli(int argc, char **argv);
 
 #endif /* WW_ADDRDB_H */

@@ -190,4 +190,84 @@ void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
 const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
 void ww_tcp_free(ww_tcp *t);
 
+/* ---- live capture (capture/live.c, libpcap) ---- */
+/* Returned by ww_source_next on a live source when the read timeout (100 ms) expired with no
+ * packet: *pkt is untouched. File sources never return it. */
+#define WW_SRC_IDLE 2
+
+typedef struct ww_live_stats {
+    uint64_t received; /* ps_recv: packets the filter accepted */
+    uint64_t dropped;  /* ps_drop: dropped by the kernel (buffer full) */
+    uint64_t ifdropped; /* ps_ifdrop: dropped by the interface/driver */
+} ww_live_stats;
+
+/*
+ * Opens a live capture on iface ("any", "lo", "eth0"...): pcap_create, snaplen (0 = 262144),
+ * buffer_kib (kernel buffer in KiB as tcpdump -B; 0 = 64 MiB: immediate mode
+ * uses MTU-sized ring frames, 64 KiB each on lo), promiscuous mode,
+ * immediate mode (each packet delivered as it arrives), a 100 ms read timeout, pcap_activate,
+ * then filter (a BPF expression, NULL = none) compiled on the live handle.
+ * Returns: WW_OK; WW_E_IO (no such device, no permission, cannot activate: errbuf says
+ * which); WW_E_INVALID (bad filter: errbuf). All are exit-2 conditions.
+ * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (timeout), 0 (ww_source_breakloop
+ * was called) or WW_E_IO. ww_source_drops = ps_drop + ps_ifdrop.
+ */
+int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
+                        uint32_t snaplen, uint32_t buffer_kib, bool promisc, bool immediate,
+                        char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* Makes a blocked ww_source_next on a live source return (pcap_breakloop). Safe to call from
+ * a signal handler; does nothing on file sources. */
+void ww_source_breakloop(ww_source *s);
+/* Kernel counters of a live source. Returns WW_OK, or WW_E_UNSUPPORTED for a file source. */
+int ww_source_live_stats(ww_source *s, ww_live_stats *st) WW_WUR;
+/* Link type of a live source (DLT mapped to LINKTYPE); -1 for file sources. */
+int ww_source_live_linktype(const ww_source *s);
+
+/* ---- pcapng writer (capture/pcapngw.c): evidence files ---- */
+typedef struct ww_pcapngw ww_pcapngw;
+/* Creates path and writes the Section Header Block with comment (may be NULL) and
+ * shb_userappl "walletwatch VERSION". Returns WW_OK or WW_E_IO (errbuf). */
+int ww_pcapngw_open(ww_pcapngw **out, const char *path, const char *comment,
+                    char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* One Enhanced Packet Block; an Interface Description Block is written before the first
+ * packet of each link type. Returns WW_OK or WW_E_IO (sticky). */
+int ww_pcapngw_packet(ww_pcapngw *w, int linktype, uint64_t ts_us, const uint8_t *p,
+                      uint32_t caplen, uint32_t len) WW_WUR;
+/* One Decryption Secrets Block (type 0x544c534b = TLS key log). Returns WW_OK or WW_E_IO. */
+int ww_pcapngw_secrets(ww_pcapngw *w, uint32_t type, const uint8_t *p, size_t n) WW_WUR;
+int ww_pcapngw_flush(ww_pcapngw *w) WW_WUR;
+int ww_pcapngw_close(ww_pcapngw *w); /* WW_OK or WW_E_IO */
+
+/* ---- evidence of flagged flows (capture/evidence.c) ---- */
+/*
+ * Keeps a bounded ring of the recent packets of every TCP connection (by its 4-tuple); when
+ * a flow is flagged, its ring and every later packet of it go to a pcapng writer. Flows that
+ * served addresses to a client are kept (ring pinned after close) so that flagging a flow of
+ * that client writes them too: the evidence replays to the same alerts on its own.
+ */
+typedef struct ww_evidence_cfg {
+    size_t max_flows;         /* 4-tuples tracked (default 65536) */
+    uint32_t max_flow_pkts;   /* per-flow ring: packets (default 256) */
+    size_t max_flow_bytes;    /* per-flow ring: bytes (default 1 MiB) */
+    size_t max_total_bytes;   /* all rings together (default 64 MiB) */
+} ww_evidence_cfg;
+typedef struct ww_evidence_stats {
+    uint64_t flows_flagged, packets_written, packets_forgotten; /* dropped from rings/caps */
+} ww_evidence_stats;
+typedef struct ww_evidence ww_evidence;
+/* w is borrowed. cfg may be NULL. Returns NULL when out of memory. */
+ww_evidence *ww_evidence_new(const ww_mem *mem, const ww_evidence_cfg *cfg, ww_pcapngw *w);
+/* A packet that decoded to seg: kept in its flow's ring, or written when the flow is flagged.
+ * Call before ww_tcp_segment(seg), so an alert raised on this packet includes it. */
+void ww_evidence_packet(ww_evidence *e, const ww_pkt *pkt, const ww_seg *seg);
+/* f served addresses to its client (the decode sink's `served`). */
+void ww_evidence_served(ww_evidence *e, const ww_flow *f);
+/* An alert on f: flag it and every kept flow that served f's client; write their rings in
+ * packet order. Returns WW_OK or WW_E_IO. */
+int ww_evidence_flag(ww_evidence *e, const ww_flow *f) WW_WUR;
+/* f closed (ww_stream_cbs.close): forget it unless it served addresses. */
+void ww_evidence_close(ww_evidence *e, const ww_flow *f);
+const ww_evidence_stats *ww_evidence_stats_get(const ww_evidence *e);
+void ww_evidence_free(ww_evidence *e);
+
 #endif /* WW_CAPTURE_H */

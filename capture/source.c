@@ -24,6 +24,7 @@
  * added without touching the callers.
  */
 #include "capture/capture.h"
+#include "capture/source_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +39,7 @@
 
 enum { FMT_PCAP = 1, FMT_PCAPNG = 2 };
 
-typedef struct src_ops {
-    int (*next)(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]);
-    uint64_t (*drops)(const ww_source *s);
-    void (*destroy)(ww_source *s);
-} src_ops;
+typedef ww_src_ops src_ops; /* capture/source_int.h */
 
 typedef struct ng_iface {
     int linktype;
@@ -54,6 +51,7 @@ typedef struct ng_iface {
 
 struct ww_source {
     const src_ops *ops;
+    void *impl; /* state of a non-file kind (capture/live.c) */
     const ww_mem *mem;
     ww_secrets_fn secrets_fn;
     void *secrets_ud;
@@ -748,6 +746,22 @@ int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF
     }
     *out = s;
     return WW_OK;
+}
+
+ww_source *ww_source_new_impl(const ww_src_ops *ops, void *impl)
+{
+    WW_ASSERT(ops != NULL);
+    ww_source *s = src_alloc();
+    if (s == NULL)
+        return NULL;
+    s->ops = ops;
+    s->impl = impl;
+    return s;
+}
+
+void *ww_source_impl(const ww_source *s, const ww_src_ops *ops)
+{
+    return s != NULL && s->ops == ops ? s->impl : NULL;
 }
 
 int ww_source_open_mem(ww_source **out, const uint8_t *p, size_t n, char errbuf[WW_ERRBUF_SIZE])

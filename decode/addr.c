@@ -330,6 +330,71 @@ static int parse_btc_like(ww_addr *out, int chain, const char *s, size_t n)
     return WW_OK;
 }
 
+/* cashaddr checksum (BCH spec "cashaddr.md"): BCH code over GF(32), 40-bit generator. */
+static uint64_t cash_polymod_step(uint64_t c, unsigned d)
+{
+    uint8_t c0 = (uint8_t)(c >> 35);
+    c = ((c & 0x07ffffffffULL) << 5) ^ d;
+    if (c0 & 0x01)
+        c ^= 0x98f2bc8e61ULL;
+    if (c0 & 0x02)
+        c ^= 0x79b76d99e2ULL;
+    if (c0 & 0x04)
+        c ^= 0xf33e5fb3c4ULL;
+    if (c0 & 0x08)
+        c ^= 0xae2eabe2a8ULL;
+    if (c0 & 0x10)
+        c ^= 0x1e4f43e470ULL;
+    return c;
+}
+
+/*
+ * A cashaddr payload (after "bitcoincash:", any case but not mixed): version byte (type and
+ * hash size) + hash + 40-bit checksum over the prefix "bitcoincash". True when the checksum,
+ * the padding and the hash size the version byte announces all hold.
+ */
+static bool cashaddr_body_ok(const char *body, size_t bn)
+{
+    static const unsigned SIZES[8] = {20, 24, 28, 32, 40, 48, 56, 64};
+    static const char PFX[] = "bitcoincash";
+    uint64_t c = 1;
+    bool up = false, low = false;
+    unsigned v0 = 0, v1 = 0;
+
+    if (bn < 42 || bn > 112 - 12)
+        return false;
+    for (size_t i = 0; i < sizeof PFX - 1; i++)
+        c = cash_polymod_step(c, (unsigned)PFX[i] & 31);
+    c = cash_polymod_step(c, 0);
+    for (size_t i = 0; i < bn; i++) {
+        unsigned char ch = (unsigned char)body[i];
+        int v;
+        if (ch >= 'A' && ch <= 'Z')
+            up = true;
+        else if (ch >= 'a' && ch <= 'z')
+            low = true;
+        if ((v = b32_val(ch)) < 0)
+            return false;
+        if (i == 0)
+            v0 = (unsigned)v;
+        else if (i == 1)
+            v1 = (unsigned)v;
+        c = cash_polymod_step(c, (unsigned)v);
+    }
+    if (up && low)
+        return false;
+    if ((c ^ 1) != 0)
+        return false;
+    /* payload: (bn - 8) 5-bit groups = version byte + hash, zero-padded to a 5-bit boundary */
+    unsigned version = (v0 << 3) | (v1 >> 2);
+    size_t groups = bn - 8, bytes = groups * 5 / 8, pad = groups * 5 - bytes * 8;
+    if ((version & 0x80) != 0 || pad > 4)
+        return false;
+    if ((version >> 3) != 0 && (version >> 3) != 1)
+        return false; /* type 0 = P2PKH (q), 1 = P2SH (p) */
+    return bytes == 1 + SIZES[version & 7];
+}
+
 static int parse_cashaddr(ww_addr *out, const char *s, size_t n)
 {
     static const char PFX[] = "bitcoincash:";
@@ -337,28 +402,12 @@ static int parse_cashaddr(ww_addr *out, const char *s, size_t n)
     char buf[WW_ADDR_TEXT_MAX];
     const char *body = s;
     size_t bn = n;
-    bool up = false, low = false;
 
     if (starts_ci(s, n, PFX)) {
         body = s + pl;
         bn = n - pl;
     }
-    /* version byte q (P2PKH) / p (P2SH), 160-bit hash: 42 chars; longer hashes up to 112 */
-    if (bn < 42 || bn + pl >= sizeof buf)
-        return WW_E_INVALID;
-    for (size_t i = 0; i < bn; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c >= 'A' && c <= 'Z')
-            up = true;
-        else if (c >= 'a' && c <= 'z')
-            low = true;
-        if (b32_val(c) < 0)
-            return WW_E_INVALID;
-    }
-    if (up && low)
-        return WW_E_INVALID;
-    char v = body[0] | 0x20;
-    if (v != 'q' && v != 'p')
+    if (bn + pl >= sizeof buf || !cashaddr_body_ok(body, bn))
         return WW_E_INVALID;
     memcpy(buf, PFX, pl);
     memcpy(buf + pl, body, bn);
@@ -412,6 +461,48 @@ int ww_addr_parse(ww_addr *out, int chain, const char *s, size_t n)
     return WW_E_INVALID;
 }
 
+size_t ww_addr_fixed_len(const ww_addr *a)
+{
+    switch (a->chain) {
+    case WW_CHAIN_EVM:
+        return a->len >= 2 ? 2 : 0; /* 0x */
+    case WW_CHAIN_BITCOIN:
+        if (a->len > 4 && memcmp(a->text, "bc1", 3) == 0)
+            return 4; /* hrp, separator, witness version */
+        return a->len > 0 ? 1 : 0;
+    case WW_CHAIN_LITECOIN:
+        if (a->len > 5 && memcmp(a->text, "ltc1", 4) == 0)
+            return 5;
+        return a->len > 0 ? 1 : 0;
+    case WW_CHAIN_BITCOINCASH: {
+        const char *colon = memchr(a->text, ':', a->len);
+        size_t k = colon ? (size_t)(colon - a->text) + 2 : 1; /* prefix, ':', q/p */
+        return k <= a->len ? k : 0;
+    }
+    case WW_CHAIN_TRON:
+        return a->len > 0 ? 1 : 0;
+    default:
+        return 0;
+    }
+}
+
+double ww_addr_char_bits(const ww_addr *a)
+{
+    switch (a->chain) {
+    case WW_CHAIN_EVM:
+        return 4.0;
+    case WW_CHAIN_BITCOINCASH:
+        return 5.0;
+    case WW_CHAIN_BITCOIN:
+    case WW_CHAIN_LITECOIN:
+        if (a->text[0] == 'b' || a->text[0] == 'l')
+            return 5.0;
+        return 5.857981; /* log2(58) */
+    default:
+        return 5.857981;
+    }
+}
+
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
 {
     return a->chain == b->chain && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
@@ -419,43 +510,155 @@ bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
 
 /* ---- scanner ---- */
 
-static inline bool is_alnum(uint8_t c)
+/*
+ * One pass over the body, by runs of [0-9A-Za-z] (an address is always one whole run: what
+ * precedes and follows it is not a letter or digit). Per byte only a table lookup; a run is
+ * looked at only when its length fits a format:
+ *
+ *   42        "0x" + 40 hex                      EVM (the common case, checked first)
+ *   14..90    "bc1" / "ltc1" + bech32 charset    segwit v0 (bech32) / v1+ (bech32m), checksum
+ *   42, 61    bech32 charset, starts q/p         cashaddr, with or without "bitcoincash:";
+ *                                                40-bit BCH checksum over the prefix
+ *   26..35    base58                             base58check, 21-byte payload: version 0x00/0x05
+ *                                                bitcoin, 0x30/0x32 litecoin, 0x41 tron
+ *   32..44    base58, decodes to 32 bytes        solana, with the heuristic below
+ *
+ * Solana keys carry no checksum, so a random run of base58 letters would be taken for one.
+ * A run is kept only when (1) it contains a digit, an upper-case and a lower-case letter
+ * (English words, identifiers in minified JS, hex digests and decimal numbers do not), and
+ * (2) the bytes around it are delimiters an address is written between - start/end of the
+ * body, white space, quotes, and , ; : = ( ) [ ] { } < > & ? | - and NOT '+' '/' '-' '_' '.'
+ * '%' '\\' '$' '#' '@' (base64 and base64url blobs, JWTs, paths, minified property chains and
+ * escapes are split into alphanumeric runs by exactly those characters). Measured false
+ * positives: tests/test_addr.c scan_solana_false_positives.
+ */
+enum {
+    CC_ALNUM = 1,
+    CC_HEX = 2,
+    CC_B58 = 4,
+    CC_B32 = 8, /* bech32 charset, either case */
+    CC_DIGIT = 16,
+    CC_UPPER = 32,
+    CC_LOWER = 64,
+    CC_DELIM = 128, /* may stand next to a Solana address */
+};
+
+static uint8_t CC[256];
+static bool cc_ready;
+
+static void cc_init(void)
 {
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = 0;
+        bool digit = c >= '0' && c <= '9', up = c >= 'A' && c <= 'Z', lo = c >= 'a' && c <= 'z';
+        if (digit || up || lo)
+            k |= CC_ALNUM;
+        if (ww_hex_val((unsigned char)c) >= 0)
+            k |= CC_HEX;
+        if (c != 0 && strchr(B58, c) != NULL)
+            k |= CC_B58;
+        if ((digit || up || lo) && b32_val((unsigned char)c) >= 0)
+            k |= CC_B32;
+        if (digit)
+            k |= CC_DIGIT;
+        if (up)
+            k |= CC_UPPER;
+        if (lo)
+            k |= CC_LOWER;
+        if (c != 0 && strchr(" \t\r\n\f\v\"'`,;:=()[]{}<>&?|", c) != NULL)
+            k |= CC_DELIM;
+        CC[c] = k;
+    }
+    __atomic_store_n(&cc_ready, true, __ATOMIC_RELEASE);
+}
+
+static bool delim_ok(const uint8_t *p, size_t n, size_t start, size_t end)
+{
+    return (start == 0 || (CC[p[start - 1]] & CC_DELIM)) && (end == n || (CC[p[end]] & CC_DELIM));
+}
+
+/* Classifies one run p[start, end) (all alphanumeric). True with *a filled when an address. */
+static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8_t any,
+                     uint8_t all, ww_addr *a)
+{
+    const char *s = (const char *)p + start;
+    size_t len = end - start;
+    uint8_t ver;
+
+    if (len == 42 && s[0] == '0' && (s[1] | 0x20) == 'x') {
+        for (size_t i = 2; i < 42; i++)
+            if (!(CC[(uint8_t)s[i]] & CC_HEX))
+                return false;
+        evm_from_hex40(a, s + 2);
+        return true;
+    }
+    if (len >= 14 && len <= 90 && ((s[0] | 0x20) == 'b' || (s[0] | 0x20) == 'l')) {
+        if (starts_ci(s, len, "bc1"))
+            return parse_btc_like(a, WW_CHAIN_BITCOIN, s, len) == WW_OK;
+        if (starts_ci(s, len, "ltc1"))
+            return parse_btc_like(a, WW_CHAIN_LITECOIN, s, len) == WW_OK;
+    }
+    if ((len == 42 || len == 61) && (all & CC_B32) && ((s[0] | 0x20) == 'q' || (s[0] | 0x20) == 'p') &&
+        parse_cashaddr(a, s, len) == WW_OK)
+        return true;
+    if (!(all & CC_B58))
+        return false;
+    if (len >= 26 && len <= 35 && b58check(s, len, 21, &ver)) {
+        int chain = WW_CHAIN_NONE;
+        if (ver == 0x00 || ver == 0x05)
+            chain = WW_CHAIN_BITCOIN;
+        else if (ver == 0x30 || ver == 0x32)
+            chain = WW_CHAIN_LITECOIN;
+        else if (ver == 0x41 && len == 34)
+            chain = WW_CHAIN_TRON;
+        if (chain != WW_CHAIN_NONE) {
+            set_text(a, chain, s, len, false);
+            return true;
+        }
+        return false;
+    }
+    if (len >= 32 && len <= 44 && (any & (CC_DIGIT | CC_UPPER | CC_LOWER)) ==
+                                      (CC_DIGIT | CC_UPPER | CC_LOWER) &&
+        delim_ok(p, n, start, end)) {
+        uint8_t d[64];
+        if (b58_decode(d, sizeof d, s, len) == 32) {
+            set_text(a, WW_CHAIN_SOLANA, s, len, false);
+            return true;
+        }
+    }
+    return false;
 }
 
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
 {
     size_t found = 0, i = 0;
-    while (n >= 42 && i <= n - 42) {
-        const uint8_t *z = memchr(p + i, '0', n - 41 - i);
-        if (z == NULL)
-            break;
-        i = (size_t)(z - p);
-        if ((p[i + 1] | 0x20) != 'x' || (i > 0 && is_alnum(p[i - 1]))) {
+    if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
+        cc_init();
+    while (i < n) {
+        /* skip what is not a letter or digit */
+        while (i < n && !(CC[p[i]] & CC_ALNUM))
             i++;
-            continue;
+        if (i >= n)
+            break;
+        size_t start = i;
+        uint8_t any = 0, all = 0xff;
+        while (i < n) {
+            uint8_t k = CC[p[i]];
+            if (!(k & CC_ALNUM))
+                break;
+            any |= k;
+            all &= k;
+            i++;
         }
-        size_t k = 0;
-        while (k < 40 && ww_hex_val(p[i + 2 + k]) >= 0)
-            k++;
-        if (k < 40) {
-            i += 2 + k;
+        size_t len = i - start;
+        if (len < 14 || len > 90)
             continue;
-        }
-        if (i + 42 < n && is_alnum(p[i + 42])) {
-            /* part of a longer run: skip all of it */
-            i += 42;
-            while (i < n && is_alnum(p[i]))
-                i++;
-            continue;
-        }
         ww_addr a;
-        evm_from_hex40(&a, (const char *)p + i + 2);
-        found++;
-        if (fn != NULL)
-            fn(ud, &a);
-        i += 42;
+        if (scan_run(p, n, start, i, any, all, &a)) {
+            found++;
+            if (fn != NULL)
+                fn(ud, &a);
+        }
     }
     return found;
 }

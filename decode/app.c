@@ -6,18 +6,36 @@
  *     requests with a JSON body  -> JSON-RPC -> wallet calls -> sink->wallet_call
  *     responses to the client    -> address scan (not scripts) -> sink->served
  *
+ *   HTTP/2 (ALPN h2, prior-knowledge preface, Upgrade: h2c) --> decode/h2.c, same messages
+ *   WebSocket (HTTP/1.1 Upgrade, RFC 8441 extended CONNECT over h2) --> decode/ws.c:
+ *     client text messages -> JSON-RPC; server text messages -> address scan
+ *
  * It decides nothing about alerts. State per flow lives in f->app.
  */
 #include "decode/decode.h"
+#include "decode/h2_int.h"
 #include "decode/http1_int.h"
 #include "decode/tls_int.h"
+#include "decode/yara_int.h"
+#include "decode/ws_int.h"
 
 #include <openssl/evp.h>
+#include <strings.h>
 
 enum proto { P_UNKNOWN = 0, P_HTTP1, P_TLS, P_H2, P_OTHER };
+enum upgrade_kind { UP_NONE = 0, UP_OTHER, UP_WS, UP_H2C };
+
+/* A WebSocket session: over the whole connection (HTTP/1.1 Upgrade) or one h2 stream. */
+typedef struct ws_sess {
+    struct app_flow *af;
+    ww_ws *ws;
+    char *host, *url; /* of the upgrade request (NULL when absent) */
+} ws_sess;
 
 #define PROBE_MAX 16
 #define WC_BATCH_MAX 64
+#define PENDING_RPC_MAX 16    /* wallet-call requests per connection awaiting a response */
+#define SCRIPT_ADDRS_MAX 1024 /* addresses kept per script (the Sept-2025 payload carried 280) */
 
 typedef struct app_flow {
     ww_app *app;
@@ -29,10 +47,22 @@ typedef struct app_flow {
     ww_tls_info tls_info;
     bool tls_known;         /* tls_info filled by the handshake */
     bool upgraded;
+    int up_kind;            /* enum upgrade_kind, once upgraded */
+    ww_h2 *h2;              /* HTTP/2 (TLS h2, h2c prior knowledge, h2c upgrade) */
+    ws_sess *ws;            /* WebSocket after an HTTP/1.1 upgrade */
+    char *up_method, *up_url, *up_host; /* the request that the 101 answered */
+    const uint8_t *cur_p;   /* the chunk being fed to the HTTP/1.1 parser */
+    size_t cur_n;
     uint64_t ts_us;         /* time of the data being processed */
     int dir;
     uint8_t probe[2][PROBE_MAX]; /* first bytes per direction, until the protocol is known */
     size_t nprobe[2];
+    /* JSON-RPC requests that carried wallet calls, waiting for their responses (by id) */
+    struct pending_rpc {
+        char rpc_id[72];
+        char method[48];
+    } pending[PENDING_RPC_MAX];
+    size_t n_pending, next_pending;
 } app_flow;
 
 struct ww_app {
@@ -42,6 +72,7 @@ struct ww_app {
     ww_keylog *kl;
     ww_app_stats st;
     ww_wallet_call *calls; /* WC_BATCH_MAX scratch */
+    ww_addr *script_addrs; /* SCRIPT_ADDRS_MAX scratch */
 };
 
 static const ww_app_cfg default_cfg = {
@@ -71,7 +102,10 @@ ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sin
     a->sink = *sink;
     a->kl = kl;
     a->calls = ww_calloc(mem, WC_BATCH_MAX, sizeof(ww_wallet_call));
-    if (a->calls == NULL) {
+    a->script_addrs = ww_calloc(mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
+    if (a->calls == NULL || a->script_addrs == NULL) {
+        ww_free(mem, a->calls);
+        ww_free(mem, a->script_addrs);
         ww_free(mem, a);
         return NULL;
     }
@@ -83,6 +117,7 @@ void ww_app_free(ww_app *a)
     if (a == NULL)
         return;
     ww_free(a->mem, a->calls);
+    ww_free(a->mem, a->script_addrs);
     ww_free(a->mem, a);
 }
 
@@ -95,7 +130,7 @@ static const char *app_proto_name(const app_flow *af)
 {
     int p = af->proto == P_TLS ? af->inner : af->proto;
     if (af->upgraded)
-        return NULL;
+        return af->up_kind == UP_WS ? "websocket" : af->up_kind == UP_H2C ? "http2" : NULL;
     switch (p) {
     case P_HTTP1:
         return "http";
@@ -168,6 +203,13 @@ static bool rpc_candidate(const ww_http_msg *m)
            ct_has(m->content_type, "text/plain");
 }
 
+/* Scripts are kept only when something looks at them: the drainer-script rule or --yara. */
+static bool script_wanted(const ww_app *app, const char *ct)
+{
+    return is_script(ct) && (app->sink.script != NULL ||
+                             (app->cfg.yara != NULL && app->sink.yara_match != NULL));
+}
+
 static bool h1_want_body(void *ud, const ww_http_msg *m)
 {
     app_flow *af = ud;
@@ -175,7 +217,7 @@ static bool h1_want_body(void *ud, const ww_http_msg *m)
         return true;
     if (m->is_request)
         return rpc_candidate(m);
-    return served_candidate(m->content_type);
+    return served_candidate(m->content_type) || script_wanted(af->app, m->content_type);
 }
 
 typedef struct scan_ctx {
@@ -191,6 +233,47 @@ static void found_addr(void *ud, const ww_addr *a)
         app->sink.served(app->sink.ud, sc->ctx, a);
 }
 
+typedef struct script_scan {
+    ww_addr *addrs;
+    size_t n;
+} script_scan;
+
+static void found_script_addr(void *ud, const ww_addr *a)
+{
+    script_scan *ss = ud;
+    if (ss->n < SCRIPT_ADDRS_MAX)
+        ss->addrs[ss->n++] = *a;
+}
+
+typedef struct yara_ctx {
+    ww_app *app;
+    const ww_ctx *ctx;
+} yara_ctx;
+
+static void yara_matched(void *ud, const char *rule, const char *severity, const char *description)
+{
+    yara_ctx *yc = ud;
+    yc->app->sink.yara_match(yc->app->sink.ud, yc->ctx, rule, severity, description);
+}
+
+/* A script served to the client: the addresses it embeds (drainer-script) and --yara rules. */
+static void script_out(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    ww_app *app = af->app;
+    if (app->sink.script != NULL) {
+        script_scan ss = {app->script_addrs, 0};
+        (void)ww_addr_scan(p, n, found_script_addr, &ss);
+        app->sink.script(app->sink.ud, ctx, ss.addrs, ss.n);
+    }
+    if (app->cfg.yara != NULL && app->sink.yara_match != NULL) {
+        yara_ctx yc = {app, ctx};
+        int rc = ww_yara_scan(app->cfg.yara, p, n, yara_matched, &yc);
+        if (rc < 0)
+            anomaly(af, WW_DIR_TOCLIENT, ctx->http, "yara", "scan-failed",
+                    rc == WW_E_TOOBIG ? "YARA scan ran out of time or memory" : "YARA scan failed");
+    }
+}
+
 typedef struct rpc_anom {
     app_flow *af;
     const ww_http_info *http;
@@ -202,9 +285,72 @@ static void rpc_anomaly(void *ud, const char *layer, const char *type, const cha
     anomaly(ra->af, WW_DIR_TOSERVER, ra->http, layer, type, detail);
 }
 
-static void h1_message(void *ud, const ww_http_msg *m, uint64_t ts_us)
+/* Remembers a wallet call's request id until its response (the oldest makes room). A batch
+ * with several calls from one request (wallet_sendCalls) is remembered once. */
+static void pending_push(app_flow *af, const ww_wallet_call *wc)
 {
-    app_flow *af = ud;
+    if (wc->rpc_id[0] == '\0' || strcmp(wc->rpc_id, "null") == 0)
+        return;
+    for (size_t k = 0; k < PENDING_RPC_MAX; k++)
+        if (strcmp(af->pending[k].rpc_id, wc->rpc_id) == 0)
+            return;
+    struct pending_rpc *q = &af->pending[af->next_pending];
+    if (q->rpc_id[0] == '\0')
+        af->n_pending++;
+    snprintf(q->rpc_id, sizeof q->rpc_id, "%s", wc->rpc_id);
+    snprintf(q->method, sizeof q->method, "%s", wc->method);
+    af->next_pending = (af->next_pending + 1) % PENDING_RPC_MAX;
+}
+
+/* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. */
+static void rpc_request(app_flow *af, const ww_ctx *ctx, const ww_http_info *http,
+                        const uint8_t *p, size_t n)
+{
+    ww_app *app = af->app;
+    size_t num = WC_BATCH_MAX;
+    rpc_anom ra = {af, http};
+    int k = ww_jsonrpc_decode_request(app->calls, &num, p, n, app->cfg.json_max_depth,
+                                      rpc_anomaly, &ra);
+    if (k > 0)
+        app->st.rpc_calls += (uint64_t)k;
+    for (size_t i = 0; i < num; i++) {
+        app->st.wallet_calls++;
+        if (app->sink.wallet_call != NULL)
+            app->sink.wallet_call(app->sink.ud, ctx, &app->calls[i]);
+        pending_push(af, &app->calls[i]);
+    }
+}
+
+/* A JSON-RPC response body (HTTP or WebSocket) for a connection with wallet calls pending:
+ * each response whose id matches one goes to sink->rpc_result. */
+static void rpc_response(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    ww_app *app = af->app;
+    ww_jsonrpc_resp resp[PENDING_RPC_MAX];
+    size_t num = PENDING_RPC_MAX;
+    if (af->n_pending == 0 || app->sink.rpc_result == NULL)
+        return;
+    if (ww_jsonrpc_decode_response(resp, &num, p, n, app->cfg.json_max_depth) <= 0)
+        return;
+    for (size_t i = 0; i < num; i++) {
+        for (size_t k = 0; k < PENDING_RPC_MAX; k++) {
+            struct pending_rpc *q = &af->pending[k];
+            if (q->rpc_id[0] == '\0' || strcmp(q->rpc_id, resp[i].rpc_id) != 0)
+                continue;
+            app->sink.rpc_result(app->sink.ud, ctx, q->method, &resp[i]);
+            q->rpc_id[0] = '\0';
+            af->n_pending--;
+            break;
+        }
+    }
+}
+
+/*
+ * One complete HTTP message, whatever the protocol (HTTP/1.1, HTTP/2): the http event, then
+ * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses.
+ */
+static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
+{
     ww_app *app = af->app;
     ww_http_info http;
     ww_ctx ctx;
@@ -229,23 +375,44 @@ static void h1_message(void *ud, const ww_http_msg *m, uint64_t ts_us)
     if (m->is_request) {
         if (!rpc_candidate(m))
             return;
-        size_t num = WC_BATCH_MAX;
-        rpc_anom ra = {af, &http};
-        int n = ww_jsonrpc_decode_request(app->calls, &num, m->body.ptr, m->body.len,
-                                          app->cfg.json_max_depth, rpc_anomaly, &ra);
-        if (n > 0)
-            app->st.rpc_calls += (uint64_t)n;
-        for (size_t i = 0; i < num; i++) {
-            app->st.wallet_calls++;
-            if (app->sink.wallet_call != NULL)
-                app->sink.wallet_call(app->sink.ud, &ctx, &app->calls[i]);
-        }
-    } else {
-        if (!served_candidate(m->content_type))
-            return;
+        rpc_request(af, &ctx, &http, m->body.ptr, m->body.len);
+    } else if (is_script(m->content_type)) {
+        if (script_wanted(app, m->content_type))
+            script_out(af, &ctx, m->body.ptr, m->body.len);
+    } else if (served_candidate(m->content_type)) {
+        rpc_response(af, &ctx, m->body.ptr, m->body.len);
         scan_ctx sc = {af, &ctx};
         (void)ww_addr_scan(m->body.ptr, m->body.len, found_addr, &sc);
     }
+}
+
+static char *dup_str(const ww_mem *mem, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s);
+    char *d = ww_malloc(mem, n + 1);
+    if (d != NULL)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static void h1_message(void *ud, const ww_http_msg *m, uint64_t ts_us)
+{
+    app_flow *af = ud;
+    if (!m->is_request && (m->status == 101 || (m->method != NULL &&
+                                                strcmp(m->method, "CONNECT") == 0 &&
+                                                m->status >= 200 && m->status < 300))) {
+        /* an upgrade follows: remember the request it answers */
+        const ww_mem *mem = af->app->mem;
+        ww_free(mem, af->up_method);
+        ww_free(mem, af->up_url);
+        ww_free(mem, af->up_host);
+        af->up_method = dup_str(mem, m->method);
+        af->up_url = dup_str(mem, m->url);
+        af->up_host = dup_str(mem, m->host);
+    }
+    msg_out(af, m, ts_us);
 }
 
 static void h1_anomaly(void *ud, const char *type, const char *detail)
@@ -254,12 +421,196 @@ static void h1_anomaly(void *ud, const char *type, const char *detail)
     anomaly(af, af->dir, NULL, "http", type, detail);
 }
 
+/* ---- WebSocket ---- */
+
+static void ws_message(void *ud, int dir, int opcode, const uint8_t *p, size_t n, bool truncated,
+                       uint64_t ts_us)
+{
+    ws_sess *ws = ud;
+    app_flow *af = ws->af;
+    ww_http_info http;
+    ww_ctx ctx;
+    if (opcode != WW_WS_TEXT || n == 0 || truncated)
+        return;
+    af->ts_us = ts_us;
+    memset(&http, 0, sizeof http);
+    http.hostname = ws->host;
+    http.url = ws->url;
+    ctx_init(&ctx, af, dir);
+    ctx.app_proto = "websocket";
+    ctx.http = &http;
+    if (dir == WW_DIR_TOSERVER) {
+        /* JSON-RPC requests and batches, exactly as an HTTP body */
+        size_t i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+            i++;
+        if (i < n && (p[i] == '{' || p[i] == '['))
+            rpc_request(af, &ctx, &http, p, n);
+    } else {
+        rpc_response(af, &ctx, p, n);
+        scan_ctx sc = {af, &ctx};
+        (void)ww_addr_scan(p, n, found_addr, &sc);
+    }
+}
+
+static void ws_anomaly(void *ud, const char *type, const char *detail)
+{
+    ws_sess *ws = ud;
+    ww_http_info http;
+    ww_ctx ctx;
+    app_flow *af = ws->af;
+    if (af->app->sink.anomaly == NULL)
+        return;
+    memset(&http, 0, sizeof http);
+    http.hostname = ws->host;
+    http.url = ws->url;
+    ctx_init(&ctx, af, af->dir);
+    ctx.app_proto = "websocket";
+    ctx.http = &http;
+    af->app->sink.anomaly(af->app->sink.ud, &ctx, "websocket", type, detail);
+}
+
+static void ws_sess_free(const ww_mem *mem, ws_sess *ws)
+{
+    if (ws == NULL)
+        return;
+    ww_ws_free(ws->ws);
+    ww_free(mem, ws->host);
+    ww_free(mem, ws->url);
+    ww_free(mem, ws);
+}
+
+/* ext: the server's Sec-WebSocket-Extensions (NULL: none). Returns NULL on OOM. */
+static ws_sess *ws_sess_new(app_flow *af, const char *ext, size_t ext_len, const char *host,
+                            const char *url)
+{
+    const ww_mem *mem = af->app->mem;
+    ww_ws_pmd pmd;
+    memset(&pmd, 0, sizeof pmd);
+    if (ext != NULL && ww_ws_parse_extensions(&pmd, ext, ext_len) != WW_OK) {
+        anomaly(af, WW_DIR_TOCLIENT, NULL, "websocket", "ws-bad-extensions",
+                "malformed permessage-deflate parameters: compressed messages are inflated with "
+                "the defaults");
+        memset(&pmd, 0, sizeof pmd);
+    }
+    ws_sess *ws = ww_calloc(mem, 1, sizeof(*ws));
+    if (ws == NULL)
+        return NULL;
+    ws->af = af;
+    ws->host = dup_str(mem, host);
+    ws->url = dup_str(mem, url);
+    ww_ws_cbs cbs = {ws, ws_message, ws_anomaly};
+    size_t cap = WW_MIN(af->app->cfg.max_body_bytes, (size_t)16 << 20);
+    ws->ws = ww_ws_new(mem, &pmd, cap, af->app->cfg.max_decoded_ratio, &cbs);
+    if (ws->ws == NULL) {
+        ws_sess_free(mem, ws);
+        return NULL;
+    }
+    return ws;
+}
+
+/* Finds "Sec-WebSocket-Extensions:" in a response head p[0..n); *len its value's length. */
+static const char *find_ws_ext(const uint8_t *p, size_t n, size_t *len)
+{
+    static const char name[] = "\nsec-websocket-extensions:";
+    size_t nl = sizeof(name) - 1;
+    for (size_t i = 0; i + nl <= n; i++) {
+        if (strncasecmp((const char *)p + i, name, nl) != 0)
+            continue;
+        size_t a = i + nl, e = a;
+        while (e < n && p[e] != '\r' && p[e] != '\n')
+            e++;
+        *len = e - a;
+        return (const char *)p + a;
+    }
+    return NULL;
+}
+
+/* ---- HTTP/2 ---- */
+
+static void h2_message(void *ud, const ww_http_msg *m, uint32_t stream_id, uint64_t ts_us)
+{
+    (void)stream_id;
+    msg_out(ud, m, ts_us);
+}
+
+static void h2_anomaly(void *ud, const char *type, const char *detail)
+{
+    app_flow *af = ud;
+    anomaly(af, af->dir, NULL, "http2", type, detail);
+}
+
+static void *h2_tunnel_open(void *ud, uint32_t stream_id, const char *protocol, const char *ext,
+                            const ww_http_msg *req)
+{
+    app_flow *af = ud;
+    (void)stream_id;
+    if (strcasecmp(protocol, "websocket") != 0)
+        return NULL;
+    ws_sess *ws = ws_sess_new(af, ext, ext ? strlen(ext) : 0, req->host, req->url);
+    if (ws == NULL)
+        anomaly(af, af->dir, NULL, "app", "out-of-memory", "cannot allocate WebSocket state");
+    return ws;
+}
+
+static void h2_tunnel_data(void *ud, void *tunnel, int dir, const uint8_t *p, size_t n,
+                           uint64_t ts_us)
+{
+    (void)ud;
+    ww_ws_data(((ws_sess *)tunnel)->ws, dir, p, n, ts_us);
+}
+
+static void h2_tunnel_close(void *ud, void *tunnel)
+{
+    app_flow *af = ud;
+    ws_sess_free(af->app->mem, tunnel);
+}
+
+static ww_h2 *make_h2(app_flow *af)
+{
+    ww_h2_cbs cbs = {af, NULL, h2_message, h2_anomaly, h2_tunnel_open, h2_tunnel_data,
+                     h2_tunnel_close, NULL};
+    cbs.want_body = h1_want_body;
+    return ww_h2_new(af->app->mem, &af->app->cfg, &cbs);
+}
+
 static void h1_upgrade(void *ud, int status, const char *upgrade)
 {
     app_flow *af = ud;
-    (void)status;
-    (void)upgrade;
-    af->upgraded = true; /* h2c / WebSocket: their own issue */
+    ww_slice rest = {NULL, 0};
+    af->upgraded = true;
+    af->up_kind = UP_OTHER;
+    ww_h1_upgrade_rest(af->h1, &rest);
+    if (status != 101 || upgrade == NULL)
+        return; /* CONNECT tunnels and the like: not decoded */
+    if (strcasecmp(upgrade, "websocket") == 0) {
+        const char *ext = NULL;
+        size_t ext_len = 0;
+        if (af->cur_p != NULL) {
+            size_t head = af->cur_n;
+            if (rest.len > 0 && rest.ptr >= af->cur_p && rest.ptr <= af->cur_p + af->cur_n)
+                head = (size_t)(rest.ptr - af->cur_p);
+            ext = find_ws_ext(af->cur_p, head, &ext_len);
+        }
+        af->ws = ws_sess_new(af, ext, ext_len, af->up_host, af->up_url);
+        if (af->ws == NULL) {
+            anomaly(af, WW_DIR_TOCLIENT, NULL, "app", "out-of-memory", "cannot allocate WebSocket state");
+            return;
+        }
+        af->up_kind = UP_WS;
+        if (rest.len > 0)
+            ww_ws_data(af->ws->ws, WW_DIR_TOCLIENT, rest.ptr, rest.len, af->ts_us);
+    } else if (strcasecmp(upgrade, "h2c") == 0) {
+        af->h2 = make_h2(af);
+        if (af->h2 == NULL || ww_h2_upgraded(af->h2, af->up_method, af->up_url, af->up_host) != WW_OK) {
+            anomaly(af, WW_DIR_TOCLIENT, NULL, "app", "out-of-memory", "cannot allocate HTTP/2 state");
+            return;
+        }
+        af->up_kind = UP_H2C;
+        af->app->st.h2_flows++;
+        if (rest.len > 0)
+            ww_h2_data(af->h2, WW_DIR_TOCLIENT, rest.ptr, rest.len, af->ts_us);
+    }
 }
 
 static ww_h1 *make_h1(app_flow *af)
@@ -284,13 +635,26 @@ static bool looks_http1(const uint8_t *p, size_t n)
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/* An HTTP/2 server's first frame: SETTINGS (type 4) on stream 0, not an ACK, length a multiple
+ * of 6 (a prior-knowledge server may speak before the client's preface is captured). */
+static bool looks_h2_server(const uint8_t *p, size_t n)
+{
+    if (n < 9)
+        return false;
+    uint32_t len = ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
+    return p[3] == 4 && p[4] == 0 && (p[5] & 0x7f) == 0 && p[6] == 0 && p[7] == 0 && p[8] == 0 &&
+           len % 6 == 0 && len <= 6 * 16;
+}
+
 /* Decides what plaintext carries from its first bytes; P_UNKNOWN while too few are seen. */
-static int sniff_plain(const uint8_t *p, size_t n)
+static int sniff_plain(int dir, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return P_UNKNOWN;
+    if (dir == WW_DIR_TOCLIENT && looks_h2_server(p, n))
+        return P_H2;
     if (memcmp(p, h2_preface, WW_MIN(n, sizeof(h2_preface) - 1)) == 0)
-        return n >= 8 ? P_H2 : P_UNKNOWN;
+        return n >= 4 ? P_H2 : P_UNKNOWN; /* "PRI ": no HTTP/1.1 method; h2.c checks the rest */
     if (looks_http1(p, n))
         return n >= 8 ? P_HTTP1 : P_UNKNOWN;
     return P_OTHER;
@@ -300,21 +664,43 @@ static void plain_data(app_flow *af, int dir, const uint8_t *p, size_t n, uint64
 {
     int *which = af->proto == P_TLS ? &af->inner : &af->proto;
     if (*which == P_UNKNOWN) {
-        int k = sniff_plain(p, n);
+        int k = sniff_plain(dir, p, n);
         if (k == P_UNKNOWN)
             k = P_HTTP1; /* short first chunk: let the parser decide */
         *which = k;
         if (k == P_H2)
             af->app->st.h2_flows++;
     }
-    if (*which == P_HTTP1 && !af->upgraded) {
+    if (*which == P_HTTP1 && af->upgraded) {
+        af->dir = dir;
+        if (af->up_kind == UP_WS && af->ws != NULL)
+            ww_ws_data(af->ws->ws, dir, p, n, ts);
+        else if (af->up_kind == UP_H2C && af->h2 != NULL)
+            ww_h2_data(af->h2, dir, p, n, ts);
+        return;
+    }
+    if (*which == P_HTTP1) {
         if (af->h1 == NULL && (af->h1 = make_h1(af)) == NULL) {
             anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate the HTTP parser");
             *which = P_OTHER;
             return;
         }
         af->dir = dir;
+        af->cur_p = p;
+        af->cur_n = n;
         ww_h1_data(af->h1, dir, p, n, ts);
+        af->cur_p = NULL;
+        af->cur_n = 0;
+        return;
+    }
+    if (*which == P_H2) {
+        if (af->h2 == NULL && (af->h2 = make_h2(af)) == NULL) {
+            anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate HTTP/2 state");
+            *which = P_OTHER;
+            return;
+        }
+        af->dir = dir;
+        ww_h2_data(af->h2, dir, p, n, ts);
     }
 }
 
@@ -389,10 +775,11 @@ static void route(app_flow *af, int dir, const uint8_t *p, size_t n, uint64_t ts
         break;
     case P_UNKNOWN:
     case P_HTTP1:
+    case P_H2:
         plain_data(af, dir, p, n, ts_us);
         break;
     default:
-        break; /* h2 (its own issue), other protocols: skipped */
+        break; /* other protocols: skipped */
     }
 }
 
@@ -441,8 +828,13 @@ void ww_app_on_gap(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us)
     anomaly(af, dir, NULL, "tcp", "gap", detail);
     if (af->tls != NULL)
         ww_tls_gap(af->tls, dir, len, ts_us);
-    else if (af->h1 != NULL)
+    else if (af->h1 != NULL && !af->upgraded)
         ww_h1_gap(af->h1, dir, len, ts_us);
+    /* frame boundaries and HPACK state are lost with the bytes */
+    if (af->h2 != NULL)
+        ww_h2_gap(af->h2, dir, len, ts_us);
+    if (af->ws != NULL)
+        ww_ws_gap(af->ws->ws, dir, len);
 }
 
 void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
@@ -455,6 +847,8 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     af->ts_us = ts_us;
     if (af->h1 != NULL)
         ww_h1_close(af->h1, ts_us);
+    if (af->h2 != NULL)
+        ww_h2_close(af->h2, ts_us);
     if (af->tls != NULL) {
         if (ww_tls_decrypted(af->tls))
             af->app->st.tls_decrypted++;
@@ -463,6 +857,11 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
         ww_tls_free(af->tls);
     }
     ww_h1_free(af->h1);
+    ww_h2_free(af->h2);
+    ws_sess_free(af->app->mem, af->ws);
+    ww_free(af->app->mem, af->up_method);
+    ww_free(af->app->mem, af->up_url);
+    ww_free(af->app->mem, af->up_host);
     ww_free(af->app->mem, af);
     f->app = NULL;
 }

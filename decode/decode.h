@@ -60,8 +60,21 @@ void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20]);
 void ww_addr_evm_checksum(char out[43], const char *lower_hex40_with_0x);
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b);
 
-/* Calls fn for every address found in a response body (one pass, no allocation).
- * Issue 2: EVM only (0x + 40 hex, not inside a longer hex run). Returns how many. */
+/*
+ * How many leading characters of a normalized address carry no choice of its owner: "0x";
+ * the bech32 hrp, '1' and witness version ("bc1q"); "bitcoincash:" and the version
+ * character; the base58check version character ('1', '3', 'L', 'M', 'T'). Solana: 0.
+ * Lookalike scoring compares what follows (ww_similarity).
+ */
+size_t ww_addr_fixed_len(const ww_addr *a);
+/* Information per character of the part after ww_addr_fixed_len: 4 bits (hex), 5 (bech32,
+ * cashaddr), log2(58) (base58). */
+double ww_addr_char_bits(const ww_addr *a);
+
+/* Calls fn for every address found in a response body (one pass, no allocation): EVM,
+ * bitcoin (base58check, bech32/bech32m), litecoin, bitcoincash (cashaddr), tron and solana,
+ * checksums verified (Solana, which has none: see decode/addr.c for the heuristic). An
+ * address is a whole run of letters and digits. Returns how many. */
 typedef void (*ww_addr_found_fn)(void *ud, const ww_addr *a);
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud);
 
@@ -175,7 +188,10 @@ typedef struct ww_http_msg {
     ww_slice body;            /* decoded body when kept */
     uint8_t body_sha256[32];  /* over the decoded body, when hashing is on and body_len > 0 */
     bool has_sha256;
+    uint32_t stream_id;       /* HTTP/2 stream id; 0 for HTTP/1.x */
 } ww_http_msg;
+
+struct ww_jsonrpc_resp; /* below */
 
 typedef struct ww_decode_sink {
     void *ud;
@@ -186,6 +202,20 @@ typedef struct ww_decode_sink {
                     const char *detail);
     /* optional (may be NULL): every HTTP message, after its body */
     void (*http)(void *ud, const ww_ctx *ctx, const ww_http_msg *msg);
+    /*
+     * optional (may be NULL): a script served to the client (ctx->dir == TOCLIENT, response
+     * Content-Type javascript/ecmascript) and the addresses ww_addr_scan found in its decoded
+     * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
+     */
+    void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
+    /* optional (may be NULL): a served script matched a --yara rule; severity and description
+     * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
+    void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
+                       const char *description);
+    /* optional (may be NULL): the JSON-RPC response to a request that carried wallet calls,
+     * matched by id on the same connection (method is the request's). */
+    void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
+                       const struct ww_jsonrpc_resp *resp);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */
@@ -198,7 +228,20 @@ int ww_keylog_load_file(ww_keylog *kl, const char *path, char errbuf[WW_ERRBUF_S
 void ww_keylog_add_text(ww_keylog *kl, const uint8_t *p, size_t n);
 size_t ww_keylog_count(const ww_keylog *kl);       /* secrets held */
 size_t ww_keylog_bad_lines(const ww_keylog *kl);
+/* Appends every secret held, as NSS key log lines, to out (for -w --evidence-secrets).
+ * Returns WW_OK, or WW_E_TOOBIG / WW_E_NOMEM from ww_buf_append. out then holds key
+ * material: the caller wipes it (ww_wipe) before freeing. */
+int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
+
+/* ---- --yara: users' own rules over served scripts (libyara) ---- */
+typedef struct ww_yara ww_yara;
+/*
+ * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
+ * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
+ */
+int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_yara_free(ww_yara *y);
 
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {
@@ -207,6 +250,7 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
+    ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
 } ww_app_cfg;
 
 typedef struct ww_app_stats {

@@ -317,6 +317,34 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl)
     return kl->bad_lines;
 }
 
+int ww_keylog_export(const ww_keylog *kl, ww_buf *out)
+{
+    WW_ASSERT(kl != NULL && out != NULL);
+    char line[KL_LINE_MAX];
+    int rc = WW_OK;
+    for (size_t b = 0; b < kl->n_buckets && rc == WW_OK; b++) {
+        for (const kl_entry *e = kl->buckets[b]; e != NULL && rc == WW_OK; e = e->next) {
+            for (size_t i = 0; i < WW_ARRAY_LEN(kl_labels) && rc == WW_OK; i++) {
+                int label = kl_labels[i].label;
+                if (label < 0 || e->len[label] == 0)
+                    continue;
+                size_t k = strlen(kl_labels[i].name);
+                memcpy(line, kl_labels[i].name, k);
+                line[k++] = ' ';
+                ww_hex_encode(line + k, e->cr, 32);
+                k += 64;
+                line[k++] = ' ';
+                ww_hex_encode(line + k, e->secret[label], e->len[label]);
+                k += 2u * e->len[label];
+                line[k++] = '\n';
+                rc = ww_buf_append(out, line, k);
+            }
+        }
+    }
+    ww_wipe(line, sizeof line);
+    return rc;
+}
+
 void ww_keylog_free(ww_keylog *kl)
 {
     if (kl == NULL)

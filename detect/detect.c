@@ -14,11 +14,14 @@
  *                          while something of that chain was served (or --expect was given)
  *   unlimited-approval     a maximum approval to a spender/operator that was not served
  *   bad-checksum           mixed-case EVM address that fails EIP-55
- * and for an address served in a response: known-attacker (where: response).
+ * for an address served in a response: known-attacker (where: response), or
+ * lookalike-recipient (where: response) when it resembles a DB entry far beyond chance;
+ * for a script served to the browser: drainer-script when it embeds DB addresses.
  */
 #include "detect/detect.h"
 
 #include <math.h>
+#include <strings.h>
 
 typedef struct served {
     ww_addr addr;
@@ -268,62 +271,39 @@ static bool expected_by_cfg(const ww_detect *d, const ww_addr *a)
     return false;
 }
 
-/* Characters that carry no information at the start of an address of this chain. */
-static size_t fixed_prefix(const ww_addr *a)
-{
-    switch (a->chain) {
-    case WW_CHAIN_EVM:
-        return 2; /* 0x */
-    case WW_CHAIN_BITCOIN:
-    case WW_CHAIN_LITECOIN: {
-        const char *sep = memchr(a->text, '1', a->len);
-        if ((a->text[0] == 'b' || a->text[0] == 'l') && sep != NULL && sep - a->text <= 4)
-            return (size_t)(sep - a->text) + 2; /* hrp, '1', witness version */
-        return 1;                               /* base58 version character */
-    }
-    case WW_CHAIN_BITCOINCASH: {
-        const char *colon = memchr(a->text, ':', a->len);
-        return colon ? (size_t)(colon - a->text) + 2 : 1;
-    }
-    case WW_CHAIN_TRON:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static double bits_per_char(int chain, const ww_addr *a)
-{
-    switch (chain) {
-    case WW_CHAIN_EVM:
-        return 4.0;
-    case WW_CHAIN_BITCOINCASH:
-        return 5.0;
-    case WW_CHAIN_BITCOIN:
-    case WW_CHAIN_LITECOIN:
-        if (a->text[0] == 'b' || a->text[0] == 'l')
-            return 5.0;
-        return 5.857981; /* log2(58) */
-    default:
-        return 5.857981;
-    }
-}
-
 static inline char lower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+/*
+ * Bits of a p+s match: a random address of the same format matches at least m = p + s
+ * leading-and-trailing characters with probability
+ *     P(m) = sum_{i<m} P(prefix = i) P(suffix >= m - i) + P(prefix >= m)
+ *          = q^-m (1 + m (1 - 1/q))          (q = alphabet size, 2^bits_per_char)
+ * (any split of m between the two ends counts: 4+4 is one of nine splits of 8). Compared with
+ * n addresses, the chance that any matches that well is at most n P(m). bits = -log2(n P(m)).
+ */
+double ww_similarity_bits(unsigned m, double bits_per_char, size_t n_compared)
+{
+    double q = exp2(bits_per_char);
+    double bits = (double)m * bits_per_char - log2(1.0 + (double)m * (1.0 - 1.0 / q));
+    return bits - (n_compared > 1 ? log2((double)n_compared) : 0.0);
 }
 
 void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsigned *prefix,
                    unsigned *suffix, double *bits)
 {
     bool fold = a->chain == WW_CHAIN_EVM;
-    size_t fa = fixed_prefix(a), fb = fixed_prefix(b);
+    size_t fa = ww_addr_fixed_len(a), fb = ww_addr_fixed_len(b);
     size_t la = a->len, lb = b->len, p = 0, s = 0;
     const char *x = a->text + fa, *y = b->text + fb;
     size_t nx = la > fa ? la - fa : 0, ny = lb > fb ? lb - fb : 0;
     size_t m = WW_MIN(nx, ny);
 
+    /* different formats of one chain (bc1q vs 1..., q vs p): nothing comparable */
+    if (a->chain != b->chain || fa != fb || strncasecmp(a->text, b->text, fa) != 0)
+        m = 0;
     while (p < m && (fold ? lower(x[p]) == lower(y[p]) : x[p] == y[p]))
         p++;
     while (s < m - p &&
@@ -331,8 +311,7 @@ void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsign
         s++;
     *prefix = (unsigned)p;
     *suffix = (unsigned)s;
-    *bits = (double)(p + s) * bits_per_char(a->chain, a) -
-            (n_compared > 1 ? log2((double)n_compared) : 0.0);
+    *bits = ww_similarity_bits((unsigned)(p + s), ww_addr_char_bits(a), n_compared);
 }
 
 typedef struct best {
@@ -389,12 +368,162 @@ static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
     ww_out_alert(d->out, ctx, a);
 }
 
+/* ---- a served address that resembles an attacker-DB address (poisoned response) ---- */
+
+typedef struct db_near {
+    const ww_addr *served;
+    size_t n_compared;
+    bool found;
+    ww_addr addr; /* the closest DB entry */
+    const ww_addrdb_entry *e;
+    unsigned prefix, suffix;
+    double bits;
+} db_near;
+
+static void db_near_visit(void *ud, const ww_addr *x, const ww_addrdb_entry *e)
+{
+    db_near *b = ud;
+    unsigned p, s;
+    double bits;
+    ww_similarity(b->served, x, b->n_compared, &p, &s, &bits);
+    if (!b->found || bits > b->bits) {
+        b->found = true;
+        b->addr = *x;
+        b->e = e;
+        b->prefix = p;
+        b->suffix = s;
+        b->bits = bits;
+    }
+}
+
+/*
+ * Compares addr with every DB entry of its chain at once: with N entries, a lookalike needs
+ * m = p + s characters where ww_similarity_bits(m, bpc, N) >= the threshold, so p or s is at
+ * least ceil(m/2); ww_addrdb_near finds exactly the entries sharing that many leading or
+ * trailing characters (two binary searches per table). Raises lookalike-recipient with
+ * where "response": expected is the DB address it resembles, db that entry.
+ */
+static void check_served_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr)
+{
+    size_t n = ww_addrdb_count(d->cfg.db, addr->chain), fl = ww_addr_fixed_len(addr);
+    double bpc = ww_addr_char_bits(addr);
+    unsigned m = 1;
+    db_near b;
+    char sig[256];
+
+    if (n == 0 || addr->len <= fl)
+        return;
+    while (m <= addr->len - fl && ww_similarity_bits(m, bpc, n) < d->cfg.lookalike_min_bits)
+        m++;
+    if (m > addr->len - fl)
+        return; /* even a full match would not be significant */
+    memset(&b, 0, sizeof b);
+    b.served = addr;
+    b.n_compared = n;
+    (void)ww_addrdb_near(d->cfg.db, addr, (m + 1) / 2, 4096, db_near_visit, &b);
+    if (!b.found || b.bits < d->cfg.lookalike_min_bits)
+        return;
+    ww_alert a = {0};
+    snprintf(sig, sizeof sig,
+             "a response served an address that looks like a known attacker address (%s)",
+             b.e->label[0] ? b.e->label : b.e->source);
+    a.rule = "lookalike-recipient";
+    a.severity = WW_SEV_CRITICAL;
+    a.signature = sig;
+    a.chain = addr->chain;
+    a.where = "response";
+    a.role = -1;
+    a.observed = addr;
+    a.expected = &b.addr;
+    a.has_similarity = true;
+    a.prefix = b.prefix;
+    a.suffix = b.suffix;
+    a.bits = b.bits;
+    a.db = b.e;
+    raise(d, ctx, &a);
+}
+
+/* ---- drainer-script ---- */
+
+/*
+ * A script served to the client that embeds attacker-DB addresses (the September 2025
+ * payload carried 280). One alert per script: observed is the first listed address, db its
+ * entry, the signature says the script's URL and how many distinct DB addresses it holds.
+ */
+static void on_script(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n)
+{
+    ww_detect *d = ud;
+    size_t hits = 0, first = 0;
+    char sig[384];
+
+    if (d->cfg.db == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (ww_addrdb_lookup(d->cfg.db, &addrs[i]) == NULL)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++) /* distinct addresses (a script lists few) */
+            dup = ww_addr_eq(&addrs[j], &addrs[i]) && ww_addrdb_lookup(d->cfg.db, &addrs[j]);
+        if (dup)
+            continue;
+        if (hits++ == 0)
+            first = i;
+    }
+    if (hits == 0)
+        return;
+    const ww_addrdb_entry *e = ww_addrdb_lookup(d->cfg.db, &addrs[first]);
+    const char *url = ctx->http != NULL && ctx->http->url != NULL ? ctx->http->url : "?";
+    const char *host = ctx->http != NULL && ctx->http->hostname != NULL ? ctx->http->hostname : "";
+    snprintf(sig, sizeof sig, "script %s%.200s embeds %zu attacker-DB address%s (%s)", host, url,
+             hits, hits == 1 ? "" : "es", e->label[0] ? e->label : e->source);
+    ww_alert a = {0};
+    a.rule = "drainer-script";
+    a.severity = WW_SEV_CRITICAL;
+    a.signature = sig;
+    a.chain = addrs[first].chain;
+    a.where = "script";
+    a.role = -1;
+    a.observed = &addrs[first];
+    a.db = e;
+    raise(d, ctx, &a);
+}
+
+static void on_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
+                          const ww_jsonrpc_resp *r)
+{
+    ww_detect *d = ud;
+    ww_out_rpc_result(d->out, ctx, method, r);
+}
+
+static void on_yara(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
+                    const char *description)
+{
+    ww_detect *d = ud;
+    bool ok = false;
+    int sev = severity != NULL ? ww_severity_from_name(severity, &ok) : WW_SEV_NONE;
+    char sig[512];
+    const char *url = ctx->http != NULL && ctx->http->url != NULL ? ctx->http->url : "?";
+    const char *host = ctx->http != NULL && ctx->http->hostname != NULL ? ctx->http->hostname : "";
+    snprintf(sig, sizeof sig, "script %s%.200s matched YARA rule %.100s%s%.150s", host, url, rule,
+             description != NULL ? ": " : "", description != NULL ? description : "");
+    ww_alert a = {0};
+    a.rule = "yara-match";
+    a.severity = ok && sev != WW_SEV_NONE ? sev : WW_SEV_HIGH;
+    a.signature = sig;
+    a.chain = WW_CHAIN_NONE;
+    a.where = "script";
+    a.role = -1;
+    raise(d, ctx, &a);
+}
+
 static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 {
     ww_detect *d = ud;
     client *c;
     if (ctx->flow == NULL)
         return;
+    if (d->cfg.served_hook != NULL)
+        d->cfg.served_hook(d->cfg.hook_ud, ctx->flow);
     c = get_client(d, &ctx->flow->cli_ip, true, ctx->ts_us);
     if (c == NULL)
         return;
@@ -419,6 +548,8 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
             a.observed = addr;
             a.db = e;
             raise(d, ctx, &a);
+        } else {
+            check_served_lookalike(d, ctx, addr);
         }
     }
 }
@@ -605,6 +736,9 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->wallet_call = on_wallet_call;
     sink->anomaly = on_anomaly;
     sink->http = on_http;
+    sink->script = on_script;
+    sink->yara_match = on_yara;
+    sink->rpc_result = on_rpc_result;
 }
 
 void ww_detect_start(ww_detect *d)

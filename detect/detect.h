@@ -56,6 +56,10 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
+    /* Optional (may be NULL): called after each alert was written, with its context
+     * (ctx->flow is the flow it was raised on, NULL for none). Used by -w to flag the flow. */
+    void (*on_alert)(void *ud, const ww_ctx *ctx, const ww_alert *a);
+    void *on_alert_ud;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -67,13 +71,31 @@ void ww_out_intent(ww_out *o, const ww_ctx *ctx, const ww_addr *a, const char *s
 void ww_out_anomaly(ww_out *o, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail);
 void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m);
+/* The node's answer to a wallet call's JSON-RPC request (matched by id). */
+void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
+                       const ww_jsonrpc_resp *r);
 /* Last event of a run; also the text summary. */
 void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st);
 /* Flushes (and writes the JUnit report). Returns WW_OK or WW_E_IO when a write failed. */
 int ww_out_finish(ww_out *o) WW_WUR;
+/* Replaces the -o stream (SIGHUP log rotation) between events; the caller closes the old one
+ * after this returns. */
+void ww_out_set_jsonl(ww_out *o, FILE *jsonl);
 /* Has any write failed so far (full disk, closed pipe)? */
 bool ww_out_failed(const ww_out *o);
+/* errno of the first failed write (ENOSPC, EPIPE...); 0 when none failed or unknown. */
+int ww_out_errno(const ww_out *o);
 void ww_out_free(ww_out *o);
+
+/* ---- the HTML report (--html) ---- */
+typedef struct ww_report ww_report;
+ww_report *ww_report_new(void);
+void ww_report_alert(ww_report *r, const ww_ctx *ctx, const ww_alert *a);
+/* The run's counters and its first and last packet times (microseconds). */
+void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, uint64_t last_ts);
+/* Writes one self-contained HTML page (title: what was read). WW_OK or WW_E_IO. */
+int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
+void ww_report_free(ww_report *r);
 
 /* ---- detection ---- */
 typedef struct ww_detect_cfg {
@@ -84,6 +106,10 @@ typedef struct ww_detect_cfg {
     size_t n_expect;
     size_t max_clients;        /* clients tracked (default 4096) */
     size_t max_served;         /* addresses remembered per client (default 65536) */
+    /* optional: called for each address served, with its flow (the -w evidence keeps the
+     * packets of flows that served what a flagged wallet call is compared with) */
+    void (*served_hook)(void *ud, const ww_flow *flow);
+    void *hook_ud;
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {
@@ -102,11 +128,16 @@ void ww_detect_free(ww_detect *d);
 
 /*
  * Similarity of two normalized addresses of one chain: matched leading and trailing
- * characters (after "0x" for EVM, case-insensitive for hex) and the bits of that match
- * beyond chance when n_compared addresses were compared: 4 bits per hex character (5.86 per
- * base58 character), minus log2(n_compared).
+ * characters after each one's fixed part (ww_addr_fixed_len: "0x", "bc1q", "bitcoincash:q",
+ * a base58 version character; case-insensitive for hex) and the bits of that match beyond
+ * chance when n_compared addresses were compared (ww_similarity_bits). Two addresses whose
+ * fixed parts differ (a P2PKH and a bech32 address) match nothing.
  */
 void ww_similarity(const ww_addr *a, const ww_addr *b, size_t n_compared, unsigned *prefix,
                    unsigned *suffix, double *bits);
+/* -log2 of the chance that one of n_compared random addresses matches m = prefix + suffix
+ * characters of an alphabet of 2^bits_per_char: m bits_per_char - log2(1 + m (1 - 2^-bpc))
+ * - log2(n_compared). EVM 4+4 against one address: 28.9 bits. */
+double ww_similarity_bits(unsigned m, double bits_per_char, size_t n_compared);
 
 #endif /* WW_DETECT_H */

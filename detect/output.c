@@ -155,6 +155,7 @@ struct ww_out {
     ww_out_cfg cfg;
     jw w;
     bool failed;
+    int fail_errno; /* errno of the first failed write */
     junit_case *cases;
     size_t ncases, acases;
     size_t junit_dropped;
@@ -186,6 +187,15 @@ void ww_out_free(ww_out *o)
     ww_free(o->mem, o);
 }
 
+void ww_out_set_jsonl(ww_out *o, FILE *jsonl)
+{
+    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0 && !o->failed) {
+        o->failed = true;
+        o->fail_errno = errno;
+    }
+    o->cfg.jsonl = jsonl;
+}
+
 bool ww_out_failed(const ww_out *o)
 {
     return o->failed;
@@ -195,8 +205,15 @@ static void put(ww_out *o, FILE *f, const char *s, size_t n)
 {
     if (f == NULL || o->failed)
         return;
-    if (fwrite(s, 1, n, f) != n || fflush(f) != 0)
+    if (fwrite(s, 1, n, f) != n || fflush(f) != 0) {
         o->failed = true;
+        o->fail_errno = errno;
+    }
+}
+
+int ww_out_errno(const ww_out *o)
+{
+    return o->fail_errno;
 }
 
 static void fmt_ts(char *out, size_t n, uint64_t ts_us)
@@ -384,7 +401,8 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     jw_str(w, "rule", a->rule);
     jw_str(w, "severity", ww_severity_name(a->severity));
     jw_str(w, "signature", a->signature);
-    jw_str(w, "chain", ww_chain_name(a->chain));
+    if (a->chain != WW_CHAIN_NONE)
+        jw_str(w, "chain", ww_chain_name(a->chain));
     jw_str(w, "method", a->method);
     jw_str(w, "where", a->where);
     if (a->role >= 0)
@@ -411,6 +429,8 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
         text_alert(o, ctx, a);
     else if (o->cfg.format == WW_FMT_JUNIT)
         junit_add(o, ctx, a);
+    if (o->cfg.on_alert != NULL)
+        o->cfg.on_alert(o->cfg.on_alert_ud, ctx, a);
 }
 
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
@@ -546,6 +566,8 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
     jw_str(w, "http_method", m->method);
     if (m->status > 0)
         jw_int(w, "status", m->status);
+    if (m->stream_id > 0)
+        jw_int(w, "stream_id", m->stream_id);
     jw_str(w, "version", m->version);
     jw_str(w, "content_type", m->content_type);
     jw_str(w, "content_encoding", m->content_encoding);
@@ -568,6 +590,43 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
         http_tls(o, &c2);
     }
     emit(o, true);
+}
+
+void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
+                       const ww_jsonrpc_resp *r)
+{
+    jw *w = &o->w;
+    common(o, ctx, 0, "rpc_result");
+    jw_open(w, "rpc_result");
+    jw_str(w, "method", method);
+    if (r->rpc_id[0] != '\0') {
+        jw_key(w, "rpc_id");
+        jw_cstr(w, r->rpc_id); /* already JSON text */
+    }
+    if (r->is_error) {
+        jw_open(w, "error");
+        jw_int(w, "code", r->error_code);
+        jw_str(w, "message", r->error_msg);
+        jw_close(w);
+    } else {
+        jw_str(w, "result", r->result);
+        if (r->result_truncated)
+            jw_bool(w, "result_truncated", true);
+    }
+    jw_close(w);
+    http_tls(o, ctx);
+    emit(o, true);
+    if (o->cfg.format == WW_FMT_TEXT && o->cfg.verbose > 0) {
+        char ts[40], line[512];
+        fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
+        int n = r->is_error ? snprintf(line, sizeof line, "%s  rpc result %s id %s: error %lld %s\n",
+                                       ts, method, r->rpc_id, (long long)r->error_code,
+                                       r->error_msg)
+                            : snprintf(line, sizeof line, "%s  rpc result %s id %s: %s\n", ts,
+                                       method, r->rpc_id, r->result);
+        if (n > 0)
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+    }
 }
 
 void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
@@ -654,9 +713,13 @@ int ww_out_finish(ww_out *o)
         }
         put(o, f, "</testsuite>\n</testsuites>\n", 27);
     }
-    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0)
+    if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0 && !o->failed) {
         o->failed = true;
-    if (o->cfg.console != NULL && fflush(o->cfg.console) != 0)
+        o->fail_errno = errno;
+    }
+    if (o->cfg.console != NULL && fflush(o->cfg.console) != 0 && !o->failed) {
         o->failed = true;
+        o->fail_errno = errno;
+    }
     return o->failed ? WW_E_IO : WW_OK;
 }

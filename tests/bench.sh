@@ -2,6 +2,7 @@
 # bench.sh BUILD - throughput and memory of walletwatch on a >= 1 GB capture, beside tshark.
 # Run by `make bench` (not part of `make test`).
 #
+#  0. Address intelligence: tests/tools/addrdb_bench (1M-entry DB) and tests/tools/detq.
 #  1. Generates BUILD/bench/bench.pcap once with BUILD/tools/mkbench (deterministic, ~1.1 GB of
 #     concurrent keep-alive HTTP/1.1 browsing with a small fraction of JSON-RPC wallet calls;
 #     see tests/tools/mkbench.c). Delete the file to regenerate it. WW_BENCH_MB sets its size.
@@ -15,6 +16,8 @@
 #     run once each by default (they are slow; WW_BENCH_TSHARK_RUNS to change, 0 to skip).
 # For each: best wall seconds, MB/s, packets/s and peak RSS (os.wait4's ru_maxrss of that one
 # child, or GNU time's %M when installed). Prints a table; writes it to BUILD/bench/results.txt as well.
+#  5. Live capture (tests/bench_live.sh, root only): alert latency and the highest tcpreplay
+#     rate onto lo that walletwatch -i lo takes without drops; BUILD/bench/results-live.txt.
 set -u
 export LC_ALL=C TZ=UTC
 BUILD=${1:-build}
@@ -24,6 +27,16 @@ MK=$BUILD/tools/mkbench
 DIR=$BUILD/bench
 PCAP=$DIR/bench.pcap
 mkdir -p "$DIR"
+# Address intelligence (runs first, in seconds): the attacker DB at 1,000,000 entries (compile,
+# mmap load, lookup, lookalike search; tests/tools/addrdb_bench.c) and detection quality
+# (tests/tools/detq.c). WW_BENCH_ADDRDB_N sets the DB size; WW_BENCH_ADDR_ONLY=1 stops here.
+if [ -x "$BUILD/tools/addrdb_bench" ]; then
+    "$BUILD/tools/addrdb_bench" "${WW_BENCH_ADDRDB_N:-1000000}" "$DIR" | tee "$DIR/addrdb.txt"
+fi
+if [ -x "$BUILD/tools/detq" ]; then
+    "$BUILD/tools/detq" | tee "$DIR/detq.txt"
+fi
+[ "${WW_BENCH_ADDR_ONLY:-0}" = 1 ] && exit 0
 if [ ! -s "$PCAP" ]; then
     if [ ! -x "$MK" ]; then
         echo "bench: $MK is not built (make $MK)" >&2
@@ -33,7 +46,7 @@ if [ ! -s "$PCAP" ]; then
     "$MK" "$PCAP.tmp" "${WW_BENCH_MB:-1100}" || { rm -f "$PCAP.tmp"; exit 1; }
     mv "$PCAP.tmp" "$PCAP"
 fi
-exec python3 - "$PCAP" "$BIN" "$DIR" <<'PY'
+python3 - "$PCAP" "$BIN" "$DIR" <<'PY'
 import json, os, shutil, struct, subprocess, sys, time
 
 pcap, binary, outdir = sys.argv[1:4]
@@ -171,3 +184,7 @@ print(text)
 with open(os.path.join(outdir, "results.txt"), "w") as f:
     f.write(f"{pcap}: {size} bytes, {packets} packets\n{text}\n")
 PY
+rc=$?
+# 5. live capture: alert latency and the highest loopback rate without drops (tests/bench_live.sh)
+bash tests/bench_live.sh "$BUILD"
+exit $rc

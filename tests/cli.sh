@@ -43,6 +43,13 @@ expect_rc 2 "bad --window" "$WW" --window 10x -r "$CLEAN"
 expect_rc 2 "bad --format" "$WW" --format xml -r "$CLEAN"
 expect_rc 2 "unreadable --db" "$WW" --db "$T/nodb.csv" -r "$CLEAN"
 
+printf 'rule broken { condition: $nope }\n' >"$T/bad.yar"
+expect_rc 2 "--yara rules that do not compile" "$WW" --yara "$T/bad.yar" -r "$CLEAN"
+contains "$T/err" "bad.yar" "--yara error names the file"
+expect_rc 2 "--yara file missing" "$WW" --yara "$T/none.yar" -r "$CLEAN"
+printf 'rule never { strings: $a = "zz-never-in-a-script-zz" condition: $a }\n' >"$T/ok.yar"
+expect_rc 0 "--yara rules that compile" "$WW" --yara "$T/ok.yar" -r "$CLEAN"
+
 # clean and hijacked sessions
 expect_rc 0 "clean session exits 0" "$WW" -r "$CLEAN" -o "$T/clean.jsonl"
 [ "$(count_alerts "$T/clean.jsonl")" -eq 0 ] && ok || bad "clean session raised alerts"
@@ -100,6 +107,31 @@ expect_rc 1 "two -r files" "$WW" -r "$CLEAN" -r "$HIJACK" -o "$T/two.jsonl"
 grep -o '"address":"0x[0-9a-f]*"' "$T/clean.jsonl" | head -1 | sed 's/.*"\(0x[0-9a-f]*\)"/\1/' >"$T/expect.txt"
 expect_rc 0 "--expect with the served address" "$WW" --expect "$T/expect.txt" -r "$CLEAN"
 
+# scripts served to the browser: drainer-script (attacker-DB addresses embedded) and --yara
+JS="var pool=['0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976','1H13VnQJKtT4HjD5ZFKaaiZEetMbG7nDHx'];function checkethereumw(){}"
+python3 tests/tools/mkflow.py "$T/script.pcap" "c:GET /debug.js HTTP/1.1\r\nHost: cdn.test\r\n\r\n" \
+    "s:HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: ${#JS}\r\n\r\n$JS"
+expect_rc 1 "drainer script" "$WW" -r "$T/script.pcap" -o "$T/script.jsonl"
+contains "$T/script.jsonl" '"rule":"drainer-script"' "drainer-script alert from the binary"
+contains "$T/script.jsonl" 'embeds 2 attacker-DB addresses' "drainer-script counts the DB addresses"
+printf 'rule qix { meta: severity = "medium" strings: $a = "checkethereumw" condition: $a }\n' >"$T/qix.yar"
+expect_rc 1 "--yara over a served script" "$WW" --yara "$T/qix.yar" -r "$T/script.pcap" -o "$T/yara.jsonl"
+contains "$T/yara.jsonl" '"rule":"yara-match","severity":"medium"' "yara-match alert with the rule's severity"
+# the node's answers to wallet calls, matched by id
+"$WW" -r "$HIJACK" -o "$T/rpc.jsonl" >/dev/null 2>&1
+[ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"
+contains "$T/rpc.jsonl" '"rpc_result":{"method":"eth_sendTransaction","rpc_id":5,"result":"0xb51e25bd' "rpc_result carries the tx hash"
+
+# --html: one self-contained page
+expect_rc 1 "--html report of a hijacked session" "$WW" -q -r "$HIJACK" --html "$T/r.html"
+contains "$T/r.html" "<h2>Alerts</h2>" "html report lists the alerts"
+contains "$T/r.html" "<mark>" "html report marks the differing characters"
+[ "$(grep -c '<tr><td class="small">' "$T/r.html")" -eq "$n_hijack" ] && ok || bad "html report has one row per alert"
+grep -qE '<(script|link)|src=' "$T/r.html" && bad "html report loads something" || ok
+expect_rc 0 "--html report of a clean session" "$WW" -q -r "$CLEAN" --html "$T/c.html"
+contains "$T/c.html" "No wallet hijacking detected." "clean html report"
+expect_rc 2 "--html to an unwritable path" "$WW" -q -r "$CLEAN" --html /nonexistent/dir/r.html
+
 # addrdb
 expect_rc 0 "addrdb lookup of a listed address" "$WW" addrdb lookup 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
 contains "$T/out" "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 listed" "lookup prints normalized + listed"
@@ -113,6 +145,36 @@ contains "$T/err" "1 bad lines skipped (line 2)" "bad feed lines reported with l
 expect_rc 0 "addrdb build" "$WW" addrdb build "$T/feed.csv" -o "$T/built.csv"
 expect_rc 0 "built DB loads" "$WW" addrdb lookup --no-default-db --db "$T/built.csv" 0x1111111111111111111111111111111111111111
 expect_rc 2 "addrdb unknown subcommand" "$WW" addrdb frobnicate
+# compiled index: built, detected by magic in lookup/stats and in -r runs, damaged copies refused
+expect_rc 0 "addrdb build --csv" "$WW" addrdb build "$T/feed.csv" -o "$T/built2.csv" --csv
+contains "$T/built2.csv" "evm,0x1111111111111111111111111111111111111111,test,mine" "CSV build output"
+head -c 8 "$T/built.csv" | grep -q WWADDRDB && ok || bad "addrdb build writes a compiled index (magic)"
+expect_rc 0 "compiled index with the bundled set" "$WW" addrdb build "$T/feed.csv" addrdb/bundled.csv -o "$T/all.idx"
+expect_rc 0 "stats over a compiled index" "$WW" addrdb stats --no-default-db --db "$T/all.idx"
+contains "$T/out" "entries: 281" "compiled index holds every entry"
+expect_rc 0 "lookup in a compiled index (label)" "$WW" addrdb lookup --no-default-db --db "$T/all.idx" 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
+contains "$T/out" "listed npm-qix-2025-09 eth_sendTransaction replacement (sohankanna" "label and source from the compiled index"
+expect_rc 1 "compiled index: unlisted" "$WW" addrdb lookup --no-default-db --db "$T/all.idx" 0x0000000000000000000000000000000000000001
+expect_rc 1 "a run with a compiled --db" "$WW" --no-default-db --db "$T/all.idx" -r "$HIJACK"
+sz=$(stat -c %s "$T/all.idx")
+head -c $((sz / 2)) "$T/all.idx" >"$T/trunc.idx"
+expect_rc 2 "truncated compiled DB" "$WW" addrdb stats --db "$T/trunc.idx"
+contains "$T/err" "truncated" "truncated compiled DB message"
+expect_rc 2 "truncated compiled DB in a run" "$WW" --db "$T/trunc.idx" -r "$CLEAN"
+head -c 50 "$T/all.idx" >"$T/short.idx"
+expect_rc 2 "compiled DB shorter than its header" "$WW" addrdb stats --db "$T/short.idx"
+contains "$T/err" "truncated" "short compiled DB message"
+cp "$T/all.idx" "$T/ver.idx"; printf '\x07' | dd of="$T/ver.idx" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_rc 2 "compiled DB from another version" "$WW" addrdb lookup --db "$T/ver.idx" 0x0000000000000000000000000000000000000001
+contains "$T/err" "format version 7" "version message"
+cp "$T/all.idx" "$T/bad.idx"; printf 'Z' | dd of="$T/bad.idx" bs=1 seek=$((sz - 20)) conv=notrunc 2>/dev/null
+expect_rc 2 "corrupted compiled DB" "$WW" addrdb stats --db "$T/bad.idx"
+contains "$T/err" "checksum" "corruption message"
+printf '# nothing\n' >"$T/empty.csv"
+expect_rc 0 "empty feed compiles" "$WW" addrdb build "$T/empty.csv" -o "$T/empty.idx"
+expect_rc 0 "empty compiled DB loads" "$WW" addrdb stats --no-default-db --db "$T/empty.idx"
+contains "$T/out" "entries: 0" "empty compiled DB has no entry"
+expect_rc 1 "empty compiled DB: nothing listed" "$WW" addrdb lookup --no-default-db --db "$T/empty.idx" 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
 
 # decode: one JSON-RPC request by hand
 expect_rc 0 "decode a JSON-RPC request" "$WW" decode '{"jsonrpc":"2.0","id":7,"method":"eth_sendTransaction","params":[{"from":"0x1111111111111111111111111111111111111111","to":"0x2222222222222222222222222222222222222222","value":"0xde0b6b3a7640000"}]}'

@@ -2,8 +2,9 @@
 """HTTP conformance against Wireshark's own captures (../shared/corpus/wireshark).
 
 For each capture, walletwatch replays it with --log-http and its `http` events must give exactly
-the HTTP/1.x messages tshark 4.0.17 dissected (the .expected.jsonl files): method and URI of each
-request, status of each response, body length and SHA-256 after de-chunking and decompression.
+the HTTP/1.x and HTTP/2 messages tshark 4.0.17 dissected (the .expected.jsonl files): method and
+URI (:path) of each request, status of each response, body length and SHA-256 after de-chunking,
+DATA reassembly and decompression; HTTP/2 messages also by stream id.
 Compared as multisets per capture. Skipped, with a message, where ../shared is absent.
 Prints "N passed, N failed[, N skipped]" (one check per capture).
 """
@@ -25,7 +26,15 @@ CASES = [
     ("http-ooo.pcap", None, "http-ooo.expected.jsonl", "all"),
     ("http-ooo2.pcap", None, "http-ooo2.expected.jsonl", "all"),
     ("http-brotli.pcapng", None, "http-brotli.expected.jsonl", "all"),
-    ("grpc_web.pcapng.gz", None, "grpc_web.expected.jsonl", "http1"),
+    ("grpc_web.pcapng.gz", None, "grpc_web.expected.jsonl", "all"),
+    ("http2-data-reassembly.pcap", "http2-data-reassembly.keys", "http2-data-reassembly.expected.jsonl", "all"),
+    ("http2-brotli.pcapng", None, "http2-brotli.expected.jsonl", "all"),
+    ("http2-brotli.pcapng", "http2-brotli.dsb.keys", "http2-brotli.expected.jsonl", "all"),
+    ("http2_follow_multistream.pcapng", None, "http2_follow_multistream.expected.jsonl", "all"),
+    ("http2_follow_multistream.pcapng", "http2_follow_multistream.dsb.keys", "http2_follow_multistream.expected.jsonl", "all"),
+    ("packet-h2-14_headers.pcapng", None, "packet-h2-14_headers.expected.jsonl", "all"),
+    ("grpc_person_search_json_with_image.pcapng.gz", None, "grpc_person_search_json_with_image.expected.jsonl", "all"),
+    ("grpc_stream_reassembly_sample.pcapng.gz", None, "grpc_stream_reassembly_sample.expected.jsonl", "all"),
     ("challenge01_ooo_stream.pcapng.gz", None, "challenge01_ooo_stream.expected.jsonl", "all"),
     ("tls13-rfc8446.pcap", "tls13-rfc8446.keys", "tls13-rfc8446.expected.jsonl", "all"),
     ("tls13-rfc8446.pcap", "tls13-rfc8446-noearly.keys", "tls13-rfc8446.noearly.expected.jsonl", "all"),
@@ -40,21 +49,23 @@ def expected_messages(path, what):
     out = []
     for line in open(path):
         r = json.loads(line)
-        if r.get("kind") not in ("request", "response") or r.get("proto") != "http1":
+        if r.get("kind") not in ("request", "response") or r.get("proto") not in ("http1", "http2"):
             continue
         if what == "requests" and r["kind"] != "request":
             continue
-        out.append(key(r["kind"], r.get("method"), r.get("uri"), r.get("status"),
-                       r.get("body_len"), r.get("body_sha256")))
+        h2 = r["proto"] == "http2"
+        out.append(key(r["proto"], r["kind"], r.get("method"), r.get("path" if h2 else "uri"),
+                       r.get("status"), r.get("body_len"), r.get("body_sha256"),
+                       r.get("h2_stream")))
     return out
 
 
-def key(kind, method, uri, status, body_len, sha):
+def key(proto, kind, method, uri, status, body_len, sha, stream):
     if not body_len:
         body_len, sha = None, None
     if kind == "request":
-        return ("request", method, uri, body_len, sha)
-    return ("response", int(status) if status is not None else None, body_len, sha)
+        return (proto, "request", stream, method, uri, body_len, sha)
+    return (proto, "response", stream, int(status) if status is not None else None, body_len, sha)
 
 
 def ours(events, what):
@@ -62,13 +73,14 @@ def ours(events, what):
     for e in events:
         if e.get("event_type") != "http":
             continue
-        if e.get("app_proto") not in (None, "http"):
+        if e.get("app_proto") not in (None, "http", "http2"):
             continue
         h = e["http"]
         if what == "requests" and h["kind"] != "request":
             continue
-        out.append(key(h["kind"], h.get("http_method"), h.get("url"), h.get("status"),
-                       h.get("body_len"), h.get("body_sha256")))
+        proto = "http2" if e.get("app_proto") == "http2" else "http1"
+        out.append(key(proto, h["kind"], h.get("http_method"), h.get("url"), h.get("status"),
+                       h.get("body_len"), h.get("body_sha256"), h.get("stream_id")))
     return out
 
 

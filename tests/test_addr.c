@@ -329,3 +329,208 @@ T_CASE(scan_speed)
     T_CHECK(s < 2.0);
     free(b);
 }
+
+/* ---- scanner: every format ---- */
+
+#include "addrdb/addrdb.h"
+
+typedef struct collect {
+    size_t n, cap;
+    ww_addr *a;
+} collect;
+
+static void on_collect(void *ud, const ww_addr *a)
+{
+    collect *c = ud;
+    if (c->n < c->cap)
+        c->a[c->n] = *a;
+    c->n++;
+}
+
+typedef struct body {
+    char *p;
+    size_t n, cap;
+    size_t want;
+} body;
+
+static void add_to_body(void *ud, const ww_addr *a, const ww_addrdb_entry *e)
+{
+    body *b = ud;
+    (void)e;
+    if (a->chain == WW_CHAIN_SOLANA && strcmp(a->text, "19111111111111111111111111111111") == 0)
+        return; /* the payload's literal: a DB string IOC, not a Solana key */
+    /* upper-case a bech32/cashaddr one in three: written in upper case is valid too */
+    char t[WW_ADDR_TEXT_MAX];
+    memcpy(t, a->text, a->len + 1);
+    if ((a->chain == WW_CHAIN_BITCOINCASH || strncmp(t, "bc1", 3) == 0) && b->want % 3 == 0)
+        for (char *q = t; *q; q++)
+            if (*q >= 'a' && *q <= 'z')
+                *q = (char)(*q - 32);
+    b->n += (size_t)snprintf(b->p + b->n, b->cap - b->n, "{\"%s\":\"%s\", \"n\":%zu}\n",
+                             ww_chain_name(a->chain), t, b->want);
+    b->want++;
+}
+
+T_CASE(scan_every_format_bundled)
+{
+    /* every address the September 2025 payload carries, in a JSON body: all found, right chain */
+    ww_addrdb *db = ww_addrdb_new(NULL);
+    T_CHECK(ww_addrdb_load_bundled(db) == 280);
+    body b = {malloc(1 << 16), 0, 1 << 16, 0};
+    ww_addrdb_each(db, add_to_body, &b);
+    T_EQ_INT(b.want, 279);
+    collect c = {0, 400, calloc(400, sizeof(ww_addr))};
+    size_t k = ww_addr_scan(t_guard(b.p, b.n), b.n, on_collect, &c);
+    T_EQ_INT(k, 279);
+    size_t per[WW_CHAIN_COUNT] = {0};
+    for (size_t i = 0; i < WW_MIN(c.n, c.cap); i++) {
+        per[c.a[i].chain]++;
+        if (ww_addrdb_lookup(db, &c.a[i]) == NULL)
+            t_fail_msg(__FILE__, __LINE__, "scanned %s not the DB's form", c.a[i].text);
+    }
+    T_EQ_INT(per[WW_CHAIN_EVM], 60);
+    T_EQ_INT(per[WW_CHAIN_BITCOIN], 80);
+    T_EQ_INT(per[WW_CHAIN_LITECOIN], 40);
+    T_EQ_INT(per[WW_CHAIN_BITCOINCASH], 40);
+    T_EQ_INT(per[WW_CHAIN_TRON], 40);
+    T_EQ_INT(per[WW_CHAIN_SOLANA], 19);
+    free(c.a);
+    free(b.p);
+    ww_addrdb_free(db);
+}
+
+static size_t scan_str(const char *s, collect *c)
+{
+    c->n = 0;
+    return ww_addr_scan(t_guard(s, strlen(s)), strlen(s), on_collect, c);
+}
+
+T_CASE(scan_formats_valid_invalid)
+{
+    ww_addr buf[8];
+    collect c = {0, 8, buf};
+    /* cashaddr with and without prefix, upper case; one character off: checksum fails */
+    T_EQ_INT(scan_str("pay bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a now", &c), 1);
+    T_EQ_STR(buf[0].text, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a");
+    T_EQ_INT(scan_str("\"QPM2QSZNHKS23Z7629MMS6S4CWEF74VCWVY22GDX6A\"", &c), 1);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_BITCOINCASH);
+    T_EQ_INT(scan_str("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6q", &c), 0);
+    T_EQ_INT(scan_str("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6aq", &c), 0);
+    /* segwit v0 and v1 (BIP-173/350), litecoin; a bech32 (not m) v1 is invalid */
+    T_EQ_INT(scan_str("\"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4\"", &c), 1);
+    T_EQ_STR(buf[0].text, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+    T_EQ_INT(scan_str("\"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T5\"", &c), 0);
+    T_EQ_INT(scan_str("\"bC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4\"", &c), 0); /* mixed */
+    T_EQ_INT(scan_str("tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7", &c), 0);
+    T_EQ_INT(scan_str("to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq.", &c), 1);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_BITCOIN);
+    T_EQ_INT(scan_str("to BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ.", &c), 1);
+    T_EQ_STR(buf[0].text, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq");
+    T_EQ_INT(scan_str("to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdz.", &c), 0);
+    T_EQ_INT(scan_str("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0", &c), 1);
+    T_EQ_INT(scan_str("LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1", &c), 1);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_LITECOIN);
+    T_EQ_INT(scan_str("LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc2", &c), 0);
+    /* legacy bitcoin P2PKH and P2SH, tron; one character changed: checksum fails */
+    T_EQ_INT(scan_str("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", &c),
+             2);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_BITCOIN);
+    T_EQ_INT(buf[1].chain, WW_CHAIN_BITCOIN);
+    T_EQ_INT(scan_str("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", &c), 0);
+    T_EQ_INT(scan_str("{\"tron\":\"TB9emsCq6fQw6wRk4HBxxNnU6Hwt1DnV67\"}", &c), 1);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_TRON);
+    T_EQ_INT(scan_str("{\"tron\":\"TB9emsCq6fQw6wRk4HBxxNnU6Hwt1DnV68\"}", &c), 0);
+    /* solana: delimited, mixed case + digits, 32 bytes */
+    T_EQ_INT(scan_str("{\"owner\":\"5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6\"}", &c), 1);
+    T_EQ_INT(buf[0].chain, WW_CHAIN_SOLANA);
+    T_EQ_INT(scan_str("owner=5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6&x=1", &c), 1);
+    T_EQ_INT(scan_str("a+5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6/b", &c), 0); /* base64 */
+    T_EQ_INT(scan_str("x.5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6", &c), 0);
+    T_EQ_INT(scan_str("\"11111111111111111111111111111111\"", &c), 0); /* no letters */
+    T_EQ_INT(scan_str("\"ThisIsAVeryLongCamelCaseIdentifierWithNoDigits\"", &c), 0);
+    T_EQ_INT(scan_str("\"5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6xx\"", &c), 0); /* 46 */
+    /* runs glued to other letters are not addresses */
+    T_EQ_INT(scan_str("x1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", &c), 0);
+    /* every prefix of a mixed body: no over-read (guard page) */
+    static const char mix[] =
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq "
+        "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a TB9emsCq6fQw6wRk4HBxxNnU6Hwt1DnV67 "
+        "\"5VVyuV5K6c2gMq1zVeQUFAmo8shPZH28MJCVzccrsZG6\" LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1";
+    T_EQ_INT(scan_str(mix, &c), 6);
+    for (size_t i = 0; i <= sizeof mix - 1; i++)
+        (void)ww_addr_scan(t_guard(mix, i), i, NULL, NULL);
+}
+
+/* Deterministic pseudo-random bytes (xorshift). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+T_CASE(scan_false_positives)
+{
+    /* realistic bodies with no address in them: what the scanner reports is a false positive */
+    size_t n = 4u << 20;
+    char *b = malloc(n + 1);
+    size_t k;
+    static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char B64U[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    /* 1. base64 of random bytes (a data: URI or an embedded blob), in one JSON string */
+    for (size_t i = 0; i < n; i++)
+        b[i] = B64[rnd() & 63];
+    b[0] = b[n - 1] = '"';
+    k = ww_addr_scan((const uint8_t *)b, n, NULL, NULL);
+    printf("false positives: base64 4 MiB: %zu\n", k);
+    T_EQ_INT(k, 0);
+    /* 2. base64url tokens (JWT-like), 200 chars each, quoted, comma-separated */
+    for (size_t i = 0; i < n; i++)
+        b[i] = (i % 203 == 0) ? '"' : (i % 203 == 201) ? '"' : (i % 203 == 202) ? ','
+                                                                                : B64U[rnd() & 63];
+    k = ww_addr_scan((const uint8_t *)b, n, NULL, NULL);
+    printf("false positives: base64url tokens 4 MiB: %zu\n", k);
+    T_CHECK(k <= 2);
+    /* 3. English-like text: words of 1-12 letters, capitalized sometimes, digits sometimes */
+    size_t i = 0;
+    while (i < n) {
+        size_t w = 1 + rnd() % 12;
+        for (size_t j = 0; j < w && i < n; j++)
+            b[i++] = (char)((j == 0 && rnd() % 5 == 0 ? 'A' : 'a') + (int)(rnd() % 26));
+        if (i < n)
+            b[i++] = " .,;\n"[rnd() % 5];
+    }
+    k = ww_addr_scan((const uint8_t *)b, n, NULL, NULL);
+    printf("false positives: English-like text 4 MiB: %zu\n", k);
+    T_EQ_INT(k, 0);
+    /* 4. hex digests (sha256, tx hashes) and long decimal numbers in JSON */
+    i = 0;
+    while (i + 80 < n) {
+        b[i++] = '"';
+        for (int j = 0; j < 64; j++)
+            b[i++] = "0123456789abcdef"[rnd() & 15];
+        b[i++] = '"';
+        b[i++] = ',';
+        for (int j = 0; j < 10; j++)
+            b[i++] = (char)('0' + rnd() % 10);
+        b[i++] = ',';
+    }
+    k = ww_addr_scan((const uint8_t *)b, i, NULL, NULL);
+    printf("false positives: hex digests + numbers 4 MiB: %zu\n", k);
+    T_EQ_INT(k, 0);
+    free(b);
+    /* 5. minified JavaScript: a real bundle when the shared corpus or the system has one */
+    static const char *const JS[] = {"/usr/lib/node_modules/npm/node_modules/tar/dist/commonjs/index.min.js"};
+    for (size_t f = 0; f < WW_ARRAY_LEN(JS); f++) {
+        size_t jn;
+        uint8_t *js = t_read_file(JS[f], &jn);
+        if (js == NULL)
+            continue;
+        k = ww_addr_scan(js, jn, NULL, NULL);
+        printf("false positives: %s (%zu bytes): %zu\n", JS[f], jn, k);
+        T_EQ_INT(k, 0);
+        free(js);
+    }
+}

@@ -12,6 +12,7 @@
 
 #include <cJSON.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define SERVED "0x1111222233334444555566667777888899990000"
@@ -28,6 +29,8 @@ typedef struct pipe_ {
     ww_tcp *tcp;
     uint64_t ts;
 } pipe_;
+
+static ww_yara *e2e_yara; /* set by a case before pipe_init */
 
 static void pipe_init(pipe_ *p)
 {
@@ -46,6 +49,7 @@ static void pipe_init(pipe_ *p)
     ww_detect_sink(p->det, &sink);
     ww_app_cfg ac = {0};
     ac.max_body_bytes = 1 << 20;
+    ac.yara = e2e_yara;
     p->app = ww_app_new(NULL, &ac, &sink, NULL);
     ww_stream_cbs cbs = {p->app, ww_app_on_open, ww_app_on_data, ww_app_on_gap,
                          ww_app_on_close, ww_app_on_anomaly};
@@ -80,8 +84,9 @@ static char *pipe_finish(pipe_ *p)
         one[0] = '\0';
         if (strcmp(type, "alert") == 0) {
             const cJSON *a = cJSON_GetObjectItem(j, "alert");
+            const cJSON *obs = cJSON_GetObjectItem(a, "observed");
             snprintf(one, sizeof one, "alert:%s:%s;", cJSON_GetObjectItem(a, "rule")->valuestring,
-                     cJSON_GetObjectItem(a, "observed")->valuestring);
+                     obs != NULL ? obs->valuestring : "-");
         } else if (strcmp(type, "anomaly") == 0) {
             const cJSON *a = cJSON_GetObjectItem(j, "anomaly");
             snprintf(one, sizeof one, "anomaly:%s/%s;",
@@ -386,4 +391,59 @@ T_CASE(e2e_bad_signature_raw_tx)
     T_CHECK(strstr(ev, "anomaly:") != NULL);
     /* the recipient is still known: decoding did not stop at the signature */
     T_CHECK(strstr(ev, "alert:known-attacker:" ATTACKER) != NULL);
+}
+
+/* The Sept-2025 payload as a served script: attacker-DB addresses embedded in JavaScript. */
+static void serve_script(pipe_ *p, conn *c)
+{
+    const char *body = "var _0x4477fc=['0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976',"
+                       "'0xa29eeFb3f21Dc8FA8bce065Db4f4354AA683c024'];"
+                       "function checkethereumw(){return window.ethereum}"
+                       "var btc=['1H13VnQJKtT4HjD5ZFKaaiZEetMbG7nDHx'];";
+    char head[256];
+    http_send(p, c, 0, "GET /node_modules/debug/src/browser.js HTTP/1.1\r\nHost: cdn.test\r\n\r\n",
+              NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: "
+             "%zu\r\n\r\n",
+             strlen(body));
+    http_send(p, c, 1, head, body, strlen(body));
+}
+
+T_CASE(e2e_drainer_script)
+{
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40010, 80);
+    serve_script(&p, &c);
+    serve_invoice(&p, &c);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    /* one alert for the script, naming the first DB address it embeds; the script's addresses
+     * are not "served" (no intent, no known-attacker where:response) */
+    T_EQ_STR(ev, "alert:drainer-script:" ATTACKER ";");
+}
+
+T_CASE(e2e_yara_over_scripts)
+{
+    char path[] = "/tmp/ww-e2e-yara-XXXXXX", errbuf[WW_ERRBUF_SIZE];
+    int fd = mkstemp(path);
+    const char *rules = "rule qix { meta: severity = \"critical\" strings: $a = \"checkethereumw\" "
+                        "condition: $a }\n";
+    T_CHECK(fd >= 0 && write(fd, rules, strlen(rules)) == (ssize_t)strlen(rules));
+    close(fd);
+    T_EQ_INT(ww_yara_load(&e2e_yara, path, errbuf), WW_OK);
+    unlink(path);
+    pipe_ p;
+    conn c;
+    pipe_init(&p);
+    conn_open(&p, &c, 40011, 80);
+    serve_script(&p, &c);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "alert:drainer-script:" ATTACKER ";") != NULL);
+    T_CHECK(strstr(ev, "alert:yara-match:") != NULL);
+    ww_yara_free(e2e_yara);
+    e2e_yara = NULL;
 }

@@ -1,0 +1,204 @@
+/*
+ * live.c - live capture through libpcap, as a ww_source (capture/source_int.h).
+ *
+ * Opened as tcpdump does: pcap_create, snaplen, promiscuous mode, kernel buffer size (-B),
+ * immediate mode, a read timeout, pcap_activate, then the BPF filter compiled on the live
+ * handle. ww_source_next hands out libpcap's buffer (valid until the next call, as for files).
+ * The handle is non-blocking and waited on with poll() for at most 100 ms (in immediate mode
+ * libpcap's own read timeout does not apply on Linux): when no packet comes, or a signal
+ * interrupts the wait, ww_source_next returns WW_SRC_IDLE so that the caller does its
+ * periodic work (follow the key log, reopen the output, notice a stop request).
+ */
+#include "capture/capture.h"
+#include "capture/source_int.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <signal.h>
+
+#define LIVE_TIMEOUT_MS 100
+#define LIVE_DEFAULT_SNAPLEN 262144
+/* Immediate mode makes libpcap use fixed-size ring frames of about the interface MTU
+ * (64 KiB on lo): libpcap's 2 MiB default holds only ~32 of them there, and a burst is lost.
+ * 64 MiB holds ~1000 such frames, ~30000 on a 1500-byte-MTU port. */
+#define LIVE_DEFAULT_BUFFER_KIB (64u * 1024)
+
+typedef struct live {
+    pcap_t *p;
+    int fd; /* pcap_get_selectable_fd */
+    int linktype;
+    volatile sig_atomic_t stop; /* ww_source_breakloop was called */
+} live;
+
+static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]);
+static uint64_t live_drops(const ww_source *s);
+static void live_destroy(ww_source *s);
+static const ww_src_ops live_ops = {live_next, live_drops, live_destroy};
+
+static int live_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    if (l->stop) {
+        l->stop = 0;
+        return 0;
+    }
+    int rc = pcap_next_ex(l->p, &h, &d);
+    if (rc == 0 && l->fd >= 0) {
+        struct pollfd pfd = {l->fd, POLLIN, 0};
+        int prc = poll(&pfd, 1, LIVE_TIMEOUT_MS);
+        if (prc <= 0 && (prc == 0 || errno == EINTR))
+            return WW_SRC_IDLE;
+        rc = pcap_next_ex(l->p, &h, &d);
+    }
+    if (rc == 1) {
+        pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+        pkt->caplen = h->caplen;
+        pkt->len = h->len;
+        pkt->linktype = l->linktype;
+        pkt->data = d;
+        return 1;
+    }
+    if (rc == 0)
+        return WW_SRC_IDLE;
+    if (rc == PCAP_ERROR_BREAK)
+        return 0;
+    if (errbuf != NULL)
+        snprintf(errbuf, WW_ERRBUF_SIZE, "capture error: %.230s", pcap_geterr(l->p));
+    return WW_E_IO;
+}
+
+static uint64_t live_drops(const ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_stat ps;
+    if (pcap_stats(l->p, &ps) != 0)
+        return 0;
+    return (uint64_t)ps.ps_drop + (uint64_t)ps.ps_ifdrop;
+}
+
+static void live_destroy(ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    if (l == NULL)
+        return;
+    if (l->p != NULL)
+        pcap_close(l->p);
+    free(l);
+}
+
+/* DLT_ values that differ from their LINKTYPE_ (pcap-linktype(7)); the rest are equal. */
+static int dlt_to_linktype(int dlt)
+{
+#ifdef DLT_RAW
+    if (dlt == DLT_RAW)
+        return WW_LINK_RAW;
+#endif
+    return dlt;
+}
+
+int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
+                        uint32_t snaplen, uint32_t buffer_kib, bool promisc, bool immediate,
+                        char errbuf[WW_ERRBUF_SIZE])
+{
+    WW_ASSERT(out != NULL && iface != NULL);
+    char perr[PCAP_ERRBUF_SIZE];
+    *out = NULL;
+    perr[0] = '\0';
+    pcap_t *p = pcap_create(iface, perr);
+    if (p == NULL) {
+        snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: %.180s", iface, perr);
+        return WW_E_IO;
+    }
+    (void)pcap_set_snaplen(p, snaplen ? (int)WW_MIN(snaplen, (uint32_t)INT32_MAX)
+                                      : LIVE_DEFAULT_SNAPLEN);
+    (void)pcap_set_promisc(p, promisc ? 1 : 0);
+    (void)pcap_set_timeout(p, LIVE_TIMEOUT_MS);
+    if (immediate)
+        (void)pcap_set_immediate_mode(p, 1);
+    if (buffer_kib == 0)
+        buffer_kib = LIVE_DEFAULT_BUFFER_KIB;
+    (void)pcap_set_buffer_size(p, (int)WW_MIN((uint64_t)buffer_kib * 1024u, (uint64_t)INT32_MAX));
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        const char *why = pcap_geterr(p);
+        switch (rc) {
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: no such interface (%.150s)", iface, why);
+            break;
+        case PCAP_ERROR_PERM_DENIED:
+            snprintf(errbuf, WW_ERRBUF_SIZE,
+                     "%.64s: permission denied: capturing needs root or CAP_NET_RAW (%.120s)", iface,
+                     why);
+            break;
+        default:
+            snprintf(errbuf, WW_ERRBUF_SIZE, "%.64s: cannot capture: %.60s (%.100s)", iface,
+                     pcap_statustostr(rc), why);
+        }
+        pcap_close(p);
+        return WW_E_IO;
+    }
+    if (filter != NULL) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(errbuf, WW_ERRBUF_SIZE, "bad filter '%.80s': %.150s", filter, pcap_geterr(p));
+            pcap_close(p);
+            return WW_E_INVALID;
+        }
+        int frc = pcap_setfilter(p, &prog);
+        pcap_freecode(&prog);
+        if (frc != 0) {
+            snprintf(errbuf, WW_ERRBUF_SIZE, "cannot set filter '%.80s': %.140s", filter,
+                     pcap_geterr(p));
+            pcap_close(p);
+            return WW_E_INVALID;
+        }
+    }
+    live *l = calloc(1, sizeof *l);
+    ww_source *s = l ? ww_source_new_impl(&live_ops, l) : NULL;
+    if (s == NULL) {
+        free(l);
+        pcap_close(p);
+        snprintf(errbuf, WW_ERRBUF_SIZE, "out of memory");
+        return WW_E_NOMEM;
+    }
+    l->p = p;
+    l->linktype = dlt_to_linktype(pcap_datalink(p));
+    l->fd = pcap_get_selectable_fd(p);
+    if (l->fd >= 0 && pcap_setnonblock(p, 1, perr) != 0)
+        l->fd = -1; /* blocking reads then: still correct, only less periodic */
+    *out = s;
+    return WW_OK;
+}
+
+void ww_source_breakloop(ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    if (l != NULL && l->p != NULL) {
+        l->stop = 1;
+        pcap_breakloop(l->p);
+    }
+}
+
+int ww_source_live_stats(ww_source *s, ww_live_stats *st)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    struct pcap_stat ps;
+    memset(st, 0, sizeof *st);
+    if (l == NULL)
+        return WW_E_UNSUPPORTED;
+    if (pcap_stats(l->p, &ps) != 0)
+        return WW_E_IO;
+    st->received = ps.ps_recv;
+    st->dropped = ps.ps_drop;
+    st->ifdropped = ps.ps_ifdrop;
+    return WW_OK;
+}
+
+int ww_source_live_linktype(const ww_source *s)
+{
+    live *l = ww_source_impl(s, &live_ops);
+    return l != NULL ? l->linktype : -1;
+}
