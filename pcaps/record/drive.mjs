@@ -1,7 +1,7 @@
 // drive.mjs - runs one dapp session in Debian's Chromium (headless) with playwright-core.
 //   node drive.mjs --url URL --rpc-url URL --keylog FILE --out FILE.json [--hijack]
 // Injects the wallet (dapp/wallet.js) and, with --hijack, the hijack fixture (dapp/hijack.js,
-// with the EVM attacker pool from addrdb/bundled.csv) before the page's scripts, opens the
+// with the attacker pools of addrdb/bundled.csv per address kind) before the page's scripts, opens the
 // page, waits for the dapp to finish and writes what the page did (wallet requests as sent,
 // substitutions made) to --out. Chromium gets SSLKEYLOGFILE in its environment.
 // Never downloads a browser: executablePath is /usr/bin/chromium (CHROMIUM to override).
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ATTACKER, WALLET, CHAIN_ID } from './fixtures.mjs';
-import { evmPool } from './expect.mjs';
+import { pools } from './expect.mjs';
 
 const opt = { url: '', rpcUrl: '', keylog: '', out: '', hijack: false };
 const argv = process.argv.slice(2);
@@ -42,7 +42,7 @@ try {
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
   await page.addInitScript(call('wallet.js', { rpcUrl: opt.rpcUrl, account: WALLET, chainId: CHAIN_ID }));
   if (opt.hijack)
-    await page.addInitScript(call('hijack.js', { pool: evmPool().filter((a) => a.toLowerCase() !== ATTACKER.toLowerCase()), attacker: ATTACKER }));
+    await page.addInitScript(call('hijack.js', { pools: pools(), attacker: ATTACKER }));
   await page.goto(opt.url, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__dapp !== undefined, null, { timeout: 20000 });
   const r = await page.evaluate(() => ({ dapp: window.__dapp, wallet: window.__walletLog,

@@ -49,3 +49,44 @@ export const DAPP_INVOICE = {
   approve_amount: '100000000',
   chain_id: CHAIN_ID,
 };
+
+// ---- non-EVM addresses (the invoice's alternative payment methods, the Solana flow) ----
+// Encoders for deterministic, valid test addresses (checksums computed, so walletwatch's scanner
+// takes them for addresses): Bitcoin bech32 P2WPKH, Tron base58check (version 0x41).
+const B32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+function bech32Polymod(values) {
+  const G = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+  let chk = 1;
+  for (const v of values) {
+    const b = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((b >>> i) & 1) chk ^= G[i];
+  }
+  return chk >>> 0;
+}
+function bech32Encode(hrp, data) {
+  const exp = [...hrp].map((c) => c.charCodeAt(0) >> 5).concat([0], [...hrp].map((c) => c.charCodeAt(0) & 31));
+  const pm = bech32Polymod(exp.concat(data, [0, 0, 0, 0, 0, 0])) ^ 1;
+  const chk = Array.from({ length: 6 }, (_, i) => (pm >>> (5 * (5 - i))) & 31);
+  return hrp + '1' + data.concat(chk).map((v) => B32[v]).join('');
+}
+function to5bit(bytes) {
+  const out = []; let acc = 0, bits = 0;
+  for (const b of bytes) { acc = (acc << 8) | b; bits += 8; while (bits >= 5) { bits -= 5; out.push((acc >> bits) & 31); } }
+  if (bits > 0) out.push((acc << (5 - bits)) & 31);
+  return out;
+}
+const hash20 = (tag) => ethers.getBytes(ethers.id(`walletwatch recorder ${tag}`)).slice(0, 20);
+export const btcBech32 = (tag) => bech32Encode('bc', [0].concat(to5bit(hash20(tag))));
+export function tronAddress(tag) {
+  const payload = ethers.concat(['0x41', hash20(tag)]);
+  const chk = ethers.getBytes(ethers.sha256(ethers.sha256(payload))).slice(0, 4);
+  return ethers.encodeBase58(ethers.concat([payload, chk]));
+}
+// A Solana key: ed25519 public key of the seed sha256(tag) (web3.js Keypair.fromSeed in the page
+// and in expect.mjs); here only the seed.
+export const solSeed = (tag) => ethers.getBytes(ethers.sha256(ethers.toUtf8Bytes(`walletwatch recorder ${tag}`)));
+
+// ---- Permit2 (Uniswap) ----
+export const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
+export const MAX_UINT160 = (1n << 160n) - 1n;

@@ -12,9 +12,14 @@ need() { # need CMD [debian-package]
 }
 
 # Make sure the recorder's node packages are there (npm ci from the lock file; no browsers
-# are downloaded: playwright-core has no install script).
+# are downloaded: playwright-core has no install script; esbuild's binary comes as its
+# @esbuild/linux-x64 optional dependency).
 node_deps() {
-    [ -d "$REC_DIR/node_modules/ethers" ] && [ -d "$REC_DIR/node_modules/playwright-core" ] && return 0
+    local m
+    for m in ethers playwright-core ws esbuild @solana/web3.js @solana/spl-token; do
+        [ -d "$REC_DIR/node_modules/$m" ] || break
+        [ "$m" = @solana/spl-token ] && return 0
+    done
     (cd "$REC_DIR" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in $REC_DIR"
 }
 
@@ -30,7 +35,7 @@ CAP_PID=
 cap_start() {
     local out=$1 filter=$2 err=$1.tcpdump.err i
     rm -f "$out" "$err"; CAP_ERR=$err
-    tcpdump -i lo -n -U --immediate-mode -Z root -s 0 -w "$out" "$filter" 2>"$err" &
+    tcpdump -i lo -n -U --immediate-mode -B 16384 -Z root -s 0 -w "$out" "$filter" 2>"$err" &
     CAP_PID=$!
     for i in $(seq 1 100); do
         grep -q 'listening on' "$err" 2>/dev/null && return 0
@@ -48,7 +53,8 @@ cap_stop() {
     wait "$CAP_PID" 2>/dev/null || true
     CAP_PID=
     if grep -Eq '^[1-9][0-9]* packets dropped by kernel' "$CAP_ERR"; then
-        cat "$CAP_ERR" >&2; die "tcpdump dropped packets"
+        echo "record: tcpdump: $(grep 'dropped by kernel' "$CAP_ERR")" >&2
+        return 1
     fi
 }
 

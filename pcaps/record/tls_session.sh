@@ -43,7 +43,7 @@ record_one() { # VERSION (1.3 | 1.2)
         --next "${c[@]}" -o /dev/null -H 'content-type: application/json' \
         --data-binary @"$WORK/send_token.json" "https://127.0.0.1:$PORT/rpc"
     srv_stop_all
-    cap_stop
+    cap_stop || die "tcpdump dropped packets (run again)"
     [ -s "$keys" ] || die "no key log written by curl"
     mv "$WORK/$tag.pcap" "$pcap"
     inject_keys "$pcap" "$keys" "$dsb"

@@ -1,11 +1,18 @@
 // dapp/server.mjs - the local dapp's two servers, bound to 127.0.0.1.
 //   node server.mjs --role shop|rpc --port N --proto http|https|h2 [--cert C --key K]
-//                   [--rpc-url URL]
-// shop: the static page (index.html, app.js, ethers v6's UMD bundle from node_modules, gzip),
-//       GET /api/config (chain id + RPC URL, no addresses) and GET /api/invoice (the payee and
-//       the spender the page is asked to use).
-// rpc:  a JSON-RPC node (POST /, CORS for the page's origin): eth_sendTransaction and
-//       eth_sendRawTransaction answer a deterministic hash; no response carries an address.
+//                   [--rpc-url URL] [--sol-bundle FILE]
+// shop: the static pages (index.html + app.js with ethers v6's UMD bundle from node_modules;
+//       sol.html + sol.js with the esbuild bundle of @solana/web3.js + spl-token given by
+//       --sol-bundle), all gzip; GET /api/config (chain id + RPC URL, no addresses),
+//       GET /api/invoice (the payee and the spender the page is asked to use, and the
+//       alternative BTC/Tron/Solana payment addresses), GET /api/sol-invoice (the Solana payee
+//       wallet and the mint), POST /api/order (an HTML receipt echoing the payment addresses the
+//       customer was shown).
+// rpc:  a JSON-RPC node (POST any path, CORS for the page's origin; and WebSocket on the same
+//       port, `ws` with permessage-deflate): eth_sendTransaction and eth_sendRawTransaction
+//       answer a deterministic hash, eth_signTypedData_v4 a real signature by the wallet's
+//       (unlocked) test key, Solana getLatestBlockhash a fixed blockhash and sendTransaction
+//       the transaction's own first signature. No response carries an account address.
 // proto: http = HTTP/1.1 cleartext; https = node's https module (HTTP/1.1 only, ALPN
 //        http/1.1); h2 = node's http2 secure server with allowHTTP1 (ALPN h2 first).
 // Prints "listening PORT" once ready; SIGTERM closes it.
@@ -16,10 +23,13 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DAPP_INVOICE } from '../fixtures.mjs';
+import { ethers } from 'ethers';
+import { WebSocketServer } from 'ws';
+import { DAPP_INVOICE, WALLET_KEY } from '../fixtures.mjs';
+import { ALT_PAY, SOL_INVOICE, SOL_BLOCKHASH } from '../solfix.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const opt = { role: 'shop', port: 0, proto: 'http', cert: null, key: null, rpcUrl: '' };
+const opt = { role: 'shop', port: 0, proto: 'http', cert: null, key: null, rpcUrl: '', solBundle: null };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
@@ -34,12 +44,40 @@ const files = {
   '/app.js': ['text/javascript; charset=utf-8', fs.readFileSync(path.join(here, 'app.js'))],
   '/vendor/ethers.umd.min.js': ['text/javascript; charset=utf-8', fs.readFileSync(
     path.join(here, '..', 'node_modules', 'ethers', 'dist', 'ethers.umd.min.js'))],
+  '/sol.html': ['text/html; charset=utf-8', fs.readFileSync(path.join(here, 'sol.html'))],
+  '/sol.js': ['text/javascript; charset=utf-8', fs.readFileSync(path.join(here, 'sol.js'))],
 };
+if (opt.solBundle)
+  files['/vendor/solana.min.js'] = ['text/javascript; charset=utf-8', fs.readFileSync(opt.solBundle)];
 for (const f of Object.values(files)) f.push(gz(f[1]));
 
 let txn = 0;
 const txHash = () => '0x' + (++txn).toString(16).padStart(64, 'a');
+const signer = new ethers.Wallet(WALLET_KEY);
+
+// eth_signTypedData_v4 [address, JSON]: the unlocked test account signs what it was given.
+function signTyped(params) {
+  const td = typeof params[1] === 'string' ? JSON.parse(params[1]) : params[1];
+  const types = { ...td.types };
+  delete types.EIP712Domain;
+  return signer.signingKey.sign(ethers.TypedDataEncoder.hash(td.domain, types, td.message)).serialized;
+}
+
+// sendTransaction [encoded, {encoding}]: a real node answers the transaction's first signature.
+function solSignature(params) {
+  const enc = params[1] && params[1].encoding === 'base64' ? 'base64' : 'base58';
+  const raw = enc === 'base64' ? Buffer.from(params[0], 'base64') : ethers.getBytes(ethers.decodeBase58(params[0]));
+  return ethers.encodeBase58(raw.subarray(1, 65));
+}
+
 function rpc(req) {
+  try { return rpcCall(req); } catch (e) {
+    return { jsonrpc: '2.0', id: req && req.id !== undefined ? req.id : null,
+             error: { code: -32602, message: `invalid params: ${e.message}` } };
+  }
+}
+
+function rpcCall(req) {
   const base = { jsonrpc: '2.0', id: req && req.id !== undefined ? req.id : null };
   switch (req && req.method) {
     case 'eth_chainId': return { ...base, result: '0x1' };
@@ -52,6 +90,11 @@ function rpc(req) {
     case 'eth_getTransactionByHash': return { ...base, result: null };
     case 'eth_sendTransaction':
     case 'eth_sendRawTransaction': return { ...base, result: txHash() };
+    case 'eth_signTypedData_v4': return { ...base, result: signTyped(req.params) };
+    case 'getLatestBlockhash':
+      return { ...base, result: { context: { apiVersion: '2.2.0', slot: 350000000 },
+                                  value: { blockhash: SOL_BLOCKHASH, lastValidBlockHeight: 328000150 } } };
+    case 'sendTransaction': return { ...base, result: solSignature(req.params) };
     default: return { ...base, error: { code: -32601, message: 'method not found' } };
   }
 }
@@ -75,7 +118,18 @@ function shop(req, res, body) {
   if (req.method === 'GET' && url === '/api/config')
     return send(res, 200, 'application/json', JSON.stringify({ chain_id: 1, rpc_url: opt.rpcUrl }));
   if (req.method === 'GET' && url === '/api/invoice')
-    return send(res, 200, 'application/json', JSON.stringify(DAPP_INVOICE));
+    return send(res, 200, 'application/json', JSON.stringify({ ...DAPP_INVOICE, pay_alt: ALT_PAY }));
+  if (req.method === 'GET' && url === '/api/sol-invoice')
+    return send(res, 200, 'application/json', JSON.stringify(SOL_INVOICE));
+  if (req.method === 'POST' && url === '/api/order') {
+    let o = {};
+    try { o = JSON.parse(body.toString('utf8')); } catch { return send(res, 400, 'text/plain', 'bad order\n'); }
+    const esc = (x) => String(x).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const rows = Object.entries(o.pay_alt || {}).map(([k, v]) => `<li>${esc(k)}: <code>${esc(v)}</code></li>`);
+    return send(res, 200, 'text/html; charset=utf-8',
+      `<!doctype html><title>Order ${esc(o.invoice)}</title><h2>Order ${esc(o.invoice)} received</h2>` +
+      `<p>Other ways to pay this order:</p><ul>${rows.join('')}</ul>\n`);
+  }
   if (url === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
   return send(res, 404, 'text/plain', 'not found\n');
 }
@@ -83,7 +137,7 @@ function shop(req, res, body) {
 function node(req, res, body) {
   const cors = { 'access-control-allow-origin': req.headers.origin || '*',
                  'access-control-allow-methods': 'POST, OPTIONS',
-                 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' };
+                 'access-control-allow-headers': req.headers['access-control-request-headers'] || 'content-type', 'access-control-max-age': '600' };
   if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', cors);
   if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only\n', cors);
   let msg;
@@ -108,6 +162,18 @@ else if (opt.proto === 'https')
 else if (opt.proto === 'h2') server = http2.createSecureServer({ ...tls(), allowHTTP1: true }, handler);
 else { console.error(`server: unknown proto ${opt.proto}`); process.exit(2); }
 if (server.keepAliveTimeout !== undefined) server.keepAliveTimeout = 5000;
+// JSON-RPC over WebSocket on the node's port (ethers WebSocketProvider / wallets do the same);
+// permessage-deflate with threshold 0, so every message is compressed both ways.
+if (opt.role === 'rpc' && opt.proto !== 'h2') {
+  const wss = new WebSocketServer({ server, perMessageDeflate: { threshold: 0 } });
+  wss.on('connection', (ws) => ws.on('message', (data) => {
+    let msg;
+    try { msg = JSON.parse(data.toString('utf8')); }
+    catch { return ws.send('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}'); }
+    ws.send(JSON.stringify(Array.isArray(msg) ? msg.map(rpc) : rpc(msg)));
+  }));
+  process.on('SIGTERM', () => { for (const c of wss.clients) c.terminate(); });
+}
 const sessions = new Set();
 server.on('session', (s) => { sessions.add(s); s.on('close', () => sessions.delete(s)); });
 server.listen(opt.port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
