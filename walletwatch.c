@@ -290,6 +290,25 @@ static int cmd_decode(int argc, char **argv)
             ww_buf_free(&in);
             return EXIT_USAGE;
         }
+    } else if (chain == WW_CHAIN_SOLANA) {
+        /* a bare serialized Solana transaction (or message), base58 or base64: wrapped as a
+         * wallet-standard {"transaction": ...} payload (tried as base58, then base64) */
+        for (size_t k = 0; k < n; k++) {
+            unsigned char ch = p[k];
+            if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  ch == '+' || ch == '/' || ch == '=' || ch == '-' || ch == '_')) {
+                fprintf(stderr, "walletwatch decode: --chain solana DATA must be base58 or base64\n");
+                ww_buf_free(&in);
+                ww_buf_free(&body);
+                return EXIT_USAGE;
+            }
+        }
+        if (ww_buf_append(&body, "{\"transaction\":\"", 16) != WW_OK ||
+            ww_buf_append(&body, p, n) != WW_OK || ww_buf_append(&body, "\"}", 2) != WW_OK) {
+            ww_buf_free(&in);
+            ww_buf_free(&body);
+            return EXIT_USAGE;
+        }
     } else {
         /* a raw transaction: wrap it as eth_sendRawTransaction */
         char pre[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"eth_sendRawTransaction\",\"params\":[\"";

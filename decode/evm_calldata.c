@@ -23,6 +23,8 @@
  *   multicall(bytes[]) 0xac9650d8, multicall(uint256,bytes[]) 0x5ae401dc: inner calls on the
  *     same target; aggregate((address,bytes)[]) 0x252dba42, aggregate3 0x82ad56cb: inner
  *     calls on their own targets (TO, not payee). Nesting at most MAX_DEPTH.
+ *   Universal Router execute(bytes,bytes[][,uint256]) 0x3593564c / 0x24856bc3: the
+ *     recipient / spender of each command it decodes (see decode_router).
  * ABI offsets/lengths are checked against the calldata length before any read.
  */
 #include "decode/evm_int.h"
@@ -187,6 +189,80 @@ static int decode_batch(ww_wallet_call *wc, const uint8_t *target, const uint8_t
     return WW_OK;
 }
 
+/* Universal Router recipients that stand for the caller / the router itself: not parties. */
+static bool ur_special(const uint8_t a[20])
+{
+    for (int k = 0; k < 19; k++)
+        if (a[k] != 0)
+            return false;
+    return a[19] == 1 || a[19] == 2; /* MSG_SENDER, ADDRESS_THIS */
+}
+
+/*
+ * Universal Router execute(bytes commands, bytes[] inputs[, uint256 deadline]): one input per
+ * command byte (flag 0x80 = allow revert, type = byte & 0x3f). The payee of each command
+ * (Commands.sol / Dispatcher.sol):
+ *   0x00 V3_SWAP_EXACT_IN, 0x01 V3_SWAP_EXACT_OUT, 0x08 V2_SWAP_EXACT_IN, 0x09 V2_SWAP_EXACT_OUT
+ *        (address recipient, ...)                                     recipient = word 0
+ *   0x02 PERMIT2_TRANSFER_FROM (token, recipient, uint160 amount)      recipient = word 1
+ *   0x04 SWEEP (token, recipient, amountMin), 0x05 TRANSFER (token, recipient, value),
+ *   0x06 PAY_PORTION (token, recipient, bips)                          recipient = word 1
+ *   0x0a PERMIT2_PERMIT (((token, uint160 amount, uint48, uint48), spender, sigDeadline), bytes)
+ *                                                                      spender = word 4
+ *   0x0b WRAP_ETH, 0x0c UNWRAP_WETH (recipient, amountMin)             recipient = word 0
+ * Other commands are not decoded (nothing guessed). Returns WW_OK or WW_E_INVALID (lengths
+ * differ, an input too short for its command, an address word with high bytes set).
+ */
+static int decode_router(ww_wallet_call *wc, const uint8_t *args, size_t an)
+{
+    const uint8_t *cmd, *el, *in;
+    size_t ncmd, elen, cnt, in_n;
+    uint8_t a[20];
+    if (!ww_abi_bytes(&cmd, &ncmd, args, an, 0) || !ww_abi_array(&el, &elen, &cnt, args, an, 1) ||
+        cnt != ncmd)
+        return WW_E_INVALID;
+    first_kind(wc, "universal-router");
+    for (size_t i = 0; i < ncmd && i < 64; i++) {
+        int role = WW_ROLE_RECIPIENT;
+        size_t word;
+        bool unl = false;
+        if (!ww_abi_bytes(&in, &in_n, el, elen, i))
+            return WW_E_INVALID;
+        switch (cmd[i] & 0x3f) {
+        case 0x00:
+        case 0x01:
+        case 0x08:
+        case 0x09:
+        case 0x0b:
+        case 0x0c:
+            word = 0;
+            break;
+        case 0x02:
+        case 0x04:
+        case 0x05:
+        case 0x06:
+            word = 1;
+            break;
+        case 0x0a: {
+            const uint8_t *amt = ww_abi_word(in, in_n, 1);
+            if (amt == NULL)
+                return WW_E_INVALID;
+            unl = is_max_bits(amt, 160);
+            role = WW_ROLE_SPENDER;
+            word = 4;
+            break;
+        }
+        default:
+            continue; /* not decoded: recorded as the router call it is */
+        }
+        if (!ww_abi_addr(a, in, in_n, word) || ww_abi_word(in, in_n, word + 1) == NULL)
+            return WW_E_INVALID;
+        if (!ur_special(a))
+            party20(wc, role, true, unl, a);
+    }
+    return WW_OK;
+}
+
 /* Known selectors beyond the top-level ERC-20 three (and those too, for inner calls). */
 static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t *data,
                        size_t n, int depth)
@@ -293,6 +369,9 @@ static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t 
     case 0x82ad56cb: /* aggregate3((address,bool,bytes)[]) */
         first_kind(wc, "multicall");
         return decode_batch(wc, target, args, an, 0, true, 3, depth);
+    case 0x3593564c: /* Universal Router execute(bytes,bytes[],uint256) */
+    case 0x24856bc3: /* ... execute(bytes,bytes[]) */
+        return decode_router(wc, args, an);
     default:
         return WW_E_NOTFOUND;
     }

@@ -506,8 +506,13 @@ static void do_token(soldec *d, const ww_sol_ix *ix, const uint8_t *prog)
         set_kind(d->wc, "spl-transferChecked");
         set_amount(d, ix);
         mint = ix_key(d, ix, 1);
-        if ((k = ix_key(d, ix, 2)) != NULL)
+        if ((k = ix_key(d, ix, 2)) != NULL) {
             token_recipient(d, k, mint, prog);
+        } else if (mint != NULL && !d->wc->has_token) {
+            /* destination behind a lookup table: the mint is still known */
+            key_addr(&d->wc->token, mint);
+            d->wc->has_token = true;
+        }
         return;
     case 4:  /* Approve [source, delegate, owner] */
     case 13: /* ApproveChecked [source, mint, delegate, owner] */

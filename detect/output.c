@@ -436,15 +436,23 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
     jw *w = &o->w;
-    const ww_addr *recipient = NULL, *spender = NULL;
+    const ww_addr *first[WW_ROLE_COUNT] = {NULL};
+    size_t count[WW_ROLE_COUNT] = {0};
+    bool several = false;
     const char *amount = wc->amount;
 
+    /* SPEC fields name the first party of each role; when a role has several parties, the
+     * `parties` array lists every party (role, address, unlimited when set). */
     for (size_t i = 0; i < wc->n_parties; i++) {
-        if (wc->parties[i].role == WW_ROLE_RECIPIENT && recipient == NULL)
-            recipient = &wc->parties[i].addr;
-        if (wc->parties[i].role == WW_ROLE_SPENDER && spender == NULL)
-            spender = &wc->parties[i].addr;
+        int r = wc->parties[i].role;
+        if (r < 0 || r >= WW_ROLE_COUNT)
+            continue;
+        if (first[r] == NULL)
+            first[r] = &wc->parties[i].addr;
+        if (++count[r] > 1 && r != WW_ROLE_TO)
+            several = true;
     }
+    const ww_addr *recipient = first[WW_ROLE_RECIPIENT], *spender = first[WW_ROLE_SPENDER];
     common(o, ctx, 0, "wallet_call");
     jw_open(w, "wallet");
     jw_str(w, "chain", ww_chain_name(wc->chain));
@@ -465,6 +473,27 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
         addr_obj_fields(w, "token", &wc->token);
     addr_obj_fields(w, "recipient", recipient);
     addr_obj_fields(w, "spender", spender);
+    addr_obj_fields(w, "operator", first[WW_ROLE_OPERATOR]);
+    addr_obj_fields(w, "delegate", first[WW_ROLE_DELEGATE]);
+    addr_obj_fields(w, "authority", first[WW_ROLE_AUTHORITY]);
+    if (wc->chain == WW_CHAIN_SOLANA && wc->has_token)
+        addr_obj_fields(w, "mint", &wc->token); /* a Solana token operation's mint */
+    if (several) {
+        jw_key(w, "parties");
+        jw_raw(w, "[", 1);
+        w->need_comma = false;
+        for (size_t i = 0; i < wc->n_parties; i++) {
+            const ww_party *p = &wc->parties[i];
+            jw_open(w, NULL);
+            jw_str(w, "role", ww_role_name(p->role));
+            jw_str(w, "address", p->addr.text);
+            if (p->unlimited)
+                jw_bool(w, "unlimited", true);
+            jw_close(w);
+        }
+        jw_raw(w, "]", 1);
+        w->need_comma = true;
+    }
     jw_str(w, "amount", amount);
     jw_str(w, "selector", wc->selector);
     jw_str(w, "tx_hash", wc->tx_hash);

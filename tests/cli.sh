@@ -181,6 +181,23 @@ expect_rc 0 "decode a JSON-RPC request" "$WW" decode '{"jsonrpc":"2.0","id":7,"m
 contains "$T/out" '"value":"1000000000000000000"' "decode prints exact decimal value"
 contains "$T/out" '"rpc_id":7' "decode keeps the rpc id"
 expect_rc 2 "decode of garbage" "$WW" decode 'zz-not-hex'
+# decode --chain solana: a bare wire transaction (web3.js, System transfer), base58 and base64
+SOLTX58='5KJQhHSevYML1yguKdWtL4bLnPMHpmvGLebWteLcvoJAZaPi4DmbEnDacGaKUnUXQizLJ3rCuskVEvfSwNvpsz8J4dLVuYRCgi1UPQeURH3VseLhyLKNNcN2riDcA3MFwnKUYkhte5tuL7X3HPJDVxQeoi92eCXQtds1VMq6SKjhF7AjwiGhQUwYGL5AYaNboPB7fBqAUbmgMuxHSSKoePA14Tpn8wifr2g3Wjy5BeRcyvWAfHrDmAdutXos3KhZhgdBsVpw8fG1i8kvHrEyBw3ec8BwNZjkw9ccf'
+SOLTX64='AY7tl3OOmvHDiekoSl1aGEfD0FHa5KosMCooICqxnQR/x7Lm/C/DZXOuCsXn4Ed8KJ1c9ySajjnlkokJdMiBLwgBAAEDctZUg6KP4yeTAM6h4tt+4IyF7ZX45eDRn2vm5M4P2x6gyGpHkiREyP9LGCquOwTzAJr9/BRqmktvDz8RdsuxdAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWgWXBFNpGqbLzTZlY39XNrmSd51irdVc8q66cmR2GjwBAgIAAQwCAAAAISs/sjYAAAA='
+expect_rc 0 "decode --chain solana base58" "$WW" decode --chain solana "$SOLTX58"
+contains "$T/out" '"kind":"sol-transfer"' "solana decode: kind"
+contains "$T/out" '"from":"8jH2sKtbEHBPecMfeBnoFe8HVKMGXyaNuuzUvixrmmDf"' "solana decode: fee payer"
+contains "$T/out" '"recipient":"BpdUq7jiLAFqVSjyncPvCPTfeRxGfLsKXquHrTWABxGK"' "solana decode: recipient"
+contains "$T/out" '"value":"234918718241"' "solana decode: lamports"
+contains "$T/out" '"tx_hash":"3rjwAqJRbCtGTy6HiqrBdkHFhhLbakwnmgMABxupn9nrtpPU9f2hMkFUfoqnF9HnbGR239WvHiYZqdgEF1gSJ5Sw"' "solana decode: signature"
+contains "$T/out" '"signature_valid":true' "solana decode: signature verifies"
+expect_rc 0 "decode --chain solana base64" "$WW" decode --chain solana "$SOLTX64"
+contains "$T/out" '"recipient":"BpdUq7jiLAFqVSjyncPvCPTfeRxGfLsKXquHrTWABxGK"' "solana base64 decode: recipient"
+echo "$SOLTX64" > "$T/soltx.txt"
+expect_rc 0 "decode --chain solana from stdin" sh -c '"$0" decode --chain solana - < "$1"' "$WW" "$T/soltx.txt"
+contains "$T/out" '"kind":"sol-transfer"' "solana stdin decode: kind"
+expect_rc 2 "decode --chain solana of a quote" "$WW" decode --chain solana 'ab"c'
+expect_rc 2 "decode --chain solana of garbage base58" "$WW" decode --chain solana '1111111111'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

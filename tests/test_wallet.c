@@ -527,6 +527,61 @@ T_CASE(evm_calldata_more)
     T_EQ_INT(ww_evm_decode_calldata(&wc, t_guard(d, n), n, &why), WW_E_INVALID);
 }
 
+/* Universal Router: execute(bytes commands, bytes[] inputs, uint256 deadline) built word by
+ * word: TRANSFER to R, V3_SWAP_EXACT_IN to MSG_SENDER (not a party), an unknown 0x21. */
+#define W0 "0000000000000000000000000000000000000000000000000000000000000000"
+#define WADDR(a40) "000000000000000000000000" a40
+#define WN(h2) "00000000000000000000000000000000000000000000000000000000000000" h2
+T_CASE(evm_universal_router)
+{
+    uint8_t d[1024];
+    ww_wallet_call wc;
+    const char *why;
+    const char *hex =
+        "3593564c" WN("60") WN("a0") WN("ff") /* commands@0x60, inputs@0xa0, deadline */
+        WN("03") "058021" "0000000000000000000000000000000000000000000000000000000000" /* 3 cmds */
+        WN("03") WN("60") WN("e0") WN("e0") /* inputs: 3 offsets (3rd shares the 2nd's bytes) */
+        WN("60") WADDR("dac17f958d2ee523a2206206994597c13d831ec7")
+        WADDR("2222222222222222222222222222222222222222") WN("05")
+        WN("40") WADDR("0000000000000000000000000000000000000001") WN("09");
+    size_t n = hexbytes(d, sizeof d, hex);
+    T_CHECK(n > 0);
+    memset(&wc, 0, sizeof wc);
+    T_EQ_INT(ww_addr_parse(&wc.to, WW_CHAIN_EVM, "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad", 42), WW_OK);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_EQ_STR(wc.kind, "universal-router");
+    T_EQ_INT((int)wc.n_parties, 2); /* the router (TO) + R; MSG_SENDER and 0x21 are not parties */
+    const ww_party *r = party(&wc, WW_ROLE_RECIPIENT);
+    T_CHECK(r != NULL && r->payee && strcmp(r->addr.text, "0x2222222222222222222222222222222222222222") == 0);
+    /* every truncation: refused or decoded, never read past the end */
+    for (size_t k = 4; k < n; k++) {
+        memset(&wc, 0, sizeof wc);
+        wc.has_to = true;
+        (void)ww_evm_decode_calldata(&wc, t_guard(d, k), k, &why);
+        T_CHECK(wc.n_parties <= 2);
+    }
+    /* commands and inputs of different lengths: malformed, nothing decoded */
+    d[4 + 32 * 3 + 31] = 0x02;
+    memset(&wc, 0, sizeof wc);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_E_INVALID);
+    T_CHECK(party(&wc, WW_ROLE_RECIPIENT) == NULL);
+    /* PERMIT2_PERMIT alone: the spender, unlimited at 2^160-1 */
+    hex = "24856bc3" WN("40") WN("80") WN("01") "0a00000000000000000000000000000000000000000000000000000000000000"
+          WN("01") WN("20") WN("e0")
+          WADDR("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48")
+          "000000000000000000000000ffffffffffffffffffffffffffffffffffffffff" W0 W0
+          WADDR("3333333333333333333333333333333333333333") WN("10") WN("e0");
+    n = hexbytes(d, sizeof d, hex);
+    memset(&wc, 0, sizeof wc);
+    wc.has_to = true;
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    const ww_party *sp = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(sp != NULL && sp->unlimited &&
+            strcmp(sp->addr.text, "0x3333333333333333333333333333333333333333") == 0);
+}
+
 /* ---- detection ---- */
 
 typedef struct dfx {
@@ -640,5 +695,60 @@ T_CASE(detect_authority_change)
     T_CHECK(ww_wc_add_party(&wc, WW_ROLE_DELEGATE, true, false, &a));
     call(&x, &wc);
     T_EQ_INT(count_rule(&x, "authority-change"), 2);
+    dfx_free(&x);
+}
+
+/* wallet_call output: operator / delegate / authority / mint fields, and a `parties` array
+ * when a role has several parties (the field keeps the first). */
+static bool out_has(dfx *x, const char *needle)
+{
+    char line[8192];
+    bool found = false;
+    fflush(x->f);
+    rewind(x->f);
+    while (fgets(line, sizeof line, x->f) != NULL)
+        if (strstr(line, "\"event_type\":\"wallet_call\"") != NULL && strstr(line, needle) != NULL)
+            found = true;
+    return found;
+}
+
+T_CASE(output_wallet_call_roles)
+{
+    dfx x;
+    dfx_init(&x);
+    ww_wallet_call wc;
+    ww_addr a, b, c;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    snprintf(wc.method, sizeof wc.method, "eth_sendRawTransaction");
+    snprintf(wc.kind, sizeof wc.kind, "multicall");
+    T_EQ_INT(ww_addr_parse(&a, WW_CHAIN_EVM, "0x1111111111111111111111111111111111111111", 42), WW_OK);
+    T_EQ_INT(ww_addr_parse(&b, WW_CHAIN_EVM, "0x2222222222222222222222222222222222222222", 42), WW_OK);
+    T_EQ_INT(ww_addr_parse(&c, WW_CHAIN_EVM, "0x3333333333333333333333333333333333333333", 42), WW_OK);
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_OPERATOR, true, true, &a));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_DELEGATE, true, false, &b));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_AUTHORITY, false, false, &c));
+    call(&x, &wc);
+    T_CHECK(out_has(&x, "\"operator\":\"0x1111111111111111111111111111111111111111\""));
+    T_CHECK(out_has(&x, "\"delegate\":\"0x2222222222222222222222222222222222222222\""));
+    T_CHECK(out_has(&x, "\"authority\":\"0x3333333333333333333333333333333333333333\""));
+    T_CHECK(!out_has(&x, "\"parties\"")); /* one party per role: no array */
+    /* two recipients: the first in the field, both in `parties` */
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_RECIPIENT, true, false, &b));
+    T_CHECK(ww_wc_add_party(&wc, WW_ROLE_RECIPIENT, true, false, &c));
+    call(&x, &wc);
+    T_CHECK(out_has(&x, "\"recipient\":\"0x2222222222222222222222222222222222222222\""));
+    T_CHECK(out_has(&x, "\"parties\":[{\"role\":\"operator\",\"address\":\"0x1111111111111111111111111111111111111111\",\"unlimited\":true},"));
+    T_CHECK(out_has(&x, "{\"role\":\"recipient\",\"address\":\"0x3333333333333333333333333333333333333333\"}]"));
+    /* Solana: the mint of the token operation */
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_SOLANA;
+    snprintf(wc.method, sizeof wc.method, "sendTransaction");
+    T_EQ_INT(ww_addr_parse(&wc.token, WW_CHAIN_SOLANA, OWNER, strlen(OWNER)), WW_OK);
+    wc.has_token = true;
+    call(&x, &wc);
+    char want[128];
+    snprintf(want, sizeof want, "\"mint\":\"%s\"", OWNER);
+    T_CHECK(out_has(&x, want));
     dfx_free(&x);
 }
