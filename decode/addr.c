@@ -629,12 +629,63 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8
     return false;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bit k set when p[k] is [0-9A-Za-z], for 16 bytes. */
+static inline unsigned alnum16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i d = _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0')));
+    __m128i is_digit = _mm_cmplt_epi8(d, _mm_set1_epi8((char)(-128 + 10)));
+    __m128i l = _mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8((char)(0x80 - 'a')));
+    __m128i is_letter = _mm_cmplt_epi8(l, _mm_set1_epi8((char)(-128 + 26)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(is_digit, is_letter));
+}
+#endif
+
+/*
+ * Skips, 64 bytes at a time, text whose runs of letters and digits are all shorter than the
+ * shortest address (14): returns the start of the first run that may be long enough, or a
+ * run start before the last partial block. i must not be inside a run (the start of p or just
+ * after a non-alphanumeric byte). Without SSE2, returns i (the scalar scan does all).
+ */
+static size_t skip_short_runs(const uint8_t *p, size_t n, size_t i)
+{
+#if defined(__SSE2__)
+    size_t b = i, tail = 0; /* tail: letters/digits just before b, all at or after i */
+    while (b + 64 <= n) {
+        uint64_t m = (uint64_t)alnum16(p + b) | (uint64_t)alnum16(p + b + 16) << 16 |
+                     (uint64_t)alnum16(p + b + 32) << 32 | (uint64_t)alnum16(p + b + 48) << 48;
+        uint64_t lead = ~m == 0 ? 64 : (uint64_t)__builtin_ctzll(~m);
+        if (tail + lead >= 14)
+            return b - tail; /* a run that began before b is long enough */
+        uint64_t x = m;
+        x &= x >> 1; /* bit k: k, k+1 set */
+        x &= x >> 2; /* k..k+3 */
+        x &= x >> 4; /* k..k+7 */
+        x &= x >> 6; /* k..k+13 */
+        if (x != 0)
+            return b + (size_t)__builtin_ctzll(x); /* the first 14-long run starts there */
+        uint64_t trail = m == ~0ULL ? 64 : (uint64_t)__builtin_clzll(~m);
+        tail = trail == 64 ? tail + 64 : (size_t)trail;
+        b += 64;
+    }
+    return b - tail;
+#else
+    (void)p;
+    (void)n;
+    return i;
+#endif
+}
+
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
 {
     size_t found = 0, i = 0;
     if (!__atomic_load_n(&cc_ready, __ATOMIC_ACQUIRE))
         cc_init();
     while (i < n) {
+        i = skip_short_runs(p, n, i);
         /* skip what is not a letter or digit */
         while (i < n && !(CC[p[i]] & CC_ALNUM))
             i++;
