@@ -27,21 +27,6 @@ const char *ww_chain_name(int chain)
     return CHAIN_NAMES[chain];
 }
 
-static bool name_eq(const char *s, size_t n, const char *lit)
-{
-    size_t k = strlen(lit);
-    if (n != k)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != lit[i])
-            return false;
-    }
-    return true;
-}
-
 int ww_chain_from_name(const char *s, size_t n)
 {
     static const struct {
@@ -59,7 +44,7 @@ int ww_chain_from_name(const char *s, size_t n)
     if (s == NULL)
         return WW_CHAIN_NONE;
     for (size_t i = 0; i < WW_ARRAY_LEN(T); i++)
-        if (name_eq(s, n, T[i].name))
+        if (ww_ascii_ieq(s, n, T[i].name))
             return T[i].chain;
     return WW_CHAIN_NONE;
 }
@@ -308,7 +293,7 @@ static void set_text(ww_addr *out, int chain, const char *s, size_t n, bool lowe
 static bool starts_ci(const char *s, size_t n, const char *lit)
 {
     size_t k = strlen(lit);
-    return n >= k && name_eq(s, k, lit);
+    return n >= k && ww_ascii_ieq(s, k, lit);
 }
 
 static int parse_btc_like(ww_addr *out, int chain, const char *s, size_t n)

@@ -53,21 +53,6 @@ const char *ww_coding_name(int kind)
     }
 }
 
-static bool tok_eq(const char *s, size_t n, const char *lit)
-{
-    size_t l = strlen(lit);
-    if (n != l)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != lit[i])
-            return false;
-    }
-    return true;
-}
-
 static bool is_tchar(uint8_t c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
@@ -101,15 +86,15 @@ int ww_coding_parse_list(uint8_t *kinds, size_t *num, const char *s, size_t n, b
         if (e == b)
             return WW_E_INVALID;
         int k;
-        if (tok_eq(s + b, e - b, "identity"))
+        if (ww_ascii_ieq(s + b, e - b, "identity"))
             continue;
-        if (skip_chunked && tok_eq(s + b, e - b, "chunked"))
+        if (skip_chunked && ww_ascii_ieq(s + b, e - b, "chunked"))
             continue;
-        if (tok_eq(s + b, e - b, "gzip") || tok_eq(s + b, e - b, "x-gzip"))
+        if (ww_ascii_ieq(s + b, e - b, "gzip") || ww_ascii_ieq(s + b, e - b, "x-gzip"))
             k = WW_CODING_GZIP;
-        else if (tok_eq(s + b, e - b, "deflate"))
+        else if (ww_ascii_ieq(s + b, e - b, "deflate"))
             k = WW_CODING_DEFLATE;
-        else if (tok_eq(s + b, e - b, "br"))
+        else if (ww_ascii_ieq(s + b, e - b, "br"))
             k = WW_CODING_BR;
         else {
             rc = WW_E_UNSUPPORTED;

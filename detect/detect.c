@@ -396,6 +396,21 @@ static void db_near_visit(void *ud, const ww_addr *x, const ww_addrdb_entry *e)
     }
 }
 
+/* A critical alert about an address a response served to the client (where: response). */
+static void resp_alert(ww_alert *al, const char *rule, const char *sig, const ww_addr *addr,
+                       const ww_addrdb_entry *e)
+{
+    memset(al, 0, sizeof(*al));
+    al->rule = rule;
+    al->severity = WW_SEV_CRITICAL;
+    al->signature = sig;
+    al->chain = addr->chain;
+    al->where = "response";
+    al->role = -1;
+    al->observed = addr;
+    al->db = e;
+}
+
 /*
  * Compares addr with every DB entry of its chain at once: with N entries, a lookalike needs
  * m = p + s characters where ww_similarity_bits(m, bpc, N) >= the threshold, so p or s is at
@@ -423,17 +438,11 @@ static void check_served_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_add
     (void)ww_addrdb_near(d->cfg.db, addr, (m + 1) / 2, 4096, db_near_visit, &b);
     if (!b.found || b.bits < d->cfg.lookalike_min_bits)
         return;
-    ww_alert a = {0};
+    ww_alert a;
     snprintf(sig, sizeof sig,
              "a response served an address that looks like a known attacker address (%s)",
              b.e->label[0] ? b.e->label : b.e->source);
-    a.rule = "lookalike-recipient";
-    a.severity = WW_SEV_CRITICAL;
-    a.signature = sig;
-    a.chain = addr->chain;
-    a.where = "response";
-    a.role = -1;
-    a.observed = addr;
+    resp_alert(&a, "lookalike-recipient", sig, addr, b.e);
     a.expected = &b.addr;
     a.has_similarity = true;
     a.prefix = b.prefix;
@@ -536,17 +545,10 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
         const ww_addrdb_entry *e = ww_addrdb_lookup(d->cfg.db, addr);
         if (e != NULL) {
             char sig[256];
-            ww_alert a = {0};
+            ww_alert a;
             snprintf(sig, sizeof sig, "a response served a known attacker address (%s)",
                      e->label);
-            a.rule = "known-attacker";
-            a.severity = WW_SEV_CRITICAL;
-            a.signature = sig;
-            a.chain = addr->chain;
-            a.where = "response";
-            a.role = -1;
-            a.observed = addr;
-            a.db = e;
+            resp_alert(&a, "known-attacker", sig, addr, e);
             raise(d, ctx, &a);
         } else {
             check_served_lookalike(d, ctx, addr);

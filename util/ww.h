@@ -241,6 +241,22 @@ static inline int ww_hex_val(int c)
     return -1;
 }
 
+/* s[0..n) equals lower_lit ignoring ASCII case (lower_lit must be lower-case). */
+static inline bool ww_ascii_ieq(const char *s, size_t n, const char *lower_lit)
+{
+    size_t k = strlen(lower_lit);
+    if (n != k)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lower_lit[i])
+            return false;
+    }
+    return true;
+}
+
 /* Wipe secrets (OPENSSL_cleanse underneath). */
 void ww_wipe(void *p, size_t n);
 
