@@ -63,4 +63,12 @@ print(f"summary: {sum(sev.values())} alerts ({by_sev}) on {calls} wallet calls i
       f"{' - ' + by_rule if by_rule else ''}; exit {rc}"
       f"{' (alerts at or above high: expected for this recording)' if rc == 1 else ''}")
 PY
+echo
+echo "== the same check on the project's plain-HTTP/1.1 sessions (tests/gen/gen_http1.mjs, ethers v6):"
+for name in http1-clean http1-hijack; do
+    "$BIN" -q --format jsonl -r "pcaps/$name.pcap" -o "$BUILD/demo/$name.jsonl" >/dev/null 2>&1
+    rc=$?
+    [ "$rc" -le 1 ] || { echo "demo: walletwatch failed on $name (exit $rc)" >&2; exit "$rc"; }
+    printf '   %-14s %2d alerts, exit %d\n' "$name" "$(grep -c '"event_type":"alert"' "$BUILD/demo/$name.jsonl")" "$rc"
+done
 exit 0
