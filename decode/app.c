@@ -922,6 +922,10 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     if (af == NULL)
         return;
     af->ts_us = ts_us;
+    /* keys that arrived since this flow's last packet (a DSB late in the file, a key log line
+     * written late): records waiting in the TLS backlog get one last try */
+    if (af->tls != NULL)
+        ww_tls_data(af->tls, WW_DIR_TOSERVER, NULL, 0, ts_us);
     if (af->h1 != NULL)
         ww_h1_close(af->h1, ts_us);
     if (af->h2 != NULL)

@@ -132,6 +132,13 @@ expect_rc 0 "--html report of a clean session" "$WW" -q -r "$CLEAN" --html "$T/c
 contains "$T/c.html" "No wallet hijacking detected." "clean html report"
 expect_rc 2 "--html to an unwritable path" "$WW" -q -r "$CLEAN" --html /nonexistent/dir/r.html
 
+# a key that arrives after its records: the key log in a DSB at the end of the file, the
+# connections still open then (no FIN captured): the backlog is decrypted when they close
+python3 tests/tools/dsb_last.py pcaps/tls13-hijack.pcap pcaps/tls13-hijack.keys "$T/late.pcapng"
+expect_rc 1 "key log in a DSB after the records" "$WW" -q -r "$T/late.pcapng" -o "$T/late.jsonl"
+[ "$(count_alerts "$T/late.jsonl")" -eq 4 ] && ok || bad "late DSB: the 4 alerts of tls13-hijack"
+contains "$T/late.jsonl" '"tls_decrypted":2' "late DSB: both sessions decrypted"
+
 # addrdb
 expect_rc 0 "addrdb lookup of a listed address" "$WW" addrdb lookup 0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976
 contains "$T/out" "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 listed" "lookup prints normalized + listed"
