@@ -45,23 +45,8 @@ static bool json_uint(ww_u256 *v, const cJSON *j)
         return false;
     const char *s = j->valuestring;
     size_t n = strlen(s);
-    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        s += 2;
-        n -= 2;
-        while (n > 0 && *s == '0') {
-            s++;
-            n--;
-        }
-        if (n > 64)
-            return false;
-        for (size_t i = 0; i < n; i++) {
-            int h = ww_hex_val((unsigned char)s[n - 1 - i]);
-            if (h < 0)
-                return false;
-            v->be[31 - i / 2] |= (uint8_t)(i & 1 ? h << 4 : h);
-        }
-        return true;
-    }
+    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return ww_u256_from_hex(v, s + 2, n - 2);
     if (n == 0 || n > 78)
         return false;
     for (size_t i = 0; i < n; i++) {

@@ -117,19 +117,10 @@ static const uint8_t tchar_tab[256] = {
     ['y'] = 1, ['z'] = 1,
 };
 
-static bool ieq(const uint8_t *p, size_t n, const char *lit)
+/* Header names and tokens are compared as ASCII, case-insensitively (lit is lower-case). */
+static inline bool ieq(const uint8_t *p, size_t n, const char *lit)
 {
-    size_t l = strlen(lit);
-    if (n != l)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c - 'A' + 'a');
-        if (c != (uint8_t)lit[i])
-            return false;
-    }
-    return true;
+    return ww_ascii_ieq((const char *)p, n, lit);
 }
 
 static void anom(ww_h1 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);

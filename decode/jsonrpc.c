@@ -83,30 +83,6 @@ static void id_text(char *out, size_t cap, const cJSON *id)
         (void)json_text(out, cap, id); /* "" when it does not fit: cannot be matched anyway */
 }
 
-/* "0x" + 1..64 hex digits (leading zeros tolerated, as wallets send them). */
-static bool hex_quantity(ww_u256 *v, const char *s)
-{
-    size_t n;
-    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return false;
-    s += 2;
-    n = strlen(s);
-    while (n > 1 && s[0] == '0') {
-        s++;
-        n--;
-    }
-    if (n == 0 || n > 64)
-        return false;
-    memset(v->be, 0, 32);
-    for (size_t i = 0; i < n; i++) {
-        int h = ww_hex_val((unsigned char)s[n - 1 - i]);
-        if (h < 0)
-            return false;
-        v->be[31 - i / 2] |= (uint8_t)(i & 1 ? h << 4 : h);
-    }
-    return true;
-}
-
 static bool u256_to_u64(const ww_u256 *v, uint64_t *out)
 {
     uint64_t x = 0;
@@ -176,12 +152,12 @@ static bool decode_tx_object(const rpcdec *d, ww_wallet_call *wc, const cJSON *p
         bad_to = true;
     }
     s = get_str(tx, "value", &present);
-    if (s != NULL && hex_quantity(&v, s))
+    if (s != NULL && ww_u256_from_quantity(&v, s))
         ww_u256_to_dec(wc->value, &v);
     else if (present)
         anomaly(d, "jsonrpc", "bad-params", "value is not a hex quantity");
     s = get_str(tx, "chainId", &present);
-    if (s != NULL && hex_quantity(&v, s) && u256_to_u64(&v, &wc->chain_id))
+    if (s != NULL && ww_u256_from_quantity(&v, s) && u256_to_u64(&v, &wc->chain_id))
         wc->has_chain_id = true;
     else if (present)
         anomaly(d, "jsonrpc", "bad-params", "chainId is not a hex quantity");

@@ -206,27 +206,6 @@ static uint8_t *hexdup(const char *s, size_t *len)
     return b;
 }
 
-static bool hex_u256(ww_u256 *v, const char *s)
-{
-    size_t n;
-    memset(v->be, 0, 32);
-    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return false;
-    s += 2;
-    while (*s == '0' && s[1] != '\0')
-        s++;
-    n = strlen(s);
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int h = ww_hex_val((unsigned char)s[n - 1 - i]);
-        if (h < 0)
-            return false;
-        v->be[31 - i / 2] |= (uint8_t)(i & 1 ? h << 4 : h);
-    }
-    return true;
-}
-
 /* Emits one wallet call for (to, value, data). Returns false when out is full. */
 static bool emit(const mdec *md, ww_wallet_call *out, size_t cap, size_t *k,
                  const ww_wallet_call *base, const uint8_t *to20, const ww_addr *to,
@@ -274,7 +253,7 @@ int ww_wallet_decode_multi(ww_wallet_call *out, size_t *num, const ww_wallet_cal
         return WW_E_INVALID;
     }
     s = jstr(p0, "chainId");
-    if (s != NULL && hex_u256(&v, s)) {
+    if (s != NULL && ww_u256_from_quantity(&v, s)) {
         uint64_t x = 0;
         for (int i = 24; i < 32; i++)
             x = (x << 8) | v.be[i];
@@ -300,7 +279,7 @@ int ww_wallet_decode_multi(ww_wallet_call *out, size_t *num, const ww_wallet_cal
                           ww_addr_parse(&to, WW_CHAIN_EVM, s, strlen(s)) == WW_OK;
             if ((s = jstr(e, "data")) != NULL && (data = hexdup(s, &dn)) == NULL)
                 anomaly(&md, "bad-calldata", "data is not hex");
-            bool hv = hex_u256(&v, jstr(e, "value"));
+            bool hv = ww_u256_from_quantity(&v, jstr(e, "value"));
             if (!emit(&md, out, cap, &k, &b, NULL, has_to ? &to : NULL, hv ? v.be : NULL, data,
                       dn))
                 full = true;

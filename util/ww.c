@@ -314,6 +314,35 @@ bool ww_u256_is_zero(const ww_u256 *v)
     return true;
 }
 
+bool ww_u256_from_hex(ww_u256 *v, const char *s, size_t n)
+{
+    memset(v->be, 0, 32);
+    if (n == 0)
+        return false;
+    while (n > 1 && s[0] == '0') {
+        s++;
+        n--;
+    }
+    if (n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int h = ww_hex_val((unsigned char)s[n - 1 - i]);
+        if (h < 0)
+            return false;
+        v->be[31 - i / 2] |= (uint8_t)(i & 1 ? h << 4 : h);
+    }
+    return true;
+}
+
+bool ww_u256_from_quantity(ww_u256 *v, const char *s)
+{
+    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
+        memset(v->be, 0, 32);
+        return false;
+    }
+    return ww_u256_from_hex(v, s + 2, strlen(s + 2));
+}
+
 bool ww_u256_from_be(ww_u256 *v, const uint8_t *p, size_t n)
 {
     if (n > 32)

@@ -287,6 +287,12 @@ typedef struct ww_u256 {
 void ww_u256_to_dec(char out[79], const ww_u256 *v);
 bool ww_u256_is_max(const ww_u256 *v);
 bool ww_u256_is_zero(const ww_u256 *v);
+/* From n >= 1 hex digits (no prefix; leading zeros allowed). false when a character is not
+ * hex or the value needs more than 256 bits. v is zeroed first. */
+bool ww_u256_from_hex(ww_u256 *v, const char *s, size_t n);
+/* From a JSON-RPC quantity: "0x"/"0X" and 1..64 significant hex digits, NUL-terminated
+ * (s may be NULL: false). */
+bool ww_u256_from_quantity(ww_u256 *v, const char *s);
 /* From 0..32 big-endian bytes (RLP integers). false if longer than 32. */
 bool ww_u256_from_be(ww_u256 *v, const uint8_t *p, size_t n);
 

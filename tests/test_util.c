@@ -1,0 +1,63 @@
+/* test_util.c - the shared helpers: u256 from hex/quantity, decimal, capped buffer, arena. */
+#include "t.h"
+
+#include "util/ww.h"
+
+T_CASE(u256_from_hex_and_quantity)
+{
+    ww_u256 v;
+    char dec[79];
+    T_CHECK(ww_u256_from_quantity(&v, "0xde0b6b3a7640000"));
+    ww_u256_to_dec(dec, &v);
+    T_EQ_STR(dec, "1000000000000000000");
+    T_CHECK(ww_u256_from_quantity(&v, "0X0000001")); /* leading zeros, as wallets send them */
+    ww_u256_to_dec(dec, &v);
+    T_EQ_STR(dec, "1");
+    T_CHECK(ww_u256_from_quantity(&v, "0x0"));
+    T_CHECK(ww_u256_is_zero(&v));
+    T_CHECK(ww_u256_from_quantity(&v, "0x" "ffffffffffffffffffffffffffffffff"
+                                          "ffffffffffffffffffffffffffffffff"));
+    T_CHECK(ww_u256_is_max(&v));
+    T_CHECK(!ww_u256_from_quantity(&v, "0x1" "0000000000000000000000000000000000000000000000000000000000000000"));
+    T_CHECK(!ww_u256_from_quantity(&v, "0x"));
+    T_CHECK(!ww_u256_from_quantity(&v, "0xg1"));
+    T_CHECK(!ww_u256_from_quantity(&v, "12"));
+    T_CHECK(!ww_u256_from_quantity(&v, NULL));
+    T_CHECK(ww_u256_is_zero(&v)); /* zeroed on failure */
+    T_CHECK(ww_u256_from_hex(&v, "00ff", 4) && v.be[31] == 0xff && v.be[30] == 0);
+    T_CHECK(!ww_u256_from_hex(&v, "", 0));
+}
+
+T_CASE(buf_cap_and_arena_cap)
+{
+    ww_buf b;
+    ww_buf_init(&b, NULL, 10);
+    T_EQ_INT(ww_buf_append(&b, "12345", 5), WW_OK);
+    T_EQ_INT(ww_buf_append(&b, "123456", 6), WW_E_TOOBIG); /* over the cap: refused whole */
+    T_EQ_INT(b.len, 5);
+    ww_buf_consume(&b, 2);
+    T_EQ_MEM(b.data, "345", 3);
+    ww_buf_free(&b);
+    ww_arena a;
+    ww_arena_init(&a, NULL, 1000);
+    T_CHECK(ww_arena_alloc(&a, 600) != NULL);
+    T_CHECK(ww_arena_alloc(&a, 600) == NULL); /* over the cap */
+    ww_arena_reset(&a);
+    T_CHECK(ww_arena_alloc(&a, 600) != NULL);
+    ww_arena_free(&a);
+}
+
+T_CASE(hex_roundtrip)
+{
+    uint8_t in[3] = {0x00, 0xab, 0xff}, out[3];
+    char hex[7];
+    ww_hex_encode(hex, in, 3);
+    T_EQ_STR(hex, "00abff");
+    T_EQ_INT(ww_hex_decode(out, sizeof out, "00ABff", 6), 3);
+    T_EQ_MEM(out, in, 3);
+    T_EQ_INT(ww_hex_decode(out, sizeof out, "0g", 2), -1);
+    T_EQ_INT(ww_hex_decode(out, sizeof out, "abc", 3), -1);
+    T_EQ_INT(ww_hex_decode(out, 1, "abcd", 4), -1);
+    T_CHECK(ww_ascii_ieq("Content-Type", 12, "content-type"));
+    T_CHECK(!ww_ascii_ieq("Content-Typ", 11, "content-type"));
+}
