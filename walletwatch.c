@@ -25,6 +25,7 @@
 #define EXIT_OK 0
 #define EXIT_ALERT 1
 #define EXIT_USAGE 2
+#define EXIT_INCONCLUSIVE 3
 
 #define MAX_INPUTS 256
 
@@ -55,6 +56,8 @@ typedef struct opts {
     bool log_http;
     const char *yara;
     double lookalike_bits;
+    const char *blind_ok; /* --blind-ok */
+    const char *redis;    /* --redis URL */
 } opts;
 
 static volatile sig_atomic_t stop_requested;
@@ -101,10 +104,17 @@ static void usage(FILE *f)
             "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
             "  --yara RULES          run these YARA rules over every script served to a browser\n"
             "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
+            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
+            "                        subdomains; comma list) do not make the run inconclusive\n"
+            "  --redis URL           also send every event to Redis: redis://HOST[:PORT][/DB]\n"
+            "                        [?mode=stream|list|channel&key=KEY&maxlen=N&buffer=N]\n"
+            "  --html FILE           a self-contained HTML report\n"
             "  -q, -v                quieter, more verbose (never prints key material)\n"
             "  --version, --help\n"
             "\n"
-            "exit status: 0 no alert at or above --fail-on, 1 such alerts, 2 usage or unreadable input\n");
+            "exit status: 0 no alert at or above --fail-on and everything wallet-relevant was read,\n"
+            "  1 such alerts, 2 usage or unreadable input, 3 inconclusive (traffic that could carry\n"
+            "  wallet calls could not be read: TLS/QUIC without keys, undecodable bodies, gaps...)\n");
 }
 
 static bool parse_duration(const char *s, uint64_t *us)
@@ -685,7 +695,7 @@ int main(int argc, char **argv)
     enum {
         OPT_DB = 256, OPT_NO_DEFAULT_DB, OPT_EXPECT, OPT_FORMAT, OPT_HTML, OPT_WINDOW,
         OPT_FAIL_ON, OPT_VERSION, OPT_HELP, OPT_LOG_HTTP, OPT_LOOKALIKE_BITS,
-        OPT_EVIDENCE_SECRETS, OPT_YARA
+        OPT_EVIDENCE_SECRETS, OPT_YARA, OPT_BLIND_OK, OPT_REDIS
     };
     static const struct option longopts[] = {
         {"keylog", required_argument, NULL, 'k'},
@@ -700,6 +710,8 @@ int main(int argc, char **argv)
         {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
         {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
         {"yara", required_argument, NULL, OPT_YARA},
+        {"blind-ok", required_argument, NULL, OPT_BLIND_OK},
+        {"redis", required_argument, NULL, OPT_REDIS},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -804,6 +816,12 @@ int main(int argc, char **argv)
             break;
         case OPT_YARA:
             o.yara = optarg;
+            break;
+        case OPT_BLIND_OK:
+            o.blind_ok = optarg;
+            break;
+        case OPT_REDIS:
+            o.redis = optarg;
             break;
         case OPT_LOOKALIKE_BITS: {
             char *end;
@@ -994,6 +1012,9 @@ int main(int argc, char **argv)
     oc.log_http = o.log_http;
     oc.verbose = o.verbose;
     oc.quiet = o.quiet;
+    oc.in_iface = o.iface;
+    oc.blind_ok = o.blind_ok;
+    oc.color = o.format == WW_FMT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
     out = ww_out_new(NULL, &oc);
     r.out = out;
 
@@ -1078,6 +1099,8 @@ int main(int argc, char **argv)
     st.intents = ds->intents;
     st.alerts = ds->alerts;
     st.anomalies = ds->anomalies;
+    st.evicted = ts->evicted;
+    st.interrupted = stop_requested && lsrc == NULL; /* a replay stopped before its end */
     for (size_t i = 0; i < o.n_inputs; i++)
         st.drops += ww_source_drops(srcs[i]);
     ww_live_stats ls;
@@ -1096,6 +1119,7 @@ int main(int argc, char **argv)
             k += (size_t)snprintf(title + k, sizeof title - k, "%s%s", i ? ", " : "",
                                   o.inputs[i]);
         ww_report_stats(r.report, &st, r.first_ts, r.last_ts);
+        ww_report_inconclusive(r.report, ww_out_inconclusive(out));
         FILE *hf = fopen(o.html, "w");
         if (hf == NULL || ww_report_write(r.report, hf, title) != WW_OK || fclose(hf) != 0) {
             fprintf(stderr, "walletwatch: --html %s: %s\n", o.html, strerror(errno));
@@ -1136,6 +1160,8 @@ int main(int argc, char **argv)
     }
     if (exit_code == EXIT_OK && o.fail_on != WW_SEV_NONE && ds->worst >= o.fail_on)
         exit_code = EXIT_ALERT;
+    else if (exit_code == EXIT_OK && ww_out_inconclusive(out) != NULL)
+        exit_code = EXIT_INCONCLUSIVE; /* no alert decided it, and the run could not see all */
 
 done:
     for (size_t i = 0; i < n_open; i++)
