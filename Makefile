@@ -32,7 +32,7 @@ LIB_SRCS  = $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libwalletwatch.a
 BIN       = $(BUILD)/walletwatch
-GEN       = $(BUILD)/gen/bundled_db.inc
+GEN       = $(BUILD)/gen/bundled_db.inc $(BUILD)/gen/registry.inc
 
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TEST_BINS  = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -53,7 +53,11 @@ $(BUILD)/gen/bundled_db.inc: addrdb/bundled.csv tests/gen_bundled.sh
 	@mkdir -p $(dir $@)
 	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/addrdb/addrdb.o: $(GEN)
+$(BUILD)/gen/registry.inc: addrdb/registry.csv tests/gen_bundled.sh
+	@mkdir -p $(dir $@)
+	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/addrdb/addrdb.o $(BUILD)/addrdb/registry.o: $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -216,10 +216,37 @@ typedef struct ww_http_msg {
 
 struct ww_jsonrpc_resp; /* below */
 
+/*
+ * Where a served address came from (its provenance). detect/ weighs it per role (README
+ * "Provenance"): a call target or spender named in the page's scripts or in the registry of
+ * canonical protocol contracts is requested; a payee of value found only in a script is not.
+ */
+enum ww_prov {
+    WW_PROV_UNKNOWN = 0, /* served through the plain served callback, nothing more known */
+    WW_PROV_BODY_JSON,   /* a JSON response body */
+    WW_PROV_BODY_HTML,   /* an HTML (or XML) response body */
+    WW_PROV_BODY_TEXT,   /* any other text body */
+    WW_PROV_HEADER,      /* a response header (Location, Link...) */
+    WW_PROV_RPC_WORD,    /* a 32-byte ABI address word inside a JSON-RPC result (eth_call) */
+    WW_PROV_CALLDATA,    /* an address word inside hex calldata a response carried ({to,data}) */
+    WW_PROV_WEBSOCKET,   /* a server-to-client WebSocket message */
+    WW_PROV_SCRIPT,      /* a script served to the page (its JS bundle) */
+    WW_PROV_REGISTRY,    /* the bundled/user registry of canonical protocol contracts */
+    WW_PROV_EXPECT,      /* --expect */
+    WW_PROV_COUNT
+};
+/* "body-json", "body-html", "body-text", "header", "rpc-word", "calldata", "websocket",
+ * "script", "registry", "expect"; "unknown" for WW_PROV_UNKNOWN and out of range. */
+const char *ww_prov_name(int prov);
+
 typedef struct ww_decode_sink {
     void *ud;
     /* an address found in a response body sent to the client (ctx->dir == TOCLIENT) */
     void (*served)(void *ud, const ww_ctx *ctx, const ww_addr *addr);
+    /* optional (may be NULL): the same with its provenance (enum ww_prov). A decoder that
+     * knows where an address sat calls this one when it is set, else served; detect/ sets
+     * both and, for plain served, infers the provenance from ctx (WebSocket, Content-Type). */
+    void (*served_prov)(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov);
     void (*wallet_call)(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc);
     void (*anomaly)(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail);
