@@ -107,6 +107,7 @@ struct ww_detect {
     alias_ent *aliases;
     size_t n_mac_slots;
     double bits_tab[3][WW_ADDR_TEXT_MAX + 1]; /* ww_similarity_bits(m, class, 1) */
+    ww_registry *own_registry; /* the bundled one, when cfg.registry was NULL */
     ww_detect_stats st;
 };
 
@@ -337,6 +338,14 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
         ww_free(mem, d);
         return NULL;
     }
+    if (d->cfg.registry == NULL && !d->cfg.no_registry) {
+        d->own_registry = ww_registry_new(mem);
+        if (d->own_registry == NULL || ww_registry_load_bundled(d->own_registry) < 0) {
+            ww_detect_free(d);
+            return NULL;
+        }
+        d->cfg.registry = d->own_registry;
+    }
     acct(d, (ssize_t)(sizeof(*d) + EVICTED_SLOTS * sizeof(uint64_t) +
                       d->ncheads * sizeof(uint32_t)));
     return d;
@@ -367,6 +376,7 @@ void ww_detect_free(ww_detect *d)
     ww_free(d->mem, d->evicted);
     ww_free(d->mem, d->macs);
     ww_free(d->mem, d->aliases);
+    ww_registry_free(d->own_registry);
     ww_free(d->mem, d);
 }
 

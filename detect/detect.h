@@ -152,7 +152,10 @@ typedef struct ww_detect_cfg {
      * reaches this (default 20 bits); at most max_pairs per browser (default 32). */
     double pair_min_bits;
     size_t max_pairs;
-    const ww_registry *registry; /* canonical protocol contracts; may be NULL */
+    /* canonical protocol contracts; NULL = the bundled registry (addrdb/registry.csv),
+     * loaded by ww_detect_new, unless no_registry */
+    const ww_registry *registry;
+    bool no_registry;
     const ww_baseline *baseline; /* accepted findings; may be NULL */
     /* optional: called for each address served, with its flow (the -w evidence keeps the
      * packets of flows that served what a flagged wallet call is compared with) */
