@@ -39,9 +39,9 @@
 
 #define KEY_CHARS 4          /* characters per prefix / suffix key */
 #define CAND_MAX 4096        /* candidates looked at per key and search */
-#define CLIENT_MIN_CAP 8     /* addresses a browser starts with room for */
+#define CLIENT_MIN_CAP 4     /* addresses a browser starts with room for */
 #define EVICTED_SLOTS 131072 /* remembered evicted browsers (1 MiB) */
-#define MAX_HOSTS 16         /* hosts named per browser (where an address was served) */
+#define MAX_HOSTS 4096       /* hosts remembered (where an address was served), all browsers */
 #define MAC_SLOTS_MAX 65536
 
 enum { IX_EXACT = 0, IX_PRE, IX_SUF, IX_N };
@@ -49,7 +49,7 @@ enum { IX_EXACT = 0, IX_PRE, IX_SUF, IX_N };
 typedef struct served {
     ww_addr addr;
     uint16_t prov;   /* bit set of 1 << WW_PROV_* */
-    uint8_t host;    /* index into the browser's hosts + 1; 0 none */
+    uint16_t host;   /* index into d->hosts + 1; 0 none */
     uint64_t ts_us;  /* last served */
     uint32_t key[IX_N];
     uint32_t next[IX_N]; /* index + 1 of the next entry in the same bucket; 0 = end */
@@ -58,7 +58,7 @@ typedef struct served {
 typedef struct spair { /* a poisoned pair: two lookalikes served to one browser */
     ww_addr a, b;
     uint16_t prov_a, prov_b;
-    uint8_t host_a, host_b;
+    uint16_t host_a, host_b;
     unsigned prefix, suffix;
 } spair;
 
@@ -75,9 +75,7 @@ typedef struct client {
     bool chain_seen[WW_CHAIN_COUNT];
     spair *pairs;
     size_t n_pairs;
-    char (*hosts)[64];
-    size_t n_hosts;
-    size_t n_chain[WW_CHAIN_COUNT]; /* entries per chain */
+    uint32_t n_chain[WW_CHAIN_COUNT]; /* entries per chain */
 } client;
 
 typedef struct mac_ent {
@@ -108,6 +106,9 @@ struct ww_detect {
     size_t n_mac_slots;
     double bits_tab[3][WW_ADDR_TEXT_MAX + 1]; /* ww_similarity_bits(m, class, 1) */
     ww_registry *own_registry; /* the bundled one, when cfg.registry was NULL */
+    char (*hosts)[64];         /* interned host names (where addresses were served) */
+    uint16_t *host_slots;
+    size_t n_hosts;
     ww_detect_stats st;
 };
 
@@ -163,8 +164,7 @@ static size_t client_bytes(const ww_detect *d, const client *c)
 {
     (void)d;
     return c->cap * (sizeof(served) + IX_N * sizeof(uint32_t)) +
-           (c->pairs ? d->cfg.max_pairs * sizeof(spair) : 0) +
-           (c->hosts ? MAX_HOSTS * sizeof(*c->hosts) : 0);
+           (c->pairs ? d->cfg.max_pairs * sizeof(spair) : 0);
 }
 
 static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a);
@@ -357,11 +357,9 @@ static void client_release(ww_detect *d, client *c)
     ww_free(d->mem, c->v);
     ww_free(d->mem, c->heads);
     ww_free(d->mem, c->pairs);
-    ww_free(d->mem, c->hosts);
     c->v = NULL;
     c->heads = NULL;
     c->pairs = NULL;
-    c->hosts = NULL;
 }
 
 void ww_detect_free(ww_detect *d)
@@ -377,6 +375,8 @@ void ww_detect_free(ww_detect *d)
     ww_free(d->mem, d->macs);
     ww_free(d->mem, d->aliases);
     ww_registry_free(d->own_registry);
+    ww_free(d->mem, d->hosts);
+    ww_free(d->mem, d->host_slots);
     ww_free(d->mem, d);
 }
 
@@ -646,26 +646,42 @@ static bool in_window(const ww_detect *d, const served *s, uint64_t now)
     return s != NULL && (now <= s->ts_us || now - s->ts_us <= d->cfg.window_us);
 }
 
-static uint8_t host_index(ww_detect *d, client *c, const ww_ctx *ctx)
+/* The host an address was served from, interned once for all browsers (a hash table of at
+ * most MAX_HOSTS names; beyond it, 0: "?"). */
+static uint16_t host_index(ww_detect *d, const ww_ctx *ctx)
 {
     const char *h = ctx != NULL && ctx->http != NULL ? ctx->http->hostname : NULL;
     if ((h == NULL || !*h) && ctx != NULL && ctx->tls != NULL && ctx->tls->sni[0])
         h = ctx->tls->sni;
     if (h == NULL || !*h)
         return 0;
-    for (size_t i = 0; i < c->n_hosts; i++)
-        if (strncmp(c->hosts[i], h, sizeof c->hosts[i] - 1) == 0)
-            return (uint8_t)(i + 1);
-    if (c->hosts == NULL) {
-        c->hosts = ww_calloc(d->mem, MAX_HOSTS, sizeof(*c->hosts));
-        if (c->hosts == NULL)
+    if (d->hosts == NULL) {
+        d->hosts = ww_calloc(d->mem, MAX_HOSTS, sizeof(*d->hosts));
+        d->host_slots = ww_calloc(d->mem, 2 * MAX_HOSTS, sizeof(uint16_t));
+        if (d->hosts == NULL || d->host_slots == NULL) {
+            ww_free(d->mem, d->hosts);
+            ww_free(d->mem, d->host_slots);
+            d->hosts = NULL;
+            d->host_slots = NULL;
             return 0;
-        acct(d, (ssize_t)(MAX_HOSTS * sizeof(*c->hosts)));
+        }
+        acct(d, (ssize_t)(MAX_HOSTS * sizeof(*d->hosts) + 2 * MAX_HOSTS * sizeof(uint16_t)));
     }
-    if (c->n_hosts == MAX_HOSTS)
+    size_t hl = strnlen(h, sizeof d->hosts[0] - 1), mask = 2 * MAX_HOSTS - 1;
+    size_t i = (size_t)hash_bytes(h, hl, 0x40057) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint16_t v = d->host_slots[i];
+        if (v == 0)
+            break;
+        if (strncmp(d->hosts[v - 1], h, hl) == 0 && d->hosts[v - 1][hl] == '\0')
+            return v;
+    }
+    if (d->n_hosts == MAX_HOSTS)
         return 0;
-    snprintf(c->hosts[c->n_hosts], sizeof c->hosts[0], "%.63s", h);
-    return (uint8_t)++c->n_hosts;
+    memcpy(d->hosts[d->n_hosts], h, hl);
+    d->hosts[d->n_hosts][hl] = '\0';
+    d->host_slots[i] = (uint16_t)++d->n_hosts;
+    return d->host_slots[i];
 }
 
 typedef struct near {
@@ -710,7 +726,7 @@ static void nearest(ww_detect *d, const client *c, const ww_addr *a, uint64_t no
     near_walk(d, c, a, IX_SUF, now, b);
 }
 
-static const spair *pair_of(const client *c, const ww_addr *a, const ww_addr **other,
+static const spair *pair_of(const ww_detect *d, const client *c, const ww_addr *a, const ww_addr **other,
                             int *prov_other, const char **host_self, const char **host_other,
                             int *prov_self)
 {
@@ -722,9 +738,9 @@ static const spair *pair_of(const client *c, const ww_addr *a, const ww_addr **o
         *other = isa ? &p->b : &p->a;
         *prov_other = isa ? p->prov_b : p->prov_a;
         *prov_self = isa ? p->prov_a : p->prov_b;
-        uint8_t hs = isa ? p->host_a : p->host_b, ho = isa ? p->host_b : p->host_a;
-        *host_self = hs ? c->hosts[hs - 1] : "?";
-        *host_other = ho ? c->hosts[ho - 1] : "?";
+        uint16_t hs = isa ? p->host_a : p->host_b, ho = isa ? p->host_b : p->host_a;
+        *host_self = hs ? d->hosts[hs - 1] : "?";
+        *host_other = ho ? d->hosts[ho - 1] : "?";
         return p;
     }
     return NULL;
@@ -800,7 +816,7 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, int prov, cons
     e->addr.flags = 0;
     e->ts_us = now;
     e->prov = bit;
-    e->host = host_index(d, c, ctx);
+    e->host = host_index(d, ctx);
     for (int ix = 0; ix < IX_N; ix++)
         e->key[ix] = addr_key(a, ix);
     index_entry(c, idx);
@@ -1296,7 +1312,7 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
         const ww_addr *other;
         int po, ps;
         const char *hs, *ho;
-        const spair *pr = pair_of(c, a, &other, &po, &hs, &ho, &ps);
+        const spair *pr = pair_of(d, c, a, &other, &po, &hs, &ho, &ps);
         if (pr != NULL) {
             char p1[96], p2[96];
             fmt_provs(p1, sizeof p1, (uint16_t)ps);
