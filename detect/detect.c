@@ -855,14 +855,29 @@ typedef struct best {
     uint64_t ts;
 } best;
 
-/* The served (or --expect) address of a's chain most like a, over everything (the
- * `expected` an alert reports; wallet calls are rare, so a scan is fine here). */
-static void closest(const ww_detect *d, const client *c, const ww_addr *a, uint64_t now, best *b)
+#define CLOSEST_SCAN 4096
+
+/* The served (or --expect) address of a's chain most like a: the `expected` an alert
+ * reports. Wallet calls are rare, so this scans, but at most the CLOSEST_SCAN most recently
+ * added entries (an entry sharing >= 7 characters is found by the index, wherever it is). */
+static void closest(ww_detect *d, const client *c, const ww_addr *a, uint64_t now, best *b)
 {
     memset(b, 0, sizeof(*b));
-    if (c != NULL) {
-        for (size_t i = 0; i < c->n; i++) {
-            const served *s = &c->v[i];
+    if (c != NULL && c->n > CLOSEST_SCAN) {
+        near nb;
+        nearest(d, c, a, now, &nb);
+        if (nb.s != NULL && nb.prefix + nb.suffix >= 7 && nb.s->prov != (1u << WW_PROV_SCRIPT)) {
+            b->addr = &nb.s->addr;
+            b->prefix = nb.prefix;
+            b->suffix = nb.suffix;
+            b->ts = nb.s->ts_us;
+            b->n = c->n;
+        }
+    }
+    if (c != NULL && b->addr == NULL) {
+        size_t newest = c->n < c->cap ? c->n : c->next;
+        for (size_t k = 0; k < c->n && k < CLOSEST_SCAN; k++) {
+            const served *s = &c->v[(newest + c->n - 1 - k) % c->n];
             if (s->addr.chain != a->chain || !in_window(d, s, now) || s->prov == (1u << WW_PROV_SCRIPT))
                 continue;
             unsigned p, sf;
