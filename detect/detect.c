@@ -281,9 +281,21 @@ static double bits1(const ww_detect *d, const ww_addr *a, unsigned m)
     return d->bits_tab[bpc_class(a)][WW_MIN(m, (unsigned)WW_ADDR_TEXT_MAX)];
 }
 
+/* An EVM address below 2^16 (the zero address, Universal Router's MSG_SENDER/ADDRESS_THIS,
+ * precompiles): a sentinel, never anyone's vanity copy of a leading-zero contract. */
+static bool is_sentinel(const ww_addr *a)
+{
+    if (a->chain != WW_CHAIN_EVM || a->len != 42)
+        return false;
+    for (size_t i = 2; i < 38; i++)
+        if (a->text[i] != '0')
+            return false;
+    return true;
+}
+
 static bool is_lookalike(const ww_detect *d, const ww_addr *a, unsigned p, unsigned s)
 {
-    if (p + s == 0)
+    if (p + s == 0 || is_sentinel(a))
         return false;
     if (p >= d->cfg.lookalike_min_end && s >= d->cfg.lookalike_min_end &&
         p + s >= d->cfg.lookalike_min_total)

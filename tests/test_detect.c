@@ -1095,3 +1095,15 @@ T_CASE(detect_many_browsers_small_state)
     ww_out_free(out);
     fclose(jl);
 }
+
+T_CASE(detect_sentinel_is_no_lookalike)
+{
+    /* the zero address against a served leading-zero vanity contract (Permit2): no lookalike */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, PERMIT2, 1000);
+    ww_wallet_call wc = native("0x0000000000000000000000000000000000000000");
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to 0x0000000000000000000000000000000000000000 " PERMIT2 ";");
+    fx_free(&fx);
+}
