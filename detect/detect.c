@@ -67,7 +67,8 @@ typedef struct client {
     uint64_t last_ts;
     uint32_t lru_prev, lru_next; /* index + 1 into d->cl; 0 none */
     uint32_t hnext;              /* next client in the same IP bucket (index + 1) */
-    bool used, incomplete;
+    bool used;
+    uint64_t incomplete_until; /* a hole in the served set matters until then (0: none) */
     served *v;
     size_t n, cap, next; /* next: ring position once n == max_served */
     uint32_t *heads;     /* IX_N * cap bucket heads (cap is a power of two) */
@@ -101,6 +102,8 @@ struct ww_detect {
     size_t ncheads;
     uint32_t lru_head, lru_tail; /* most / least recently active */
     uint64_t *evicted;   /* hashes of evicted browsers' IPs (0 = empty) */
+    uint64_t *evicted_until; /* ... and until when what they lost would have been expected */
+    uint64_t now;        /* the latest packet time seen */
     mac_ent *macs;
     alias_ent *aliases;
     size_t n_mac_slots;
@@ -342,10 +345,12 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
         for (unsigned m = 0; m <= WW_ADDR_TEXT_MAX; m++)
             d->bits_tab[k][m] = ww_similarity_bits(m, bpc[k], 1);
     d->evicted = ww_calloc(mem, EVICTED_SLOTS, sizeof(uint64_t));
+    d->evicted_until = ww_calloc(mem, EVICTED_SLOTS, sizeof(uint64_t));
     d->ncheads = 1024;
     d->cheads = ww_calloc(mem, d->ncheads, sizeof(uint32_t));
-    if (d->evicted == NULL || d->cheads == NULL) {
+    if (d->evicted == NULL || d->evicted_until == NULL || d->cheads == NULL) {
         ww_free(mem, d->evicted);
+        ww_free(mem, d->evicted_until);
         ww_free(mem, d->cheads);
         ww_free(mem, d);
         return NULL;
@@ -358,7 +363,7 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
         }
         d->cfg.registry = d->own_registry;
     }
-    acct(d, (ssize_t)(sizeof(*d) + EVICTED_SLOTS * sizeof(uint64_t) +
+    acct(d, (ssize_t)(sizeof(*d) + 2 * EVICTED_SLOTS * sizeof(uint64_t) +
                       d->ncheads * sizeof(uint32_t)));
     return d;
 }
@@ -384,6 +389,7 @@ void ww_detect_free(ww_detect *d)
     ww_free(d->mem, d->cl);
     ww_free(d->mem, d->cheads);
     ww_free(d->mem, d->evicted);
+    ww_free(d->mem, d->evicted_until);
     ww_free(d->mem, d->macs);
     ww_free(d->mem, d->aliases);
     ww_registry_free(d->own_registry);
@@ -461,10 +467,17 @@ static client *find_client(const ww_detect *d, const ww_ip *ip)
     return NULL;
 }
 
-static bool was_evicted(const ww_detect *d, const ww_ip *ip)
+/* Until when an evicted browser's lost served set would have mattered (0: not evicted). */
+static uint64_t evicted_until(const ww_detect *d, const ww_ip *ip)
 {
     uint64_t h = ip_hash(ip);
-    return d->evicted[(h >> 7) & (EVICTED_SLOTS - 1)] == h;
+    size_t i = (h >> 7) & (EVICTED_SLOTS - 1);
+    return d->evicted[i] == h ? d->evicted_until[i] : 0;
+}
+
+static bool is_incomplete(const ww_detect *d, uint64_t until)
+{
+    return until != 0 && d->now <= until;
 }
 
 static void bucket_unlink(ww_detect *d, client *c)
@@ -482,7 +495,12 @@ static void evict(ww_detect *d, client *c, const ww_ctx *ctx, const char *why)
 {
     char ipbuf[64], detail[192];
     uint64_t h = ip_hash(&c->ip);
-    d->evicted[(h >> 7) & (EVICTED_SLOTS - 1)] = h;
+    size_t slot = (h >> 7) & (EVICTED_SLOTS - 1);
+    uint64_t until = WW_MAX(c->last_ts + d->cfg.window_us, c->incomplete_until);
+    if (d->evicted[slot] == h)
+        until = WW_MAX(until, d->evicted_until[slot]);
+    d->evicted[slot] = h;
+    d->evicted_until[slot] = until;
     d->st.clients_evicted++;
     d->st.clients--;
     (void)ww_ip_str(&c->ip, ipbuf, sizeof ipbuf);
@@ -570,7 +588,7 @@ static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, u
     c->used = true;
     c->ip = *ip;
     c->last_ts = now;
-    c->incomplete = was_evicted(d, ip);
+    c->incomplete_until = evicted_until(d, ip);
     size_t b = (size_t)ip_hash(ip) & (d->ncheads - 1);
     c->hnext = d->cheads[b];
     d->cheads[b] = ix;
@@ -585,8 +603,8 @@ bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip)
 {
     const client *c = find_client(d, ip);
     if (c != NULL)
-        return c->incomplete;
-    return was_evicted(d, canon_ip(d, ip));
+        return is_incomplete(d, c->incomplete_until);
+    return is_incomplete(d, evicted_until(d, canon_ip(d, ip)));
 }
 
 /* ---- a browser's served addresses ---- */
@@ -820,7 +838,7 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, int prov, cons
         c->next = (c->next + 1) % c->cap;
         unindex_entry(c, idx);
         c->n_chain[c->v[idx].addr.chain]--;
-        c->incomplete = true;
+        c->incomplete_until = WW_MAX(c->incomplete_until, c->v[idx].ts_us + d->cfg.window_us);
         d->st.served_dropped++;
     }
     served *e = &c->v[idx];
@@ -972,7 +990,7 @@ static void merge_into(ww_detect *d, client *dst, client *src, uint64_t now)
             if (s->prov & (1u << p))
                 (void)served_add(d, dst, &s->addr, p, NULL, s->ts_us > now ? now : s->ts_us);
     }
-    dst->incomplete |= src->incomplete;
+    dst->incomplete_until = WW_MAX(dst->incomplete_until, src->incomplete_until);
     lru_unlink(d, src);
     bucket_unlink(d, src);
     client_release(d, src);
@@ -1224,6 +1242,8 @@ static void on_yara(void *ud, const ww_ctx *ctx, const char *rule, const char *s
 void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
     client *c;
+    if (ctx->ts_us > d->now)
+        d->now = ctx->ts_us;
     if (ctx->flow == NULL)
         return;
     if (d->cfg.served_hook != NULL && prov != WW_PROV_SCRIPT)
@@ -1493,6 +1513,8 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     bool incomplete = false;
 
     d->st.wallet_calls++;
+    if (ctx->ts_us > d->now)
+        d->now = ctx->ts_us;
     ww_out_wallet_call(d->out, ctx, wc);
     if (ctx->flow != NULL) {
         c = find_client(d, &ctx->flow->cli_ip);

@@ -192,7 +192,8 @@ void ww_detect_free(ww_detect *d);
  */
 void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, uint64_t ts_us);
 /* Is this browser's served set known to have holes (its state was evicted, or it was served
- * more than max_served addresses)? A payee judged against it is not a high finding. */
+ * more than max_served addresses) that still matter at the latest packet time seen (what was
+ * lost would still be within the window)? A payee judged against it is not a high finding. */
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
 /* Feeds an address served with a provenance (what the sink's served_prov does). */
 void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int prov);
