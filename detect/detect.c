@@ -1069,10 +1069,12 @@ void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, ui
         return;
     uint32_t src_ix = (uint32_t)(src - d->cl) + 1;
     ww_ip canon = m->canon;
-    client *dst = get_client(d, &canon, NULL, ts_us); /* may move d->cl */
-    if (dst == NULL)
+    client *dst = get_client(d, &canon, NULL, ts_us); /* may move d->cl, may evict src */
+    src = CL(d, src_ix);
+    if (dst == NULL || dst == src || !src->used || !ww_ip_eq(&src->ip, ip))
         return;
-    merge_into(d, dst, CL(d, src_ix), ts_us);
+    merge_into(d, dst, src, ts_us);
+    enforce_budget(d, dst, NULL);
 }
 
 static int infer_prov(const ww_ctx *ctx)
