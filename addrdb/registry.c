@@ -66,6 +66,15 @@ size_t ww_registry_count(const ww_registry *r)
     return r != NULL ? r->n : 0;
 }
 
+void ww_registry_each(const ww_registry *r, int chain, ww_registry_row_fn fn, void *ud)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        if (chain == WW_CHAIN_NONE || r->v[i].addr.chain == chain)
+            fn(ud, &r->v[i].addr, &r->v[i].e);
+}
+
 static const char *keep(ww_registry *r, const char *s, size_t n)
 {
     char *p = ww_arena_alloc(&r->strings, n + 1);

@@ -40,5 +40,9 @@ int ww_registry_load_text(ww_registry *r, const char *text, size_t n, ww_registr
 /* NULL when a is not listed (r may be NULL). */
 const ww_registry_entry *ww_registry_lookup(const ww_registry *r, const ww_addr *a);
 size_t ww_registry_count(const ww_registry *r);
+/* Calls fn for each row of chain (all rows: WW_CHAIN_NONE), in address order. Rows are few
+ * (hundreds): detect/ compares an unlisted call target or spender with each of them. */
+typedef void (*ww_registry_row_fn)(void *ud, const ww_addr *a, const ww_registry_entry *e);
+void ww_registry_each(const ww_registry *r, int chain, ww_registry_row_fn fn, void *ud);
 
 #endif /* WW_REGISTRY_H */

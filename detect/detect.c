@@ -302,10 +302,26 @@ static bool is_sentinel(const ww_addr *a)
     return true;
 }
 
+/*
+ * Leading zeros are mined for gas, not for looks: unrelated contracts share long runs of them
+ * (Permit2 0x0000000000..., Seaport 0x00000000000000..., EntryPoint 0x00000000...). A shared
+ * run of leading '0's counts as at most 4 matched characters (what a wallet shows).
+ */
+static unsigned effective_prefix(const ww_addr *a, unsigned p)
+{
+    if (a->chain != WW_CHAIN_EVM)
+        return p;
+    unsigned z = 0;
+    while (z < p && 2 + z < a->len && a->text[2 + z] == '0')
+        z++;
+    return z > 4 ? p - (z - 4) : p;
+}
+
 static bool is_lookalike(const ww_detect *d, const ww_addr *a, unsigned p, unsigned s)
 {
     if (p + s == 0 || is_sentinel(a))
         return false;
+    p = effective_prefix(a, p);
     if (p >= d->cfg.lookalike_min_end && s >= d->cfg.lookalike_min_end &&
         p + s >= d->cfg.lookalike_min_total)
         return true;
@@ -1345,6 +1361,32 @@ static void fmt_provs(char *out, size_t n, uint16_t prov)
         }
 }
 
+typedef struct reg_near {
+    const ww_detect *d;
+    const ww_addr *a;
+    const ww_addr *addr;
+    const ww_registry_entry *e;
+    unsigned prefix, suffix;
+} reg_near;
+
+static void reg_near_visit(void *ud, const ww_addr *x, const ww_registry_entry *e)
+{
+    reg_near *b = ud;
+    unsigned p, s;
+    match_ps(b->a, x, &p, &s);
+    /* both ends only: protocol families share long prefixes on purpose (1inch's 0x1111111254
+     * routers, leading-zero deployments), a poisoner copies what a wallet shows at each end */
+    unsigned pe = effective_prefix(b->a, p);
+    bool ends = !is_sentinel(b->a) && pe >= b->d->cfg.lookalike_min_end &&
+                s >= b->d->cfg.lookalike_min_end && pe + s >= b->d->cfg.lookalike_min_total;
+    if (ends && (b->addr == NULL || p + s > b->prefix + b->suffix)) {
+        b->addr = x;
+        b->e = e;
+        b->prefix = p;
+        b->suffix = s;
+    }
+}
+
 static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                         const ww_wallet_call *wc, const ww_party *p, bool incomplete)
 {
@@ -1368,6 +1410,24 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
         wc_alert(&al, "known-attacker", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = served_ok ? NULL : b.addr;
         raise(d, ctx, &al);
+    }
+    /* a copy of a canonical protocol contract (a fake Permit2 or router), served or not */
+    if (reg == NULL && e == NULL && d->cfg.registry != NULL && !expected_by_cfg(d, a)) {
+        reg_near rn = {d, a, NULL, NULL, 0, 0};
+        ww_registry_each(d->cfg.registry, a->chain, reg_near_visit, &rn);
+        if (rn.addr != NULL) {
+            snprintf(sig, sizeof sig,
+                     "%s %s looks like %s (registry of protocol contracts) but is not it",
+                     wc->method, role, rn.e->name);
+            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
+            al.expected = rn.addr;
+            al.has_similarity = true;
+            al.prefix = rn.prefix;
+            al.suffix = rn.suffix;
+            al.bits = bits1(d, a, rn.prefix + rn.suffix);
+            raise(d, ctx, &al);
+            return;
+        }
     }
     /* served, but one of a poisoned pair: two lookalikes served to this browser */
     if (in_win && c != NULL && c->n_pairs > 0) {

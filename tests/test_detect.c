@@ -1150,3 +1150,40 @@ T_CASE(detect_incomplete_only_while_the_hole_matters)
     ww_out_free(out);
     fclose(jl);
 }
+
+T_CASE(detect_copy_of_registry_contract)
+{
+    /* approve(fake Permit2, max), the fake a 4+4 copy served by a poisoned API: critical */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char fake[43];
+    mk_lookalike(fake, "0x000000000022d473030f116ddee9f6b43ac78ba3", 4, 4, 9);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    serve(&fx, &fx.flow, fake, 1000);
+    ww_wallet_call wc = approve(TOKEN, fake);
+    call(&fx, &fx.flow, &wc, 2000);
+    char want[200];
+    snprintf(want, sizeof want, "lookalike-recipient spender %s " PERMIT2 ";", fake);
+    T_EQ_STR(alerts(&fx), want);
+    T_CHECK(jsonl_has(&fx, "looks like Uniswap Permit2 (registry of protocol contracts)"));
+    fx_free(&fx);
+}
+
+T_CASE(detect_protocol_families_are_not_lookalikes)
+{
+    /* 1inch's v5 router shares "1111111254" with the registry's v6 router, and a leading-zero
+     * contract shares a run of zeros with Permit2: neither is a copy */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    ww_wallet_call wc = approve(TOKEN, "0x1111111254eeb25477b68fb85ed929f73a960582");
+    call(&fx, &fx.flow, &wc, 2000);
+    ww_wallet_call wc2 = approve(TOKEN, "0x00000000000017c75025d397b91d284bbe8fc7f2");
+    call(&fx, &fx.flow, &wc2, 2100);
+    T_CHECK(strstr(alerts(&fx), "lookalike") == NULL);
+    /* ... while a payee with 6 zeros + 4 characters of Permit2's end is one */
+    ww_wallet_call wc3 = approve(TOKEN, "0x000000c0ffee17c75025d397b91d284bbe8f8ba3");
+    call(&fx, &fx.flow, &wc3, 2200);
+    T_CHECK(strstr(alerts(&fx), "lookalike-recipient spender 0x000000c0ffee17c75025d397b91d284bbe8f8ba3 " PERMIT2) != NULL);
+    fx_free(&fx);
+}
