@@ -40,7 +40,7 @@
 #define KEY_CHARS 4          /* characters per prefix / suffix key */
 #define CAND_MAX 4096        /* candidates looked at per key and search */
 #define CLIENT_MIN_CAP 4     /* addresses a browser starts with room for */
-#define EVICTED_SLOTS 131072 /* remembered evicted browsers (1 MiB) */
+#define EVICTED_SLOTS 131072 /* remembered evicted browsers, at most (2 MiB) */
 #define MAX_HOSTS 4096       /* hosts remembered (where an address was served), all browsers */
 #define MAC_SLOTS_MAX 65536
 
@@ -109,6 +109,7 @@ struct ww_detect {
     uint32_t lru_head, lru_tail; /* most / least recently active */
     uint64_t *evicted;   /* hashes of evicted browsers' IPs (0 = empty) */
     uint64_t *evicted_until; /* ... and until when what they lost would have been expected */
+    size_t n_evicted;    /* slots of both (a power of two) */
     uint64_t now;        /* the latest packet time seen */
     mac_ent *macs;
     alias_ent *aliases;
@@ -366,8 +367,11 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
     for (int k = 0; k < 3; k++)
         for (unsigned m = 0; m <= WW_ADDR_TEXT_MAX; m++)
             d->bits_tab[k][m] = ww_similarity_bits(m, bpc[k], 1);
-    d->evicted = ww_calloc(mem, EVICTED_SLOTS, sizeof(uint64_t));
-    d->evicted_until = ww_calloc(mem, EVICTED_SLOTS, sizeof(uint64_t));
+    d->n_evicted = 1024; /* twice the browsers tracked, within [1024, EVICTED_SLOTS] */
+    while (d->n_evicted < EVICTED_SLOTS && d->n_evicted < 2 * d->cfg.max_clients)
+        d->n_evicted *= 2;
+    d->evicted = ww_calloc(mem, d->n_evicted, sizeof(uint64_t));
+    d->evicted_until = ww_calloc(mem, d->n_evicted, sizeof(uint64_t));
     d->ncheads = 1024;
     d->cheads = ww_calloc(mem, d->ncheads, sizeof(uint32_t));
     if (d->evicted == NULL || d->evicted_until == NULL || d->cheads == NULL) {
@@ -385,7 +389,7 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
         }
         d->cfg.registry = d->own_registry;
     }
-    acct(d, (ssize_t)(sizeof(*d) + 2 * EVICTED_SLOTS * sizeof(uint64_t) +
+    acct(d, (ssize_t)(sizeof(*d) + 2 * d->n_evicted * sizeof(uint64_t) +
                       d->ncheads * sizeof(uint32_t)));
     return d;
 }
@@ -495,7 +499,7 @@ static client *find_client(const ww_detect *d, const ww_ip *ip)
 static uint64_t evicted_until(const ww_detect *d, const ww_ip *ip)
 {
     uint64_t h = ip_hash(ip);
-    size_t i = (h >> 7) & (EVICTED_SLOTS - 1);
+    size_t i = (h >> 7) & (d->n_evicted - 1);
     return d->evicted[i] == h ? d->evicted_until[i] : 0;
 }
 
@@ -519,7 +523,7 @@ static void evict(ww_detect *d, client *c, const ww_ctx *ctx, const char *why)
 {
     char ipbuf[64], detail[192];
     uint64_t h = ip_hash(&c->ip);
-    size_t slot = (h >> 7) & (EVICTED_SLOTS - 1);
+    size_t slot = (h >> 7) & (d->n_evicted - 1);
     uint64_t until = WW_MAX(c->last_ts + d->cfg.window_us, c->incomplete_until);
     if (d->evicted[slot] == h)
         until = WW_MAX(until, d->evicted_until[slot]);
