@@ -2,9 +2,10 @@
  * detect.h - what each browser was served, the alert rules, and the output writers.
  *
  * Detection reads the facts decode/ hands over (ww_decode_sink): addresses served to a
- * client, wallet calls, anomalies. It never parses bytes. Rules (SPEC.md "Alert rules"):
- * known-attacker, lookalike-recipient, unrequested-recipient, unlimited-approval,
- * bad-checksum (drainer-script and authority-change come with their decoders).
+ * client (with their provenance), wallet calls, anomalies. It never parses bytes. Rules
+ * (SPEC.md "Alert rules"): known-attacker, lookalike-recipient, unrequested-recipient,
+ * unverified-recipient, unlimited-approval, authority-change, drainer-script, bad-checksum,
+ * yara-match. Accepted findings (a CI baseline) are counted, not written.
  */
 #ifndef WW_DETECT_H
 #define WW_DETECT_H
