@@ -360,6 +360,8 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
         d->cfg.max_served = CLIENT_MIN_CAP;
     if (d->cfg.max_served > (1u << 24))
         d->cfg.max_served = 1u << 24;
+    while (d->cfg.max_served & (d->cfg.max_served - 1)) /* a power of two: capacities double */
+        d->cfg.max_served &= d->cfg.max_served - 1;
     if (d->cfg.max_bytes == 0)
         d->cfg.max_bytes = (size_t)256 << 20;
     d->out = out;

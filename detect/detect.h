@@ -138,7 +138,8 @@ typedef struct ww_detect_cfg {
     const ww_addr *expect;     /* --expect: addresses allowed for every client */
     size_t n_expect;
     size_t max_clients;        /* clients tracked (default 1,048,576); LRU beyond */
-    size_t max_served;         /* addresses remembered per client (default 131072) */
+    size_t max_served;         /* addresses remembered per client (default 131072; rounded
+                                  down to a power of two) */
     /* All detection state (clients, served addresses, indexes, pairs) together; the least
      * recently active browsers are evicted beyond it, each counted and reported as an
      * anomaly (default 256 MiB). A browser's state starts at a few hundred bytes and grows. */
