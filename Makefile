@@ -27,7 +27,7 @@ TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS_EXTRA) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_EXTRA) $(LDFLAGS)
 
-SRC_DIRS  = util capture decode detect addrdb
+SRC_DIRS  = util capture decode detect addrdb engine
 LIB_SRCS  = $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libwalletwatch.a

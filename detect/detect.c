@@ -366,6 +366,8 @@ static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
     if (a->severity > d->st.worst)
         d->st.worst = a->severity;
     ww_out_alert(d->out, ctx, a);
+    if (d->cfg.alert_raised != NULL)
+        d->cfg.alert_raised(d->cfg.alert_ud, ctx, a);
 }
 
 /* ---- a served address that resembles an attacker-DB address (poisoned response) ---- */
@@ -531,8 +533,6 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     client *c;
     if (ctx->flow == NULL)
         return;
-    if (d->cfg.served_hook != NULL)
-        d->cfg.served_hook(d->cfg.hook_ud, ctx->flow);
     c = get_client(d, &ctx->flow->cli_ip, true, ctx->ts_us);
     if (c == NULL)
         return;

@@ -56,10 +56,6 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
-    /* Optional (may be NULL): called after each alert was written, with its context
-     * (ctx->flow is the flow it was raised on, NULL for none). Used by -w to flag the flow. */
-    void (*on_alert)(void *ud, const ww_ctx *ctx, const ww_alert *a);
-    void *on_alert_ud;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -106,10 +102,10 @@ typedef struct ww_detect_cfg {
     size_t n_expect;
     size_t max_clients;        /* clients tracked (default 4096) */
     size_t max_served;         /* addresses remembered per client (default 65536) */
-    /* optional: called for each address served, with its flow (the -w evidence keeps the
-     * packets of flows that served what a flagged wallet call is compared with) */
-    void (*served_hook)(void *ud, const ww_flow *flow);
-    void *hook_ud;
+    /* optional: told of each alert after the writer wrote it (ctx->flow: the flow it was
+     * raised on, NULL for none). The engine sets it and fans alerts out to its subscribers. */
+    void (*alert_raised)(void *ud, const ww_ctx *ctx, const ww_alert *a);
+    void *alert_ud;
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {
