@@ -84,7 +84,7 @@ void ww_engine_attach(ww_engine *e, ww_source *src);
 /* ---- input ---- */
 /* One packet through the pipeline (the offline filter first). Returns 1 processed, 0
  * filtered out, WW_E_INVALID when the filter cannot be compiled for its link type. */
-int ww_engine_packet(ww_engine *e, const ww_pkt *pkt) WW_WUR;
+int ww_engine_packet(ww_engine *e, const ww_pkt *pkt);
 /* The clock moves without a packet (idle flows time out). */
 void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
