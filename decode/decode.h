@@ -280,6 +280,8 @@ typedef struct ww_app_cfg {
      * gathered bodies (JSON-RPC, scripts, --log-http). */
     size_t max_scan_bytes;
 } ww_app_cfg;
+/* Fills the fields left 0 with their defaults (the one place they are written). */
+void ww_app_cfg_defaults(ww_app_cfg *cfg);
 
 /* Decoded bytes a streaming HTTP parser gathers before handing them on (body_chunk). */
 #define WW_HTTP_STREAM_WINDOW (64 * 1024)

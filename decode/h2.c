@@ -92,14 +92,6 @@ struct ww_h2 {
     uint32_t list_sid;
 };
 
-static const ww_app_cfg h2_default_cfg = {
-    .max_header_bytes = 64 * 1024,
-    .max_body_bytes = 8 * 1024 * 1024,
-    .max_decoded_ratio = 100,
-    .json_max_depth = 64,
-    .hash_bodies = false,
-};
-
 static void anom(ww_h2 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
 static void anom(ww_h2 *h, const char *type, const char *fmt, ...)
 {
@@ -909,15 +901,9 @@ ww_h2 *ww_h2_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h2_cbs *cbs)
     if (h == NULL)
         return NULL;
     h->mem = mem;
-    h->cfg = cfg ? *cfg : h2_default_cfg;
-    if (h->cfg.max_header_bytes == 0)
-        h->cfg.max_header_bytes = h2_default_cfg.max_header_bytes;
-    if (h->cfg.max_body_bytes == 0)
-        h->cfg.max_body_bytes = h2_default_cfg.max_body_bytes;
-    if (h->cfg.max_decoded_ratio == 0)
-        h->cfg.max_decoded_ratio = h2_default_cfg.max_decoded_ratio;
-    if (h->cfg.max_scan_bytes == 0)
-        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
+    if (cfg != NULL)
+        h->cfg = *cfg;
+    ww_app_cfg_defaults(&h->cfg);
     h->cbs = *cbs;
     h->streams = ww_calloc(mem, WW_H2_MAX_STREAMS, sizeof(h2_stream *));
     if (h->streams == NULL) {

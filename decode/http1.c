@@ -1132,16 +1132,9 @@ ww_h1 *ww_h1_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h1_cbs *cbs)
     h->mem = mem;
     if (cfg != NULL)
         h->cfg = *cfg;
-    if (h->cfg.max_header_bytes == 0)
-        h->cfg.max_header_bytes = 64 * 1024;
+    ww_app_cfg_defaults(&h->cfg);
     if (h->cfg.max_header_bytes < 64)
         h->cfg.max_header_bytes = 64;
-    if (h->cfg.max_body_bytes == 0)
-        h->cfg.max_body_bytes = 8 * 1024 * 1024;
-    if (h->cfg.max_decoded_ratio == 0)
-        h->cfg.max_decoded_ratio = 100;
-    if (h->cfg.max_scan_bytes == 0)
-        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
     if (cbs != NULL)
         h->cbs = *cbs;
     ww_buf_init(&h->reqq, mem, 4 * h->cfg.max_header_bytes + 4096);
