@@ -4,6 +4,7 @@
  * mapped read-only at start-up: see the layout below) and the prefix/suffix tables that find
  * DB entries resembling an address.
  */
+#define _GNU_SOURCE /* qsort_r: a comparator with a context, no global */
 #include "addrdb/addrdb.h"
 
 #include <cJSON.h>
@@ -911,14 +912,35 @@ static int cmp_hash(const void *a, const void *b)
     return strcmp(x->addr.text, y->addr.text);
 }
 
-static const build_rec *g_sort_recs; /* qsort has no context argument */
-static bool g_sort_rev;
+/* Sorting record indexes by address prefix or suffix (qsort_r's context: where the records
+ * are and which end counts). Ties keep index order, so the order is total. */
+typedef struct affix_sort {
+    const char *base;  /* the records */
+    size_t stride;     /* sizeof one record */
+    size_t addr_off;   /* offsetof its ww_addr */
+    bool rev;          /* suffixes: compare from the end */
+} affix_sort;
 
-static int cmp_affix_idx(const void *a, const void *b)
+static int cmp_affix_idx(const void *a, const void *b, void *ctx)
 {
+    const affix_sort *as = ctx;
     uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    int c = affix_cmp(&g_sort_recs[i].addr, &g_sort_recs[j].addr, g_sort_rev, SIZE_MAX);
+    const ww_addr *x = (const ww_addr *)(as->base + i * as->stride + as->addr_off);
+    const ww_addr *y = (const ww_addr *)(as->base + j * as->stride + as->addr_off);
+    int c = affix_cmp(x, y, as->rev, SIZE_MAX);
     return c != 0 ? c : (i < j ? -1 : i > j);
+}
+
+/* pfx and sfx: the indexes 0..n-1 of records at base, sorted by prefix and by suffix. */
+static void sort_affixes(uint32_t *pfx, uint32_t *sfx, size_t n, const void *base, size_t stride,
+                         size_t addr_off)
+{
+    affix_sort as = {base, stride, addr_off, false};
+    for (size_t i = 0; i < n; i++)
+        pfx[i] = sfx[i] = (uint32_t)i;
+    qsort_r(pfx, n, sizeof(uint32_t), cmp_affix_idx, &as);
+    as.rev = true;
+    qsort_r(sfx, n, sizeof(uint32_t), cmp_affix_idx, &as);
 }
 
 /* String table with content dedupe (labels, sources repeat). */
@@ -1092,14 +1114,7 @@ int ww_addrdb_write_index(const ww_addrdb *db, const char *path, char errbuf[WW_
             i++;
         dir[b] = (uint32_t)i;
     }
-    for (size_t i = 0; i < n; i++)
-        pfx[i] = sfx[i] = (uint32_t)i;
-    g_sort_recs = g.v;
-    g_sort_rev = false;
-    qsort(pfx, n, sizeof(uint32_t), cmp_affix_idx);
-    g_sort_rev = true;
-    qsort(sfx, n, sizeof(uint32_t), cmp_affix_idx);
-    g_sort_recs = NULL;
+    sort_affixes(pfx, sfx, n, g.v, sizeof(build_rec), offsetof(build_rec, addr));
 
     size_t o_dir = IDX_HDR, o_rec = o_dir + ndir * 4, o_pfx = o_rec + n * IDX_REC,
            o_sfx = o_pfx + n * 4, o_pair = o_sfx + n * 4, o_str = o_pair + pairs.len,
@@ -1173,16 +1188,6 @@ out:
 
 /* ---- entries that resemble an address ---- */
 
-static int cmp_mem_affix(const void *a, const void *b);
-static const ww_addrdb *g_sort_db;
-
-static int cmp_mem_affix(const void *a, const void *b)
-{
-    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    int c = affix_cmp(&g_sort_db->recs[i].addr, &g_sort_db->recs[j].addr, g_sort_rev, SIZE_MAX);
-    return c != 0 ? c : (i < j ? -1 : i > j);
-}
-
 int ww_addrdb_seal(ww_addrdb *db)
 {
     if (db->n_sealed == db->n && db->pfx != NULL)
@@ -1195,14 +1200,7 @@ int ww_addrdb_seal(ww_addrdb *db)
     if (s == NULL)
         return WW_E_NOMEM;
     db->sfx = s;
-    for (size_t i = 0; i < db->n; i++)
-        db->pfx[i] = db->sfx[i] = (uint32_t)i;
-    g_sort_db = db;
-    g_sort_rev = false;
-    qsort(db->pfx, db->n, sizeof(uint32_t), cmp_mem_affix);
-    g_sort_rev = true;
-    qsort(db->sfx, db->n, sizeof(uint32_t), cmp_mem_affix);
-    g_sort_db = NULL;
+    sort_affixes(db->pfx, db->sfx, db->n, db->recs, sizeof(rec), offsetof(rec, addr));
     db->n_sealed = db->n;
     return WW_OK;
 }

@@ -7,6 +7,7 @@
  * streamed (DATA: padding stripped on the fly, bytes go to the stream's body or tunnel, or are
  * only counted), or skipped (PING, PRIORITY, WINDOW_UPDATE, GOAWAY, unknown types).
  */
+#include "decode/anom_int.h"
 #include "decode/h2_int.h"
 #include "decode/coding_int.h"
 
@@ -92,18 +93,9 @@ struct ww_h2 {
     uint32_t list_sid;
 };
 
-static void anom(ww_h2 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
-static void anom(ww_h2 *h, const char *type, const char *fmt, ...)
-{
-    char detail[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    h->st.anomalies++;
-    if (h->cbs.anomaly != NULL)
-        h->cbs.anomaly(h->cbs.ud, type, detail);
-}
+/* an anomaly of this connection, counted (detail printf-formatted) */
+#define anom(h, type, ...)                                                                         \
+    ww_anomf((h)->cbs.anomaly, (h)->cbs.ud, &(h)->st.anomalies, 256, (type), __VA_ARGS__)
 
 static void poison(ww_h2 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
 static void poison(ww_h2 *h, const char *type, const char *fmt, ...)

@@ -18,6 +18,7 @@
  * or O(chunks) (chunked): no copy, no decoding; kept bodies are decoded through
  * decode/coding.c into a buffer capped at max_body_bytes.
  */
+#include "decode/anom_int.h"
 #include "decode/http1_int.h"
 
 #include "decode/coding_int.h"
@@ -123,19 +124,9 @@ static inline bool ieq(const uint8_t *p, size_t n, const char *lit)
     return ww_ascii_ieq((const char *)p, n, lit);
 }
 
-static void anom(ww_h1 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
-static void anom(ww_h1 *h, const char *type, const char *fmt, ...)
-{
-    char detail[160];
-    va_list ap;
-    h->st.anomalies++;
-    if (h->cbs.anomaly == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    h->cbs.anomaly(h->cbs.ud, type, detail);
-}
+/* an anomaly of this connection, counted (detail printf-formatted, at most 159 bytes) */
+#define anom(h, type, ...)                                                                         \
+    ww_anomf((h)->cbs.anomaly, (h)->cbs.ud, &(h)->st.anomalies, 160, (type), __VA_ARGS__)
 
 static const char *dir_name(const h1_dir *d)
 {

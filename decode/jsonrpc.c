@@ -95,28 +95,6 @@ static bool u256_to_u64(const ww_u256 *v, uint64_t *out)
     return true;
 }
 
-/* Decodes "0x..." hex into a fresh buffer (caller frees). NULL on bad hex or OOM. */
-static uint8_t *hex_bytes(const char *s, size_t *len)
-{
-    size_t n;
-    uint8_t *b;
-    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return NULL;
-    s += 2;
-    n = strlen(s);
-    if (n % 2 != 0)
-        return NULL;
-    b = ww_malloc(NULL, n / 2 + 1);
-    if (b == NULL)
-        return NULL;
-    if (ww_hex_decode(b, n / 2 + 1, s, n) != (ssize_t)(n / 2)) {
-        ww_free(NULL, b);
-        return NULL;
-    }
-    *len = n / 2;
-    return b;
-}
-
 static const char *get_str(const cJSON *o, const char *k, bool *present)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -172,7 +150,7 @@ static bool decode_tx_object(const rpcdec *d, ww_wallet_call *wc, const cJSON *p
     size_t dn = 0;
     uint8_t *data = NULL;
     if (s != NULL)
-        data = hex_bytes(s, &dn);
+        data = ww_hex_dup0x(s, &dn);
     if (present && data == NULL) {
         anomaly(d, "jsonrpc", "bad-calldata", "data is not hex");
         copy_str(wc->kind, sizeof wc->kind, "contract-call");
@@ -197,7 +175,7 @@ static bool decode_raw(const rpcdec *d, ww_wallet_call *wc, const cJSON *params)
     size_t n;
     uint8_t *raw;
 
-    if (!cJSON_IsString(p0) || (raw = hex_bytes(p0->valuestring, &n)) == NULL) {
+    if (!cJSON_IsString(p0) || (raw = ww_hex_dup0x(p0->valuestring, &n)) == NULL) {
         anomaly(d, "jsonrpc", "bad-params", "params[0] is not a hex string");
         return false;
     }
