@@ -6,7 +6,7 @@
  * Exit codes: 0 finished without an alert at or above --fail-on; 1 such alerts were raised;
  * 2 usage error or input that cannot be read at all.
  */
-#include "addrdb/addrdb.h"
+#include "cli/cli.h"
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -176,123 +176,6 @@ static int load_expect(const char *path, ww_addr **out, size_t *n)
     }
     fclose(f);
     return 0;
-}
-
-
-
-/* ---- decode subcommand ---- */
-static void decode_anomaly(void *ud, const char *layer, const char *type, const char *detail)
-{
-    (void)ud;
-    fprintf(stderr, "walletwatch decode: %s/%s: %s\n", layer, type, detail ? detail : "");
-}
-
-static int cmd_decode(int argc, char **argv)
-{
-    const char *data = NULL;
-    int chain = WW_CHAIN_EVM;
-    ww_buf in;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--chain") == 0 && i + 1 < argc) {
-            chain = ww_chain_from_name(argv[i + 1], strlen(argv[i + 1]));
-            i++;
-        } else {
-            data = argv[i];
-        }
-    }
-    if (data == NULL || chain == WW_CHAIN_NONE) {
-        fprintf(stderr, "usage: walletwatch decode [--chain evm|solana] DATA ('-' = stdin)\n");
-        return EXIT_USAGE;
-    }
-    ww_buf_init(&in, NULL, 16u << 20);
-    if (strcmp(data, "-") == 0) {
-        char chunk[65536];
-        size_t r;
-        while ((r = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-            if (ww_buf_append(&in, chunk, r) != WW_OK) {
-                fprintf(stderr, "walletwatch decode: input too large\n");
-                ww_buf_free(&in);
-                return EXIT_USAGE;
-            }
-        }
-    } else if (ww_buf_append(&in, data, strlen(data)) != WW_OK) {
-        ww_buf_free(&in);
-        return EXIT_USAGE;
-    }
-    /* trim */
-    size_t s = 0, e = in.len;
-    while (s < e && (in.data[s] == ' ' || in.data[s] == '\n' || in.data[s] == '\r' || in.data[s] == '\t'))
-        s++;
-    while (e > s && (in.data[e - 1] == ' ' || in.data[e - 1] == '\n' || in.data[e - 1] == '\r' || in.data[e - 1] == '\t'))
-        e--;
-    const uint8_t *p = in.data ? in.data + s : (const uint8_t *)"";
-    size_t n = e - s;
-    ww_buf body;
-    ww_buf_init(&body, NULL, 32u << 20);
-    if (n > 0 && (p[0] == '{' || p[0] == '[')) {
-        if (ww_buf_append(&body, p, n) != WW_OK) {
-            ww_buf_free(&in);
-            return EXIT_USAGE;
-        }
-    } else if (chain == WW_CHAIN_SOLANA) {
-        /* a bare serialized Solana transaction (or message), base58 or base64: wrapped as a
-         * wallet-standard {"transaction": ...} payload (tried as base58, then base64) */
-        for (size_t k = 0; k < n; k++) {
-            unsigned char ch = p[k];
-            if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  ch == '+' || ch == '/' || ch == '=' || ch == '-' || ch == '_')) {
-                fprintf(stderr, "walletwatch decode: --chain solana DATA must be base58 or base64\n");
-                ww_buf_free(&in);
-                ww_buf_free(&body);
-                return EXIT_USAGE;
-            }
-        }
-        if (ww_buf_append(&body, "{\"transaction\":\"", 16) != WW_OK ||
-            ww_buf_append(&body, p, n) != WW_OK || ww_buf_append(&body, "\"}", 2) != WW_OK) {
-            ww_buf_free(&in);
-            ww_buf_free(&body);
-            return EXIT_USAGE;
-        }
-    } else {
-        /* a raw transaction: wrap it as eth_sendRawTransaction */
-        char pre[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"eth_sendRawTransaction\",\"params\":[\"";
-        char post[] = "\"]}";
-        bool has0x = n >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-        if (ww_buf_append(&body, pre, strlen(pre)) != WW_OK ||
-            (!has0x && ww_buf_append(&body, "0x", 2) != WW_OK) ||
-            ww_buf_append(&body, p, n) != WW_OK || ww_buf_append(&body, post, strlen(post)) != WW_OK) {
-            ww_buf_free(&in);
-            ww_buf_free(&body);
-            return EXIT_USAGE;
-        }
-    }
-    ww_buf_free(&in);
-
-    ww_wallet_call calls[64];
-    size_t num = WW_ARRAY_LEN(calls);
-    int rc = ww_jsonrpc_decode_request(calls, &num, body.data, body.len, 64, decode_anomaly, NULL);
-    ww_buf_free(&body);
-    if (rc < 0) {
-        fprintf(stderr, "walletwatch decode: %s\n", ww_strerror(rc));
-        return EXIT_USAGE;
-    }
-    ww_out_cfg oc = {0};
-    oc.jsonl = stdout;
-    oc.format = WW_FMT_JSONL;
-    ww_out *o = ww_out_new(NULL, &oc);
-    if (o == NULL)
-        return EXIT_USAGE;
-    ww_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    for (size_t i = 0; i < num; i++)
-        ww_out_wallet_call(o, &ctx, &calls[i]);
-    int frc = ww_out_finish(o);
-    ww_out_free(o);
-    if (num == 0) {
-        fprintf(stderr, "walletwatch decode: no wallet call could be decoded from the input\n");
-        return EXIT_USAGE;
-    }
-    return frc == WW_OK ? EXIT_OK : EXIT_USAGE;
 }
 
 
@@ -723,7 +606,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "addrdb") == 0)
         return ww_addrdb_cli(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
-        return cmd_decode(argc - 1, argv + 1);
+        return ww_decode_cli(argc - 1, argv + 1);
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;

@@ -319,6 +319,22 @@ typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *ty
 int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
                               int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
 
+/*
+ * One serialized transaction -> *wc (initialized by the caller: method, rpc_id, chain;
+ * signature_valid -1). Anomalies go to anomaly_fn (may be NULL). Returns true when wc holds a
+ * call worth reporting (decoded, or well-formed with a bad signature).
+ *   ww_decode_evm_tx: EIP-2718 typed or legacy RLP, signed (sender recovered) or not.
+ *   ww_decode_solana_tx: wire format (signatures verified), or a bare message when
+ *   allow_message.
+ */
+bool ww_decode_evm_tx(ww_wallet_call *wc, const uint8_t *raw, size_t n,
+                      ww_decode_anomaly_fn anomaly_fn, void *ud);
+bool ww_decode_solana_tx(ww_wallet_call *wc, const uint8_t *p, size_t n, bool allow_message,
+                         ww_decode_anomaly_fn anomaly_fn, void *ud);
+/* A Solana transaction written as text: enc "base58", "base64", or NULL = base58 then
+ * base64. Returns the decoded length, or -1 (not that encoding, or over cap). */
+ssize_t ww_solana_tx_bytes(uint8_t *out, size_t cap, const char *s, size_t len, const char *enc);
+
 /* A JSON-RPC response (single or batch element), to be matched with its request by id. */
 #define WW_JSONRPC_RESULT_MAX 160
 typedef struct ww_jsonrpc_resp {

@@ -441,7 +441,7 @@ static int engine_replay(const char *pcap, const char *keylog, const char *out_p
     ww_engine *e = NULL;
     int rc = -1;
     ww_addrdb *db = ww_addrdb_new(NULL);
-    if (db == NULL || ww_addrdb_load_all(db, NULL, 0, false) != 0 ||
+    if (db == NULL || ww_addrdb_load_bundled(db) < 0 ||
         ww_source_open_file(&src, pcap, err) != WW_OK)
         goto out;
     ww_engine_cfg ec = {0};

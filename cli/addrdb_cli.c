@@ -1,5 +1,5 @@
 /*
- * cli.c - `walletwatch addrdb build|lookup|stats` (SPEC.md "walletwatch addrdb").
+ * addrdb_cli.c - `walletwatch addrdb build|lookup|stats` (SPEC.md "walletwatch addrdb").
  *
  *   addrdb build FEED... -o FILE [--csv]   compile feeds (and compiled DBs) into an index file
  *                                          (--csv: a normalized, deduplicated CSV feed instead)
@@ -9,7 +9,7 @@
  * Exit: 0 ok (lookup: every address listed), 1 lookup: some address not listed, 2 usage or
  * unreadable/corrupt DB.
  */
-#include "addrdb/addrdb.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <time.h>
