@@ -398,7 +398,7 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->verbose = o->verbose;
     ec->quiet = o->quiet;
     ec->app.hash_bodies = o->log_http;
-    ec->app.yara = yara;
+    ec->detect.yara = yara;
     ec->detect.window_us = o->window_us;
     ec->detect.lookalike_min_bits = o->lookalike_bits;
     ec->detect.db = db;

@@ -231,10 +231,10 @@ typedef struct ww_decode_sink {
      * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
      */
     void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
-    /* optional (may be NULL): a served script matched a --yara rule; severity and description
-     * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
-    void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
-                       const char *description);
+    /* optional (may be NULL): a script served to the client, its whole decoded body p[0..n)
+     * (after script, same ctx). Setting it makes the decoders gather scripts whole (detect/
+     * runs the --yara rules over them and raises yara-match). */
+    void (*script_body)(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n);
     /* optional (may be NULL): the JSON-RPC response to a request that carried wallet calls,
      * matched by id on the same connection (method is the request's). */
     void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
@@ -257,15 +257,6 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl);
 int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
 
-/* ---- --yara: users' own rules over served scripts (libyara) ---- */
-typedef struct ww_yara ww_yara;
-/*
- * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
- * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
- */
-int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
-void ww_yara_free(ww_yara *y);
-
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {
     size_t max_header_bytes;   /* one HTTP header block (default 64 KiB) */
@@ -273,7 +264,6 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
-    ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
     /* added: a streamed body (a response only scanned for addresses, never gathered whole)
      * is scanned up to this many decoded bytes (default 64 MiB; anomaly beyond). Its memory is
      * the parser's window (WW_HTTP_STREAM_WINDOW), not this. max_body_bytes then bounds only

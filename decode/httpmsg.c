@@ -3,7 +3,6 @@
  * served-address scanning and script handling, once for every HTTP transport.
  */
 #include "decode/httpmsg_int.h"
-#include "decode/yara_int.h"
 
 #include <strings.h>
 
@@ -106,10 +105,11 @@ static bool rpc_candidate(const ww_http_msg *m)
            ct_has(m->content_type, "text/plain");
 }
 
-/* Scripts are kept only when something looks at them: the drainer-script rule or --yara. */
+/* Scripts are kept only when something looks at them: the drainer-script rule (addresses)
+ * or --yara (the whole body, sink->script_body). */
 static bool yara_on(const ww_hm *hm)
 {
-    return hm->cfg->yara != NULL && hm->sink->yara_match != NULL;
+    return hm->sink->script_body != NULL;
 }
 
 static bool script_wanted(const ww_hm *hm, const char *ct)
@@ -192,18 +192,8 @@ static void found_streamed_script_addr(void *ud, const ww_addr *a)
         c->sc_addrs[c->sc_n++] = *a;
 }
 
-typedef struct yara_ctx {
-    const ww_hm *hm;
-    const ww_ctx *ctx;
-} yara_ctx;
-
-static void yara_matched(void *ud, const char *rule, const char *severity, const char *description)
-{
-    const yara_ctx *yc = ud;
-    yc->hm->sink->yara_match(yc->hm->sink->ud, yc->ctx, rule, severity, description);
-}
-
-/* A whole script served to the client: the addresses it embeds (drainer-script) and --yara. */
+/* A whole script served to the client: the addresses it embeds (drainer-script), then the
+ * body itself (--yara, in detect/). */
 static void script_out(const ww_hm *hm, const ww_ctx *ctx, const uint8_t *p, size_t n)
 {
     if (hm->sink->script != NULL) {
@@ -211,13 +201,8 @@ static void script_out(const ww_hm *hm, const ww_ctx *ctx, const uint8_t *p, siz
         (void)ww_addr_scan(p, n, found_script_addr, &ss);
         hm->sink->script(hm->sink->ud, ctx, ss.addrs, ss.n);
     }
-    if (yara_on(hm)) {
-        yara_ctx yc = {hm, ctx};
-        int rc = ww_yara_scan(hm->cfg->yara, p, n, yara_matched, &yc);
-        if (rc < 0)
-            anomaly(hm, ctx, "yara", "scan-failed",
-                    rc == WW_E_TOOBIG ? "YARA scan ran out of time or memory" : "YARA scan failed");
-    }
+    if (yara_on(hm))
+        hm->sink->script_body(hm->sink->ud, ctx, p, n);
 }
 
 /* The end of a script whose body streamed: its last bytes, then every address it embeds. */

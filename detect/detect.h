@@ -93,6 +93,15 @@ void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, ui
 int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
 void ww_report_free(ww_report *r);
 
+/* ---- --yara: users' own rules over served scripts (libyara) ---- */
+typedef struct ww_yara ww_yara;
+/*
+ * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
+ * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
+ */
+int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_yara_free(ww_yara *y);
+
 /* ---- detection ---- */
 typedef struct ww_detect_cfg {
     uint64_t window_us;        /* how long a served address stays expected (default 30 min) */
@@ -106,6 +115,7 @@ typedef struct ww_detect_cfg {
      * raised on, NULL for none). The engine sets it and fans alerts out to its subscribers. */
     void (*alert_raised)(void *ud, const ww_ctx *ctx, const ww_alert *a);
     void *alert_ud;
+    ww_yara *yara;             /* --yara: rules run over every script served; NULL = none */
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {

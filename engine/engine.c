@@ -291,11 +291,10 @@ static void fw_script(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t 
     const ww_engine *e = ud;
     e->det_sink.script(e->det_sink.ud, ctx, addrs, n);
 }
-static void fw_yara_match(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
-                          const char *description)
+static void fw_script_body(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n)
 {
     const ww_engine *e = ud;
-    e->det_sink.yara_match(e->det_sink.ud, ctx, rule, severity, description);
+    e->det_sink.script_body(e->det_sink.ud, ctx, p, n);
 }
 static void fw_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
                           const struct ww_jsonrpc_resp *resp)
@@ -314,7 +313,7 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
     s->anomaly = d->anomaly ? fw_anomaly : NULL;
     s->http = d->http ? fw_http : NULL;
     s->script = d->script ? fw_script : NULL;
-    s->yara_match = d->yara_match ? fw_yara_match : NULL;
+    s->script_body = d->script_body ? fw_script_body : NULL;
     s->rpc_result = d->rpc_result ? fw_rpc_result : NULL;
 }
 

@@ -42,7 +42,7 @@ static void pipe_init(pipe_ *p)
     ec.out.format = WW_FMT_JSONL;
     ec.detect.db = p->db;
     ec.app.max_body_bytes = 1 << 20;
-    ec.app.yara = e2e_yara;
+    ec.detect.yara = e2e_yara;
     T_EQ_INT(ww_engine_new(&p->e, &ec, err), WW_OK);
     p->ts = 1757343600000000ULL;
 }
