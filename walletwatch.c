@@ -69,37 +69,40 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: walletwatch [OPTIONS] -r FILE       replay a pcap or pcapng file ('-' = stdin)\n"
-            "       walletwatch [OPTIONS] -i IFACE      capture live\n"
-            "       walletwatch addrdb build FEED... -o FILE | lookup [--db FILE] ADDR... | stats [--db FILE]\n"
-            "       walletwatch decode [--chain evm|solana] DATA\n"
-            "\n"
-            "options:\n"
-            "  -r FILE               read a capture; repeatable (one timeline, in the order given)\n"
-            "  -i IFACE              live capture ('any', 'lo', a mirror port)\n"
-            "  -f EXPR               BPF filter, as tcpdump\n"
-            "  -B KIB                live: kernel capture buffer in KiB, as tcpdump\n"
-            "  -s SNAPLEN            live: bytes kept per packet (default 262144)\n"
-            "  -p                    live: do not put the interface in promiscuous mode\n"
-            "  -Z USER               live: drop privileges to USER once the interface is open\n"
-            "  -k, --keylog FILE     NSS key log (SSLKEYLOGFILE) for TLS; repeatable\n"
-            "  --db FILE             attacker address feed (list, CSV, JSON array); repeatable\n"
-            "  --no-default-db       leave the bundled attacker DB out\n"
-            "  --expect FILE         addresses this session may pay/approve (one per line)\n"
-            "  -o FILE               write JSON-lines events ('-' = standard output); SIGHUP reopens it\n"
-            "  -w FILE               write the packets of flagged flows as pcapng evidence\n"
-            "  --evidence-secrets    embed the TLS key log in the -w file (it then holds secrets)\n"
-            "  --format text|jsonl|junit   what goes to standard output (default text)\n"
-            "  --log-http            also emit an 'http' event per HTTP message (-o/jsonl)\n"
-            "  --window DURATION     how long a served address stays expected (default 30m)\n"
-            "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
-            "  --yara RULES          run these YARA rules over every script served to a browser\n"
-            "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
-            "  -q, -v                quieter, more verbose (never prints key material)\n"
-            "  --version, --help\n"
-            "\n"
-            "exit status: 0 no alert at or above --fail-on, 1 such alerts, 2 usage or unreadable input\n");
+    fprintf(
+        f, "usage: walletwatch [OPTIONS] -r FILE       replay a pcap or pcapng file ('-' = stdin)\n"
+           "       walletwatch [OPTIONS] -i IFACE      capture live\n"
+           "       walletwatch addrdb build FEED... -o FILE | lookup [--db FILE] ADDR... | stats "
+           "[--db FILE]\n"
+           "       walletwatch decode [--chain evm|solana] DATA\n"
+           "\n"
+           "options:\n"
+           "  -r FILE               read a capture; repeatable (one timeline, in the order given)\n"
+           "  -i IFACE              live capture ('any', 'lo', a mirror port)\n"
+           "  -f EXPR               BPF filter, as tcpdump\n"
+           "  -B KIB                live: kernel capture buffer in KiB, as tcpdump\n"
+           "  -s SNAPLEN            live: bytes kept per packet (default 262144)\n"
+           "  -p                    live: do not put the interface in promiscuous mode\n"
+           "  -Z USER               live: drop privileges to USER once the interface is open\n"
+           "  -k, --keylog FILE     NSS key log (SSLKEYLOGFILE) for TLS; repeatable\n"
+           "  --db FILE             attacker address feed (list, CSV, JSON array); repeatable\n"
+           "  --no-default-db       leave the bundled attacker DB out\n"
+           "  --expect FILE         addresses this session may pay/approve (one per line)\n"
+           "  -o FILE               write JSON-lines events ('-' = standard output); SIGHUP "
+           "reopens it\n"
+           "  -w FILE               write the packets of flagged flows as pcapng evidence\n"
+           "  --evidence-secrets    embed the TLS key log in the -w file (it then holds secrets)\n"
+           "  --format text|jsonl|junit   what goes to standard output (default text)\n"
+           "  --log-http            also emit an 'http' event per HTTP message (-o/jsonl)\n"
+           "  --window DURATION     how long a served address stays expected (default 30m)\n"
+           "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
+           "  --yara RULES          run these YARA rules over every script served to a browser\n"
+           "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
+           "  -q, -v                quieter, more verbose (never prints key material)\n"
+           "  --version, --help\n"
+           "\n"
+           "exit status: 0 no alert at or above --fail-on, 1 such alerts, 2 usage or unreadable "
+           "input\n");
 }
 
 static bool parse_duration(const char *s, uint64_t *us)
@@ -159,8 +162,7 @@ static int load_expect(const char *path, ww_addr **out, size_t *n)
         }
         ww_addr a;
         if (ww_addr_parse(&a, chain, s, strlen(s)) != WW_OK) {
-            fprintf(stderr, "walletwatch: --expect %s:%zu: not an address: %s\n", path, line_no,
-                    s);
+            fprintf(stderr, "walletwatch: --expect %s:%zu: not an address: %s\n", path, line_no, s);
             continue;
         }
         if (*n == cap) {
@@ -178,8 +180,6 @@ static int load_expect(const char *path, ww_addr **out, size_t *n)
     return 0;
 }
 
-
-
 /* -Z: as tcpdump, once the device is open. Returns 0, or -1 after saying why. */
 static int drop_privileges(const char *user)
 {
@@ -192,8 +192,7 @@ static int drop_privileges(const char *user)
     }
     if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
         setuid(pw->pw_uid) != 0) {
-        fprintf(stderr, "walletwatch: -Z %s: cannot drop privileges: %s\n", user,
-                strerror(errno));
+        fprintf(stderr, "walletwatch: -Z %s: cannot drop privileges: %s\n", user, strerror(errno));
         return -1;
     }
     if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
@@ -203,190 +202,221 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-/* Parses the command line into o. Returns -1 to go on, or the exit code. */
-static int parse_args(int argc, char **argv, opts *o_)
-{
-    opts o;
-    memset(&o, 0, sizeof o);
-    o.window_us = 30ULL * 60 * 1000000;
-    o.fail_on = WW_SEV_HIGH;
-    o.format = WW_FMT_TEXT;
+enum {
+    OPT_DB = 256,
+    OPT_NO_DEFAULT_DB,
+    OPT_EXPECT,
+    OPT_FORMAT,
+    OPT_HTML,
+    OPT_WINDOW,
+    OPT_FAIL_ON,
+    OPT_VERSION,
+    OPT_HELP,
+    OPT_LOG_HTTP,
+    OPT_LOOKALIKE_BITS,
+    OPT_EVIDENCE_SECRETS,
+    OPT_YARA
+};
+static const struct option longopts[] = {
+    {"keylog", required_argument, NULL, 'k'},
+    {"db", required_argument, NULL, OPT_DB},
+    {"no-default-db", no_argument, NULL, OPT_NO_DEFAULT_DB},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"log-http", no_argument, NULL, OPT_LOG_HTTP},
+    {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
+    {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
+    {"yara", required_argument, NULL, OPT_YARA},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+#define SHORTOPTS "r:i:f:k:o:w:B:s:Z:pqvh"
+#define GO_ON (-1) /* an option parsed: go on */
 
-    enum {
-        OPT_DB = 256, OPT_NO_DEFAULT_DB, OPT_EXPECT, OPT_FORMAT, OPT_HTML, OPT_WINDOW,
-        OPT_FAIL_ON, OPT_VERSION, OPT_HELP, OPT_LOG_HTTP, OPT_LOOKALIKE_BITS,
-        OPT_EVIDENCE_SECRETS, OPT_YARA
-    };
-    static const struct option longopts[] = {
-        {"keylog", required_argument, NULL, 'k'},
-        {"db", required_argument, NULL, OPT_DB},
-        {"no-default-db", no_argument, NULL, OPT_NO_DEFAULT_DB},
-        {"expect", required_argument, NULL, OPT_EXPECT},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"html", required_argument, NULL, OPT_HTML},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"log-http", no_argument, NULL, OPT_LOG_HTTP},
-        {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
-        {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
-        {"yara", required_argument, NULL, OPT_YARA},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "r:i:f:k:o:w:B:s:Z:pqvh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            if (o.n_inputs == MAX_INPUTS) {
-                fprintf(stderr, "walletwatch: too many -r files\n");
-                return EXIT_USAGE;
-            }
-            o.inputs[o.n_inputs++] = optarg;
-            break;
-        case 'i':
-            o.iface = optarg;
-            break;
-        case 'f':
-            o.filter = optarg;
-            break;
-        case 'k':
-            if (o.n_keylogs == WW_ARRAY_LEN(o.keylogs))
-                return EXIT_USAGE;
-            o.keylogs[o.n_keylogs++] = optarg;
-            break;
-        case OPT_DB:
-            if (o.n_dbs == WW_ARRAY_LEN(o.dbs))
-                return EXIT_USAGE;
-            o.dbs[o.n_dbs++] = optarg;
-            break;
-        case OPT_NO_DEFAULT_DB:
-            o.no_default_db = true;
-            break;
-        case OPT_EXPECT:
-            o.expect = optarg;
-            break;
-        case 'o':
-            o.out_path = optarg;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0)
-                o.format = WW_FMT_TEXT;
-            else if (strcmp(optarg, "jsonl") == 0)
-                o.format = WW_FMT_JSONL;
-            else if (strcmp(optarg, "junit") == 0)
-                o.format = WW_FMT_JUNIT;
-            else {
-                fprintf(stderr, "walletwatch: --format: text, jsonl or junit\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_HTML:
-            o.html = optarg;
-            break;
-        case 'w':
-            o.evidence = optarg;
-            break;
-        case OPT_EVIDENCE_SECRETS:
-            o.evidence_secrets = true;
-            break;
-        case 'B':
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || end == optarg || v > 1024UL * 1024 * 1024 ||
-                (c == 'B' && v == 0)) {
-                fprintf(stderr, "walletwatch: -%c: a number%s\n", c,
-                        c == 'B' ? " of KiB (> 0)" : " of bytes (0 = 262144)");
-                return EXIT_USAGE;
-            }
-            if (c == 'B')
-                o.buffer_kib = (uint32_t)v;
-            else
-                o.snaplen = (uint32_t)v;
-            break;
-        }
-        case 'p':
-            o.no_promisc = true;
-            break;
-        case 'Z':
-            o.user = optarg;
-            break;
-        case OPT_WINDOW:
-            if (!parse_duration(optarg, &o.window_us) || o.window_us == 0) {
-                fprintf(stderr, "walletwatch: --window: a duration such as 90s, 30m, 2h\n");
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_FAIL_ON: {
-            bool ok;
-            o.fail_on = ww_severity_from_name(optarg, &ok);
-            if (!ok) {
-                fprintf(stderr,
-                        "walletwatch: --fail-on: critical, high, medium, low, info or none\n");
-                return EXIT_USAGE;
-            }
-            break;
-        }
-        case OPT_LOG_HTTP:
-            o.log_http = true;
-            break;
-        case OPT_YARA:
-            o.yara = optarg;
-            break;
-        case OPT_LOOKALIKE_BITS: {
-            char *end;
-            o.lookalike_bits = strtod(optarg, &end);
-            if (*end != '\0' || o.lookalike_bits <= 0 || o.lookalike_bits > 256) {
-                fprintf(stderr, "walletwatch: --lookalike-bits: a number of bits, e.g. 30\n");
-                return EXIT_USAGE;
-            }
-            break;
-        }
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'v':
-            o.verbose++;
-            break;
-        case OPT_VERSION:
-            printf("walletwatch %s\n", WW_VERSION);
-            return EXIT_OK;
-        case 'h':
-        case OPT_HELP:
-            usage(stdout);
-            return EXIT_OK;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
-        }
+/* -B KIB and -s SNAPLEN. */
+static int parse_size(opts *o, int c, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (errno != 0 || *end != '\0' || end == arg || v > 1024UL * 1024 * 1024 ||
+        (c == 'B' && v == 0)) {
+        fprintf(stderr, "walletwatch: -%c: a number%s\n", c,
+                c == 'B' ? " of KiB (> 0)" : " of bytes (0 = 262144)");
+        return EXIT_USAGE;
     }
+    if (c == 'B')
+        o->buffer_kib = (uint32_t)v;
+    else
+        o->snaplen = (uint32_t)v;
+    return GO_ON;
+}
+
+/* The options whose value is checked: --format, --window, --fail-on, --lookalike-bits. */
+static int parse_checked(opts *o, int c, const char *arg)
+{
+    bool ok = true;
+    char *end;
+    switch (c) {
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") == 0)
+            o->format = WW_FMT_TEXT;
+        else if (strcmp(arg, "jsonl") == 0)
+            o->format = WW_FMT_JSONL;
+        else if (strcmp(arg, "junit") == 0)
+            o->format = WW_FMT_JUNIT;
+        else
+            return fprintf(stderr, "walletwatch: --format: text, jsonl or junit\n"), EXIT_USAGE;
+        return GO_ON;
+    case OPT_WINDOW:
+        if (!parse_duration(arg, &o->window_us) || o->window_us == 0)
+            return fprintf(stderr, "walletwatch: --window: a duration such as 90s, 30m, 2h\n"),
+                   EXIT_USAGE;
+        return GO_ON;
+    case OPT_FAIL_ON:
+        o->fail_on = ww_severity_from_name(arg, &ok);
+        if (!ok)
+            return fprintf(stderr,
+                           "walletwatch: --fail-on: critical, high, medium, low, info or none\n"),
+                   EXIT_USAGE;
+        return GO_ON;
+    default: /* OPT_LOOKALIKE_BITS */
+        o->lookalike_bits = strtod(arg, &end);
+        if (*end != '\0' || o->lookalike_bits <= 0 || o->lookalike_bits > 256)
+            return fprintf(stderr, "walletwatch: --lookalike-bits: a number of bits, e.g. 30\n"),
+                   EXIT_USAGE;
+        return GO_ON;
+    }
+}
+
+/* Repeatable options (-r, -k, --db): slot into a bounded list. */
+static int add_to(const char **list, size_t *n, size_t cap, const char *arg, const char *what)
+{
+    if (*n == cap) {
+        if (what != NULL)
+            fprintf(stderr, "walletwatch: too many %s\n", what);
+        return EXIT_USAGE;
+    }
+    list[(*n)++] = arg;
+    return GO_ON;
+}
+
+/* One option. Returns GO_ON or the exit code. */
+static int parse_option(opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'r':
+        return add_to(o->inputs, &o->n_inputs, MAX_INPUTS, arg, "-r files");
+    case 'k':
+        return add_to(o->keylogs, &o->n_keylogs, WW_ARRAY_LEN(o->keylogs), arg, NULL);
+    case OPT_DB:
+        return add_to(o->dbs, &o->n_dbs, WW_ARRAY_LEN(o->dbs), arg, NULL);
+    case 'i':
+        o->iface = arg;
+        break;
+    case 'f':
+        o->filter = arg;
+        break;
+    case OPT_NO_DEFAULT_DB:
+        o->no_default_db = true;
+        break;
+    case OPT_EXPECT:
+        o->expect = arg;
+        break;
+    case 'o':
+        o->out_path = arg;
+        break;
+    case OPT_HTML:
+        o->html = arg;
+        break;
+    case 'w':
+        o->evidence = arg;
+        break;
+    case OPT_EVIDENCE_SECRETS:
+        o->evidence_secrets = true;
+        break;
+    case 'p':
+        o->no_promisc = true;
+        break;
+    case 'Z':
+        o->user = arg;
+        break;
+    case OPT_LOG_HTTP:
+        o->log_http = true;
+        break;
+    case OPT_YARA:
+        o->yara = arg;
+        break;
+    case 'q':
+        o->quiet = true;
+        break;
+    case 'v':
+        o->verbose++;
+        break;
+    case 'B':
+    case 's':
+        return parse_size(o, c, arg);
+    case OPT_FORMAT:
+    case OPT_WINDOW:
+    case OPT_FAIL_ON:
+    case OPT_LOOKALIKE_BITS:
+        return parse_checked(o, c, arg);
+    case OPT_VERSION:
+        printf("walletwatch %s\n", WW_VERSION);
+        return EXIT_OK;
+    case 'h':
+    case OPT_HELP:
+        usage(stdout);
+        return EXIT_OK;
+    default:
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    return GO_ON;
+}
+
+/* What the options say together. Returns GO_ON or EXIT_USAGE after saying why. */
+static int check_options(const opts *o)
+{
+    const char *why = NULL;
+    if (o->iface != NULL && o->n_inputs > 0)
+        why = "give -r FILE or -i IFACE, not both";
+    else if (o->n_inputs == 0 && o->iface == NULL) {
+        fprintf(stderr, "walletwatch: nothing to read: give -r FILE (or -i IFACE)\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    } else if (o->iface == NULL &&
+               (o->user != NULL || o->buffer_kib != 0 || o->snaplen != 0 || o->no_promisc))
+        why = "-B, -s, -p and -Z apply to live capture (-i) only";
+    else if (o->evidence_secrets && o->evidence == NULL)
+        why = "--evidence-secrets needs -w FILE";
+    if (why == NULL)
+        return GO_ON;
+    fprintf(stderr, "walletwatch: %s\n", why);
+    return EXIT_USAGE;
+}
+
+/* Parses the command line into o. Returns GO_ON, or the exit code. */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    int c, rc;
+    memset(o, 0, sizeof *o);
+    o->window_us = 30ULL * 60 * 1000000;
+    o->fail_on = WW_SEV_HIGH;
+    o->format = WW_FMT_TEXT;
+    while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1)
+        if ((rc = parse_option(o, c, optarg)) != GO_ON)
+            return rc;
     if (optind < argc) {
         fprintf(stderr, "walletwatch: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (o.iface != NULL && o.n_inputs > 0) {
-        fprintf(stderr, "walletwatch: give -r FILE or -i IFACE, not both\n");
-        return EXIT_USAGE;
-    }
-    if (o.n_inputs == 0 && o.iface == NULL) {
-        fprintf(stderr, "walletwatch: nothing to read: give -r FILE (or -i IFACE)\n");
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (o.iface == NULL && (o.user != NULL || o.buffer_kib != 0 || o.snaplen != 0 ||
-                            o.no_promisc)) {
-        fprintf(stderr, "walletwatch: -B, -s, -p and -Z apply to live capture (-i) only\n");
-        return EXIT_USAGE;
-    }
-    if (o.evidence_secrets && o.evidence == NULL) {
-        fprintf(stderr, "walletwatch: --evidence-secrets needs -w FILE\n");
-        return EXIT_USAGE;
-    }
-    *o_ = o;
-    return -1;
+    return check_options(o);
 }
 
 /* The engine's configuration from the options. */
@@ -496,8 +526,7 @@ static int write_report(ww_engine *e, const opts *o)
 }
 
 /* After the input: stats, report, output, evidence, the exit code. */
-static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_error,
-                      int exit_code)
+static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_error, int exit_code)
 {
     ww_live_stats ls;
     bool have_ls = lsrc != NULL && ww_source_live_stats(lsrc, &ls) == WW_OK;
@@ -608,13 +637,13 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return ww_decode_cli(argc - 1, argv + 1);
     int rc = parse_args(argc, argv, &o);
-    if (rc >= 0)
+    if (rc != GO_ON)
         return rc;
     ww_source *lsrc = NULL;
     if (o.iface != NULL) {
         /* the device first (it may need root), then privileges go, then every file */
-        if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib,
-                                !o.no_promisc, true, errbuf) != WW_OK) {
+        if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib, !o.no_promisc,
+                                true, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
             return EXIT_USAGE;
         }

@@ -169,8 +169,9 @@ int ww_addrdb_cli(int argc, char **argv)
     if (strcmp(sub, "build") == 0) {
         rc = build(db, args, n_args, out, csv);
     } else if (strcmp(sub, "lookup") == 0) {
-        rc = n_args > 0 && ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0 ? CLI_ERR
-                                                                      : lookup(db, args, n_args);
+        rc = n_args > 0 && ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0
+                 ? CLI_ERR
+                 : lookup(db, args, n_args);
     } else if (strcmp(sub, "stats") == 0) {
         if (ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0) {
             rc = CLI_ERR;

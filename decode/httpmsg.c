@@ -253,8 +253,8 @@ static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ct
 {
     size_t num = WC_BATCH_MAX;
     rpc_anom ra = {hm, anom_ctx};
-    int k = ww_jsonrpc_decode_request(hm->calls, &num, p, n, hm->cfg->json_max_depth,
-                                      rpc_anomaly, &ra);
+    int k =
+        ww_jsonrpc_decode_request(hm->calls, &num, p, n, hm->cfg->json_max_depth, rpc_anomaly, &ra);
     if (k > 0)
         hm->st->rpc_calls += (uint64_t)k;
     for (size_t i = 0; i < num; i++) {
@@ -303,8 +303,8 @@ static void http_info_of(ww_http_info *http, const ww_http_msg *m)
 
 /* A streamed response body's next piece: what is decided is scanned now (ww_addr_scan_chunk:
  * exactly the whole-body scan, piece by piece). */
-size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx,
-                        const ww_http_msg *head, const uint8_t *p, size_t n)
+size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *head,
+                        const uint8_t *p, size_t n)
 {
     ww_http_info http;
     ww_ctx ctx = *conn_ctx;

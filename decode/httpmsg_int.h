@@ -57,8 +57,8 @@ bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *
                        bool one_body_at_a_time);
 /* A streamed response body's next piece (conn_ctx->dir TOCLIENT). Returns the bytes the
  * transport drops (ww_h1_cbs.body_chunk). */
-size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx,
-                        const ww_http_msg *head, const uint8_t *p, size_t n);
+size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *head,
+                        const uint8_t *p, size_t n);
 /* A complete message: the http event, then its body (the rest of it when streamed). */
 void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *m);
 /* A WebSocket text message on a session opened by host/url: JSON-RPC requests from the

@@ -6,13 +6,13 @@
 #include "engine/follow.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <pcap/pcap.h>
+#include <stdarg.h>
 #include <time.h>
 
 #define BPF_LINKTYPES_MAX 8
 #define FOLLOW_MAX 64
-#define FOLLOW_POLL_US 100000 /* live: key logs are read again at least this often */
+#define FOLLOW_POLL_US 100000      /* live: key logs are read again at least this often */
 #define DSB_TLS_KEYLOG 0x544c534bU /* "TLSK" */
 
 /* The offline filter, compiled once per link type met. */

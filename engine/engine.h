@@ -46,23 +46,23 @@ typedef struct ww_engine_sub {
 
 typedef struct ww_engine_cfg {
     const ww_mem *mem;
-    FILE *log;                  /* warnings and -v notes ("walletwatch: ..."); NULL = silent */
+    FILE *log; /* warnings and -v notes ("walletwatch: ..."); NULL = silent */
     int verbose;
     bool quiet;
     /* stages; zero fields take each stage's defaults */
     ww_app_cfg app;
-    ww_detect_cfg detect;       /* alert_raised is the engine's own */
+    ww_detect_cfg detect;        /* alert_raised is the engine's own */
     const ww_pktdec_cfg *pktdec; /* NULL = defaults */
     const ww_tcp_cfg *tcp;       /* NULL = defaults */
     /* the event writer: out.jsonl is replaced by out_path when that is set */
     ww_out_cfg out;
-    const char *out_path;       /* -o: opened here ('-' = standard output), reopened on request */
-    const char *bpf;            /* filter replayed packets with this (tcpdump syntax) */
+    const char *out_path; /* -o: opened here ('-' = standard output), reopened on request */
+    const char *bpf;      /* filter replayed packets with this (tcpdump syntax) */
     /* built-in subscribers, registered in this order */
-    bool report;                /* gather an HTML report (ww_engine_write_report) */
-    bool live;                  /* measure alert latency: packet time -> alert written */
-    const char *evidence_path;  /* -w: pcapng of flagged flows and the flows that served */
-    bool evidence_secrets;      /* ... with the key log in DSBs */
+    bool report;               /* gather an HTML report (ww_engine_write_report) */
+    bool live;                 /* measure alert latency: packet time -> alert written */
+    const char *evidence_path; /* -w: pcapng of flagged flows and the flows that served */
+    bool evidence_secrets;     /* ... with the key log in DSBs */
 } ww_engine_cfg;
 
 /* Builds the whole pipeline and opens its outputs. WW_OK, or WW_E_INVALID (bad filter),
@@ -90,8 +90,8 @@ void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
 /* Loop control from the caller's signal handlers (NULL members: never). */
 typedef struct ww_engine_ctl {
-    const volatile sig_atomic_t *stop;   /* leave the loop */
-    volatile sig_atomic_t *reopen;       /* reopen -o (log rotation); cleared here */
+    const volatile sig_atomic_t *stop; /* leave the loop */
+    volatile sig_atomic_t *reopen;     /* reopen -o (log rotation); cleared here */
 } ww_engine_ctl;
 /* Reads a capture to its end (path names it in messages). A truncated or corrupt file ends
  * with an anomaly event and a warning. Returns 0; -1 the file could not be read; -2 the

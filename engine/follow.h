@@ -12,8 +12,8 @@ typedef struct ww_kl_follow {
     const char *path;
     dev_t dev;
     ino_t ino;
-    off_t off;  /* bytes read so far */
-    bool have;  /* the file was seen */
+    off_t off; /* bytes read so far */
+    bool have; /* the file was seen */
 } ww_kl_follow;
 
 /* Reads what was appended since the last poll into kl (at most 4 MiB per call). A file that
