@@ -8,11 +8,11 @@
  * only counted), or skipped (PING, PRIORITY, WINDOW_UPDATE, GOAWAY, unknown types).
  */
 #include "decode/anom_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/h2_int.h"
 #include "decode/coding_int.h"
 
 #include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 
 enum { T_DATA = 0, T_HEADERS, T_PRIORITY, T_RST, T_SETTINGS, T_PUSH, T_PING, T_GOAWAY,
@@ -249,22 +249,13 @@ static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated
     if (x->has_body) {
         m.body_len = x->keep ? (int64_t)(x->streamed + x->body.len) : (int64_t)x->raw_len;
         m.body_truncated = x->truncated || truncated;
-        m.body_kept = x->keep;
-        m.body_streamed = x->stream;
+        ww_http_msg_set_body(&m, x->keep, x->stream, x->body.data, x->body.len,
+                             h->cfg.hash_bodies);
         if (x->keep) {
-            m.body.ptr = x->body.data;
-            m.body.len = x->body.len;
             h->st.bodies_kept++;
         } else {
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += x->raw_len;
-        }
-        if (x->keep && !x->stream && h->cfg.hash_bodies && x->body.len > 0) {
-            unsigned int mdlen = 0;
-            if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(),
-                           NULL) == 1 &&
-                mdlen == 32)
-                m.has_sha256 = true;
         }
     } else if (truncated) {
         m.body_truncated = true;

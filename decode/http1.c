@@ -19,11 +19,11 @@
  * decode/coding.c into a buffer capped at max_body_bytes.
  */
 #include "decode/anom_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/http1_int.h"
 
 #include "decode/coding_int.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 
 #define H1_MAX_PENDING 64        /* requests waiting for their response */
@@ -503,23 +503,14 @@ static void msg_end(ww_h1 *h, h1_dir *d, uint64_t ts)
     if (d->has_body) {
         m.body_len = d->keep ? (int64_t)(d->streamed + d->body.len) : (int64_t)d->raw_len;
         m.body_truncated = d->truncated;
-        m.body_kept = d->keep;
-        m.body_streamed = d->stream;
+        ww_http_msg_set_body(&m, d->keep, d->stream, d->body.data, d->body.len,
+                             h->cfg.hash_bodies);
         if (d->keep) {
-            m.body.ptr = d->body.data;
-            m.body.len = d->body.len;
             h->st.bodies_kept++;
             h->st.body_bytes_kept += d->raw_len;
         } else {
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += d->raw_len;
-        }
-        if (d->keep && !d->stream && h->cfg.hash_bodies && d->body.len > 0) {
-            unsigned int mdlen = 0;
-            if (EVP_Digest(d->body.data, d->body.len, m.body_sha256, &mdlen, EVP_sha256(),
-                           NULL) == 1 &&
-                mdlen == 32)
-                m.has_sha256 = true;
         }
     }
     if (m.is_request)

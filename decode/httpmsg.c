@@ -4,6 +4,7 @@
  */
 #include "decode/httpmsg_int.h"
 
+#include <openssl/evp.h>
 #include <strings.h>
 
 #define WC_BATCH_MAX 64       /* wallet calls decoded from one request */
@@ -23,6 +24,21 @@ void ww_app_cfg_defaults(ww_app_cfg *cfg)
         cfg->json_max_depth = 64;
     if (cfg->max_scan_bytes == 0)
         cfg->max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
+}
+
+void ww_http_msg_set_body(ww_http_msg *m, bool keep, bool stream, const uint8_t *p, size_t n,
+                          bool hash)
+{
+    unsigned int mdlen = 0;
+    m->body_kept = keep;
+    m->body_streamed = stream;
+    if (!keep)
+        return;
+    m->body.ptr = p;
+    m->body.len = n;
+    if (!stream && hash && n > 0 &&
+        EVP_Digest(p, n, m->body_sha256, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32)
+        m->has_sha256 = true;
 }
 
 int ww_hm_init(ww_hm *hm, const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,

@@ -43,6 +43,12 @@ typedef struct ww_hm {
     ww_addr *script_addrs; /* scratch for one gathered script's addresses */
 } ww_hm;
 
+/* For transports, as they complete a message: the body fields of m. keep: the body was kept
+ * (p[0..n) its decoded bytes, the rest of it when stream); hash: SHA-256 of a whole kept body
+ * (--log-http). */
+void ww_http_msg_set_body(ww_http_msg *m, bool keep, bool stream, const uint8_t *p, size_t n,
+                          bool hash);
+
 int ww_hm_init(ww_hm *hm, const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
                ww_app_stats *st) WW_WUR;
 void ww_hm_cleanup(ww_hm *hm);
