@@ -300,7 +300,8 @@ static void stream_flush(ww_h2 *h, h2_stream *s, int dir)
     x->streamed += c;
 }
 
-/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
+ * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
 static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n)
 {
     h2_half *x = &s->half[dir];
@@ -311,8 +312,7 @@ static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size
             return r;
         p += take;
         n -= take;
-        if (x->body.len >= WW_HTTP_STREAM_WINDOW)
-            stream_flush(h, s, dir);
+        stream_flush(h, s, dir);
     }
     return WW_OK;
 }

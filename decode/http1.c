@@ -598,7 +598,8 @@ static void stream_flush(ww_h1 *h, h1_dir *d)
     d->streamed += c;
 }
 
-/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
+ * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
 static int stream_append(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -608,8 +609,7 @@ static int stream_append(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
             return r;
         p += take;
         n -= take;
-        if (d->body.len >= WW_HTTP_STREAM_WINDOW)
-            stream_flush(h, d);
+        stream_flush(h, d);
     }
     return WW_OK;
 }

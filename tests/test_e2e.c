@@ -566,3 +566,80 @@ T_CASE(e2e_golden_captures_engine_equals_cli)
     fclose(list);
     T_CHECK(n >= 30);
 }
+
+/* ---- streamed responses (issue 12): served as soon as the bytes arrive ---- */
+
+/* The page was served another address first (so an unserved payee is unrequested). */
+static void serve_other(pipe_ *p, uint16_t cport)
+{
+    conn c;
+    const char *body = "{\"treasury\":\"0x3333444455556666777788889999aaaabbbbcccc\"}";
+    char head[160];
+    conn_open(p, &c, cport, 80);
+    http_send(p, &c, 0, "GET /api/config HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(p, &c, 1, head, body, strlen(body));
+    conn_close(p, &c);
+}
+
+static const char *CLEAN_CALL = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                                "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                                "\"to\":\"" SERVED "\",\"value\":\"0x1\"}]}";
+
+/* A Server-Sent Events stream (chunked, never ended) pushes the payee; the wallet call to it
+ * comes on another connection while the stream is still open: clean. Before, the address
+ * counted only when the stream ended: unrequested-recipient on a clean payment. */
+T_CASE(e2e_sse_payee_served_while_stream_open)
+{
+    pipe_ p;
+    conn sse, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40100);
+    conn_open(&p, &sse, 40101, 80);
+    http_send(&p, &sse, 0, "GET /events HTTP/1.1\r\nHost: dapp.test\r\nAccept: text/event-stream\r\n\r\n",
+              NULL, 0);
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    const char *ev = "data: {\"payTo\":\"" SERVED "\"}\n\n";
+    char chunk[256];
+    snprintf(chunk, sizeof chunk, "%zx\r\n%s\r\n", strlen(ev), ev);
+    conn_send(&p, &sse, 1, head, strlen(head));
+    conn_send(&p, &sse, 1, chunk, strlen(chunk));
+    conn_open(&p, &rpc, 40102, 8545);
+    rpc_post(&p, &rpc, CLEAN_CALL);
+    conn_close(&p, &rpc);
+    /* a keep-alive comment much later, the stream still open at the end of the capture */
+    const char *ka = "3\r\n:\n\n\r\n";
+    conn_send(&p, &sse, 1, ka, strlen(ka));
+    char *events = pipe_finish(&p);
+    /* no alert; the stream cut by the end of the capture is said */
+    T_EQ_STR(events, "wallet_call;anomaly:http/body-truncated;");
+}
+
+/* The same with a long poll whose JSON body (Content-Length) is still arriving: the part
+ * that names the payee counts before the rest comes. */
+T_CASE(e2e_long_poll_payee_served_before_body_ends)
+{
+    pipe_ p;
+    conn poll, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40100);
+    conn_open(&p, &poll, 40103, 80);
+    http_send(&p, &poll, 0, "GET /poll HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    const char *first = "{\"payTo\":\"" SERVED "\",\"pad\":\"";
+    char head[160];
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(first) + 6);
+    conn_send(&p, &poll, 1, head, strlen(head));
+    conn_send(&p, &poll, 1, first, strlen(first));
+    conn_open(&p, &rpc, 40104, 8545);
+    rpc_post(&p, &rpc, CLEAN_CALL);
+    conn_close(&p, &rpc);
+    conn_send(&p, &poll, 1, "xxxx\"}", 6);
+    conn_close(&p, &poll);
+    char *events = pipe_finish(&p);
+    T_EQ_STR(events, "wallet_call;");
+}
