@@ -118,10 +118,11 @@ static void bench_init(bench *b, const ww_detect_cfg *dc)
 {
     memset(b, 0, sizeof(*b));
     ww_out_cfg oc = {0};
-    oc.on_alert = on_alert;
-    oc.on_alert_ud = &b->t;
+    ww_detect_cfg c = *dc;
+    c.alert_raised = on_alert;
+    c.alert_ud = &b->t;
     b->out = ww_out_new(NULL, &oc);
-    b->det = ww_detect_new(NULL, dc, b->out);
+    b->det = ww_detect_new(NULL, &c, b->out);
     if (b->out == NULL || b->det == NULL) {
         fprintf(stderr, "detq: out of memory\n");
         exit(1);
