@@ -310,12 +310,35 @@ void ww_app_free(ww_app *a);
  * Decodes one JSON-RPC request body (single or batch) into wallet calls.
  * out/num: caller's array, *num = capacity in, count out. Anomalies go to anomaly_fn
  * (may be NULL). Returns the number of JSON-RPC requests seen, or a negative WW_E_*
- * (WW_E_INVALID: not JSON / not JSON-RPC; WW_E_DEPTH: nested too deep).
+ * (WW_E_INVALID: not JSON / not JSON-RPC; WW_E_DEPTH: no request, and a member or element
+ * nested deeper than max_depth was skipped). Reentrant (no static state).
  */
 typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *type,
                                      const char *detail);
 int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
                               int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
+
+/*
+ * The same on a body that may be only its first bytes (prefix: the body went on past a cap,
+ * HTTP or WebSocket), with the depth budget applied to what is skipped, not to what is used:
+ * members other than method / params / id / a Solana payload are skipped unbuilt whatever
+ * their depth or size (a `json-too-deep` anomaly when deeper than max_depth); params are
+ * built with their deep or oversized parts left out (`json-pruned`); each batch element on
+ * its own. With prefix, a request cut by the end of body[0..n) is decoded when its method
+ * and params are whole before the cut; otherwise (a wallet method, a method not seen yet,
+ * the rest of a batch) info->unchecked is set and an `unchecked-body` anomaly raised: a
+ * wallet-call-shaped body too big to check. info may be NULL. Returns as above.
+ */
+typedef struct ww_jsonrpc_req_info {
+    int requests;          /* JSON-RPC requests seen */
+    bool unchecked;        /* prefix only: a possible wallet call lies past the cut */
+    size_t n_skipped_deep; /* members / batch elements skipped as nested too deep */
+    size_t n_pruned;       /* values left out of params (too deep, over the size budget) */
+} ww_jsonrpc_req_info;
+int ww_jsonrpc_decode_request_prefix(ww_wallet_call *out, size_t *num, const uint8_t *body,
+                                     size_t n, bool prefix, int max_depth,
+                                     ww_jsonrpc_req_info *info, ww_decode_anomaly_fn anomaly_fn,
+                                     void *ud);
 
 /* A JSON-RPC response (single or batch element), to be matched with its request by id. */
 #define WW_JSONRPC_RESULT_MAX 160
