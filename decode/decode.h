@@ -110,6 +110,8 @@ enum ww_role {
 };
 const char *ww_role_name(int role); /* "to", "recipient", ... */
 
+#define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
+
 typedef struct ww_party {
     uint8_t role;
     bool payee;     /* receives funds or rights: weighed by unrequested-recipient;
@@ -119,6 +121,19 @@ typedef struct ww_party {
     /* Solana token parties (issue 4): addr is an SPL token account whose owner the
      * transaction does not name. detect/ tests whether addr == ATA(served W, sol_mint,
      * sol_token_program) with ww_solana_ata_is() (a pure derivation, no byte parsing). */
+    /* Grants vs revocations (issue 13.4): an approval that sets the allowance to zero or
+     * withdraws it (approve(s, 0), setApprovalForAll(op, false), DAI permit allowed=false,
+     * Permit2 approve amount 0). Not an approval risk: detect/ skips it for approval rules. */
+    bool revocation;
+    /* Per-party token and amount (issue 13.4): several tokens/amounts in one call (Permit2
+     * PermitBatch, multicall, ERC-1155 batch, router commands) each on its own party. */
+    bool has_token;
+    ww_addr token;              /* the token contract (EVM) this party receives / may spend */
+    char amount[WW_DEC_MAX];    /* token units, decimal; "" when unknown */
+    /* Solana: the owner a party's token account belongs to, when the transaction names it
+     * (ATA create), beside the token account itself (addr). */
+    bool sol_has_owner;
+    ww_addr sol_owner;
     bool sol_token_account;
     bool sol_has_mint;          /* sol_mint known (transferChecked, or an ATA create in the tx) */
     uint8_t sol_mint[32];
@@ -126,7 +141,6 @@ typedef struct ww_party {
 } ww_party;
 
 #define WW_WC_MAX_PARTIES 16
-#define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
 
 typedef struct ww_wallet_call {
     uint8_t chain;               /* WW_CHAIN_EVM, WW_CHAIN_SOLANA */

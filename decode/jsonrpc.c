@@ -462,8 +462,11 @@ static bool decode_tx_object(const rpcdec *d, ww_wallet_call *wc, const cJSON *p
         if (data != NULL && dn >= 4)
             snprintf(wc->selector, sizeof wc->selector, "0x%02x%02x%02x%02x", data[0], data[1],
                      data[2], data[3]);
-    } else if (ww_evm_decode_calldata(wc, data, dn, &why) != WW_OK) {
-        anomaly(d, "evm", "bad-calldata", why);
+    } else {
+        if (ww_evm_decode_calldata(wc, data, dn, &why) != WW_OK)
+            anomaly(d, "evm", "bad-calldata", why);
+        if (ww_evm_decode_selfcall(wc, data, dn) == WW_E_INVALID)
+            anomaly(d, "evm", "bad-calldata", "self-call arguments malformed");
     }
     ww_free(NULL, data);
     return true;

@@ -60,6 +60,7 @@ const P = (role, addr, unl) => [role, lc(addr), unl ? 1 : 0];
 
 // ---- EVM calldata shapes: each returns {data, parties (beyond the TO of the target), kind, amount, token} ----
 const I = {
+  npm: new Interface(['function permit(address spender,uint256 tokenId,uint256 deadline,uint8 v,bytes32 r,bytes32 s)']),
   erc20: new Interface(['function transfer(address,uint256)', 'function approve(address,uint256)', 'function transferFrom(address,address,uint256)', 'function increaseAllowance(address,uint256)']),
   p2612: new Interface(['function permit(address owner,address spender,uint256 value,uint256 deadline,uint8 v,bytes32 r,bytes32 s)']),
   dai: new Interface(['function permit(address holder,address spender,uint256 nonce,uint256 expiry,bool allowed,uint8 v,bytes32 r,bytes32 s)']),
@@ -113,7 +114,8 @@ function urShape() {
   const n = 1 + rint(3);
   const add = (r, a, u) => { if (a !== UR_MSG_SENDER && a !== UR_ADDRESS_THIS) parties.push(P(r, a, u)); };
   for (let i = 0; i < n; i++) {
-    const c = pick([0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x11, 0x21]);
+    const c = pick([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+                    0x10, 0x11, 0x07, 0x15, 0x3f]);
     let inp;
     const r = urRecipient();
     switch (c) {
@@ -131,7 +133,32 @@ function urShape() {
         add('spender', sp, x === MAX160); break; }
       case 0x0b: case 0x0c:
         inp = coder.encode(['address', 'uint256'], [r, ruint(64)]); add('recipient', r); break;
-      default: /* a command walletwatch does not decode: recorded, never guessed */
+      case 0x03: { /* PERMIT2_PERMIT_BATCH: a spender per token (universal-router-sdk PERMIT_BATCH_STRUCT) */
+        const sp = raddr(); const det = [];
+        for (let k = 0, m = 1 + rint(3); k < m; k++) {
+          const x = chance(0.5) ? MAX160 : ruint(128);
+          det.push([raddr(), x, 1n << 40n, BigInt(k)]); add('spender', sp, x === MAX160);
+        }
+        inp = coder.encode(['tuple(tuple(address,uint160,uint48,uint48)[],address,uint256)', 'bytes'], [[det, sp, ruint(32)], hexlify(rbytes(65))]);
+        break; }
+      case 0x0d: { /* PERMIT2_TRANSFER_FROM_BATCH: (from, to, amount, token)[] */
+        const det = [];
+        for (let k = 0, m = 1 + rint(3); k < m; k++) { const to = urRecipient(); det.push([raddr(), to, ruint(128), raddr()]); add('recipient', to); }
+        inp = coder.encode(['tuple(address,address,uint160,address)[]'], [det]); break; }
+      case 0x0e: /* BALANCE_CHECK_ERC20: no payee */
+        inp = coder.encode(['address', 'address', 'uint256'], [raddr(), raddr(), ruint(64)]); break;
+      case 0x10: { /* V4_SWAP: (bytes actions, bytes[] params); v4-periphery Actions */
+        const acts = [], params = [];
+        acts.push(0x0c); params.push(coder.encode(['address', 'uint256'], [raddr(), ruint(64)])); /* SETTLE_ALL */
+        const t1 = urRecipient(); acts.push(0x0e); params.push(coder.encode(['address', 'address', 'uint256'], [raddr(), t1, ruint(64)])); add('recipient', t1); /* TAKE */
+        if (chance(0.5)) { const t2 = urRecipient(); acts.push(0x11); params.push(coder.encode(['address', 'address', 'address'], [raddr(), raddr(), t2])); add('recipient', t2); } /* TAKE_PAIR */
+        if (chance(0.5)) { acts.push(0x0f); params.push(coder.encode(['address', 'uint256'], [raddr(), ruint(64)])); } /* TAKE_ALL: to the caller */
+        inp = coder.encode(['bytes', 'bytes[]'], [hexlify(Uint8Array.from(acts)), params]); break; }
+      case 0x11: { /* V3_POSITION_MANAGER_PERMIT: NonfungiblePositionManager.permit calldata */
+        const sp = raddr();
+        inp = I.npm.encodeFunctionData('permit', [sp, ruint(32), ruint(32), 27, hexlify(rbytes(32)), hexlify(rbytes(32))]);
+        add('spender', sp); break; }
+      default: /* a command type the router does not define: recorded (anomaly), never guessed */
         inp = hexlify(rbytes(32 * (1 + rint(3))));
     }
     cmds.push(c | (chance(0.15) ? 0x80 : 0));
