@@ -130,10 +130,10 @@ typedef struct ww_party {
     bool has_token;
     ww_addr token;              /* the token contract (EVM) this party receives / may spend */
     char amount[WW_DEC_MAX];    /* token units, decimal; "" when unknown */
-    /* Solana: the owner a party's token account belongs to, when the transaction names it
-     * (ATA create), beside the token account itself (addr). */
-    bool sol_has_owner;
-    ww_addr sol_owner;
+    /* Solana: a recipient whose owner the transaction names (ATA create) is that owner in
+     * addr; the destination token account it is paid into is reported beside it here. */
+    bool sol_has_account;
+    ww_addr sol_account;
     bool sol_token_account;
     bool sol_has_mint;          /* sol_mint known (transferChecked, or an ATA create in the tx) */
     uint8_t sol_mint[32];

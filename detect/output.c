@@ -497,6 +497,8 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
                 jw_str(w, "token", p->token.text);
             if (p->amount[0] != '\0')
                 jw_str(w, "amount", p->amount);
+            if (p->sol_has_account)
+                jw_str(w, "token_account", p->sol_account.text);
             jw_close(w);
         }
         jw_raw(w, "]", 1);

@@ -294,10 +294,11 @@ function typed(i) {
       const ds = [d(), d()].slice(0, 1 + rint(2));
       types = { PermitBatch: [{ name: 'details', type: 'PermitDetails[]' }, { name: 'spender', type: 'address' }, { name: 'sigDeadline', type: 'uint256' }], PermitDetails: Det };
       value = { details: ds, spender: sp, sigDeadline: ruint(32) };
-      parties = [P('spender', sp, ds.some((x) => x.amount === MAX160))]; kind = 'permit2-batch';
+      parties = ds.map((x) => P('spender', sp, x.amount === MAX160)); kind = 'permit2-batch'; /* one grant per token */
       extra = { token: lc(ds[0].token), amount: ds[0].amount.toString() };
     }
   } else if (k === 4 || k === 5) { // Permit2 signature transfer
+    let batchParties = null;
     domain = { name: 'Permit2', chainId, verifyingContract: PERMIT2 };
     const TP = [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }];
     const permitted = { token: raddr(), amount: ruint(96) };
@@ -305,6 +306,7 @@ function typed(i) {
       const list = [permitted, { token: raddr(), amount: ruint(96) }];
       types = { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
       value = { permitted: list, spender: sp, nonce: ruint(32), deadline: ruint(32) };
+      batchParties = list.map(() => P('spender', sp));
     } else if (k === 4) {
       types = { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
       value = { permitted, spender: sp, nonce: ruint(32), deadline: ruint(32) };
@@ -312,7 +314,7 @@ function typed(i) {
       types = { PermitWitnessTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }, { name: 'witness', type: 'Order' }], TokenPermissions: TP, Order: [{ name: 'recipient', type: 'address' }, { name: 'minOut', type: 'uint256' }] };
       value = { permitted, spender: sp, nonce: ruint(32), deadline: ruint(32), witness: { recipient: raddr(), minOut: ruint(64) } };
     }
-    parties = [P('spender', sp)]; kind = 'permit2-transfer';
+    parties = batchParties ?? [P('spender', sp)]; kind = 'permit2-transfer';
     extra = { token: lc(permitted.token), amount: permitted.amount.toString() };
   } else { // Seaport 1.5 OrderComponents
     const seaport = '0x00000000000000ADc04C56Bf30aC9d3c0aAF14dC';
@@ -405,16 +407,18 @@ function solana(i) {
   let kind = '', value, amount, token;
   const setKind = (k) => { if (kind === '' || kind === 'program-call' || kind === 'ata-create') kind = k; };
   const created = new Map(); // ata -> {owner, mint}
+  let fundsFrom = null; // whose funds the first moving/granting instruction spends (not a sponsoring fee payer)
+  const spends = (pk) => { if (fundsFrom === null) fundsFrom = pk; };
   const n = chance(0.3) ? 2 : 1;
   for (let j = 0; j < n; j++) {
     const k = rint(11);
     if (k === 0) {
       const to = rpk(); const l = ruint(40);
-      ixs.push(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: l }));
+      ixs.push(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: l })); spends(payer.publicKey);
       setKind('sol-transfer'); if (value === undefined) value = l.toString(); parties.push(['recipient', b58(to), 0]); altCandidates.push(to);
     } else if (k === 1) {
       const to = rpk(); const l = ruint(40);
-      ixs.push(SystemProgram.transfer({ fromPubkey: rpk(), basePubkey: payer.publicKey, toPubkey: to, lamports: l, seed: 'ww' + rint(100), programId: SystemProgram.programId }));
+      ixs.push(SystemProgram.transfer({ fromPubkey: rpk(), basePubkey: payer.publicKey, toPubkey: to, lamports: l, seed: 'ww' + rint(100), programId: SystemProgram.programId })); spends(payer.publicKey);
       setKind('sol-transferWithSeed'); if (value === undefined) value = l.toString(); parties.push(['recipient', b58(to), 0]);
     } else if (k === 2) {
       const prg = rpk();
@@ -423,6 +427,7 @@ function solana(i) {
     } else if (k === 3 || k === 4) { // transfer / transferChecked to a plain token account
       const dest = rpk(), mint = rpk(), a = ruint(64);
       const src = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
+      spends(owner.publicKey);
       if (k === 3) {
         ixs.push(createTransferInstruction(src, dest, (ownerUsed = true, owner.publicKey), a, [], prog));
         setKind('spl-transfer'); parties.push(['recipient', b58(dest), 0, 1, '']);
@@ -438,7 +443,7 @@ function solana(i) {
       const ata = getAssociatedTokenAddressSync(mint, w, true, prog);
       const src = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
       ixs.push(chance(0.5) ? createAssociatedTokenAccountInstruction(payer.publicKey, ata, w, mint, prog) : createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, w, mint, prog));
-      setKind('ata-create');
+      setKind('ata-create'); spends(owner.publicKey);
       if (chance(0.5)) { ixs.push(createTransferCheckedInstruction(src, mint, ata, (ownerUsed = true, owner.publicKey), a, 9, [], prog)); setKind('spl-transferChecked'); }
       else { ixs.push(createTransferInstruction(src, ata, (ownerUsed = true, owner.publicKey), a, [], prog)); setKind('spl-transfer'); }
       if (amount === undefined) amount = a.toString();
@@ -448,6 +453,7 @@ function solana(i) {
     } else if (k === 6 || k === 7) { // approve / approveChecked
       const del = rpk(), mint = rpk(); const a = chance(0.4) ? (1n << 64n) - 1n : ruint(48);
       const acct = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
+      spends(owner.publicKey);
       if (k === 6) { ixs.push(createApproveInstruction(acct, del, (ownerUsed = true, owner.publicKey), a, [], prog)); setKind('spl-approve'); }
       else { ixs.push(createApproveCheckedInstruction(acct, mint, del, (ownerUsed = true, owner.publicKey), a, 6, [], prog)); setKind('spl-approveChecked'); if (token === undefined) token = b58(mint); }
       if (amount === undefined) amount = a.toString();
@@ -458,7 +464,7 @@ function solana(i) {
       setKind('spl-setAuthority'); if (na) parties.push(['authority', b58(na), 0]);
     } else if (k === 9) { // closeAccount
       const acct = rpk(), dest = rpk();
-      ixs.push(createCloseAccountInstruction(acct, dest, (ownerUsed = true, owner.publicKey), [], prog));
+      ixs.push(createCloseAccountInstruction(acct, dest, (ownerUsed = true, owner.publicKey), [], prog)); spends(owner.publicKey);
       setKind('spl-closeAccount'); parties.push(['recipient', b58(dest), 0]);
     } else { // a program walletwatch does not decode (memo): recorded, not a party
       const memo = new PublicKey('MemoSq4gqABAXib96qFbncnZPZD4P6tQyB6hAtvZb9r');
@@ -498,7 +504,7 @@ function solana(i) {
   const sigs = Array.from({ length: nsig }, (_, k) => bytes.slice(1 + 64 * k, 65 + 64 * k));
   if (sigs.some(allZero)) sig = -1;
   else if (chance(0.1)) { bytes[1 + rint(64)] ^= 1 + rint(255); sig = 0; }
-  const call = { from: b58(payer.publicKey), sig, kind, parties: parties.filter((p) => !alt.includes(p[1])) };
+  const call = { from: b58(fundsFrom ?? payer.publicKey), sig, kind, parties: parties.filter((p) => !alt.includes(p[1])) };
   if (sig !== -1) call.hash = bs58.encode(bytes.slice(1, 65));
   if (value !== undefined) call.value = value;
   if (amount !== undefined) call.amount = amount;
