@@ -198,14 +198,39 @@ function calldataFor(target) {
 const CHAINS = [1n, 10n, 56n, 137n, 8453n, 42161n, 11155111n];
 const keys = Array.from({ length: 8 }, () => new Wallet(hexlify(rbytes(32))));
 
+// An EIP-7702 self-call: to = the sender's own (delegated) account, executing inner calls
+// through the account ABI (SimpleAccount/Coinbase execute, executeBatch forms, ERC-7579).
+function selfCallShape() {
+  let calls = [], parties = [];
+  for (let k = 0, m = 1 + rint(3); k < m; k++) {
+    const t = raddr();
+    if (chance(0.3)) { calls.push({ t, v: ruint(56) + 1n, data: '0x' }); parties.push(P('recipient', t)); continue; }
+    const sh = simpleShape(t);
+    calls.push({ t, v: chance(0.2) ? ruint(40) + 1n : 0n, data: sh.data });
+    parties.push(P('to', t), ...sh.parties);
+  }
+  if (parties.length > 11) { calls = calls.slice(0, 1); parties = calls[0].data === '0x' ? [P('recipient', calls[0].t)] : null; }
+  if (parties === null) return selfCallShape();
+  let data;
+  const f = rint(4);
+  if (f === 0 && calls.length === 1) data = I.acct.encodeFunctionData('execute(address,uint256,bytes)', [calls[0].t, calls[0].v, calls[0].data]);
+  else if (f === 1) data = I.acct.encodeFunctionData('executeBatch(address[],uint256[],bytes[])', [calls.map((c) => c.t), calls.map((c) => c.v), calls.map((c) => c.data)]);
+  else if (f === 2) { // ERC-7579 execute(mode, executionCalldata), batch mode 0x01
+    const mode = '0x01' + '00'.repeat(31);
+    data = I.kernel3.encodeFunctionData('execute', [mode, coder.encode(['tuple(address,uint256,bytes)[]'], [calls.map((c) => [c.t, c.v, c.data])])]);
+  } else data = I.acct.encodeFunctionData('executeBatch((address,uint256,bytes)[])', [calls.map((c) => [c.t, c.v, c.data])]);
+  return { data, parties, kind: 'self-call' };
+}
+
 function evmTx(i) {
   const w = pick(keys);
   const type = i % 6 === 5 ? 0 : i % 5; // 0..4, legacy twice as often (with and without EIP-155)
   let chainId = pick(CHAINS);
   if (type === 0 && chance(0.4)) chainId = 0n; // pre-EIP-155
-  const native = chance(0.25);
-  const to = raddr();
-  const shape = native ? null : calldataFor(to);
+  const self = type === 4 && chance(0.35);
+  const native = !self && chance(0.25);
+  const to = self ? w.address : raddr();
+  const shape = native ? null : self ? selfCallShape() : calldataFor(to);
   const tx = { type, chainId, nonce: rint(1000), gasLimit: 21000n + ruint(16), to, value: native || chance(0.2) ? ruint(64) : 0n, data: shape ? shape.data : '0x' };
   if (type <= 1) tx.gasPrice = ruint(40);
   else { tx.maxPriorityFeePerGas = ruint(32); tx.maxFeePerGas = tx.maxPriorityFeePerGas + ruint(32); }
@@ -228,7 +253,7 @@ function evmTx(i) {
   let raw = signed.serialized, altered = false;
   let back = Transaction.from(raw); // what ethers reads back from the bytes
   if (back.from !== w.address || back.hash !== signed.hash) throw new Error('ethers round trip');
-  if (i % 16 === 3) {
+  if (i % 16 === 3 && !self) { // (a self-call stays one: its sender is what makes it so)
     // a signature altered in transit (r's last byte): ethers recovers some other sender from
     // the same bytes; walletwatch must recover the same one (or both must reject them)
     const t = Transaction.from(raw);
