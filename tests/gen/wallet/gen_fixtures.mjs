@@ -56,7 +56,8 @@ let nid = 0;
 function emit(fam, body, calls, extra) {
   out.push(JSON.stringify({ id: `${fam}-${nid++}`, body, calls, ...(extra || {}) }));
 }
-const P = (role, addr, unl) => [role, lc(addr), unl ? 1 : 0];
+// [role, address, unlimited, revocation] (a revocation: allowance set to 0 / withdrawn)
+const P = (role, addr, unl, rev) => [role, lc(addr), unl ? 1 : 0, rev ? 1 : 0];
 
 // ---- EVM calldata shapes: each returns {data, parties (beyond the TO of the target), kind, amount, token} ----
 const I = {
@@ -81,23 +82,23 @@ function simpleShape(target) {
   let amt = ramount();
   switch (k) {
     case 0: return { data: I.erc20.encodeFunctionData('transfer', [a, amt]), parties: [P('recipient', a)], kind: 'erc20-transfer', amount: amt, token: target };
-    case 1: if (chance(0.4)) amt = MaxUint256;
-      return { data: I.erc20.encodeFunctionData('approve', [a, amt]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-approve', amount: amt, token: target };
+    case 1: if (chance(0.4)) amt = MaxUint256; else if (chance(0.25)) amt = 0n;
+      return { data: I.erc20.encodeFunctionData('approve', [a, amt]), parties: [P('spender', a, amt === MaxUint256, amt === 0n)], kind: 'erc20-approve', amount: amt, token: target };
     case 2: return { data: I.erc20.encodeFunctionData('transferFrom', [b, a, amt]), parties: [P('recipient', a)], kind: 'erc20-transferFrom', amount: amt, token: target };
     case 3: if (chance(0.4)) amt = MaxUint256;
       return { data: I.erc20.encodeFunctionData('increaseAllowance', [a, amt]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-increaseAllowance', amount: amt, token: target };
-    case 4: if (chance(0.4)) amt = MaxUint256;
-      return { data: I.p2612.encodeFunctionData('permit', [b, a, amt, ruint(32), 27 + rint(2), hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-permit', amount: amt };
+    case 4: if (chance(0.4)) amt = MaxUint256; else if (chance(0.25)) amt = 0n;
+      return { data: I.p2612.encodeFunctionData('permit', [b, a, amt, ruint(32), 27 + rint(2), hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, amt === MaxUint256, amt === 0n)], kind: 'erc20-permit', amount: amt };
     case 5: { const al = chance(0.7);
-      return { data: I.dai.encodeFunctionData('permit', [b, a, ruint(16), ruint(32), al, 27, hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, al)], kind: 'erc20-permit' }; }
+      return { data: I.dai.encodeFunctionData('permit', [b, a, ruint(16), ruint(32), al, 27, hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, al, !al)], kind: 'erc20-permit' }; }
     case 6: return { data: I.nft.encodeFunctionData('safeTransferFrom(address,address,uint256)', [b, a, ruint(64)]), parties: [P('recipient', a)], kind: 'erc721-transfer' };
     case 7: return { data: I.nft.encodeFunctionData('safeTransferFrom(address,address,uint256,bytes)', [b, a, ruint(64), hexlify(rbytes(rint(40)))]), parties: [P('recipient', a)], kind: 'erc721-transfer' };
     case 8: { const ok = chance(0.8);
-      return { data: I.nft.encodeFunctionData('setApprovalForAll', [a, ok]), parties: [P('operator', a, ok)], kind: 'setApprovalForAll' }; }
+      return { data: I.nft.encodeFunctionData('setApprovalForAll', [a, ok]), parties: [P('operator', a, ok, !ok)], kind: 'setApprovalForAll' }; }
     case 9: return { data: I.e1155.encodeFunctionData('safeTransferFrom', [b, a, ruint(32), amt, hexlify(rbytes(rint(8)))]), parties: [P('recipient', a)], kind: 'erc1155-transfer', amount: amt };
     case 10: return { data: I.e1155.encodeFunctionData('safeBatchTransferFrom', [b, a, [1n, 2n], [3n, 4n], '0x']), parties: [P('recipient', a)], kind: 'erc1155-transfer' };
-    case 11: { let x = chance(0.5) ? MAX160 : ruint(128); const tok = raddr();
-      return { data: I.permit2.encodeFunctionData('approve', [tok, a, x, ruint(32) >> 1n]), parties: [P('spender', a, x === MAX160)], kind: 'permit2-approve', amount: x, token: tok }; }
+    case 11: { let x = chance(0.5) ? MAX160 : chance(0.3) ? 0n : ruint(128); const tok = raddr();
+      return { data: I.permit2.encodeFunctionData('approve', [tok, a, x, ruint(32) >> 1n]), parties: [P('spender', a, x === MAX160, x === 0n)], kind: 'permit2-approve', amount: x, token: tok }; }
     case 12: { const tok = raddr(), x = ruint(128);
       return { data: I.permit2.encodeFunctionData('transferFrom', [b, a, x, tok]), parties: [P('recipient', a)], kind: 'permit2-transferFrom', amount: x, token: tok }; }
     default: { const id = ruint(32); // ERC-721 transferFrom(from, to, tokenId): same selector as ERC-20's
@@ -112,7 +113,7 @@ function urRecipient() { return chance(0.3) ? pick([UR_MSG_SENDER, UR_ADDRESS_TH
 function urShape() {
   const cmds = [], inputs = [], parties = [];
   const n = 1 + rint(3);
-  const add = (r, a, u) => { if (a !== UR_MSG_SENDER && a !== UR_ADDRESS_THIS) parties.push(P(r, a, u)); };
+  const add = (r, a, u, rv) => { if (a !== UR_MSG_SENDER && a !== UR_ADDRESS_THIS) parties.push(P(r, a, u, rv)); };
   for (let i = 0; i < n; i++) {
     const c = pick([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
                     0x10, 0x11, 0x07, 0x15, 0x3f]);
@@ -128,16 +129,16 @@ function urShape() {
         inp = coder.encode(['address', 'address', 'uint160'], [tok, r, ruint(128)]); add('recipient', r); break; }
       case 0x04: case 0x05: case 0x06:
         inp = coder.encode(['address', 'address', 'uint256'], [raddr(), r, ruint(64)]); add('recipient', r); break;
-      case 0x0a: { const sp = raddr(); const x = chance(0.5) ? MAX160 : ruint(128);
+      case 0x0a: { const sp = raddr(); const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128);
         inp = coder.encode(['tuple(tuple(address,uint160,uint48,uint48),address,uint256)', 'bytes'], [[[raddr(), x, 1n << 40n, 0n], sp, ruint(32)], hexlify(rbytes(65))]);
-        add('spender', sp, x === MAX160); break; }
+        add('spender', sp, x === MAX160, x === 0n); break; }
       case 0x0b: case 0x0c:
         inp = coder.encode(['address', 'uint256'], [r, ruint(64)]); add('recipient', r); break;
       case 0x03: { /* PERMIT2_PERMIT_BATCH: a spender per token (universal-router-sdk PERMIT_BATCH_STRUCT) */
         const sp = raddr(); const det = [];
         for (let k = 0, m = 1 + rint(3); k < m; k++) {
-          const x = chance(0.5) ? MAX160 : ruint(128);
-          det.push([raddr(), x, 1n << 40n, BigInt(k)]); add('spender', sp, x === MAX160);
+          const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128);
+          det.push([raddr(), x, 1n << 40n, BigInt(k)]); add('spender', sp, x === MAX160, x === 0n);
         }
         inp = coder.encode(['tuple(tuple(address,uint160,uint48,uint48)[],address,uint256)', 'bytes'], [[det, sp, ruint(32)], hexlify(rbytes(65))]);
         break; }
@@ -295,31 +296,31 @@ function typed(i) {
   let domain, types, value, primaryType, parties, kind, extra = {};
   const sp = raddr();
   if (k === 0) { // ERC-2612
-    const tok = raddr(); const v = chance(0.5) ? MaxUint256 : ruint(96);
+    const tok = raddr(); const v = chance(0.5) ? MaxUint256 : chance(0.2) ? 0n : ruint(96);
     domain = { name: 'Token', version: '1', chainId, verifyingContract: tok };
     types = { Permit: [{ name: 'owner', type: 'address' }, { name: 'spender', type: 'address' }, { name: 'value', type: 'uint256' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
     value = { owner: signer, spender: sp, value: v, nonce: rint(9), deadline: ruint(32) };
-    parties = [P('spender', sp, v === MaxUint256)]; kind = 'permit'; extra = { amount: v.toString(), token: lc(tok) };
+    parties = [P('spender', sp, v === MaxUint256, v === 0n)]; kind = 'permit'; extra = { amount: v.toString(), token: lc(tok) };
   } else if (k === 1) { // DAI
     const tok = '0x6B175474E89094C44Da98b954EedeAC495271d0F'; const al = chance(0.7);
     domain = { name: 'Dai Stablecoin', version: '1', chainId, verifyingContract: tok };
     types = { Permit: [{ name: 'holder', type: 'address' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'expiry', type: 'uint256' }, { name: 'allowed', type: 'bool' }] };
     value = { holder: signer, spender: sp, nonce: rint(9), expiry: ruint(32), allowed: al };
-    parties = [P('spender', sp, al)]; kind = 'permit'; extra = { token: lc(tok) };
+    parties = [P('spender', sp, al, !al)]; kind = 'permit'; extra = { token: lc(tok) };
   } else if (k === 2 || k === 3) { // Permit2 allowance
     domain = { name: 'Permit2', chainId, verifyingContract: PERMIT2 };
     const Det = [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint160' }, { name: 'expiration', type: 'uint48' }, { name: 'nonce', type: 'uint48' }];
-    const d = () => { const x = chance(0.5) ? MAX160 : ruint(128); return { token: raddr(), amount: x, expiration: ruint(32), nonce: rint(9) }; };
+    const d = () => { const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128); return { token: raddr(), amount: x, expiration: ruint(32), nonce: rint(9) }; };
     if (k === 2) {
       types = { PermitSingle: [{ name: 'details', type: 'PermitDetails' }, { name: 'spender', type: 'address' }, { name: 'sigDeadline', type: 'uint256' }], PermitDetails: Det };
       value = { details: d(), spender: sp, sigDeadline: ruint(32) };
-      parties = [P('spender', sp, value.details.amount === MAX160)]; kind = 'permit2-single';
+      parties = [P('spender', sp, value.details.amount === MAX160, value.details.amount === 0n)]; kind = 'permit2-single';
       extra = { amount: value.details.amount.toString(), token: lc(value.details.token) };
     } else {
       const ds = [d(), d()].slice(0, 1 + rint(2));
       types = { PermitBatch: [{ name: 'details', type: 'PermitDetails[]' }, { name: 'spender', type: 'address' }, { name: 'sigDeadline', type: 'uint256' }], PermitDetails: Det };
       value = { details: ds, spender: sp, sigDeadline: ruint(32) };
-      parties = ds.map((x) => P('spender', sp, x.amount === MAX160)); kind = 'permit2-batch'; /* one grant per token */
+      parties = ds.map((x) => P('spender', sp, x.amount === MAX160, x.amount === 0n)); kind = 'permit2-batch'; /* one grant per token */
       extra = { token: lc(ds[0].token), amount: ds[0].amount.toString() };
     }
   } else if (k === 4 || k === 5) { // Permit2 signature transfer
