@@ -482,8 +482,10 @@ static int inflate_block(ww_h2 *h, h2_dir *d, h2_half *x, const uint8_t *in, siz
                    nghttp2_strerror((int)rv));
             return WW_E_INVALID;
         }
-        in += rv;
-        n -= (size_t)rv;
+        if (rv > 0) { /* in may be NULL for an empty block: NULL + 0 is undefined */
+            in += rv;
+            n -= (size_t)rv;
+        }
         if (fl & NGHTTP2_HD_INFLATE_EMIT)
             take_field(h, d->dir, x, &nv);
         if (fl & NGHTTP2_HD_INFLATE_FINAL) {
@@ -649,6 +651,8 @@ static void settings(ww_h2 *h, h2_dir *d, const uint8_t *p, size_t n)
         poison(h, "h2-bad-frame", "%s SETTINGS of %zu bytes", dname(d->dir), n);
         return;
     }
+    if (n == 0)
+        return; /* an empty SETTINGS: p may be NULL (nothing was gathered) */
     ww_rd r = ww_rd_init(p, n);
     uint16_t id;
     uint32_t v;
