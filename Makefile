@@ -9,7 +9,10 @@
 #   make bench      throughput and memory (MB/s, packets/s, peak RSS), beside tshark
 #   make install    PREFIX=/usr/local DESTDIR=
 
-PKGS       = libpcap libnghttp2 openssl libsecp256k1 libcjson zlib libbrotlidec libsodium yara
+PKGS       = libpcap libnghttp2 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara
+# ISA-L's igzip inflates gzip/deflate when libisal is installed; zlib does it otherwise.
+ISAL      := $(shell pkg-config --exists libisal 2>/dev/null && echo libisal)
+PKGS      += $(ISAL)
 TEST_PKGS  = libbrotlienc
 BUILD     ?= build
 PREFIX    ?= /usr/local
@@ -19,6 +22,9 @@ SHELL      = /bin/bash
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef -Wvla
 OPT    ?= -O2 -g
 CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARN) -MMD -MP -I. -I$(BUILD)/gen
+ifneq ($(ISAL),)
+CFLAGS_BASE += -DWW_HAVE_ISAL
+endif
 ifeq ($(WERROR),1)
 CFLAGS_BASE += -Werror
 endif

@@ -36,6 +36,11 @@ fi
 if [ -x "$BUILD/tools/detq" ]; then
     "$BUILD/tools/detq" | tee "$DIR/detq.txt"
 fi
+# Content codings: gzip/deflate through ISA-L and through zlib, zstd, br on a JSON body with
+# addresses (tests/tools/bench_inflate.c).
+if [ -x "$BUILD/tools/bench_inflate" ]; then
+    "$BUILD/tools/bench_inflate" 32 4 | tee "$DIR/inflate.txt"
+fi
 [ "${WW_BENCH_ADDR_ONLY:-0}" = 1 ] && exit 0
 if [ ! -s "$PCAP" ]; then
     if [ ! -x "$MK" ]; then

@@ -8,6 +8,7 @@
 #include "tests/t.h"
 
 #include <zlib.h>
+#include <zstd.h>
 
 /* ---- a recorder for what the decoder reports ---- */
 typedef struct rec {
@@ -867,4 +868,59 @@ T_CASE(h2_app_h2c_upgrade_and_ws_upgrade)
     T_EQ_INT(ar.anoms, 0);
     ww_app_on_close(app, &f, 0, 5);
     ww_app_free(app);
+}
+
+/* Content-Encoding zstd and "gzip, zstd" decoded; Chromium's shared-dictionary dcb is a counted
+ * blind spot (an anomaly and bodies_undecodable), never silently skipped. */
+T_CASE(h2_zstd_and_blind_codings)
+{
+    static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\"}";
+    /* zstd -c of body, then gzip -c | zstd -c of it: made here with the libraries */
+    uint8_t z[256], g[256], gz[512];
+    size_t zn = ZSTD_compress(z, sizeof z, body, sizeof body - 1, 3);
+    T_CHECK(!ZSTD_isError(zn));
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = (Bytef *)(uintptr_t)body;
+    zs.avail_in = sizeof body - 1;
+    zs.next_out = g;
+    zs.avail_out = sizeof g;
+    T_EQ_INT(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t gn = sizeof g - zs.avail_out;
+    deflateEnd(&zs);
+    size_t gzn = ZSTD_compress(gz, sizeof gz, g, gn, 3);
+    T_CHECK(!ZSTD_isError(gzn));
+
+    rec r;
+    ww_h2 *h = mk(&r);
+    uint8_t blk[256];
+    F1.n = 0;
+    preface(&F1);
+    size_t n = req_block(blk, "POST", "/rpc", "application/json", "zstd");
+    frame(&F1, 1, 0x4, 1, blk, n);
+    frame(&F1, 0, 0x1, 1, z, zn);
+    n = req_block(blk, "POST", "/rpc", "application/json", "gzip, zstd");
+    frame(&F1, 1, 0x4, 3, blk, n);
+    frame(&F1, 0, 0x1, 3, gz, gzn);
+    n = req_block(blk, "POST", "/rpc", "application/json", "dcb");
+    frame(&F1, 1, 0x4, 5, blk, n);
+    frame(&F1, 0, 0x1, 5, "\xff\xd8\xff\xe0 dictionary-compressed", 26);
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        if (bytewise) {
+            ww_h2_free(h);
+            h = mk(&r);
+        }
+        feed(h, WW_DIR_TOSERVER, &F1, bytewise);
+        ww_h2_close(h, 2);
+        T_EQ_INT(r.nmsg, 3);
+        T_CHECK(r.last[0].body_kept && r.last[0].body.len == sizeof body - 1 &&
+                memcmp(r.last_body[0], body, sizeof body - 1) == 0);
+        T_CHECK(r.last[1].body_kept && r.last[1].body.len == sizeof body - 1 &&
+                memcmp(r.last_body[1], body, sizeof body - 1) == 0);
+        T_CHECK(!r.last[2].body_kept);
+        T_CHECK(strstr(r.anoms, "unsupported-coding") != NULL);
+        T_EQ_INT(ww_h2_stats_get(h)->bodies_undecodable, 1);
+    }
+    ww_h2_free(h);
 }
