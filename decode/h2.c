@@ -45,6 +45,7 @@ typedef struct h2_half {
 typedef struct h2_stream {
     uint32_t id;
     uint64_t seq;  /* age, for dropping the oldest */
+    bool reset_by_server; /* the server reset it; the request half still takes DATA */
     void *tunnel;  /* extended CONNECT accepted */
     h2_half half[2];
 } h2_stream;
@@ -679,6 +680,21 @@ static void rst_stream(ww_h2 *h, h2_dir *d, uint64_t ts)
     h2_stream *s = stream_find(h, d->sid);
     if (s == NULL)
         return;
+    h2_half *rq = &s->half[WW_DIR_TOSERVER];
+    if (d->dir == WW_DIR_TOCLIENT && rq->headers_done && !rq->ended && s->tunnel == NULL) {
+        /* RFC 9113 8.1: a server may answer and reset the stream (NO_ERROR, or refuse it)
+         * before it read the request body; the client's DATA already on its way still
+         * arrives, and it is the wallet call. The response is delivered now; the request
+         * stays open for that DATA and is delivered at its END_STREAM, the client's own
+         * RST_STREAM, the end of the connection, or when evicted as the oldest stream (the
+         * WW_H2_MAX_STREAMS bound). */
+        deliver(h, s, WW_DIR_TOCLIENT, ts, !s->half[1].ended);
+        s->half[1].ended = true;
+        if (!s->reset_by_server)
+            h->st.requests_after_reset++;
+        s->reset_by_server = true;
+        return;
+    }
     deliver(h, s, WW_DIR_TOSERVER, ts, !s->half[0].ended);
     deliver(h, s, WW_DIR_TOCLIENT, ts, !s->half[1].ended);
     stream_remove(h, s);

@@ -68,6 +68,8 @@ typedef struct ww_h2_stats {
     /* wanted bodies whose Content-Encoding cannot be decoded (dcb, dcz, compress...): blind
      * spots, each also an "unsupported-coding" anomaly */
     uint64_t bodies_undecodable;
+    /* streams the server reset before the request ended: kept open for the request's DATA */
+    uint64_t requests_after_reset;
 } ww_h2_stats;
 
 typedef struct ww_h2 ww_h2;

@@ -924,3 +924,86 @@ T_CASE(h2_zstd_and_blind_codings)
     }
     ww_h2_free(h);
 }
+
+/* The server answers /rpc and resets the stream (RFC 9113 8.1, NO_ERROR) before it read the
+ * request body; the client's body still arrives and is the wallet call. Also the server ending
+ * its side (END_STREAM) without a reset. Whole and byte by byte, through ww_app. */
+T_CASE(h2_request_body_after_response_and_reset)
+{
+    for (int variant = 0; variant < 4; variant++) {
+        bool with_rst = variant & 1, bytewise = variant & 2;
+        app_rec ar;
+        memset(&ar, 0, sizeof ar);
+        ww_decode_sink sink;
+        memset(&sink, 0, sizeof sink);
+        sink.ud = &ar;
+        sink.served = a_served;
+        sink.wallet_call = a_wc;
+        sink.anomaly = a_anom;
+        sink.http = a_http;
+        ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
+        ww_flow f;
+        memset(&f, 0, sizeof f);
+        ww_app_on_open(app, &f, 1);
+        uint8_t blk[256];
+        size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
+        F1.n = 0;
+        preface(&F1);
+        frame(&F1, 1, 0x4, 1, blk, n); /* HEADERS, END_HEADERS, no END_STREAM */
+        ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 2);
+        /* the server: SETTINGS, a 200 with END_STREAM, then RST_STREAM(NO_ERROR) */
+        F2.n = 0;
+        frame(&F2, 4, 0, 0, NULL, 0);
+        frame(&F2, 1, 0x5, 1, "\x88", 1);
+        if (with_rst)
+            frame(&F2, 3, 0, 1, "\0\0\0\0", 4);
+        ww_app_on_data(app, &f, WW_DIR_TOCLIENT, F2.b, F2.n, 3);
+        T_EQ_INT(ar.http, 1); /* the response */
+        T_EQ_INT(ar.calls, 0);
+        /* the request body, in two DATA frames, after the reset */
+        F1.n = 0;
+        size_t half = strlen(RPC) / 2;
+        frame(&F1, 0, 0x0, 1, RPC, half);
+        frame(&F1, 0, 0x1, 1, RPC + half, strlen(RPC) - half);
+        if (bytewise)
+            for (size_t i = 0; i < F1.n; i++)
+                ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b + i, 1, 4);
+        else
+            ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 4);
+        T_EQ_INT(ar.calls, 1);
+        T_EQ_STR(ar.to, "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976");
+        T_EQ_INT(ar.http, 2);
+        T_EQ_INT(ar.anoms, 0); /* no h2-unknown-stream */
+        /* the stream is gone now: more DATA on it is an unknown stream again */
+        F1.n = 0;
+        frame(&F1, 0, 0x1, 1, "x", 1);
+        ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 5);
+        T_EQ_INT(ar.anoms, 1);
+        ww_app_on_close(app, &f, 0, 6);
+        ww_app_free(app);
+    }
+    /* the client gives up after the reset (never sends END_STREAM): the request is delivered,
+     * truncated, with what arrived, when the connection ends */
+    rec r;
+    ww_h2 *h = mk(&r);
+    uint8_t blk[256];
+    size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
+    F1.n = 0;
+    preface(&F1);
+    frame(&F1, 1, 0x4, 1, blk, n);
+    feed(h, WW_DIR_TOSERVER, &F1, false);
+    F2.n = 0;
+    frame(&F2, 1, 0x5, 1, "\x88", 1);
+    frame(&F2, 3, 0, 1, "\0\0\0\x07", 4); /* REFUSED_STREAM */
+    feed(h, WW_DIR_TOCLIENT, &F2, false);
+    F1.n = 0;
+    frame(&F1, 0, 0x0, 1, "{\"id\":1", 7);
+    feed(h, WW_DIR_TOSERVER, &F1, false);
+    T_EQ_INT(r.nmsg, 1);
+    T_EQ_INT(ww_h2_stats_get(h)->requests_after_reset, 1);
+    ww_h2_close(h, 9);
+    T_EQ_INT(r.nmsg, 2);
+    T_CHECK(r.last[1].is_request && r.last[1].body_truncated && r.last[1].body_len == 7);
+    T_CHECK(strstr(r.anoms, "h2-unknown-stream") == NULL);
+    ww_h2_free(h);
+}
