@@ -1046,6 +1046,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.n_inputs && !write_error; i++) {
         if (kl != NULL)
             ww_source_set_secrets_fn(srcs[i], on_secrets, kl);
+        ww_source_set_anomaly_fn(srcs[i], ww_app_on_anomaly, r.app); /* damaged blocks */
         int rc = replay(&r, srcs[i], o.inputs[i], &bpf);
         if (rc == -3) {
             write_error = true;
