@@ -68,6 +68,7 @@ static void on_signal(int sig)
         return;
     }
     stop_requested = 1;
+    ww_source_interrupt(); /* a file source blocked on an idle pipe returns at once */
     if (live_src != NULL)
         ww_source_breakloop(live_src);
 }
@@ -901,6 +902,15 @@ int main(int argc, char **argv)
         exit_code = EXIT_USAGE;
         goto done;
     }
+    { /* SIGINT/SIGTERM are served from here on, also while an input pipe is idle (opening
+       * `-r -` waits for its first bytes): the run stops and its stats are written */
+        struct sigaction early;
+        memset(&early, 0, sizeof early);
+        early.sa_handler = on_signal;
+        sigemptyset(&early.sa_mask);
+        sigaction(SIGINT, &early, NULL);
+        sigaction(SIGTERM, &early, NULL);
+    }
     size_t stdin_uses = 0;
     for (size_t i = 0; i < o.n_inputs; i++) {
         if (strcmp(o.inputs[i], "-") == 0 && ++stdin_uses > 1) {
@@ -933,6 +943,12 @@ int main(int argc, char **argv)
             exit_code = EXIT_USAGE;
             goto done;
         }
+    }
+    if (kl != NULL) { /* TLS records wait for a key only while one can still come */
+        bool may = r.live && o.n_keylogs > 0; /* a followed key log grows */
+        for (size_t i = 0; i < o.n_inputs; i++)
+            may = may || ww_source_may_carry_secrets(srcs[i]); /* pcapng: DSBs */
+        ww_keylog_set_keys_may_come(kl, may);
     }
     if (kl != NULL && ww_keylog_bad_lines(kl) > 0 && !o.quiet)
         fprintf(stderr, "walletwatch: key log: %zu malformed lines skipped\n",
@@ -1137,6 +1153,8 @@ int main(int argc, char **argv)
     }
     if (exit_code == EXIT_OK && o.fail_on != WW_SEV_NONE && ds->worst >= o.fail_on)
         exit_code = EXIT_ALERT;
+    if (exit_code == EXIT_OK && o.n_inputs > 0 && (stop_requested || ww_source_interrupted()))
+        exit_code = 3; /* SPEC: inconclusive — the replay was interrupted before its end */
 
 done:
     for (size_t i = 0; i < n_open; i++)

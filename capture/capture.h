@@ -81,6 +81,16 @@ typedef struct ww_source_damage {
                                 skipped: the rest of the capture was not read */
 } ww_source_damage;
 const ww_source_damage *ww_source_damage_get(const ww_source *s);
+/*
+ * For SIGINT/SIGTERM handlers (async-signal-safe): every file source reading a pipe or a
+ * terminal stops waiting at once (poll() on a self-pipe); its input ends there (next returns
+ * 0, or WW_E_TRUNC inside a record). ww_source_interrupted() then says the input did not end
+ * by itself (stats "interrupted", exit 3 "inconclusive").
+ */
+void ww_source_interrupt(void);
+/* true for a pcapng file: Decryption Secrets Blocks may bring TLS keys later in the input */
+bool ww_source_may_carry_secrets(const ww_source *s);
+bool ww_source_interrupted(void);
 /* Counts for stats: packets the source delivered, and for live sources, kernel drops. */
 uint64_t ww_source_drops(const ww_source *s);
 void ww_source_free(ww_source *s);

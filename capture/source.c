@@ -28,6 +28,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -62,6 +64,7 @@ struct ww_source {
     ww_source_damage dmg;
     uint64_t last_ts; /* of the last packet delivered: the time of a damage report */
     uint64_t file_size; /* a regular uncompressed file's size, else 0 (unknown) */
+    bool pollable;      /* a pipe, terminal or socket: reads wait in poll() with the wake-up pipe */
 
     /* raw input: a file descriptor or borrowed memory */
     int fd;
@@ -161,7 +164,46 @@ static inline bool rd_u16(ww_rd *r, bool be, uint16_t *v)
 
 /* ---- raw input ---- */
 
-/* Reads up to n raw bytes. Returns bytes read (0 at end) or -1 (errno set). */
+/*
+ * Interruption (SIGINT/SIGTERM while a read waits on an idle pipe): the signal handler calls
+ * ww_source_interrupt(), which sets a flag and writes a byte to a self-pipe; reads from a pipe
+ * or terminal wait in poll() on both, so they return at once and the input ends there.
+ */
+static volatile sig_atomic_t src_intr;
+static int intr_pipe[2] = {-1, -1};
+
+void ww_source_interrupt(void)
+{
+    src_intr = 1;
+    if (intr_pipe[1] >= 0) {
+        char c = 0;
+        ssize_t k = write(intr_pipe[1], &c, 1);
+        (void)k; /* full pipe: a wake-up is already pending */
+    }
+}
+
+bool ww_source_interrupted(void)
+{
+    return src_intr != 0;
+}
+
+/* Sets up the self-pipe once (before a pollable source is read). */
+static void intr_pipe_init(void)
+{
+    if (intr_pipe[0] >= 0)
+        return;
+    int p[2];
+    if (pipe(p) != 0)
+        return; /* then reads still return on EINTR (no SA_RESTART), if the signal hits them */
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+        (void)fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    intr_pipe[0] = p[0];
+    intr_pipe[1] = p[1];
+}
+
+/* Reads up to n raw bytes. Returns bytes read (0 at end, or when interrupted) or -1 (errno). */
 static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
 {
     if (s->fd < 0) {
@@ -171,6 +213,16 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
         return (ssize_t)k;
     }
     for (;;) {
+        if (src_intr)
+            return 0; /* the input ends here; ww_source_interrupted() tells why */
+        if (s->pollable) {
+            struct pollfd pf[2] = {{s->fd, POLLIN, 0}, {intr_pipe[0], POLLIN, 0}};
+            int pr = poll(pf, intr_pipe[0] >= 0 ? 2 : 1, -1);
+            if (pr < 0 && errno != EINTR)
+                return -1;
+            if (pr <= 0 || (pf[0].revents == 0))
+                continue; /* a signal or the wake-up: the flag is checked above */
+        }
         ssize_t k = read(s->fd, dst, n);
         if (k >= 0 || errno != EINTR)
             return k;
@@ -858,15 +910,27 @@ int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF
             return WW_E_IO;
         }
         s->close_fd = true;
-        struct stat sb;
-        if (fstat(s->fd, &sb) == 0 && S_ISREG(sb.st_mode))
-            s->file_size = (uint64_t)sb.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     }
+    struct stat sb;
+    if (fstat(s->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        s->file_size = (uint64_t)sb.st_size;
+    } else {
+        s->pollable = true;
+        intr_pipe_init();
+    }
     s->own_buf = true;
     int rc = src_start(s, errbuf);
+    if (rc != WW_OK && src_intr && s->buf != NULL && s->len == s->pos) {
+        /* interrupted before the first bytes came: an empty capture, not a bad one */
+        s->ops = &pcap_ops;
+        s->fmt = FMT_PCAP;
+        s->hdr_len = 16;
+        s->eof = true;
+        rc = WW_OK;
+    }
     if (rc != WW_OK) {
         file_destroy(s);
         ww_free(s->mem, s);
@@ -920,6 +984,12 @@ void ww_source_set_secrets_fn(ww_source *s, ww_secrets_fn fn, void *ud)
     WW_ASSERT(s != NULL);
     s->secrets_fn = fn;
     s->secrets_ud = ud;
+}
+
+bool ww_source_may_carry_secrets(const ww_source *s)
+{
+    WW_ASSERT(s != NULL);
+    return s->fmt == FMT_PCAPNG;
 }
 
 const ww_source_damage *ww_source_damage_get(const ww_source *s)

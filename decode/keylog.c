@@ -45,6 +45,7 @@ struct ww_keylog {
     char line[KL_LINE_MAX];
     size_t line_len;
     bool line_overlong; /* the pending line went over KL_LINE_MAX: bad when it ends */
+    ww_keywait wait;    /* records of all sessions waiting for a key (decode/tls.c) */
 };
 
 ww_keylog *ww_keylog_new(const ww_mem *mem)
@@ -53,6 +54,8 @@ ww_keylog *ww_keylog_new(const ww_mem *mem)
     if (kl == NULL)
         return NULL;
     kl->mem = mem;
+    kl->wait.cap = WW_KEYWAIT_BUDGET;
+    kl->wait.keys_may_come = true;
     kl->n_buckets = 256;
     kl->buckets = ww_calloc(mem, kl->n_buckets, sizeof *kl->buckets);
     if (kl->buckets == NULL) {
@@ -343,6 +346,29 @@ int ww_keylog_export(const ww_keylog *kl, ww_buf *out)
     }
     ww_wipe(line, sizeof line);
     return rc;
+}
+
+ww_keywait *ww_keylog_keywait(ww_keylog *kl)
+{
+    return kl != NULL ? &kl->wait : NULL;
+}
+
+void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes)
+{
+    WW_ASSERT(kl != NULL);
+    kl->wait.cap = bytes;
+}
+
+void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may)
+{
+    WW_ASSERT(kl != NULL);
+    kl->wait.keys_may_come = may;
+}
+
+const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl)
+{
+    WW_ASSERT(kl != NULL);
+    return &kl->wait.st;
 }
 
 void ww_keylog_free(ww_keylog *kl)

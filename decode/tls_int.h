@@ -25,6 +25,16 @@ typedef struct ww_tls_cbs {
 
 typedef struct ww_tls ww_tls;
 
+/* The key-wait budget shared by the sessions of one key log (kept inside the ww_keylog). */
+struct tls_dir;
+typedef struct ww_keywait {
+    size_t cap;
+    bool keys_may_come;
+    ww_keywait_stats st;
+    struct tls_dir *oldest, *newest; /* directions with records waiting, oldest first */
+} ww_keywait;
+ww_keywait *ww_keylog_keywait(ww_keylog *kl); /* NULL when kl is NULL */
+
 /* Does this look like the start of a TLS connection (a handshake record)? n may be small. */
 bool ww_tls_probe(const uint8_t *p, size_t n);
 ww_tls *ww_tls_new(const ww_mem *mem, ww_keylog *kl, const ww_tls_cbs *cbs);
