@@ -273,6 +273,11 @@ typedef struct ww_keywait_stats {
 void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes);
 void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may);
 const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl);
+/* Live: how long the records of a closed connection keep waiting for a late key (default
+ * WW_LATE_KEY_GRACE_US; a replay waits until the end of its input). For an option to set. */
+#define WW_LATE_KEY_GRACE_US ((uint64_t)3000000)
+void ww_keylog_set_late_key_grace_us(ww_keylog *kl, uint64_t us);
+uint64_t ww_keylog_late_key_grace_us(const ww_keylog *kl);
 
 /* ---- --yara: users' own rules over served scripts (libyara) ---- */
 typedef struct ww_yara ww_yara;

@@ -46,6 +46,7 @@ struct ww_keylog {
     size_t line_len;
     bool line_overlong; /* the pending line went over KL_LINE_MAX: bad when it ends */
     ww_keywait wait;    /* records of all sessions waiting for a key (decode/tls.c) */
+    uint64_t grace_us;  /* live: how long a closed connection's records wait for a late key */
 };
 
 ww_keylog *ww_keylog_new(const ww_mem *mem)
@@ -56,6 +57,7 @@ ww_keylog *ww_keylog_new(const ww_mem *mem)
     kl->mem = mem;
     kl->wait.cap = WW_KEYWAIT_BUDGET;
     kl->wait.keys_may_come = true;
+    kl->grace_us = WW_LATE_KEY_GRACE_US;
     kl->n_buckets = 256;
     kl->buckets = ww_calloc(mem, kl->n_buckets, sizeof *kl->buckets);
     if (kl->buckets == NULL) {
@@ -357,6 +359,18 @@ void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes)
 {
     WW_ASSERT(kl != NULL);
     kl->wait.cap = bytes;
+}
+
+void ww_keylog_set_late_key_grace_us(ww_keylog *kl, uint64_t us)
+{
+    WW_ASSERT(kl != NULL);
+    kl->grace_us = us;
+}
+
+uint64_t ww_keylog_late_key_grace_us(const ww_keylog *kl)
+{
+    WW_ASSERT(kl != NULL);
+    return kl->grace_us;
 }
 
 void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may)

@@ -1000,6 +1000,25 @@ bool ww_tls_decrypted(const ww_tls *t)
     return t->decrypted;
 }
 
+bool ww_tls_waiting(const ww_tls *t)
+{
+    for (int i = 0; i < 2; i++)
+        if (!t->d[i].dead && t->d[i].backlog.len > 0)
+            return true;
+    return false;
+}
+
+bool ww_tls_may_still_decrypt(const ww_tls *t)
+{
+    ww_keywait *w = ww_keylog_keywait(t->kl);
+    return ww_tls_waiting(t) && w != NULL && w->keys_may_come;
+}
+
+void ww_tls_retry(ww_tls *t, uint64_t ts_us)
+{
+    ww_tls_data(t, WW_DIR_TOSERVER, NULL, 0, ts_us); /* a new key log generation drains */
+}
+
 bool ww_tls_undecryptable(const ww_tls *t)
 {
     return t->undecryptable || t->d[0].backlog_app || t->d[1].backlog_app;

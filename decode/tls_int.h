@@ -45,6 +45,17 @@ const ww_tls_info *ww_tls_info_get(const ww_tls *t);
 bool ww_tls_decrypted(const ww_tls *t);
 /* true when application data was seen that could not be decrypted (no key, bad tag...) */
 bool ww_tls_undecryptable(const ww_tls *t);
+/*
+ * Late keys (a key log line or DSB that comes after the connection closed). On the flow's
+ * close the owner may keep the session instead of freeing it while ww_tls_may_still_decrypt():
+ * records wait for a key that can still arrive (their bytes stay inside the key log's shared
+ * key-wait budget, which may give them up at any time). It calls ww_tls_retry() when the key
+ * log grew (ww_keylog_generation changed) and frees the session once it no longer waits, when
+ * the grace period (ww_keylog_late_key_grace_us, live) has passed, or at the end of the input.
+ */
+bool ww_tls_waiting(const ww_tls *t);
+bool ww_tls_may_still_decrypt(const ww_tls *t);
+void ww_tls_retry(ww_tls *t, uint64_t ts_us);
 void ww_tls_free(ww_tls *t);
 
 

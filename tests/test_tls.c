@@ -556,3 +556,31 @@ T_CASE(tls_keywait_none_when_no_key_can_come)
     T_CHECK(ww_keylog_wait_stats(kl)->bytes_peak < 1024);
     ww_keylog_free(kl);
 }
+
+/* The late-key API: a session whose records wait can still decrypt after its connection closed
+ * (the owner keeps it, retries when the key log grows); not when no key can come. */
+T_CASE(tls_late_key_api)
+{
+    conn c;
+    build(&c, 0xc02f);
+    ww_keylog *kl = ww_keylog_new(NULL);
+    T_EQ_INT(ww_keylog_late_key_grace_us(kl), WW_LATE_KEY_GRACE_US);
+    ww_keylog_set_late_key_grace_us(kl, 500000);
+    T_EQ_INT(ww_keylog_late_key_grace_us(kl), 500000);
+    rec r;
+    ww_tls *t = new_tls(kl, &r);
+    feed(t, &c, 100000); /* the whole connection, no key yet: "closed" now */
+    T_CHECK(ww_tls_waiting(t));
+    T_CHECK(ww_tls_may_still_decrypt(t));
+    T_EQ_INT(r.n[0], 0);
+    char line[256];
+    snprintf(line, sizeof line, "CLIENT_RANDOM %s %s\n", CR_HEX, MS_HEX);
+    ww_keylog_add_text(kl, (const uint8_t *)line, strlen(line));
+    ww_tls_retry(t, 5);
+    T_EQ_INT(r.n[0], strlen(REQ));
+    T_EQ_INT(r.n[1], strlen(RESP));
+    T_CHECK(!ww_tls_waiting(t));
+    T_CHECK(!ww_tls_may_still_decrypt(t));
+    ww_tls_free(t);
+    ww_keylog_free(kl);
+}
