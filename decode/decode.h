@@ -231,10 +231,10 @@ typedef struct ww_decode_sink {
      * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
      */
     void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
-    /* optional (may be NULL): a served script matched a --yara rule; severity and description
-     * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
-    void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
-                       const char *description);
+    /* optional (may be NULL): a script served to the client, its whole decoded body p[0..n)
+     * (after script, same ctx). Setting it makes the decoders gather scripts whole (detect/
+     * runs the --yara rules over them and raises yara-match). */
+    void (*script_body)(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n);
     /* optional (may be NULL): the JSON-RPC response to a request that carried wallet calls,
      * matched by id on the same connection (method is the request's). */
     void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
@@ -279,15 +279,6 @@ const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl);
 void ww_keylog_set_late_key_grace_us(ww_keylog *kl, uint64_t us);
 uint64_t ww_keylog_late_key_grace_us(const ww_keylog *kl);
 
-/* ---- --yara: users' own rules over served scripts (libyara) ---- */
-typedef struct ww_yara ww_yara;
-/*
- * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
- * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
- */
-int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
-void ww_yara_free(ww_yara *y);
-
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {
     size_t max_header_bytes;   /* one HTTP header block (default 64 KiB) */
@@ -295,13 +286,14 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
-    ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
     /* added: a streamed body (a response only scanned for addresses, never gathered whole)
      * is scanned up to this many decoded bytes (default 64 MiB; anomaly beyond). Its memory is
      * the parser's window (WW_HTTP_STREAM_WINDOW), not this. max_body_bytes then bounds only
      * gathered bodies (JSON-RPC, scripts, --log-http). */
     size_t max_scan_bytes;
 } ww_app_cfg;
+/* Fills the fields left 0 with their defaults (the one place they are written). */
+void ww_app_cfg_defaults(ww_app_cfg *cfg);
 
 /* Decoded bytes a streaming HTTP parser gathers before handing them on (body_chunk). */
 #define WW_HTTP_STREAM_WINDOW (64 * 1024)
@@ -338,6 +330,22 @@ typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *ty
                                      const char *detail);
 int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
                               int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
+
+/*
+ * One serialized transaction -> *wc (initialized by the caller: method, rpc_id, chain;
+ * signature_valid -1). Anomalies go to anomaly_fn (may be NULL). Returns true when wc holds a
+ * call worth reporting (decoded, or well-formed with a bad signature).
+ *   ww_decode_evm_tx: EIP-2718 typed or legacy RLP, signed (sender recovered) or not.
+ *   ww_decode_solana_tx: wire format (signatures verified), or a bare message when
+ *   allow_message.
+ */
+bool ww_decode_evm_tx(ww_wallet_call *wc, const uint8_t *raw, size_t n,
+                      ww_decode_anomaly_fn anomaly_fn, void *ud);
+bool ww_decode_solana_tx(ww_wallet_call *wc, const uint8_t *p, size_t n, bool allow_message,
+                         ww_decode_anomaly_fn anomaly_fn, void *ud);
+/* A Solana transaction written as text: enc "base58", "base64", or NULL = base58 then
+ * base64. Returns the decoded length, or -1 (not that encoding, or over cap). */
+ssize_t ww_solana_tx_bytes(uint8_t *out, size_t cap, const char *s, size_t len, const char *enc);
 
 /* A JSON-RPC response (single or batch element), to be matched with its request by id. */
 #define WW_JSONRPC_RESULT_MAX 160

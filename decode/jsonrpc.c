@@ -95,28 +95,6 @@ static bool u256_to_u64(const ww_u256 *v, uint64_t *out)
     return true;
 }
 
-/* Decodes "0x..." hex into a fresh buffer (caller frees). NULL on bad hex or OOM. */
-static uint8_t *hex_bytes(const char *s, size_t *len)
-{
-    size_t n;
-    uint8_t *b;
-    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return NULL;
-    s += 2;
-    n = strlen(s);
-    if (n % 2 != 0)
-        return NULL;
-    b = ww_malloc(NULL, n / 2 + 1);
-    if (b == NULL)
-        return NULL;
-    if (ww_hex_decode(b, n / 2 + 1, s, n) != (ssize_t)(n / 2)) {
-        ww_free(NULL, b);
-        return NULL;
-    }
-    *len = n / 2;
-    return b;
-}
-
 static const char *get_str(const cJSON *o, const char *k, bool *present)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -172,7 +150,7 @@ static bool decode_tx_object(const rpcdec *d, ww_wallet_call *wc, const cJSON *p
     size_t dn = 0;
     uint8_t *data = NULL;
     if (s != NULL)
-        data = hex_bytes(s, &dn);
+        data = ww_hex_dup0x(s, &dn);
     if (present && data == NULL) {
         anomaly(d, "jsonrpc", "bad-calldata", "data is not hex");
         copy_str(wc->kind, sizeof wc->kind, "contract-call");
@@ -193,25 +171,16 @@ static bool decode_tx_object(const rpcdec *d, ww_wallet_call *wc, const cJSON *p
 static bool decode_raw(const rpcdec *d, ww_wallet_call *wc, const cJSON *params)
 {
     const cJSON *p0 = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, 0) : NULL;
-    ww_evm_tx_info info;
     size_t n;
     uint8_t *raw;
 
-    if (!cJSON_IsString(p0) || (raw = hex_bytes(p0->valuestring, &n)) == NULL) {
+    if (!cJSON_IsString(p0) || (raw = ww_hex_dup0x(p0->valuestring, &n)) == NULL) {
         anomaly(d, "jsonrpc", "bad-params", "params[0] is not a hex string");
         return false;
     }
-    int rc = ww_evm_decode_raw_tx(wc, &info, raw, n);
+    bool keep = ww_decode_evm_tx(wc, raw, n, d->fn, d->ud);
     ww_free(NULL, raw);
-    if (rc == WW_E_CRYPTO)
-        anomaly(d, "evm", "bad-signature", info.error);
-    else if (rc != WW_OK)
-        anomaly(d, "evm", "bad-rlp", info.error ? info.error : ww_strerror(rc));
-    if (info.calldata_bad)
-        anomaly(d, "evm", "bad-calldata", info.calldata_error);
-    if (info.n_auth_bad > 0)
-        anomaly(d, "evm", "bad-signature", "EIP-7702 authorization does not recover");
-    return rc == WW_OK || rc == WW_E_CRYPTO || wc->tx_hash[0] != '\0';
+    return keep;
 }
 
 /* ---- Solana ---- */
@@ -224,30 +193,12 @@ static bool decode_sol_text(const rpcdec *d, ww_wallet_call *wc, const char *s, 
                             bool allow_message)
 {
     static uint8_t buf[SOL_TX_MAX];
-    ssize_t n = -1;
-    size_t len = strlen(s);
-    ww_solana_tx_info info;
-
-    if (enc == NULL || strcmp(enc, "base58") == 0)
-        n = len <= 2 * SOL_TX_MAX ? ww_b58_decode(buf, sizeof buf, s, len) : -1;
-    if (n < 0 && (enc == NULL || strcmp(enc, "base64") == 0))
-        n = ww_b64_decode(buf, sizeof buf, s, len);
+    ssize_t n = ww_solana_tx_bytes(buf, sizeof buf, s, strlen(s), enc);
     if (n <= 0) {
         anomaly(d, "jsonrpc", "bad-params", "transaction is not base58/base64");
         return false;
     }
-    int rc = ww_solana_decode_tx(wc, &info, buf, (size_t)n, allow_message);
-    if (rc == WW_E_CRYPTO)
-        anomaly(d, "solana", "bad-signature", info.error);
-    else if (rc != WW_OK) {
-        anomaly(d, "solana", "bad-transaction", info.error ? info.error : ww_strerror(rc));
-        return false;
-    }
-    if (info.n_unresolved > 0)
-        anomaly(d, "solana", "unresolved-account", "instruction account behind a lookup table");
-    if (info.n_parties_dropped > 0)
-        anomaly(d, "solana", "too-many-parties", "parties over capacity were dropped");
-    return true;
+    return ww_decode_solana_tx(wc, buf, (size_t)n, allow_message, d->fn, d->ud);
 }
 
 static const char *sol_tx_field(const cJSON *o)

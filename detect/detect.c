@@ -19,6 +19,7 @@
  * for a script served to the browser: drainer-script when it embeds DB addresses.
  */
 #include "detect/detect.h"
+#include "detect/yara_int.h"
 
 #include <math.h>
 #include <strings.h>
@@ -366,6 +367,8 @@ static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
     if (a->severity > d->st.worst)
         d->st.worst = a->severity;
     ww_out_alert(d->out, ctx, a);
+    if (d->cfg.alert_raised != NULL)
+        d->cfg.alert_raised(d->cfg.alert_ud, ctx, a);
 }
 
 /* ---- a served address that resembles an attacker-DB address (poisoned response) ---- */
@@ -531,8 +534,6 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     client *c;
     if (ctx->flow == NULL)
         return;
-    if (d->cfg.served_hook != NULL)
-        d->cfg.served_hook(d->cfg.hook_ud, ctx->flow);
     c = get_client(d, &ctx->flow->cli_ip, true, ctx->ts_us);
     if (c == NULL)
         return;
@@ -731,6 +732,28 @@ static void on_http(void *ud, const ww_ctx *ctx, const ww_http_msg *msg)
     ww_out_http(d->out, ctx, msg);
 }
 
+/* --yara over a whole served script: each matching rule is a yara-match alert */
+typedef struct yara_hit {
+    ww_detect *d;
+    const ww_ctx *ctx;
+} yara_hit;
+
+static void yara_matched(void *ud, const char *rule, const char *severity, const char *description)
+{
+    const yara_hit *h = ud;
+    on_yara(h->d, h->ctx, rule, severity, description);
+}
+
+static void on_script_body(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    ww_detect *d = ud;
+    yara_hit h = {d, ctx};
+    int rc = ww_yara_scan(d->cfg.yara, p, n, yara_matched, &h);
+    if (rc < 0)
+        on_anomaly(d, ctx, "yara", "scan-failed",
+                   rc == WW_E_TOOBIG ? "YARA scan ran out of time or memory" : "YARA scan failed");
+}
+
 void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
 {
     sink->ud = d;
@@ -739,7 +762,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->anomaly = on_anomaly;
     sink->http = on_http;
     sink->script = on_script;
-    sink->yara_match = on_yara;
+    sink->script_body = d->cfg.yara != NULL ? on_script_body : NULL;
     sink->rpc_result = on_rpc_result;
 }
 

@@ -56,10 +56,6 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
-    /* Optional (may be NULL): called after each alert was written, with its context
-     * (ctx->flow is the flow it was raised on, NULL for none). Used by -w to flag the flow. */
-    void (*on_alert)(void *ud, const ww_ctx *ctx, const ww_alert *a);
-    void *on_alert_ud;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -97,6 +93,15 @@ void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, ui
 int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
 void ww_report_free(ww_report *r);
 
+/* ---- --yara: users' own rules over served scripts (libyara) ---- */
+typedef struct ww_yara ww_yara;
+/*
+ * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
+ * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
+ */
+int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_yara_free(ww_yara *y);
+
 /* ---- detection ---- */
 typedef struct ww_detect_cfg {
     uint64_t window_us;        /* how long a served address stays expected (default 30 min) */
@@ -106,10 +111,11 @@ typedef struct ww_detect_cfg {
     size_t n_expect;
     size_t max_clients;        /* clients tracked (default 4096) */
     size_t max_served;         /* addresses remembered per client (default 65536) */
-    /* optional: called for each address served, with its flow (the -w evidence keeps the
-     * packets of flows that served what a flagged wallet call is compared with) */
-    void (*served_hook)(void *ud, const ww_flow *flow);
-    void *hook_ud;
+    /* optional: told of each alert after the writer wrote it (ctx->flow: the flow it was
+     * raised on, NULL for none). The engine sets it and fans alerts out to its subscribers. */
+    void (*alert_raised)(void *ud, const ww_ctx *ctx, const ww_alert *a);
+    void *alert_ud;
+    ww_yara *yara;             /* --yara: rules run over every script served; NULL = none */
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {

@@ -429,8 +429,6 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
         text_alert(o, ctx, a);
     else if (o->cfg.format == WW_FMT_JUNIT)
         junit_add(o, ctx, a);
-    if (o->cfg.on_alert != NULL)
-        o->cfg.on_alert(o->cfg.on_alert_ud, ctx, a);
 }
 
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
