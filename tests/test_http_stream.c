@@ -24,6 +24,8 @@ typedef struct rx {
 
 static void rx_put(rx *r, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return; /* r->got may still be NULL: NULL + 0 is undefined (clang's UBSan says so) */
     if (r->n + n > r->cap) {
         r->cap = (r->n + n) * 2;
         r->got = realloc(r->got, r->cap);
