@@ -261,14 +261,24 @@ static void fan_flow_close(ww_engine *e, const ww_flow *f)
 /* The decode sink the app layer sees: served facts go to the subscribers, then everything to
  * detect's own sink. The optional members stay NULL where detect's are (the app layer's
  * body policy depends on which are wanted). */
-static void fw_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
+static void notify_served(const ww_engine *e, const ww_ctx *ctx, const ww_addr *addr)
 {
-    ww_engine *e = ud;
     if (ctx->flow != NULL)
         for (size_t i = 0; i < e->n_subs; i++)
             if (e->subs[i].served != NULL)
                 e->subs[i].served(e->subs[i].ud, ctx, addr);
+}
+static void fw_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
+{
+    const ww_engine *e = ud;
+    notify_served(e, ctx, addr);
     e->det_sink.served(e->det_sink.ud, ctx, addr);
+}
+static void fw_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
+{
+    const ww_engine *e = ud;
+    notify_served(e, ctx, addr);
+    e->det_sink.served_prov(e->det_sink.ud, ctx, addr, prov);
 }
 static void fw_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
@@ -309,6 +319,7 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
     memset(s, 0, sizeof *s);
     s->ud = e;
     s->served = d->served ? fw_served : NULL;
+    s->served_prov = d->served_prov ? fw_served_prov : NULL;
     s->wallet_call = d->wallet_call ? fw_wallet_call : NULL;
     s->anomaly = d->anomaly ? fw_anomaly : NULL;
     s->http = d->http ? fw_http : NULL;
