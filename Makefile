@@ -42,7 +42,7 @@ BIN       = $(BUILD)/walletwatch
 # the command line's own pieces (addrdb and decode subcommands): the binary only, not the library
 CLI_SRCS  = walletwatch.c $(wildcard cli/*.c)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)
-GEN       = $(BUILD)/gen/bundled_db.inc
+GEN       = $(BUILD)/gen/bundled_db.inc $(BUILD)/gen/registry.inc
 
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TEST_BINS  = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -63,7 +63,11 @@ $(BUILD)/gen/bundled_db.inc: addrdb/bundled.csv tests/gen_bundled.sh
 	@mkdir -p $(dir $@)
 	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/addrdb/addrdb.o: $(GEN)
+$(BUILD)/gen/registry.inc: addrdb/registry.csv tests/gen_bundled.sh
+	@mkdir -p $(dir $@)
+	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/addrdb/addrdb.o $(BUILD)/addrdb/registry.o: $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
