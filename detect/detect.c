@@ -28,6 +28,8 @@
  *   unverified-recipient   a payee not served while nothing of its chain was served
  *   unlimited-approval     a maximum approval to a spender/operator that was not served
  *   bad-checksum           mixed-case EVM address that fails EIP-55
+ * for a JSON-RPC request cut by the body cap where a wallet call may lie past the cut:
+ * unchecked-wallet-call (the decoder reports the fact through sink->unchecked_call);
  * for an address served in a response: known-attacker (where: response), or
  * lookalike-recipient (where: response) when it resembles a DB entry far beyond chance;
  * for a script served to the browser: drainer-script when it embeds DB addresses.
@@ -1617,6 +1619,27 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     }
 }
 
+/* unchecked-wallet-call: a JSON-RPC request body (HTTP or WebSocket) went on past the body
+ * cap where a wallet call may sit (whitespace padding, a huge member before the params, the
+ * rest of a batch): the node would execute it, walletwatch cannot check it. High. */
+static void on_unchecked_call(void *ud, const ww_ctx *ctx, const char *detail)
+{
+    ww_detect *d = ud;
+    ww_alert al;
+    char sig[512];
+    if (ctx->ts_us > d->now)
+        d->now = ctx->ts_us;
+    snprintf(sig, sizeof sig, "a wallet-call-shaped request was too big to check: %s",
+             detail != NULL ? detail : "body over the cap");
+    memset(&al, 0, sizeof al);
+    al.rule = "unchecked-wallet-call";
+    al.severity = WW_SEV_HIGH;
+    al.signature = sig;
+    al.where = "wallet_call";
+    al.role = -1;
+    raise(d, ctx, &al);
+}
+
 static void on_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
                        const char *detail)
 {
@@ -1664,6 +1687,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->script = on_script;
     sink->script_body = d->cfg.yara != NULL ? on_script_body : NULL;
     sink->rpc_result = on_rpc_result;
+    sink->unchecked_call = on_unchecked_call;
 }
 
 void ww_detect_start(ww_detect *d)
