@@ -522,6 +522,8 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
     if (ww_pktdec_decode(e->pd, pkt, &seg) == 1) {
+        if (seg.has_src_mac) /* a host's IPv4 and IPv6 addresses are one browser (issue 13.5) */
+            ww_detect_learn_mac(e->det, seg.src_mac, &seg.src, seg.ts_us);
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }

@@ -93,6 +93,9 @@ typedef struct conn {
     uint8_t cli[4], srv[4];
     uint16_t cport, sport;
     uint32_t cseq, sseq;
+    int v6;                   /* IPv6: cli6/srv6 instead of cli/srv */
+    uint8_t cli6[16], srv6[16];
+    uint8_t cmac[6], smac[6]; /* Ethernet sources (zero: none) */
 } conn;
 
 static void put16(uint8_t *p, uint16_t v)
@@ -113,16 +116,28 @@ static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t s
                      const void *data, size_t n, size_t caplen_cut, int bogus)
 {
     static uint8_t pkt[70000];
-    size_t len = 14 + 20 + 20 + n;
-    memset(pkt, 0, 54);
-    pkt[12] = 0x08;
-    uint8_t *ip = pkt + 14, *tcp = ip + 20;
-    ip[0] = bogus == 1 ? 0x4f : 0x45; /* bogus: IHL 60 bytes, past the packet's TCP header */
-    put16(ip + 2, (uint16_t)(20 + 20 + n));
-    ip[8] = 64;
-    ip[9] = 6;
-    memcpy(ip + 12, dir == 0 ? c->cli : c->srv, 4);
-    memcpy(ip + 16, dir == 0 ? c->srv : c->cli, 4);
+    size_t iphl = c->v6 ? 40 : 20, len = 14 + iphl + 20 + n;
+    memset(pkt, 0, 74);
+    memcpy(pkt + 6, dir == 0 ? c->cmac : c->smac, 6);
+    uint8_t *ip = pkt + 14, *tcp = ip + iphl;
+    if (c->v6) {
+        pkt[12] = 0x86;
+        pkt[13] = 0xdd;
+        ip[0] = 0x60;
+        put16(ip + 4, (uint16_t)(20 + n));
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, dir == 0 ? c->cli6 : c->srv6, 16);
+        memcpy(ip + 24, dir == 0 ? c->srv6 : c->cli6, 16);
+    } else {
+        pkt[12] = 0x08;
+        ip[0] = bogus == 1 ? 0x4f : 0x45; /* bogus: IHL 60 bytes, past the packet's TCP header */
+        put16(ip + 2, (uint16_t)(20 + 20 + n));
+        ip[8] = 64;
+        ip[9] = 6;
+        memcpy(ip + 12, dir == 0 ? c->cli : c->srv, 4);
+        memcpy(ip + 16, dir == 0 ? c->srv : c->cli, 4);
+    }
     put16(tcp, dir == 0 ? c->cport : c->sport);
     put16(tcp + 2, dir == 0 ? c->sport : c->cport);
     put32(tcp + 4, seq);
@@ -138,12 +153,21 @@ static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t s
     T_EQ_INT(ww_engine_packet(p->e, &pk), 1);
 }
 
+static void conn_start(pipe_ *p, conn *c);
+
 static void conn_open(pipe_ *p, conn *c, uint16_t cport, uint16_t sport)
 {
+    memset(c, 0, sizeof *c);
     memcpy(c->cli, "\x0a\x00\x00\x05", 4);
     memcpy(c->srv, "\x0a\x00\x00\x02", 4);
     c->cport = cport;
     c->sport = sport;
+    conn_start(p, c);
+}
+
+/* The handshake of a conn whose addresses are set. */
+static void conn_start(pipe_ *p, conn *c)
+{
     c->cseq = 1000;
     c->sseq = 5000;
     send_pkt(p, c, 0, WW_TCP_SYN, c->cseq++, 0, NULL, 0, 0, 0);
@@ -642,4 +666,56 @@ T_CASE(e2e_long_poll_payee_served_before_body_ends)
     conn_close(&p, &poll);
     char *events = pipe_finish(&p);
     T_EQ_STR(events, "wallet_call;");
+}
+
+/* ---- client identity across address families (issue 13.5) ---- */
+
+#define HOST_MAC "\x02\x11\x22\x33\x44\x55"
+#define ROUTER_MAC "\x02\xaa\xbb\xcc\xdd\xee"
+
+/* The API answers over IPv6 (payee SERVED); the wallet call goes over IPv4 from the same
+ * Ethernet address (mac: the host's, or NULL for none in the capture). */
+static char *v6_api_v4_call(const char *call, bool mac)
+{
+    pipe_ p;
+    conn api, rpc;
+    pipe_init(&p);
+    memset(&api, 0, sizeof api);
+    memcpy(api.cli6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x05", 16);
+    memcpy(api.srv6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+    api.v6 = 1;
+    api.cport = 40200;
+    api.sport = 443;
+    if (mac) {
+        memcpy(api.cmac, HOST_MAC, 6);
+        memcpy(api.smac, ROUTER_MAC, 6);
+    }
+    conn_start(&p, &api);
+    const char *body = "{\"payTo\":\"" SERVED "\",\"amount\":\"1.5\"}";
+    char head[256];
+    http_send(&p, &api, 0, "GET /api/invoice HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(&p, &api, 1, head, body, strlen(body));
+    conn_close(&p, &api);
+    conn_open(&p, &rpc, 40201, 8545);
+    if (mac) {
+        memcpy(rpc.cmac, HOST_MAC, 6);
+        memcpy(rpc.smac, ROUTER_MAC, 6);
+    }
+    rpc_post(&p, &rpc, call);
+    conn_close(&p, &rpc);
+    return pipe_finish(&p);
+}
+
+T_CASE(e2e_mac_joins_ipv6_api_and_ipv4_call)
+{
+    /* no MAC in the capture: the IPv4 client was served nothing */
+    T_EQ_STR(v6_api_v4_call(CLEAN_CALL, false),
+             "wallet_call;alert:unverified-recipient:" SERVED ";");
+    /* one MAC: one browser, the clean payee passes */
+    T_EQ_STR(v6_api_v4_call(CLEAN_CALL, true), "wallet_call;");
+    /* ... and a hijacked one is still caught, as unrequested (something was served) */
+    T_EQ_STR(v6_api_v4_call(HIJACK, true), "wallet_call;" WANT_HIJACK);
 }
