@@ -46,6 +46,9 @@ typedef struct ww_alert {
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+    /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
+     * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
+    uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;
 } ww_run_stats;
 
 /* ---- output ---- */

@@ -655,6 +655,11 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
     jw_u64(w, "alerts", st->alerts);
     jw_u64(w, "anomalies", st->anomalies);
     jw_u64(w, "drops", st->drops);
+    jw_u64(w, "suppressed", st->suppressed);
+    jw_u64(w, "clients_evicted", st->clients_evicted);
+    jw_u64(w, "served_dropped", st->served_dropped);
+    jw_u64(w, "served_pairs", st->served_pairs);
+    jw_u64(w, "mac_aliases", st->mac_aliases);
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
@@ -668,6 +673,14 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
                          st->packets, st->flows, st->http_messages, st->rpc_calls,
                          st->wallet_calls, st->intents, st->alerts, st->anomalies,
                          st->tls_sessions, st->tls_decrypted, st->tls_undecryptable);
+        if (n > 0)
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+        n = snprintf(line, sizeof line,
+                     "walletwatch: %" PRIu64 " accepted by the baseline, %" PRIu64
+                     " browsers evicted, %" PRIu64 " served addresses dropped, %" PRIu64
+                     " poisoned pairs, %" PRIu64 " addresses joined by MAC\n",
+                     st->suppressed, st->clients_evicted, st->served_dropped, st->served_pairs,
+                     st->mac_aliases);
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }

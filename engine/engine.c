@@ -679,6 +679,11 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->alerts = ds->alerts;
     st->anomalies = ds->anomalies;
     st->drops = e->drops + drops;
+    st->suppressed = ds->suppressed;
+    st->clients_evicted = ds->clients_evicted;
+    st->served_dropped = ds->served_dropped;
+    st->served_pairs = ds->served_pairs;
+    st->mac_aliases = ds->mac_aliases;
 }
 
 const ww_run_stats *ww_engine_stats(const ww_engine *e)
