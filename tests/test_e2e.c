@@ -29,6 +29,7 @@ typedef struct pipe_ {
 } pipe_;
 
 static ww_yara *e2e_yara; /* set by a case before pipe_init */
+static double last_mac_aliases = -1; /* the stats event of the last pipe_finish */
 
 static void pipe_init(pipe_ *p)
 {
@@ -80,6 +81,9 @@ static char *pipe_finish(pipe_ *p)
                      cJSON_GetObjectItem(a, "type")->valuestring);
         } else if (strcmp(type, "wallet_call") == 0) {
             snprintf(one, sizeof one, "wallet_call;");
+        } else if (strcmp(type, "stats") == 0) {
+            const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stats"), "mac_aliases");
+            last_mac_aliases = cJSON_IsNumber(m) ? m->valuedouble : -1;
         }
         strncat(buf, one, sizeof buf - strlen(buf) - 1);
         cJSON_Delete(j);
@@ -714,8 +718,120 @@ T_CASE(e2e_mac_joins_ipv6_api_and_ipv4_call)
     /* no MAC in the capture: the IPv4 client was served nothing */
     T_EQ_STR(v6_api_v4_call(CLEAN_CALL, false),
              "wallet_call;alert:unverified-recipient:" SERVED ";");
-    /* one MAC: one browser, the clean payee passes */
+    T_CHECK(last_mac_aliases == 0);
+    /* one MAC: one browser, the clean payee passes; the stats event counts the join (and
+     * the router's IPv4 server address joined to its IPv6 one) */
     T_EQ_STR(v6_api_v4_call(CLEAN_CALL, true), "wallet_call;");
+    T_CHECK(last_mac_aliases >= 1);
     /* ... and a hijacked one is still caught, as unrequested (something was served) */
     T_EQ_STR(v6_api_v4_call(HIJACK, true), "wallet_call;" WANT_HIJACK);
+}
+
+/* ---- provenance producers (issue 13.1): headers, JSON-RPC result words, calldata ---- */
+
+#define PAYEE "0x9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d"
+#define ROUTER_ADDR "0x5b1f2e3d4c5b6a79887766554433221100ffeedd"
+#define TOKEN_ADDR "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+#define W0 "000000000000000000000000"
+#define MAXW "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+static const char *PAY_PAYEE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                               "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                               "\"to\":\"" PAYEE "\",\"value\":\"0x1\"}]}";
+
+/* The payee only in a 302's Location header (an invoice that redirects to its pay page). */
+T_CASE(e2e_payee_in_location_header)
+{
+    pipe_ p;
+    conn web, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40300);
+    conn_open(&p, &web, 40301, 80);
+    http_send(&p, &web, 0, "GET /invoice/42 HTTP/1.1\r\nHost: shop.test\r\n\r\n", NULL, 0);
+    http_send(&p, &web, 1,
+              "HTTP/1.1 302 Found\r\nLocation: https://pay.test/checkout/" PAYEE
+              "?amount=1\r\nContent-Length: 0\r\n\r\n",
+              NULL, 0);
+    conn_close(&p, &web);
+    conn_open(&p, &rpc, 40302, 8545);
+    rpc_post(&p, &rpc, PAY_PAYEE);
+    conn_close(&p, &rpc);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;");
+}
+
+/* The payee resolved from ENS: eth_call to the resolver's addr(bytes32) answers one ABI word
+ * (a read-only call, no wallet call pending on that connection), over HTTP and WebSocket. */
+T_CASE(e2e_payee_from_eth_call_result_word)
+{
+    pipe_ p;
+    conn node, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40310);
+    conn_open(&p, &node, 40311, 8545);
+    const char *call = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_call\",\"params\":[{\"to\":"
+                       "\"0x231b0ee14048e9dccd1d247744d114a4eb5e8e63\",\"data\":\"0x3b3b57de"
+                       "ee6c4522aab0003e8d14cd40a6af439055fd2577951148c14b6cea9a53475835\"},"
+                       "\"latest\"]}";
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(call));
+    http_send(&p, &node, 0, head, call, strlen(call));
+    const char *res = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"0x" W0 "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d\"}";
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(res));
+    http_send(&p, &node, 1, head, res, strlen(res));
+    conn_close(&p, &node);
+    conn_open(&p, &rpc, 40312, 8545);
+    rpc_post(&p, &rpc, PAY_PAYEE);
+    conn_close(&p, &rpc);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;");
+}
+
+/* A trading API answers {to, data}: approve(router, max) on a token; the router is named
+ * only inside the hex calldata. The body is streamed in TCP-sized pieces (chunked) and the
+ * hex string straddles a piece's end. The approval the wallet then signs is clean. */
+static char *trading_api_then_approve(const char *spender_in_api)
+{
+    pipe_ p;
+    conn api, rpc;
+    static char body[4096], chunked[4600], call[1024];
+    pipe_init(&p);
+    serve_other(&p, 40320);
+    conn_open(&p, &api, 40321, 443);
+    http_send(&p, &api, 0, "GET /swap/v1/quote?sell=USDC HTTP/1.1\r\nHost: api.trade.test\r\n\r\n",
+              NULL, 0);
+    char pad[1500];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    snprintf(body, sizeof body,
+             "{\"pad\":\"%s\",\"allowanceTarget\":null,\"tx\":{\"to\":\"" TOKEN_ADDR
+             "\",\"data\":\"0x095ea7b3" W0 "%s" MAXW "\",\"value\":\"0\"}}",
+             pad + 200, spender_in_api + 2);
+    snprintf(chunked, sizeof chunked, "%zx\r\n%s\r\n0\r\n\r\n", strlen(body), body);
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    conn_send(&p, &api, 1, head, strlen(head));
+    conn_send(&p, &api, 1, chunked, strlen(chunked));
+    conn_close(&p, &api);
+    conn_open(&p, &rpc, 40322, 8545);
+    snprintf(call, sizeof call,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\",\"params\":[{"
+             "\"from\":\"0x2222222222222222222222222222222222222222\",\"to\":\"" TOKEN_ADDR
+             "\",\"data\":\"0x095ea7b3" W0 "%s" MAXW "\"}]}",
+             ROUTER_ADDR + 2);
+    rpc_post(&p, &rpc, call);
+    conn_close(&p, &rpc);
+    return pipe_finish(&p);
+}
+
+T_CASE(e2e_spender_in_api_calldata)
+{
+    T_EQ_STR(trading_api_then_approve(ROUTER_ADDR), "wallet_call;");
+    /* the API named another spender: the approval to ROUTER_ADDR is still flagged */
+    const char *other = trading_api_then_approve("0x1111111111111111111111111111111111111111");
+    T_CHECK(strstr(other, "alert:unrequested-recipient:" ROUTER_ADDR ";") != NULL);
+    T_CHECK(strstr(other, "alert:unlimited-approval:" ROUTER_ADDR ";") != NULL);
 }
