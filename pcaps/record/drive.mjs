@@ -9,6 +9,7 @@
 // for the hosts named there). --alt-svc: QUIC on (the server's Alt-Svc decides).
 // --map HOST: HOST resolves to 127.0.0.1 (--host-resolver-rules); --spki HASH: the server key's
 // SHA-256 SPKI hash is trusted (--ignore-certificate-errors-spki-list; QUIC honours it).
+// --wallet-delay MS: the wallet waits MS before each JSON-RPC request.
 // --warm URL: load URL first, wait 1.5 s (an Alt-Svc answer is remembered), then the dapp.
 // The protocol of every response (h2, h3, http/1.1) goes to the log's "protocols".
 // Never downloads a browser: executablePath is /usr/bin/chromium (CHROMIUM to override).
@@ -19,7 +20,7 @@ import { chromium } from 'playwright-core';
 import { ATTACKER, WALLET, CHAIN_ID } from './fixtures.mjs';
 import { pools } from './expect.mjs';
 
-const opt = { url: '', rpcUrl: '', keylog: '', out: '', hijack: false, quic: '', altSvc: false, warm: '', map: '', spki: '' };
+const opt = { url: '', rpcUrl: '', keylog: '', out: '', hijack: false, quic: '', altSvc: false, warm: '', map: '', spki: '', walletDelay: '0' };
 const FLAGS = new Set(['hijack', 'altSvc']);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -52,7 +53,8 @@ try {
   const consoleLines = [];
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-  await page.addInitScript(call('wallet.js', { rpcUrl: opt.rpcUrl, account: WALLET, chainId: CHAIN_ID }));
+  await page.addInitScript(call('wallet.js', { rpcUrl: opt.rpcUrl, account: WALLET, chainId: CHAIN_ID,
+                                                   delayMs: Number(opt.walletDelay) }));
   if (opt.hijack)
     await page.addInitScript(call('hijack.js', { pools: pools(), attacker: ATTACKER }));
   const protocols = [];

@@ -21,8 +21,9 @@
 #                     Content-Encoding: zstd (Chromium advertises zstd on https);
 #   dapp-sse          ?flow=sse over h2: the invoice (payee) arrives as a Server-Sent Event on a
 #                     stream that stays open while the page pays it;
-#   dapp-early        the flow over h2, the JSON-RPC node (node http2, --early) answers each /rpc
-#                     stream and closes it (RST_STREAM NO_ERROR) before reading the request body;
+#   dapp-early        the flow over h2, the JSON-RPC node (node http2, --early, stream window 0)
+#                     answers each call stream (END_STREAM) before reading its body, then opens
+#                     the window: the wallet call's body follows the complete response;
 #   dapp-h3           caddy (TLS, h1/h2/h3 on one port, reverse_proxy to the node servers, /rpc
 #                     to the node) with Chromium forced onto QUIC (--origin-to-force-quic-on):
 #                     page, API and JSON-RPC over HTTP/3 (capture: tcp and udp on caddy's port);
@@ -138,7 +139,7 @@ record_new() {
     case $kind in
     zstd) shopx=(--zstd) ;;
     sse) page="?flow=sse" ;;
-    early) rpcx=(--early) ;;
+    early) rpcx=(--early); drivex=(--wallet-delay 250) ;;   # the node closes the window between calls
     h3|altsvc)
         proto=http; tls=(); origin="https://$H3_HOST:$CADDY_PORT"; rpc="$origin/rpc"
         filter="port $CADDY_PORT"   # TCP and UDP between Chromium and caddy, not caddy's backends
@@ -170,7 +171,7 @@ record_new() {
     case $kind in
     zstd) grep -q '^zstd /api/invoice' "$WORK/shop.log" || { cat "$WORK/shop.log" >&2; die "$name: the invoice was not sent zstd"; } ;;
     sse) grep -q '"sse_open": true' "$s" || die "$name: the SSE stream was not open during the wallet calls" ;;
-    early) grep -q '^early /' "$WORK/rpc.log" || die "$name: no early answer" ;;
+    early) grep -q "^late body [1-9]" "$WORK/rpc.log" || { cat "$WORK/rpc.log" >&2; die "$name: no body after the early answer"; } ;;
     h3) grep -q '"h3 /rpc"' "$s" || { grep -A30 '"protocols"' "$s" >&2; die "$name: /rpc did not go over HTTP/3"; } ;;
     altsvc) grep -q '"h2 /api/config"' "$s" && grep -q '"h3 /rpc"' "$s" ||
             { grep -A30 '"protocols"' "$s" >&2; die "$name: Chromium did not switch from h2 to HTTP/3 by Alt-Svc"; } ;;

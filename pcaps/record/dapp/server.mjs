@@ -18,9 +18,11 @@
 //       Accept-Encoding lists zstd (each such answer is logged as "zstd PATH").
 // shop GET /api/stream: Server-Sent Events (text/event-stream): an "invoice" event (the same
 //       invoice as /api/invoice), then a comment every second; the stream never ends by itself.
-// rpc --early (h2 only): every stream is answered on the 'stream' event, before its request
-//       body is read (a deterministic transaction hash for a POST), then closed with
-//       RST_STREAM(NO_ERROR): the browser's body still follows on the wire.
+// rpc --early (h2 only): the node advertises SETTINGS_INITIAL_WINDOW_SIZE 0 and answers every
+//       stream on the 'stream' event, before its request body is read (a deterministic
+//       transaction hash), with END_STREAM; 50 ms later it opens the window (SETTINGS 65535),
+//       so the browser's body (the wallet call) follows the complete response on the wire;
+//       then the window is closed again for the next request.
 // proto: http = HTTP/1.1 cleartext; https = node's https module (HTTP/1.1 only, ALPN
 //        http/1.1); h2 = node's http2 secure server with allowHTTP1 (ALPN h2 first).
 // Prints "listening PORT" once ready; SIGTERM closes it.
@@ -188,7 +190,9 @@ if (opt.proto === 'http') server = http.createServer(handler);
 else if (opt.proto === 'https')
   server = https.createServer({ ...tls(), ALPNProtocols: ['http/1.1'] }, handler);
 else if (opt.proto === 'h2' && opt.early) {
-  server = http2.createSecureServer(tls());
+  // SETTINGS_INITIAL_WINDOW_SIZE 0: the browser may send a request's HEADERS but no body byte
+  // until the window opens, so the whole response (END_STREAM) is on the wire first.
+  server = http2.createSecureServer({ ...tls(), settings: { initialWindowSize: 0 } });
   server.on('stream', (stream, headers) => {
     const cors = { 'access-control-allow-origin': headers.origin || '*',
                    'access-control-allow-methods': 'POST, OPTIONS',
@@ -199,8 +203,16 @@ else if (opt.proto === 'h2' && opt.early) {
     const body = JSON.stringify({ jsonrpc: '2.0', id: ++txn, result: '0x' + txn.toString(16).padStart(64, 'b') });
     stream.respond({ ':status': 200, 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
     stream.end(body);
-    stream.close(http2.constants.NGHTTP2_NO_ERROR);
     console.log(`early ${headers[':path']}`);
+    const sess = stream.session;
+    let got = 0;
+    stream.on('data', (c) => { got += c.length; });
+    stream.on('end', () => {
+      console.log(`late body ${got}`);
+      sess.settings({ initialWindowSize: 0 });   // the next request waits again
+    });
+    // Then the window opens (a SETTINGS change applies to open streams): the body follows.
+    setTimeout(() => { if (!sess.destroyed) sess.settings({ initialWindowSize: 65535 }); }, 50);
   });
 } else if (opt.proto === 'h2') server = http2.createSecureServer({ ...tls(), allowHTTP1: true }, handler);
 else { console.error(`server: unknown proto ${opt.proto}`); process.exit(2); }
