@@ -1,10 +1,13 @@
 /*
  * decode.h - everything between reassembled TCP bytes and the facts detection works on.
  *
- *   ww_app (per-flow dispatch: TLS? HTTP/1.1? HTTP/2?)
+ *   ww_app (per-flow routing: TLS? HTTP/1.1? HTTP/2? WebSocket?)   (decode/app.c)
  *     -> TLS record layer + key log            (decode/tls*.c)
- *     -> HTTP/1.1 messages, content codings    (decode/http1.c, decode/coding.c)
- *     -> JSON-RPC wallet calls                 (decode/jsonrpc.c)
+ *     -> HTTP/1.1, HTTP/2, WebSocket framing, content codings
+ *                                              (decode/http1.c, h2.c, ws.c, coding.c)
+ *     -> the HTTP message layer: body policy, JSON-RPC pairing, served addresses, scripts
+ *                                              (decode/httpmsg.c)
+ *     -> JSON-RPC wallet calls                 (decode/jsonrpc.c, txdecode.c)
  *        -> EVM transactions, RLP, calldata    (decode/evm*.c, decode/rlp.c, decode/keccak.c)
  *     -> addresses in response bodies          (decode/addr.c)
  *   and out through a ww_decode_sink (detect/ implements it).

@@ -74,8 +74,8 @@ static uint64_t now_us(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void logf_(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
-static void logf_(const ww_engine *e, const char *fmt, ...)
+static void say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
+static void say(const ww_engine *e, const char *fmt, ...)
 {
     va_list ap;
     if (e->cfg.log == NULL)
@@ -508,7 +508,7 @@ static void follow_all(ww_engine *e)
 {
     for (size_t i = 0; i < e->n_follow; i++)
         if (!ww_kl_follow_poll(&e->follow[i], e->kl) && e->cfg.verbose > 0)
-            logf_(e, "key log %s: %s", e->follow[i].path, strerror(errno));
+            say(e, "key log %s: %s", e->follow[i].path, strerror(errno));
 }
 
 /* ---- packets and the clock ---- */
@@ -533,7 +533,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
     char err[WW_ERRBUF_SIZE];
     int pass = bpf_pass(&e->bpf, pkt, err, sizeof err);
     if (pass < 0) {
-        logf_(e, "%s", err);
+        say(e, "%s", err);
         return WW_E_INVALID;
     }
     if (pass == 0) {
@@ -558,7 +558,7 @@ bool ww_engine_reopen_output(ww_engine *e)
         return true;
     FILE *nf = fopen(path, "a");
     if (nf == NULL) {
-        logf_(e, "SIGHUP: cannot reopen -o %s: %s", path, strerror(errno));
+        say(e, "SIGHUP: cannot reopen -o %s: %s", path, strerror(errno));
         e->reopen_failed = true;
         return false;
     }
@@ -567,7 +567,7 @@ bool ww_engine_reopen_output(ww_engine *e)
         e->reopen_failed = true;
     e->jsonl = nf;
     if (e->cfg.verbose > 0)
-        logf_(e, "SIGHUP: reopened %s", path);
+        say(e, "SIGHUP: reopened %s", path);
     return true;
 }
 
@@ -608,13 +608,13 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     if (ctl_stop(ctl))
         return 0;
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
-        logf_(e, "warning: %s: %s", path, errbuf);
+        say(e, "warning: %s: %s", path, errbuf);
         ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
                           rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
         return 0;
     }
     if (rc < 0) {
-        logf_(e, "%s: %s", path, errbuf);
+        say(e, "%s: %s", path, errbuf);
         return -1;
     }
     return 0;
@@ -644,7 +644,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         } else if (rc == 0) {
             break;
         } else {
-            logf_(e, "%s", errbuf);
+            say(e, "%s", errbuf);
             return -1;
         }
         if (ww_engine_output_failed(e))

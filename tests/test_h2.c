@@ -672,6 +672,23 @@ static void a_http(void *ud, const ww_ctx *ctx, const ww_http_msg *m)
     ((app_rec *)ud)->http++;
 }
 
+/* An app layer whose sink records into ar, with flow f opened. */
+static ww_app *app_start(app_rec *ar, ww_flow *f)
+{
+    ww_decode_sink sink;
+    memset(ar, 0, sizeof *ar);
+    memset(&sink, 0, sizeof sink);
+    sink.ud = ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
+    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
+    memset(f, 0, sizeof *f);
+    ww_app_on_open(app, f, 1);
+    return app;
+}
+
 static const char RPC[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTransaction\",\"params\":"
                           "[{\"from\":\"0x1111111111111111111111111111111111111111\",\"to\":"
                           "\"0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976\",\"value\":\"0x1\"}]}";
@@ -679,18 +696,8 @@ static const char RPC[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTr
 T_CASE(h2_app_h2c_jsonrpc)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
     F1.n = 0;
@@ -729,18 +736,8 @@ T_CASE(h2_app_h2c_jsonrpc)
 T_CASE(h2_app_sse_served_before_end_stream)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "GET", "/events", NULL, NULL);
     F1.n = 0;
@@ -793,18 +790,8 @@ static size_t ws_frame(uint8_t *o, int op, const char *s, size_t n, bool mask)
 T_CASE(h2_app_websocket_over_h2_rfc8441)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "CONNECT", "/ws", NULL, NULL);
     blk[n++] = 0x00;
@@ -847,18 +834,8 @@ T_CASE(h2_app_h2c_upgrade_and_ws_upgrade)
 {
     /* HTTP/1.1 Upgrade: h2c, the 101 then the server's h2 frames in the same segment */
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     const char req[] = "GET /page HTTP/1.1\r\nHost: dapp.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                        "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
     ww_app_on_data(app, &f, WW_DIR_TOSERVER, (const uint8_t *)req, strlen(req), 2);
