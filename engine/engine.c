@@ -443,6 +443,9 @@ int ww_engine_new(ww_engine **out, const ww_engine_cfg *cfg, char errbuf[WW_ERRB
         }
     }
     e->kl = ww_keylog_new(cfg->mem);
+    if (e->kl != NULL) /* records wait for a key only while one can come: a followed key log
+                          or a pcapng input (DSBs) says so (ww_engine_follow_keylog/_attach) */
+        ww_keylog_set_keys_may_come(e->kl, false);
     rc = e->kl != NULL ? open_output(e, errbuf) : WW_E_NOMEM;
     if (rc == WW_OK && cfg->evidence_path != NULL)
         rc = evidence_open(e, errbuf);
@@ -483,6 +486,7 @@ int ww_engine_follow_keylog(ww_engine *e, const char *path)
         return WW_E_TOOBIG;
     ww_kl_follow *f = &e->follow[e->n_follow++];
     memset(f, 0, sizeof *f);
+    ww_keylog_set_keys_may_come(e->kl, true); /* a followed key log grows */
     f->path = path;
     return ww_kl_follow_poll(f, e->kl) ? WW_OK : WW_E_IO;
 }
@@ -502,6 +506,9 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e->kl);
+    ww_source_set_anomaly_fn(src, ww_app_on_anomaly, e->app); /* damaged blocks */
+    if (ww_source_may_carry_secrets(src)) /* pcapng: DSBs may bring keys later */
+        ww_keylog_set_keys_may_come(e->kl, true);
 }
 
 static void follow_all(ww_engine *e)
