@@ -290,6 +290,166 @@ static int blob_hashes_ok(const ww_rlp_item *bh)
     return rc == WW_E_NOTFOUND && n > 0 ? WW_OK : WW_E_INVALID;
 }
 
+/* The type byte of a typed (EIP-2718) transaction, or 0 for a legacy RLP list. */
+static int read_type(txdec *d, const uint8_t *p, size_t n, int *type, size_t *body_off)
+{
+    if (n == 0)
+        return fail(d, WW_E_TRUNC, "empty transaction");
+    if (p[0] >= 0xc0) {
+        *type = 0;
+    } else if (p[0] >= 1 && p[0] <= 4) {
+        *type = p[0];
+        *body_off = 1;
+    } else if (p[0] >= 0x80) {
+        return fail(d, WW_E_INVALID, "transaction is an RLP string, not a list");
+    } else {
+        return fail(d, WW_E_UNSUPPORTED, "unknown transaction type");
+    }
+    return WW_OK;
+}
+
+/* Parses the outer RLP list into f[]; unwraps the blob network form. hashed_body tells the tx
+ * hash covers 0x03 || *outer instead of the raw bytes. */
+static int split_body(txdec *d, int type, const uint8_t *b, size_t bn, ww_rlp_item *outer,
+                      ww_rlp_item f[MAX_FIELDS], size_t *nf, bool *hashed_body)
+{
+    int rc;
+    ssize_t k = ww_rlp_item_parse(outer, b, bn);
+    if (k < 0)
+        return fail(d, (int)k, k == WW_E_TRUNC ? "truncated RLP" : "malformed RLP");
+    if ((size_t)k != bn)
+        return fail(d, WW_E_INVALID, "bytes after the transaction");
+    if (!outer->is_list)
+        return fail(d, WW_E_INVALID, "transaction body is not a list");
+    rc = ww_rlp_validate(outer->raw, outer->raw_len, WW_RLP_MAX_DEPTH);
+    if (rc != WW_OK)
+        return fail(d, rc, "malformed RLP inside the transaction");
+    if (split(f, MAX_FIELDS, nf, outer) != WW_OK)
+        return fail(d, WW_E_INVALID, "too many transaction fields");
+
+    if (type == 3 && *nf == 4 && f[0].is_list) {
+        /* network form: [body, blobs, commitments, proofs] */
+        ww_rlp_item body = f[0];
+        for (int i = 1; i < 4; i++)
+            if (!f[i].is_list)
+                return fail(d, WW_E_INVALID, "malformed blob transaction wrapper");
+        if (split(f, MAX_FIELDS, nf, &body) != WW_OK)
+            return fail(d, WW_E_INVALID, "too many transaction fields");
+        *hashed_body = true; /* hash: 0x03 || body */
+        *outer = body;
+    }
+    return WW_OK;
+}
+
+/* Positions of the named fields in a transaction of a given type with nf fields. */
+typedef struct txpos {
+    size_t chain, nonce, gas, to, value, data, al, v, r, s;
+} txpos;
+
+static void field_positions(txpos *x, int type, size_t nf)
+{
+    x->chain = 0;
+    x->al = 0;
+    x->v = nf - 3;
+    x->r = nf - 2;
+    x->s = nf - 1;
+    if (type == 0) {
+        x->nonce = 0;
+        x->gas = 2;
+    } else {
+        x->nonce = 1;
+        x->gas = type == 1 ? 3 : 4;
+    }
+    x->to = x->gas + 1;
+    x->value = x->gas + 2;
+    x->data = x->gas + 3;
+    if (type != 0)
+        x->al = x->gas + 4;
+}
+
+/* Canonical integers, field shapes and the fee rules that hold in every fork. */
+static int check_fields(txdec *d, const ww_rlp_item *f, int type, const txpos *x)
+{
+    /* integers: nonce (EIP-2681) and gas are 64-bit, fees and value 256-bit */
+    if (type != 0 && !int_ok(&f[x->chain], 8))
+        return fail(d, WW_E_INVALID, "chain id not a canonical 64-bit integer");
+    if (!int_ok(&f[x->nonce], 8))
+        return fail(d, WW_E_INVALID, "nonce not a canonical 64-bit integer");
+    for (size_t i = x->nonce + 1; i < x->gas; i++)
+        if (!int_ok(&f[i], 32))
+            return fail(d, WW_E_INVALID, "gas price not a canonical 256-bit integer");
+    if (!int_ok(&f[x->gas], 8))
+        return fail(d, WW_E_INVALID, "gas limit not a canonical 64-bit integer");
+    if (!int_ok(&f[x->value], 32))
+        return fail(d, WW_E_INVALID, "value not a canonical 256-bit integer");
+    if (f[x->data].is_list)
+        return fail(d, WW_E_INVALID, "data is a list");
+    if (f[x->to].is_list || (f[x->to].len != 0 && f[x->to].len != 20))
+        return fail(d, WW_E_INVALID, "to is not 20 bytes");
+    if (type >= 3 && f[x->to].len == 0)
+        return fail(d, WW_E_INVALID, "blob / set-code transaction without to");
+    if (type != 0 && access_list_ok(&f[x->al]) != WW_OK)
+        return fail(d, WW_E_INVALID, "malformed access list");
+    if (type == 3 && (!int_ok(&f[9], 32) || blob_hashes_ok(&f[10]) != WW_OK))
+        return fail(d, WW_E_INVALID, "malformed blob fields");
+    if (!int_ok(&f[x->v], 8) || !int_ok(&f[x->r], 32) || !int_ok(&f[x->s], 32))
+        return fail(d, WW_E_INVALID, "signature values not canonical integers");
+
+    /* fee rules that hold in every fork (EIP-1559; 256-bit gas * price must not overflow) */
+    if (type >= 2 && u256_cmp(&f[2], &f[3]) > 0)
+        return fail(d, WW_E_INVALID, "max priority fee above max fee");
+    if (mul_overflows(&f[x->gas - 1], int_u64(&f[x->gas])))
+        return fail(d, WW_E_INVALID, "gas limit * fee overflows 256 bits");
+    return WW_OK;
+}
+
+/* keccak of the signed bytes (hp, hn), or of 0x03 || body when hp is NULL; into wc->tx_hash. */
+static void put_tx_hash(ww_wallet_call *wc, uint8_t hash[32], const uint8_t *hp, size_t hn,
+                        const ww_rlp_item *body)
+{
+    if (hp != NULL) {
+        ww_keccak256(hash, hp, hn);
+    } else {
+        ww_keccak_ctx kc;
+        uint8_t t = 3;
+        ww_keccak_init(&kc);
+        ww_keccak_update(&kc, &t, 1);
+        ww_keccak_update(&kc, body->raw, body->raw_len);
+        ww_keccak_final(&kc, hash);
+    }
+    wc->tx_hash[0] = '0';
+    wc->tx_hash[1] = 'x';
+    ww_hex_encode(wc->tx_hash + 2, hash, 32);
+}
+
+/* Recovery id from v; a legacy EIP-155 v also gives the chain id and the signed-payload tail
+ * [chain_id, 0, 0] in extra. */
+static int parse_v(txdec *d, int type, uint64_t v, int *recid, uint8_t extra[9 + 2],
+                   size_t *extra_len)
+{
+    ww_wallet_call *wc = d->wc;
+    if (type == 0) {
+        if (v == 27 || v == 28) {
+            *recid = (int)(v - 27);
+        } else if (v >= 35) {
+            uint64_t cid = (v - 35) / 2;
+            *recid = (int)((v - 35) & 1);
+            wc->has_chain_id = true;
+            wc->chain_id = cid;
+            *extra_len = enc_u64(extra, cid);
+            extra[(*extra_len)++] = 0x80;
+            extra[(*extra_len)++] = 0x80;
+        } else {
+            return fail(d, WW_E_CRYPTO, "legacy v is neither 27/28 nor EIP-155");
+        }
+    } else {
+        if (v > 1)
+            return fail(d, WW_E_CRYPTO, "y parity is not 0 or 1");
+        *recid = (int)v;
+    }
+    return WW_OK;
+}
+
 int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t *p, size_t n)
 {
     ww_evm_tx_info dummy;
@@ -301,161 +461,59 @@ int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t
     size_t hn = n;
     uint8_t hash[32], rs[64], from[20];
     const char *why = NULL;
+    bool hashed_body = false;
+    txpos x;
 
     memset(d.info, 0, sizeof *d.info);
     d.info->type = -1;
     wc->chain = WW_CHAIN_EVM;
     wc->signature_valid = 0;
 
-    if (n == 0)
-        return fail(&d, WW_E_TRUNC, "empty transaction");
-    if (p[0] >= 0xc0) {
-        type = 0;
-    } else if (p[0] >= 1 && p[0] <= 4) {
-        type = p[0];
-        body_off = 1;
-    } else if (p[0] >= 0x80) {
-        return fail(&d, WW_E_INVALID, "transaction is an RLP string, not a list");
-    } else {
-        return fail(&d, WW_E_UNSUPPORTED, "unknown transaction type");
-    }
+    if ((rc = read_type(&d, p, n, &type, &body_off)) != WW_OK)
+        return rc;
     d.info->type = type;
-
-    ssize_t k = ww_rlp_item_parse(&outer, p + body_off, n - body_off);
-    if (k < 0)
-        return fail(&d, (int)k, k == WW_E_TRUNC ? "truncated RLP" : "malformed RLP");
-    if ((size_t)k != n - body_off)
-        return fail(&d, WW_E_INVALID, "bytes after the transaction");
-    if (!outer.is_list)
-        return fail(&d, WW_E_INVALID, "transaction body is not a list");
-    rc = ww_rlp_validate(outer.raw, outer.raw_len, WW_RLP_MAX_DEPTH);
+    rc = split_body(&d, type, p + body_off, n - body_off, &outer, f, &nf, &hashed_body);
     if (rc != WW_OK)
-        return fail(&d, rc, "malformed RLP inside the transaction");
-    if (split(f, MAX_FIELDS, &nf, &outer) != WW_OK)
-        return fail(&d, WW_E_INVALID, "too many transaction fields");
-
-    if (type == 3 && nf == 4 && f[0].is_list) {
-        /* network form: [body, blobs, commitments, proofs] */
-        ww_rlp_item body = f[0];
-        for (int i = 1; i < 4; i++)
-            if (!f[i].is_list)
-                return fail(&d, WW_E_INVALID, "malformed blob transaction wrapper");
-        if (split(f, MAX_FIELDS, &nf, &body) != WW_OK)
-            return fail(&d, WW_E_INVALID, "too many transaction fields");
-        hp = NULL; /* hash: 0x03 || body */
-        outer = body;
-    }
+        return rc;
+    if (hashed_body)
+        hp = NULL;
 
     static const size_t NEXP[5] = {9, 11, 12, 14, 13};
     nexp = NEXP[type];
     if (nf != nexp)
         return fail(&d, WW_E_INVALID, nf < nexp ? "too few transaction fields"
                                                 : "too many transaction fields");
-
-    /* field positions */
-    size_t i_chain = 0, i_nonce, i_gas, i_to, i_value, i_data, i_al = 0;
-    size_t i_v = nf - 3, i_r = nf - 2, i_s = nf - 1;
-    if (type == 0) {
-        i_nonce = 0;
-        i_gas = 2;
-    } else {
-        i_nonce = 1;
-        i_gas = type == 1 ? 3 : 4;
-    }
-    i_to = i_gas + 1;
-    i_value = i_gas + 2;
-    i_data = i_gas + 3;
-    if (type != 0)
-        i_al = i_gas + 4;
-
-    /* integers: nonce (EIP-2681) and gas are 64-bit, fees and value 256-bit */
-    if (type != 0 && !int_ok(&f[i_chain], 8))
-        return fail(&d, WW_E_INVALID, "chain id not a canonical 64-bit integer");
-    if (!int_ok(&f[i_nonce], 8))
-        return fail(&d, WW_E_INVALID, "nonce not a canonical 64-bit integer");
-    for (size_t i = i_nonce + 1; i < i_gas; i++)
-        if (!int_ok(&f[i], 32))
-            return fail(&d, WW_E_INVALID, "gas price not a canonical 256-bit integer");
-    if (!int_ok(&f[i_gas], 8))
-        return fail(&d, WW_E_INVALID, "gas limit not a canonical 64-bit integer");
-    if (!int_ok(&f[i_value], 32))
-        return fail(&d, WW_E_INVALID, "value not a canonical 256-bit integer");
-    if (f[i_data].is_list)
-        return fail(&d, WW_E_INVALID, "data is a list");
-    if (f[i_to].is_list || (f[i_to].len != 0 && f[i_to].len != 20))
-        return fail(&d, WW_E_INVALID, "to is not 20 bytes");
-    if (type >= 3 && f[i_to].len == 0)
-        return fail(&d, WW_E_INVALID, "blob / set-code transaction without to");
-    if (type != 0 && access_list_ok(&f[i_al]) != WW_OK)
-        return fail(&d, WW_E_INVALID, "malformed access list");
-    if (type == 3 && (!int_ok(&f[9], 32) || blob_hashes_ok(&f[10]) != WW_OK))
-        return fail(&d, WW_E_INVALID, "malformed blob fields");
-    if (!int_ok(&f[i_v], 8) || !int_ok(&f[i_r], 32) || !int_ok(&f[i_s], 32))
-        return fail(&d, WW_E_INVALID, "signature values not canonical integers");
-
-    /* fee rules that hold in every fork (EIP-1559; 256-bit gas * price must not overflow) */
-    if (type >= 2 && u256_cmp(&f[2], &f[3]) > 0)
-        return fail(&d, WW_E_INVALID, "max priority fee above max fee");
-    if (mul_overflows(&f[i_gas - 1], int_u64(&f[i_gas])))
-        return fail(&d, WW_E_INVALID, "gas limit * fee overflows 256 bits");
+    field_positions(&x, type, nf);
+    if ((rc = check_fields(&d, f, type, &x)) != WW_OK)
+        return rc;
 
     /* fill what the call says */
     ww_u256 v256;
     if (type != 0) {
         wc->has_chain_id = true;
-        wc->chain_id = int_u64(&f[i_chain]);
+        wc->chain_id = int_u64(&f[x.chain]);
     }
-    if (f[i_to].len == 20) {
+    if (f[x.to].len == 20) {
         wc->has_to = true;
-        ww_addr_from_evm(&wc->to, f[i_to].ptr);
+        ww_addr_from_evm(&wc->to, f[x.to].ptr);
     }
-    (void)ww_u256_from_be(&v256, f[i_value].ptr, f[i_value].len);
+    (void)ww_u256_from_be(&v256, f[x.value].ptr, f[x.value].len);
     ww_u256_to_dec(wc->value, &v256);
-    if (hp != NULL) {
-        ww_keccak256(hash, hp, hn);
-    } else {
-        ww_keccak_ctx kc;
-        uint8_t t = 3;
-        ww_keccak_init(&kc);
-        ww_keccak_update(&kc, &t, 1);
-        ww_keccak_update(&kc, outer.raw, outer.raw_len);
-        ww_keccak_final(&kc, hash);
-    }
-    wc->tx_hash[0] = '0';
-    wc->tx_hash[1] = 'x';
-    ww_hex_encode(wc->tx_hash + 2, hash, 32);
+    put_tx_hash(wc, hash, hp, hn, &outer);
 
-    if (ww_evm_decode_calldata(wc, f[i_data].ptr, f[i_data].len, &d.info->calldata_error) !=
+    if (ww_evm_decode_calldata(wc, f[x.data].ptr, f[x.data].len, &d.info->calldata_error) !=
         WW_OK)
         d.info->calldata_bad = true;
     if (type == 4 && (rc = do_auths(&d, &f[9])) != WW_OK)
         return rc;
 
     /* signature */
-    uint64_t v = int_u64(&f[i_v]);
     int recid;
     uint8_t extra[9 + 2];
     size_t extra_len = 0;
-    if (type == 0) {
-        if (v == 27 || v == 28) {
-            recid = (int)(v - 27);
-        } else if (v >= 35) {
-            uint64_t cid = (v - 35) / 2;
-            recid = (int)((v - 35) & 1);
-            wc->has_chain_id = true;
-            wc->chain_id = cid;
-            extra_len = enc_u64(extra, cid);
-            extra[extra_len++] = 0x80;
-            extra[extra_len++] = 0x80;
-        } else {
-            return fail(&d, WW_E_CRYPTO, "legacy v is neither 27/28 nor EIP-155");
-        }
-    } else {
-        if (v > 1)
-            return fail(&d, WW_E_CRYPTO, "y parity is not 0 or 1");
-        recid = (int)v;
-    }
-    if ((rc = check_rs(&f[i_r], &f[i_s], rs, &why)) != WW_OK)
+    if ((rc = parse_v(&d, type, int_u64(&f[x.v]), &recid, extra, &extra_len)) != WW_OK)
+        return rc;
+    if ((rc = check_rs(&f[x.r], &f[x.s], rs, &why)) != WW_OK)
         return fail(&d, rc, why);
     signing_hash(hash, type == 0 ? -1 : type, f, nf - 3, extra, extra_len);
     if (!recover(from, rs, recid, hash))
@@ -464,7 +522,7 @@ int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t
     ww_addr_from_evm(&wc->from, from);
     wc->signature_valid = 1;
     /* a self-call of a delegated (EIP-7702) account: its inner calls, now that from is known */
-    if (ww_evm_decode_selfcall(wc, f[i_data].ptr, f[i_data].len) == WW_E_INVALID) {
+    if (ww_evm_decode_selfcall(wc, f[x.data].ptr, f[x.data].len) == WW_E_INVALID) {
         d.info->calldata_bad = true;
         d.info->calldata_error = "self-call arguments malformed";
     }
