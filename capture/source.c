@@ -760,8 +760,8 @@ static const src_ops pcapng_ops = {pcapng_next, file_drops, file_destroy};
 
 /* ---- opening ---- */
 
-/* Sets up input (gzip detection) and reads the file header. */
-static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+/* Allocates the read buffers and peeks at the first raw bytes; sets up inflate on gzip. */
+static int open_input(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
 {
     s->zin = ww_malloc(s->mem, WW_SRC_ZIN_SIZE);
     if (s->zin == NULL) {
@@ -810,35 +810,36 @@ static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
             s->len = got;
         }
     }
+    return WW_OK;
+}
 
-    int rc = need(s, 4, errbuf);
+/* After the SHB block type: checks the byte-order magic. */
+static int start_pcapng(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    int rc;
+    ww_rd r;
+    s->fmt = FMT_PCAPNG;
+    s->ops = &pcapng_ops;
+    rc = need(s, 12, errbuf);
     if (rc < 0)
         return rc;
-    if (rc == 0) {
-        errf(errbuf, "not a pcap or pcapng file (%s)",
-             s->len == s->pos ? "empty input" : "too short");
+    r = ww_rd_init(s->buf + s->pos + 8, rc == 1 ? 4 : 0);
+    uint32_t bom = 0;
+    if (rc == 0 || !ww_rd_le32(&r, &bom) || (bom != NG_BOM && bom != 0x4d3c2b1au)) {
+        errf(errbuf, "not a pcap or pcapng file (pcapng block type without byte-order "
+                     "magic)");
         return WW_E_INVALID;
     }
-    ww_rd r = ww_rd_init(s->buf + s->pos, 4);
-    uint32_t magic = 0;
-    (void)ww_rd_le32(&r, &magic);
-    if (magic == NG_SHB) {
-        s->fmt = FMT_PCAPNG;
-        s->ops = &pcapng_ops;
-        rc = need(s, 12, errbuf);
-        if (rc < 0)
-            return rc;
-        r = ww_rd_init(s->buf + s->pos + 8, rc == 1 ? 4 : 0);
-        uint32_t bom = 0;
-        if (rc == 0 || !ww_rd_le32(&r, &bom) || (bom != NG_BOM && bom != 0x4d3c2b1au)) {
-            errf(errbuf, "not a pcap or pcapng file (pcapng block type without byte-order "
-                         "magic)");
-            return WW_E_INVALID;
-        }
-        s->be = bom != NG_BOM;
-        /* the first SHB is parsed by pcapng_next like any other */
-        return WW_OK;
-    }
+    s->be = bom != NG_BOM;
+    /* the first SHB is parsed by pcapng_next like any other */
+    return WW_OK;
+}
+
+/* Classic pcap: the magic says byte order and time resolution, then the 24-byte header. */
+static int start_pcap(ww_source *s, uint32_t magic, char errbuf[WW_ERRBUF_SIZE])
+{
+    int rc;
+    ww_rd r;
     bool be;
     switch (magic) {
     case 0xa1b2c3d4u: be = false; s->nsec = false; s->hdr_len = 16; break;
@@ -878,6 +879,28 @@ static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
     s->ops = &pcap_ops;
     consume(s, 24);
     return WW_OK;
+}
+
+/* Sets up input (gzip detection) and reads the file header. */
+static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    int rc = open_input(s, errbuf);
+    if (rc != WW_OK)
+        return rc;
+    rc = need(s, 4, errbuf);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        errf(errbuf, "not a pcap or pcapng file (%s)",
+             s->len == s->pos ? "empty input" : "too short");
+        return WW_E_INVALID;
+    }
+    ww_rd r = ww_rd_init(s->buf + s->pos, 4);
+    uint32_t magic = 0;
+    (void)ww_rd_le32(&r, &magic);
+    if (magic == NG_SHB)
+        return start_pcapng(s, errbuf);
+    return start_pcap(s, magic, errbuf);
 }
 
 static ww_source *src_alloc(void)
