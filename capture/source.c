@@ -629,6 +629,91 @@ static int ng_block(ww_source *s, uint32_t *type, size_t *blen, char errbuf[WW_E
     return 1;
 }
 
+/* The trailing length of a block must repeat the leading one (an SHB says its own byte order). */
+static void check_trailer(ww_source *s, uint32_t type, const uint8_t *blk, size_t blen)
+{
+    ww_rd t = ww_rd_init(blk + blen - 4, 4);
+    uint32_t trail = 0;
+    bool be = s->be;
+    if (type == NG_SHB) {
+        ww_rd b = ww_rd_init(blk + 8, 4);
+        uint32_t bom = 0;
+        (void)ww_rd_le32(&b, &bom);
+        be = bom == 0x4d3c2b1au;
+    }
+    (void)rd_u32(&t, be, &trail);
+    if (trail != blen)
+        damaged(s, "bad-block-trailer", "pcapng block trailer length differs");
+}
+
+/* An enhanced or (obsolete) packet block: 1 with *pkt filled, or 0 when the block is lost. */
+static int ng_packet(ww_source *s, uint32_t type, ww_rd r, size_t blen, ww_pkt *pkt)
+{
+    uint32_t ifid = 0, hi = 0, lo = 0, cl = 0, ol = 0;
+    uint16_t if16 = 0, drops = 0;
+    ww_slice data;
+    bool ok;
+    if (type == NG_EPB)
+        ok = rd_u32(&r, s->be, &ifid);
+    else {
+        ok = rd_u16(&r, s->be, &if16) && rd_u16(&r, s->be, &drops);
+        ifid = if16;
+    }
+    ok = ok && rd_u32(&r, s->be, &hi) && rd_u32(&r, s->be, &lo) &&
+         rd_u32(&r, s->be, &cl) && rd_u32(&r, s->be, &ol) && ww_rd_bytes(&r, &data, cl);
+    if (!ok || ifid >= s->n_ifs) {
+        char w[96];
+        if (ok)
+            snprintf(w, sizeof w, "packet block for interface %u of %zu declared", ifid,
+                     s->n_ifs);
+        packet_lost(s, "bad-packet-block",
+                    ok ? w : "packet block shorter than its captured length");
+        return 0;
+    }
+    const ng_iface *ifc = &s->ifs[ifid];
+    pkt->ts_us = ng_ts_us(ifc, ((uint64_t)hi << 32) | lo);
+    pkt->caplen = cl;
+    pkt->len = ol < cl ? cl : ol;
+    pkt->linktype = ifc->linktype;
+    pkt->data = data.ptr;
+    consume(s, blen);
+    return 1;
+}
+
+/* A simple packet block (interface 0, no timestamp): 1 with *pkt filled, or 0 when lost. */
+static int ng_simple(ww_source *s, ww_rd r, size_t blen, ww_pkt *pkt)
+{
+    uint32_t ol = 0;
+    if (s->n_ifs == 0 || !rd_u32(&r, s->be, &ol)) {
+        packet_lost(s, "bad-packet-block", "simple packet block without interface");
+        return 0;
+    }
+    const ng_iface *ifc = &s->ifs[0];
+    size_t cl = WW_MIN((size_t)ol, ww_rd_left(&r));
+    if (ifc->snaplen != 0 && cl > ifc->snaplen)
+        cl = ifc->snaplen;
+    pkt->ts_us = 0;
+    pkt->caplen = (uint32_t)cl;
+    pkt->len = ol;
+    pkt->linktype = ifc->linktype;
+    pkt->data = r.p;
+    consume(s, blen);
+    return 1;
+}
+
+/* A decryption secrets block goes to the secrets callback. */
+static void ng_dsb(ww_source *s, ww_rd r)
+{
+    uint32_t st = 0, sl = 0;
+    ww_slice data;
+    if (!rd_u32(&r, s->be, &st) || !rd_u32(&r, s->be, &sl) || !ww_rd_bytes(&r, &data, sl)) {
+        damaged(s, "bad-dsb", "decryption secrets block shorter than its length");
+        return;
+    }
+    if (s->secrets_fn != NULL)
+        s->secrets_fn(s->secrets_ud, st, data.ptr, data.len);
+}
+
 static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
 {
     for (;;) {
@@ -639,20 +724,7 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
             return rc;
         const uint8_t *blk = s->buf + s->pos;
         ww_rd r = ww_rd_init(blk + 8, blen - 12); /* body */
-        {
-            ww_rd t = ww_rd_init(blk + blen - 4, 4);
-            uint32_t trail = 0;
-            bool be = s->be;
-            if (type == NG_SHB) {
-                ww_rd b = ww_rd_init(blk + 8, 4);
-                uint32_t bom = 0;
-                (void)ww_rd_le32(&b, &bom);
-                be = bom == 0x4d3c2b1au;
-            }
-            (void)rd_u32(&t, be, &trail);
-            if (trail != blen)
-                damaged(s, "bad-block-trailer", "pcapng block trailer length differs");
-        }
+        check_trailer(s, type, blk, blen);
         switch (type) {
         case NG_SHB:
             if (blen < 28) {
@@ -670,67 +742,17 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
                 return rc;
             break;
         case NG_EPB:
-        case NG_PB: {
-            uint32_t ifid = 0, hi = 0, lo = 0, cl = 0, ol = 0;
-            uint16_t if16 = 0, drops = 0;
-            ww_slice data;
-            bool ok;
-            if (type == NG_EPB)
-                ok = rd_u32(&r, s->be, &ifid);
-            else {
-                ok = rd_u16(&r, s->be, &if16) && rd_u16(&r, s->be, &drops);
-                ifid = if16;
-            }
-            ok = ok && rd_u32(&r, s->be, &hi) && rd_u32(&r, s->be, &lo) &&
-                 rd_u32(&r, s->be, &cl) && rd_u32(&r, s->be, &ol) && ww_rd_bytes(&r, &data, cl);
-            if (!ok || ifid >= s->n_ifs) {
-                char w[96];
-                if (ok)
-                    snprintf(w, sizeof w, "packet block for interface %u of %zu declared", ifid,
-                             s->n_ifs);
-                packet_lost(s, "bad-packet-block",
-                            ok ? w : "packet block shorter than its captured length");
-                break;
-            }
-            const ng_iface *ifc = &s->ifs[ifid];
-            pkt->ts_us = ng_ts_us(ifc, ((uint64_t)hi << 32) | lo);
-            pkt->caplen = cl;
-            pkt->len = ol < cl ? cl : ol;
-            pkt->linktype = ifc->linktype;
-            pkt->data = data.ptr;
-            consume(s, blen);
-            return 1;
-        }
-        case NG_SPB: {
-            uint32_t ol = 0;
-            if (s->n_ifs == 0 || !rd_u32(&r, s->be, &ol)) {
-                packet_lost(s, "bad-packet-block", "simple packet block without interface");
-                break;
-            }
-            const ng_iface *ifc = &s->ifs[0];
-            size_t cl = WW_MIN((size_t)ol, ww_rd_left(&r));
-            if (ifc->snaplen != 0 && cl > ifc->snaplen)
-                cl = ifc->snaplen;
-            pkt->ts_us = 0;
-            pkt->caplen = (uint32_t)cl;
-            pkt->len = ol;
-            pkt->linktype = ifc->linktype;
-            pkt->data = r.p;
-            consume(s, blen);
-            return 1;
-        }
-        case NG_DSB: {
-            uint32_t st = 0, sl = 0;
-            ww_slice data;
-            if (!rd_u32(&r, s->be, &st) || !rd_u32(&r, s->be, &sl) ||
-                !ww_rd_bytes(&r, &data, sl)) {
-                damaged(s, "bad-dsb", "decryption secrets block shorter than its length");
-                break;
-            }
-            if (s->secrets_fn != NULL)
-                s->secrets_fn(s->secrets_ud, st, data.ptr, data.len);
+        case NG_PB:
+            if (ng_packet(s, type, r, blen, pkt) == 1)
+                return 1;
             break;
-        }
+        case NG_SPB:
+            if (ng_simple(s, r, blen, pkt) == 1)
+                return 1;
+            break;
+        case NG_DSB:
+            ng_dsb(s, r);
+            break;
         default:
             break; /* NRB, ISB, custom... */
         }
