@@ -327,6 +327,105 @@ static bool te_last_chunked(const uint8_t *p, size_t n)
  * Parses a whole header block p[0..n) (ends with its blank line). Returns NULL, or the
  * anomaly type (detail in *why) for a message that cannot be trusted.
  */
+/* Content-Length / Transfer-Encoding seen in one header block. */
+typedef struct h1_framing {
+    bool clen_seen, clen_bad, te_seen;
+} h1_framing;
+
+/* Splits "name: value" (value without surrounding blanks); false on a malformed name. */
+static bool split_field(const uint8_t *L, size_t len, size_t *nlen, ww_slice *v)
+{
+    size_t i = 0;
+    while (i < len && tchar_tab[L[i]])
+        i++;
+    if (i == 0 || i >= len || L[i] != ':')
+        return false;
+    *nlen = i;
+    size_t vb = i + 1, ve = len;
+    while (vb < ve && (L[vb] == ' ' || L[vb] == '\t'))
+        vb++;
+    while (ve > vb && (L[ve - 1] == ' ' || L[ve - 1] == '\t'))
+        ve--;
+    *v = (ww_slice){L + vb, ve - vb};
+    return true;
+}
+
+/* The h1_field a header name keeps (or -1); framing headers update *fr and set *last to
+ * F_COUNT (a fold of them is refused). */
+static int header_field(h1_head *hd, h1_framing *fr, const uint8_t *name, size_t nlen, ww_slice v,
+                        int *last)
+{
+    int f = -1;
+    *last = -1;
+    switch (nlen) {
+    case 4:
+        if (ieq(name, nlen, "host"))
+            f = F_HOST;
+        else if (ieq(name, nlen, "link"))
+            f = F_LINK;
+        break;
+    case 8:
+        if (ieq(name, nlen, "location"))
+            f = F_LOCATION;
+        break;
+    case 7:
+        if (ieq(name, nlen, "upgrade"))
+            f = F_UPGRADE;
+        break;
+    case 12:
+        if (ieq(name, nlen, "content-type"))
+            f = F_CTYPE;
+        break;
+    case 14:
+        if (ieq(name, nlen, "content-length")) {
+            int64_t cl = parse_clen(v.ptr, v.len);
+            if (cl < 0 || (fr->clen_seen && cl != hd->clen))
+                fr->clen_bad = true;
+            fr->clen_seen = true;
+            hd->clen = cl;
+            *last = F_COUNT;
+        }
+        break;
+    case 16:
+        if (ieq(name, nlen, "content-encoding"))
+            f = F_CENC;
+        else if (ieq(name, nlen, "content-location"))
+            f = F_CLOCATION;
+        break;
+    case 17:
+        if (ieq(name, nlen, "transfer-encoding")) {
+            f = F_TENC;
+            fr->te_seen = true;
+            hd->te_chunked = te_last_chunked(v.ptr, v.len);
+            *last = F_COUNT;
+        }
+        break;
+    default:
+        break;
+    }
+    return f;
+}
+
+/* The framing verdict once all header lines are read: NULL, or the anomaly kind and *why. */
+static const char *check_framing(ww_h1 *h, int dir, h1_head *hd, const h1_framing *fr,
+                                 const char **why)
+{
+    if (fr->clen_bad) {
+        *why = "invalid or conflicting Content-Length";
+        return "bad-content-length";
+    }
+    if (fr->te_seen) {
+        if (fr->clen_seen)
+            anom(h, "cl-and-te", "Content-Length ignored beside Transfer-Encoding");
+        hd->clen = -1;
+        if (dir == WW_DIR_TOSERVER && !hd->te_chunked) {
+            *why = "request Transfer-Encoding without final chunked";
+            return "bad-transfer-encoding";
+        }
+    }
+    return NULL;
+}
+
 static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_head *hd,
                               const char **why)
 {
@@ -339,7 +438,7 @@ static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_
     }
     size_t pos = (size_t)(nl - p) + 1;
     int last = -1; /* field of the previous line, for obs-fold */
-    bool clen_seen = false, clen_bad = false, te_seen = false;
+    h1_framing fr = {false, false, false};
     while (pos < n) {
         nl = memchr(p + pos, '\n', n - pos);
         if (nl == NULL)
@@ -365,88 +464,19 @@ static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_
             anom(h, "obs-fold", "folded header line ignored");
             continue;
         }
-        size_t i = 0;
-        while (i < len && tchar_tab[L[i]])
-            i++;
-        if (i == 0 || i >= len || L[i] != ':') {
+        size_t nlen;
+        ww_slice v;
+        if (!split_field(L, len, &nlen, &v)) {
             *why = "malformed header name";
             return "bad-header";
         }
-        const uint8_t *name = L;
-        size_t nlen = i;
-        size_t vb = i + 1, ve = len;
-        while (vb < ve && (L[vb] == ' ' || L[vb] == '\t'))
-            vb++;
-        while (ve > vb && (L[ve - 1] == ' ' || L[ve - 1] == '\t'))
-            ve--;
-        ww_slice v = {L + vb, ve - vb};
-        int f = -1;
-        last = -1;
-        switch (nlen) {
-        case 4:
-            if (ieq(name, nlen, "host"))
-                f = F_HOST;
-            else if (ieq(name, nlen, "link"))
-                f = F_LINK;
-            break;
-        case 8:
-            if (ieq(name, nlen, "location"))
-                f = F_LOCATION;
-            break;
-        case 7:
-            if (ieq(name, nlen, "upgrade"))
-                f = F_UPGRADE;
-            break;
-        case 12:
-            if (ieq(name, nlen, "content-type"))
-                f = F_CTYPE;
-            break;
-        case 14:
-            if (ieq(name, nlen, "content-length")) {
-                int64_t cl = parse_clen(v.ptr, v.len);
-                if (cl < 0 || (clen_seen && cl != hd->clen))
-                    clen_bad = true;
-                clen_seen = true;
-                hd->clen = cl;
-                last = F_COUNT;
-            }
-            break;
-        case 16:
-            if (ieq(name, nlen, "content-encoding"))
-                f = F_CENC;
-            else if (ieq(name, nlen, "content-location"))
-                f = F_CLOCATION;
-            break;
-        case 17:
-            if (ieq(name, nlen, "transfer-encoding")) {
-                f = F_TENC;
-                te_seen = true;
-                hd->te_chunked = te_last_chunked(v.ptr, v.len);
-                last = F_COUNT;
-            }
-            break;
-        default:
-            break;
-        }
+        int f = header_field(hd, &fr, L, nlen, v, &last);
         if (f >= 0 && (!hd->has[f] || f == F_TENC || f == F_CENC)) {
             hd->f[f] = v;
             hd->has[f] = true;
         }
     }
-    if (clen_bad) {
-        *why = "invalid or conflicting Content-Length";
-        return "bad-content-length";
-    }
-    if (te_seen) {
-        if (clen_seen)
-            anom(h, "cl-and-te", "Content-Length ignored beside Transfer-Encoding");
-        hd->clen = -1;
-        if (dir == WW_DIR_TOSERVER && !hd->te_chunked) {
-            *why = "request Transfer-Encoding without final chunked";
-            return "bad-transfer-encoding";
-        }
-    }
-    return NULL;
+    return check_framing(h, dir, hd, &fr, why);
 }
 
 /* ---- per-message bookkeeping ---- */
