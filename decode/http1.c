@@ -726,6 +726,60 @@ static void do_upgrade(ww_h1 *h, h1_dir *d, uint64_t ts)
         h->cbs.upgrade(h->cbs.ud, status, u);
 }
 
+/* The state after a head: ST_HDR when the message has no body, else how its body is framed. */
+static int body_state(const h1_head *hd, bool is_req, int rqf)
+{
+    int next;
+    if (!is_req && ((rqf & RQ_HEAD) || hd->status == 204 || hd->status == 304))
+        next = ST_HDR;
+    else if (hd->te_chunked)
+        next = ST_CHUNK_SIZE;
+    else if (hd->has[F_TENC] && !is_req)
+        next = ST_BODY_CLOSE;
+    else if (hd->clen >= 0)
+        next = ST_BODY_LEN;
+    else
+        next = is_req ? ST_HDR : ST_BODY_CLOSE;
+    return next;
+}
+
+/* The decoders for a kept body: content codings, then transfer codings (outermost last). */
+static void setup_codings(ww_h1 *h, h1_dir *d, const h1_head *hd)
+{
+    uint8_t kinds[WW_CODING_MAX_STACK * 2];
+    size_t nk = WW_CODING_MAX_STACK, nt = WW_CODING_MAX_STACK;
+    int r = WW_OK, rt = WW_OK;
+    if (hd->has[F_CENC])
+        r = ww_coding_parse_list(kinds, &nk, (const char *)hd->f[F_CENC].ptr,
+                                 hd->f[F_CENC].len, false);
+    else
+        nk = 0;
+    /* transfer codings were applied after the content codings */
+    if (r == WW_OK && hd->has[F_TENC])
+        rt = ww_coding_parse_list(kinds + nk, &nt, (const char *)hd->f[F_TENC].ptr,
+                                  hd->f[F_TENC].len, true);
+    else
+        nt = 0;
+    if (r != WW_OK || rt != WW_OK) {
+        anom(h, r == WW_E_UNSUPPORTED || rt == WW_E_UNSUPPORTED ? "unsupported-coding"
+                                                                : "bad-coding",
+             "%s body kept as sent", dir_name(d));
+    } else if (nk + nt > 0) {
+        if (nk + nt > WW_CODING_MAX_STACK) {
+            anom(h, "bad-coding", "too many stacked codings; body kept as sent");
+        } else {
+            d->coding = ww_coding_new(h->mem, kinds, nk + nt,
+                                      d->stream ? h->cfg.max_scan_bytes
+                                                : h->cfg.max_body_bytes,
+                                      h->cfg.max_decoded_ratio);
+            if (d->coding == NULL) {
+                anom(h, "nomem", "no memory for a decoder");
+                d->keep = false;
+            }
+        }
+    }
+}
+
 /* A parsed head p[0..n): set up the message. */
 static void msg_begin(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t ts)
 {
@@ -771,17 +825,7 @@ static void msg_begin(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t 
         do_upgrade(h, d, ts);
         return;
     }
-    int next;
-    if (!is_req && ((rqf & RQ_HEAD) || hd.status == 204 || hd.status == 304))
-        next = ST_HDR;
-    else if (hd.te_chunked)
-        next = ST_CHUNK_SIZE;
-    else if (hd.has[F_TENC] && !is_req)
-        next = ST_BODY_CLOSE;
-    else if (hd.clen >= 0)
-        next = ST_BODY_LEN;
-    else
-        next = is_req ? ST_HDR : ST_BODY_CLOSE;
+    int next = body_state(&hd, is_req, rqf);
     if (next == ST_HDR) {
         msg_end(h, d, ts);
         return;
@@ -798,40 +842,8 @@ static void msg_begin(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t 
     }
     /* the body buffer: the whole body, or the streaming window */
     d->body.cap = d->stream ? WW_HTTP_STREAM_WINDOW : h->cfg.max_body_bytes;
-    if (d->keep) {
-        uint8_t kinds[WW_CODING_MAX_STACK * 2];
-        size_t nk = WW_CODING_MAX_STACK, nt = WW_CODING_MAX_STACK;
-        int r = WW_OK, rt = WW_OK;
-        if (hd.has[F_CENC])
-            r = ww_coding_parse_list(kinds, &nk, (const char *)hd.f[F_CENC].ptr,
-                                     hd.f[F_CENC].len, false);
-        else
-            nk = 0;
-        /* transfer codings were applied after the content codings */
-        if (r == WW_OK && hd.has[F_TENC])
-            rt = ww_coding_parse_list(kinds + nk, &nt, (const char *)hd.f[F_TENC].ptr,
-                                      hd.f[F_TENC].len, true);
-        else
-            nt = 0;
-        if (r != WW_OK || rt != WW_OK) {
-            anom(h, r == WW_E_UNSUPPORTED || rt == WW_E_UNSUPPORTED ? "unsupported-coding"
-                                                                    : "bad-coding",
-                 "%s body kept as sent", dir_name(d));
-        } else if (nk + nt > 0) {
-            if (nk + nt > WW_CODING_MAX_STACK) {
-                anom(h, "bad-coding", "too many stacked codings; body kept as sent");
-            } else {
-                d->coding = ww_coding_new(h->mem, kinds, nk + nt,
-                                          d->stream ? h->cfg.max_scan_bytes
-                                                    : h->cfg.max_body_bytes,
-                                          h->cfg.max_decoded_ratio);
-                if (d->coding == NULL) {
-                    anom(h, "nomem", "no memory for a decoder");
-                    d->keep = false;
-                }
-            }
-        }
-    }
+    if (d->keep)
+        setup_codings(h, d, &hd);
     d->state = next;
     if (next == ST_BODY_LEN) {
         d->remaining = (uint64_t)hd.clen;
