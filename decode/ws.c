@@ -268,15 +268,18 @@ static void kill_dir(ww_ws *w, ws_dir *d, const char *type, const char *why)
 }
 
 /* The header is complete: start the frame. Returns false when the direction died. */
-static bool frame_start(ww_ws *w, ws_dir *d)
+/* Reads a complete frame header into d (first byte into *b0, payload length into *lenp); false
+ * when the length is impossible (both directions are then abandoned). */
+static bool read_frame_header(ww_ws *w, ws_dir *d, uint8_t *b0, uint64_t *lenp)
 {
     ww_rd r = ww_rd_init(d->hdr, d->hlen);
-    uint8_t b0 = 0, b1 = 0;
-    (void)ww_rd_u8(&r, &b0);
+    uint8_t b1 = 0;
+    *b0 = 0;
+    (void)ww_rd_u8(&r, b0);
     (void)ww_rd_u8(&r, &b1);
-    d->fin = (b0 & 0x80) != 0;
-    d->rsv1 = (b0 & 0x40) != 0;
-    d->opcode = b0 & 0x0f;
+    d->fin = (*b0 & 0x80) != 0;
+    d->rsv1 = (*b0 & 0x40) != 0;
+    d->opcode = *b0 & 0x0f;
     d->masked = (b1 & 0x80) != 0;
     uint64_t len = b1 & 0x7f;
     if (len == 126) {
@@ -300,10 +303,48 @@ static bool frame_start(ww_ws *w, ws_dir *d)
     }
     if (d->masked)
         (void)ww_rd_copy(&r, d->mask, 4);
+    *lenp = len;
     d->left = len;
     d->mask_off = 0;
     d->in_frame = true;
     w->st.frames++;
+    return true;
+}
+
+/* The first frame of a text or binary message (a pending message is dropped). */
+static void start_message(ww_ws *w, ws_dir *d)
+{
+    if (d->in_msg) {
+        anom(w, "ws-bad-frame", "%s new message before the previous one ended: it is dropped",
+             dname(d->dir));
+        msg_reset(d);
+    }
+    d->in_msg = true;
+    d->msg_opcode = d->opcode;
+    if (d->rsv1) {
+        if (!w->pmd.enabled) {
+            anom(w, "ws-unnegotiated-deflate",
+                 "%s compressed message without a negotiated permessage-deflate: inflating anyway",
+                 dname(d->dir));
+            w->pmd.enabled = true;
+            w->pmd.max_window_bits[0] = w->pmd.max_window_bits[1] = 15;
+        }
+        d->msg_compressed = true;
+        w->st.compressed++;
+        if (d->z_desync) {
+            d->msg_stopped = d->msg_truncated = true;
+            anom(w, "ws-deflate-desync",
+                 "%s compressed message after a lost context: not decodable", dname(d->dir));
+        }
+    }
+}
+
+static bool frame_start(ww_ws *w, ws_dir *d)
+{
+    uint8_t b0;
+    uint64_t len;
+    if (!read_frame_header(w, d, &b0, &len))
+        return false;
     if ((b0 & 0x30) != 0) {
         kill_dir(w, d, "ws-bad-frame", "RSV2/RSV3 set (no extension defines them)");
         return false;
@@ -331,29 +372,7 @@ static bool frame_start(ww_ws *w, ws_dir *d)
         kill_dir(w, d, "ws-bad-frame", "reserved opcode");
         return false;
     }
-    if (d->in_msg) {
-        anom(w, "ws-bad-frame", "%s new message before the previous one ended: it is dropped",
-             dname(d->dir));
-        msg_reset(d);
-    }
-    d->in_msg = true;
-    d->msg_opcode = d->opcode;
-    if (d->rsv1) {
-        if (!w->pmd.enabled) {
-            anom(w, "ws-unnegotiated-deflate",
-                 "%s compressed message without a negotiated permessage-deflate: inflating anyway",
-                 dname(d->dir));
-            w->pmd.enabled = true;
-            w->pmd.max_window_bits[0] = w->pmd.max_window_bits[1] = 15;
-        }
-        d->msg_compressed = true;
-        w->st.compressed++;
-        if (d->z_desync) {
-            d->msg_stopped = d->msg_truncated = true;
-            anom(w, "ws-deflate-desync",
-                 "%s compressed message after a lost context: not decodable", dname(d->dir));
-        }
-    }
+    start_message(w, d);
     return true;
 }
 
