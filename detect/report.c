@@ -166,10 +166,9 @@ static void fmt_ts(char *out, size_t n, uint64_t ts_us)
     snprintf(out + k, n - k, ".%06u UTC", (unsigned)(ts_us % 1000000));
 }
 
-int ww_report_write(const ww_report *r, FILE *f, const char *title)
+/* The document head, style sheet and title line. */
+static void write_head(FILE *f, const char *title)
 {
-    static const char *sev_color[] = {"#888", "#888", "#4a8", "#c90", "#e60", "#c00"};
-    char t1[64], t2[64];
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>walletwatch "
           "report</title>\n<style>\n"
           "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
@@ -184,24 +183,83 @@ int ww_report_write(const ww_report *r, FILE *f, const char *title)
     fputs("<p class=\"small\">", f);
     esc(f, title != NULL ? title : "");
     fprintf(f, " &middot; walletwatch %s</p>\n", WW_VERSION);
-    if (r->have_stats) {
-        fmt_ts(t1, sizeof t1, r->first_ts);
-        fmt_ts(t2, sizeof t2, r->last_ts);
-        fprintf(f,
-                "<table style=\"width:auto\"><tr><th>traffic</th><td>%" PRIu64
-                " packets, %" PRIu64 " bytes, %" PRIu64 " flows, %s &ndash; %s</td></tr>\n"
-                "<tr><th>TLS</th><td>%" PRIu64 " sessions, %" PRIu64 " decrypted, %" PRIu64
-                " undecryptable</td></tr>\n<tr><th>decoded</th><td>%" PRIu64
-                " HTTP messages, %" PRIu64 " JSON-RPC calls, %" PRIu64
-                " wallet calls, %" PRIu64 " served addresses</td></tr>\n<tr><th>findings</th><td>%" PRIu64
-                " alerts (critical %zu, high %zu, medium %zu, low %zu, info %zu), %" PRIu64
-                " anomalies, %" PRIu64 " drops</td></tr></table>\n",
-                r->st.packets, r->st.bytes, r->st.flows, t1, t2, r->st.tls_sessions,
-                r->st.tls_decrypted, r->st.tls_undecryptable, r->st.http_messages,
-                r->st.rpc_calls, r->st.wallet_calls, r->st.intents, r->st.alerts,
-                r->by_sev[WW_SEV_CRITICAL], r->by_sev[WW_SEV_HIGH], r->by_sev[WW_SEV_MEDIUM],
-                r->by_sev[WW_SEV_LOW], r->by_sev[WW_SEV_INFO], r->st.anomalies, r->st.drops);
+}
+
+/* The traffic / TLS / decoded / findings summary table. */
+static void write_stats(const ww_report *r, FILE *f)
+{
+    char t1[64], t2[64];
+    fmt_ts(t1, sizeof t1, r->first_ts);
+    fmt_ts(t2, sizeof t2, r->last_ts);
+    fprintf(f,
+            "<table style=\"width:auto\"><tr><th>traffic</th><td>%" PRIu64
+            " packets, %" PRIu64 " bytes, %" PRIu64 " flows, %s &ndash; %s</td></tr>\n"
+            "<tr><th>TLS</th><td>%" PRIu64 " sessions, %" PRIu64 " decrypted, %" PRIu64
+            " undecryptable</td></tr>\n<tr><th>decoded</th><td>%" PRIu64
+            " HTTP messages, %" PRIu64 " JSON-RPC calls, %" PRIu64
+            " wallet calls, %" PRIu64 " served addresses</td></tr>\n<tr><th>findings</th><td>%" PRIu64
+            " alerts (critical %zu, high %zu, medium %zu, low %zu, info %zu), %" PRIu64
+            " anomalies, %" PRIu64 " drops</td></tr></table>\n",
+            r->st.packets, r->st.bytes, r->st.flows, t1, t2, r->st.tls_sessions,
+            r->st.tls_decrypted, r->st.tls_undecryptable, r->st.http_messages,
+            r->st.rpc_calls, r->st.wallet_calls, r->st.intents, r->st.alerts,
+            r->by_sev[WW_SEV_CRITICAL], r->by_sev[WW_SEV_HIGH], r->by_sev[WW_SEV_MEDIUM],
+            r->by_sev[WW_SEV_LOW], r->by_sev[WW_SEV_INFO], r->st.anomalies, r->st.drops);
+}
+
+/* One alert row: time, severity, rule, what, observed / served, where. */
+static void write_row(FILE *f, const rrow *w)
+{
+    static const char *sev_color[] = {"#888", "#888", "#4a8", "#c90", "#e60", "#c00"};
+    char t1[64];
+    int sv = w->severity >= 0 && w->severity <= WW_SEV_CRITICAL ? w->severity : 0;
+    fmt_ts(t1, sizeof t1, w->ts_us);
+    fprintf(f, "<tr><td class=\"small\">%s</td><td><span class=\"sev\" "
+               "style=\"background:%s\">%s</span></td><td>",
+            t1, sev_color[sv], ww_severity_name(sv));
+    esc(f, w->rule);
+    fputs("</td><td>", f);
+    esc(f, w->signature);
+    if (w->chain[0] || w->role[0]) {
+        fputs("<br><span class=\"small\">", f);
+        esc(f, w->chain);
+        if (w->role[0]) {
+            fputs(" &middot; role ", f);
+            esc(f, w->role);
+        }
+        fputs("</span>", f);
     }
+    if (w->db[0]) {
+        fputs("<br><span class=\"small\">attacker DB: ", f);
+        esc(f, w->db);
+        fputs("</span>", f);
+    }
+    fputs("</td><td class=\"addr\">", f);
+    if (w->observed[0]) {
+        marked(f, w->observed, w->expected);
+        if (w->expected[0]) {
+            fputs("<br>", f);
+            esc(f, w->expected);
+            fputs(" <span class=\"small\">(served)</span>", f);
+        }
+        if (w->has_similarity)
+            fprintf(f, "<br><span class=\"small\">%u+%u characters alike, %.1f bits</span>",
+                    w->prefix, w->suffix, w->bits);
+    }
+    fputs("</td><td class=\"small\">", f);
+    fputs(w->flow, f);
+    if (w->url[0]) {
+        fputs("<br>", f);
+        esc(f, w->url);
+    }
+    fputs("</td></tr>\n", f);
+}
+
+int ww_report_write(const ww_report *r, FILE *f, const char *title)
+{
+    write_head(f, title);
+    if (r->have_stats)
+        write_stats(r, f);
     if (r->inconclusive != NULL) {
         fputs("<p class=\"inconclusive\" id=\"verdict\"><b>Inconclusive</b>: ", f);
         esc(f, r->inconclusive + (strncmp(r->inconclusive, "inconclusive: ", 14) == 0 ? 14 : 0));
@@ -215,50 +273,8 @@ int ww_report_write(const ww_report *r, FILE *f, const char *title)
         fputs("<h2>Alerts</h2>\n<table><tr><th>time</th><th>severity</th><th>rule</th><th>what"
               "</th><th>observed / served</th><th>where</th></tr>\n",
               f);
-        for (size_t i = 0; i < r->n; i++) {
-            const rrow *w = &r->rows[i];
-            int sv = w->severity >= 0 && w->severity <= WW_SEV_CRITICAL ? w->severity : 0;
-            fmt_ts(t1, sizeof t1, w->ts_us);
-            fprintf(f, "<tr><td class=\"small\">%s</td><td><span class=\"sev\" "
-                       "style=\"background:%s\">%s</span></td><td>",
-                    t1, sev_color[sv], ww_severity_name(sv));
-            esc(f, w->rule);
-            fputs("</td><td>", f);
-            esc(f, w->signature);
-            if (w->chain[0] || w->role[0]) {
-                fputs("<br><span class=\"small\">", f);
-                esc(f, w->chain);
-                if (w->role[0]) {
-                    fputs(" &middot; role ", f);
-                    esc(f, w->role);
-                }
-                fputs("</span>", f);
-            }
-            if (w->db[0]) {
-                fputs("<br><span class=\"small\">attacker DB: ", f);
-                esc(f, w->db);
-                fputs("</span>", f);
-            }
-            fputs("</td><td class=\"addr\">", f);
-            if (w->observed[0]) {
-                marked(f, w->observed, w->expected);
-                if (w->expected[0]) {
-                    fputs("<br>", f);
-                    esc(f, w->expected);
-                    fputs(" <span class=\"small\">(served)</span>", f);
-                }
-                if (w->has_similarity)
-                    fprintf(f, "<br><span class=\"small\">%u+%u characters alike, %.1f bits</span>",
-                            w->prefix, w->suffix, w->bits);
-            }
-            fputs("</td><td class=\"small\">", f);
-            fputs(w->flow, f);
-            if (w->url[0]) {
-                fputs("<br>", f);
-                esc(f, w->url);
-            }
-            fputs("</td></tr>\n", f);
-        }
+        for (size_t i = 0; i < r->n; i++)
+            write_row(f, &r->rows[i]);
         fputs("</table>\n", f);
         if (r->dropped > 0)
             fprintf(f, "<p class=\"small\">%zu more alerts are in the JSON events only.</p>\n",
