@@ -464,10 +464,128 @@ static int decode_router(ww_wallet_call *wc, const uint8_t *args, size_t an, int
 }
 
 /* Known selectors beyond the top-level ERC-20 three (and those too, for inner calls). */
+/* ERC-20 transfer, transferFrom, approve, increaseAllowance. */
+static int dec_erc20(ww_wallet_call *wc, const uint8_t *target, uint32_t sel,
+                     const uint8_t *args, size_t an)
+{
+    uint8_t a[20];
+    size_t ai = sel == 0x23b872dd ? 1 : 0;
+    const uint8_t *amt = ww_abi_word(args, an, ai + 1);
+    if (!ww_abi_addr(a, args, an, ai) || amt == NULL)
+        return WW_E_INVALID;
+    bool appr = sel == 0x095ea7b3 || sel == 0x39509351;
+    first_kind(wc, sel == 0xa9059cbb   ? "erc20-transfer"
+                   : sel == 0x23b872dd ? "erc20-transferFrom"
+                   : appr              ? (sel == 0x39509351 ? "erc20-increaseAllowance"
+                                                            : "erc20-approve")
+                                       : "contract-call");
+    first_amount(wc, amt);
+    if (!wc->has_token && target != NULL) {
+        ww_addr_from_evm(&wc->token, target);
+        wc->has_token = true;
+    }
+    ww_party *pt = with_token(party20(wc, appr ? WW_ROLE_SPENDER : WW_ROLE_RECIPIENT, true,
+                                      false, a),
+                              target, amt);
+    if (appr)
+        approval(pt, is_max_bits(amt, 256), sel == 0x095ea7b3 && word_zero(amt));
+    return WW_OK;
+}
+
+/* ERC-2612 / DAI permit: the spender and what it may take. */
+static int dec_permit(ww_wallet_call *wc, const uint8_t *target, uint32_t sel,
+                      const uint8_t *args, size_t an)
+{
+    uint8_t b[20];
+    const uint8_t *w4 = ww_abi_word(args, an, sel == 0x8fcbaf0c ? 4 : 2);
+    if (!ww_abi_addr(b, args, an, 1) || w4 == NULL)
+        return WW_E_INVALID;
+    bool dai = sel == 0x8fcbaf0c;
+    bool unl = dai ? !word_zero(w4) : is_max_bits(w4, 256);
+    first_kind(wc, "erc20-permit");
+    if (!dai)
+        first_amount(wc, w4);
+    ww_party *pt = with_token(party20(wc, WW_ROLE_SPENDER, true, false, b), target,
+                              dai ? NULL : w4);
+    approval(pt, unl, word_zero(w4)); /* DAI allowed=false, or a value of 0 */
+    return WW_OK;
+}
+
+/* setApprovalForAll(operator, approved). */
+static int dec_approval_for_all(ww_wallet_call *wc, const uint8_t *target, const uint8_t *args,
+                                size_t an)
+{
+    uint8_t a[20];
+    const uint8_t *w = ww_abi_word(args, an, 1);
+    if (!ww_abi_addr(a, args, an, 0) || w == NULL)
+        return WW_E_INVALID;
+    first_kind(wc, "setApprovalForAll");
+    approval(with_token(party20(wc, WW_ROLE_OPERATOR, true, false, a), target, NULL),
+             !word_zero(w), word_zero(w));
+    return WW_OK;
+}
+
+/* ERC-721 / ERC-1155 safe transfers: one recipient. */
+static int dec_nft_transfer(ww_wallet_call *wc, const uint8_t *target, uint32_t sel,
+                            const uint8_t *args, size_t an)
+{
+    uint8_t b[20];
+    if (!ww_abi_addr(b, args, an, 1) || ww_abi_word(args, an, 2) == NULL)
+        return WW_E_INVALID;
+    first_kind(wc, sel == 0xf242432a || sel == 0x2eb2c2d6 ? "erc1155-transfer"
+                                                           : "erc721-transfer");
+    if (sel == 0xf242432a)
+        first_amount(wc, ww_abi_word(args, an, 3));
+    /* safeBatchTransferFrom: one recipient (a party per id would repeat it); the
+     * amounts stay in the calldata, the first one is `amount` */
+    if (sel == 0x2eb2c2d6) {
+        const uint8_t *amts;
+        size_t al, ac;
+        if (ww_abi_array(&amts, &al, &ac, args, an, 3) && ac > 0)
+            first_amount(wc, ww_abi_word(amts, al, 0));
+    }
+    with_token(party20(wc, WW_ROLE_RECIPIENT, true, false, b), target,
+               sel == 0xf242432a ? ww_abi_word(args, an, 3) : NULL);
+    return WW_OK;
+}
+
+/* Permit2 approve(token, spender, uint160, uint48). */
+static int dec_permit2_approve(ww_wallet_call *wc, const uint8_t *args, size_t an)
+{
+    uint8_t a[20], b[20];
+    const uint8_t *amt = ww_abi_word(args, an, 2);
+    if (!ww_abi_addr(a, args, an, 0) || !ww_abi_addr(b, args, an, 1) || amt == NULL)
+        return WW_E_INVALID;
+    first_kind(wc, "permit2-approve");
+    first_amount(wc, amt);
+    if (!wc->has_token) {
+        ww_addr_from_evm(&wc->token, a);
+        wc->has_token = true;
+    }
+    approval(with_token(party20(wc, WW_ROLE_SPENDER, true, false, b), a, amt),
+             is_max_bits(amt, 160), word_zero(amt));
+    return WW_OK;
+}
+
+/* Permit2 transferFrom(from, to, uint160, token). */
+static int dec_permit2_transfer(ww_wallet_call *wc, const uint8_t *args, size_t an)
+{
+    uint8_t a[20], b[20];
+    if (!ww_abi_addr(b, args, an, 1) || !ww_abi_addr(a, args, an, 3))
+        return WW_E_INVALID;
+    first_kind(wc, "permit2-transferFrom");
+    first_amount(wc, ww_abi_word(args, an, 2));
+    if (!wc->has_token) {
+        ww_addr_from_evm(&wc->token, a);
+        wc->has_token = true;
+    }
+    with_token(party20(wc, WW_ROLE_RECIPIENT, true, false, b), a, ww_abi_word(args, an, 2));
+    return WW_OK;
+}
+
 static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t *data,
                        size_t n, int depth)
 {
-    uint8_t a[20], b[20];
     const uint8_t *args = data + 4;
     size_t an;
     uint32_t sel;
@@ -480,100 +598,21 @@ static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t 
     case 0x23b872dd: /* transferFrom */
     case 0x095ea7b3: /* approve */
     case 0x39509351: /* increaseAllowance */
-    {
-        size_t ai = sel == 0x23b872dd ? 1 : 0;
-        const uint8_t *amt = ww_abi_word(args, an, ai + 1);
-        if (!ww_abi_addr(a, args, an, ai) || amt == NULL)
-            return WW_E_INVALID;
-        bool appr = sel == 0x095ea7b3 || sel == 0x39509351;
-        first_kind(wc, sel == 0xa9059cbb   ? "erc20-transfer"
-                       : sel == 0x23b872dd ? "erc20-transferFrom"
-                       : appr              ? (sel == 0x39509351 ? "erc20-increaseAllowance"
-                                                                : "erc20-approve")
-                                           : "contract-call");
-        first_amount(wc, amt);
-        if (!wc->has_token && target != NULL) {
-            ww_addr_from_evm(&wc->token, target);
-            wc->has_token = true;
-        }
-        ww_party *pt = with_token(party20(wc, appr ? WW_ROLE_SPENDER : WW_ROLE_RECIPIENT, true,
-                                          false, a),
-                                  target, amt);
-        if (appr)
-            approval(pt, is_max_bits(amt, 256), sel == 0x095ea7b3 && word_zero(amt));
-        break;
-    }
+        return dec_erc20(wc, target, sel, args, an);
     case 0xd505accf: /* ERC-2612 permit */
     case 0x8fcbaf0c: /* DAI permit */
-    {
-        const uint8_t *w4 = ww_abi_word(args, an, sel == 0x8fcbaf0c ? 4 : 2);
-        if (!ww_abi_addr(b, args, an, 1) || w4 == NULL)
-            return WW_E_INVALID;
-        bool dai = sel == 0x8fcbaf0c;
-        bool unl = dai ? !word_zero(w4) : is_max_bits(w4, 256);
-        first_kind(wc, "erc20-permit");
-        if (!dai)
-            first_amount(wc, w4);
-        ww_party *pt = with_token(party20(wc, WW_ROLE_SPENDER, true, false, b), target,
-                                  dai ? NULL : w4);
-        approval(pt, unl, word_zero(w4)); /* DAI allowed=false, or a value of 0 */
-        break;
-    }
-    case 0xa22cb465: { /* setApprovalForAll(operator, approved) */
-        const uint8_t *w = ww_abi_word(args, an, 1);
-        if (!ww_abi_addr(a, args, an, 0) || w == NULL)
-            return WW_E_INVALID;
-        first_kind(wc, "setApprovalForAll");
-        approval(with_token(party20(wc, WW_ROLE_OPERATOR, true, false, a), target, NULL),
-                 !word_zero(w), word_zero(w));
-        break;
-    }
+        return dec_permit(wc, target, sel, args, an);
+    case 0xa22cb465: /* setApprovalForAll(operator, approved) */
+        return dec_approval_for_all(wc, target, args, an);
     case 0x42842e0e: /* ERC-721 safeTransferFrom(from,to,id) */
     case 0xb88d4fde: /* ... (from,to,id,data) */
     case 0xf242432a: /* ERC-1155 safeTransferFrom(from,to,id,amount,data) */
     case 0x2eb2c2d6: /* ERC-1155 safeBatchTransferFrom */
-        if (!ww_abi_addr(b, args, an, 1) || ww_abi_word(args, an, 2) == NULL)
-            return WW_E_INVALID;
-        first_kind(wc, sel == 0xf242432a || sel == 0x2eb2c2d6 ? "erc1155-transfer"
-                                                               : "erc721-transfer");
-        if (sel == 0xf242432a)
-            first_amount(wc, ww_abi_word(args, an, 3));
-        /* safeBatchTransferFrom: one recipient (a party per id would repeat it); the
-         * amounts stay in the calldata, the first one is `amount` */
-        if (sel == 0x2eb2c2d6) {
-            const uint8_t *amts;
-            size_t al, ac;
-            if (ww_abi_array(&amts, &al, &ac, args, an, 3) && ac > 0)
-                first_amount(wc, ww_abi_word(amts, al, 0));
-        }
-        with_token(party20(wc, WW_ROLE_RECIPIENT, true, false, b), target,
-                   sel == 0xf242432a ? ww_abi_word(args, an, 3) : NULL);
-        break;
-    case 0x87517c45: { /* Permit2 approve(token, spender, uint160, uint48) */
-        const uint8_t *amt = ww_abi_word(args, an, 2);
-        if (!ww_abi_addr(a, args, an, 0) || !ww_abi_addr(b, args, an, 1) || amt == NULL)
-            return WW_E_INVALID;
-        first_kind(wc, "permit2-approve");
-        first_amount(wc, amt);
-        if (!wc->has_token) {
-            ww_addr_from_evm(&wc->token, a);
-            wc->has_token = true;
-        }
-        approval(with_token(party20(wc, WW_ROLE_SPENDER, true, false, b), a, amt),
-                 is_max_bits(amt, 160), word_zero(amt));
-        break;
-    }
+        return dec_nft_transfer(wc, target, sel, args, an);
+    case 0x87517c45: /* Permit2 approve(token, spender, uint160, uint48) */
+        return dec_permit2_approve(wc, args, an);
     case 0x36c78516: /* Permit2 transferFrom(from, to, uint160, token) */
-        if (!ww_abi_addr(b, args, an, 1) || !ww_abi_addr(a, args, an, 3))
-            return WW_E_INVALID;
-        first_kind(wc, "permit2-transferFrom");
-        first_amount(wc, ww_abi_word(args, an, 2));
-        if (!wc->has_token) {
-            ww_addr_from_evm(&wc->token, a);
-            wc->has_token = true;
-        }
-        with_token(party20(wc, WW_ROLE_RECIPIENT, true, false, b), a, ww_abi_word(args, an, 2));
-        break;
+        return dec_permit2_transfer(wc, args, an);
     case 0xac9650d8: /* multicall(bytes[]) */
         first_kind(wc, "multicall");
         return decode_batch(wc, target, args, an, 0, false, 0, depth);
