@@ -1438,6 +1438,122 @@ static void reg_near_visit(void *ud, const ww_addr *x, const ww_registry_entry *
     }
 }
 
+/* A copy of a canonical protocol contract (a fake Permit2 or router): true when raised. */
+static bool check_registry_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_wallet_call *wc,
+                                     const ww_party *p, const char *role,
+                                     const ww_addrdb_entry *e)
+{
+    const ww_addr *a = &p->addr;
+    ww_alert al;
+    char sig[512];
+    reg_near rn = {d, a, NULL, NULL, 0, 0};
+    ww_registry_each(d->cfg.registry, a->chain, reg_near_visit, &rn);
+    if (rn.addr != NULL) {
+        snprintf(sig, sizeof sig,
+                 "%s %s looks like %s (registry of protocol contracts) but is not it",
+                 wc->method, role, rn.e->name);
+        wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
+        al.expected = rn.addr;
+        al.has_similarity = true;
+        al.prefix = rn.prefix;
+        al.suffix = rn.suffix;
+        al.bits = bits1(d, a, rn.prefix + rn.suffix);
+        raise(d, ctx, &al);
+        return true;
+    }
+    return false;
+}
+
+/* Served, but one of a poisoned pair (two lookalikes served to this client): true when raised. */
+static bool check_poisoned_pair(ww_detect *d, const ww_ctx *ctx, const client *c,
+                                const ww_wallet_call *wc, const ww_party *p, const char *role,
+                                const ww_addrdb_entry *e)
+{
+    const ww_addr *a = &p->addr;
+    ww_alert al;
+    char sig[512];
+    const ww_addr *other;
+    int po, ps;
+    const char *hs, *ho;
+    const spair *pr = pair_of(d, c, a, &other, &po, &hs, &ho, &ps);
+    if (pr != NULL) {
+        char p1[96], p2[96];
+        fmt_provs(p1, sizeof p1, (uint16_t)ps);
+        fmt_provs(p2, sizeof p2, (uint16_t)po);
+        snprintf(sig, sizeof sig,
+                 "%s %s is one of two lookalike addresses served to this client (%u+%u "
+                 "characters alike): %s from %s (%s) and %s from %s (%s)",
+                 wc->method, role, pr->prefix, pr->suffix, a->text, hs, p1, other->text,
+                 ho, p2);
+        wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
+        al.expected = other;
+        al.has_similarity = true;
+        al.prefix = pr->prefix;
+        al.suffix = pr->suffix;
+        al.bits = bits1(d, a, pr->prefix + pr->suffix);
+        raise(d, ctx, &al);
+        return true;
+    }
+    return false;
+}
+
+/* A party not served to this client: a lookalike of one that was, else unrequested or
+ * unverified (b: the closest served address). */
+static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
+                           const ww_wallet_call *wc, const ww_party *p, const char *role,
+                           const ww_addrdb_entry *e, const best *b, bool script_only,
+                           bool approval_rules, bool incomplete)
+{
+    const ww_addr *a = &p->addr;
+    ww_alert al;
+    char sig[512];
+    near nb;
+    nearest(d, c, a, ctx->ts_us, &nb);
+    /* --expect addresses are few: compared one by one */
+    const ww_addr *look = nb.s != NULL ? &nb.s->addr : NULL;
+    unsigned pre = nb.prefix, suf = nb.suffix;
+    for (size_t i = 0; i < d->cfg.n_expect; i++) {
+        unsigned x, y;
+        match_ps(a, &d->cfg.expect[i], &x, &y);
+        if (x + y > pre + suf || look == NULL) {
+            look = &d->cfg.expect[i];
+            pre = x;
+            suf = y;
+        }
+    }
+    if (look != NULL && is_lookalike(d, a, pre, suf)) {
+        snprintf(sig, sizeof sig,
+                 "%s %s looks like an address served to this client but is not it", wc->method,
+                 role);
+        wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
+        al.expected = look;
+        al.has_similarity = true;
+        al.prefix = pre;
+        al.suffix = suf;
+        al.bits = bits1(d, a, pre + suf);
+        raise(d, ctx, &al);
+    } else if (approval_rules && p->payee &&
+               (b->addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
+        int sev = incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH;
+        snprintf(sig, sizeof sig, "%s %s was not served to this client%s%s", wc->method,
+                 role, script_only ? " (named only in a script)" : "",
+                 incomplete ? " (this client's served set is incomplete: state evicted)"
+                            : "");
+        wc_alert(&al, "unrequested-recipient", sev, sig, wc, p->role, a, e);
+        al.expected = b->addr;
+        raise(d, ctx, &al);
+    } else if (approval_rules && p->payee && e == NULL) {
+        /* nothing of its chain was served: nothing to compare with */
+        int sev = d->cfg.n_expect > 0 && !incomplete ? WW_SEV_HIGH : WW_SEV_MEDIUM;
+        snprintf(sig, sizeof sig,
+                 "%s %s checked while nothing of its chain was served to this client "
+                 "(cached, unreadable or unseen API)%s",
+                 wc->method, role, script_only ? "; named only in a script" : "");
+        wc_alert(&al, "unverified-recipient", sev, sig, wc, p->role, a, e);
+        raise(d, ctx, &al);
+    }
+}
+
 static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                         const ww_wallet_call *wc, const ww_party *p, bool incomplete)
 {
@@ -1468,95 +1584,14 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
         raise(d, ctx, &al);
     }
     /* a copy of a canonical protocol contract (a fake Permit2 or router), served or not */
-    if (reg == NULL && e == NULL && d->cfg.registry != NULL && !expected_by_cfg(d, a)) {
-        reg_near rn = {d, a, NULL, NULL, 0, 0};
-        ww_registry_each(d->cfg.registry, a->chain, reg_near_visit, &rn);
-        if (rn.addr != NULL) {
-            snprintf(sig, sizeof sig,
-                     "%s %s looks like %s (registry of protocol contracts) but is not it",
-                     wc->method, role, rn.e->name);
-            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
-            al.expected = rn.addr;
-            al.has_similarity = true;
-            al.prefix = rn.prefix;
-            al.suffix = rn.suffix;
-            al.bits = bits1(d, a, rn.prefix + rn.suffix);
-            raise(d, ctx, &al);
-            return;
-        }
-    }
+    if (reg == NULL && e == NULL && d->cfg.registry != NULL && !expected_by_cfg(d, a) &&
+        check_registry_lookalike(d, ctx, wc, p, role, e))
+        return;
     /* served, but one of a poisoned pair: two lookalikes served to this browser */
-    if (in_win && c != NULL && c->n_pairs > 0) {
-        const ww_addr *other;
-        int po, ps;
-        const char *hs, *ho;
-        const spair *pr = pair_of(d, c, a, &other, &po, &hs, &ho, &ps);
-        if (pr != NULL) {
-            char p1[96], p2[96];
-            fmt_provs(p1, sizeof p1, (uint16_t)ps);
-            fmt_provs(p2, sizeof p2, (uint16_t)po);
-            snprintf(sig, sizeof sig,
-                     "%s %s is one of two lookalike addresses served to this client (%u+%u "
-                     "characters alike): %s from %s (%s) and %s from %s (%s)",
-                     wc->method, role, pr->prefix, pr->suffix, a->text, hs, p1, other->text,
-                     ho, p2);
-            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
-            al.expected = other;
-            al.has_similarity = true;
-            al.prefix = pr->prefix;
-            al.suffix = pr->suffix;
-            al.bits = bits1(d, a, pr->prefix + pr->suffix);
-            raise(d, ctx, &al);
-            return;
-        }
-    }
-    if (!served_ok) {
-        near nb;
-        nearest(d, c, a, ctx->ts_us, &nb);
-        /* --expect addresses are few: compared one by one */
-        const ww_addr *look = nb.s != NULL ? &nb.s->addr : NULL;
-        unsigned pre = nb.prefix, suf = nb.suffix;
-        for (size_t i = 0; i < d->cfg.n_expect; i++) {
-            unsigned x, y;
-            match_ps(a, &d->cfg.expect[i], &x, &y);
-            if (x + y > pre + suf || look == NULL) {
-                look = &d->cfg.expect[i];
-                pre = x;
-                suf = y;
-            }
-        }
-        if (look != NULL && is_lookalike(d, a, pre, suf)) {
-            snprintf(sig, sizeof sig,
-                     "%s %s looks like an address served to this client but is not it", wc->method,
-                     role);
-            wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
-            al.expected = look;
-            al.has_similarity = true;
-            al.prefix = pre;
-            al.suffix = suf;
-            al.bits = bits1(d, a, pre + suf);
-            raise(d, ctx, &al);
-        } else if (approval_rules && p->payee &&
-                   (b.addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
-            int sev = incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH;
-            snprintf(sig, sizeof sig, "%s %s was not served to this client%s%s", wc->method,
-                     role, script_only ? " (named only in a script)" : "",
-                     incomplete ? " (this client's served set is incomplete: state evicted)"
-                                : "");
-            wc_alert(&al, "unrequested-recipient", sev, sig, wc, p->role, a, e);
-            al.expected = b.addr;
-            raise(d, ctx, &al);
-        } else if (approval_rules && p->payee && e == NULL) {
-            /* nothing of its chain was served: nothing to compare with */
-            int sev = d->cfg.n_expect > 0 && !incomplete ? WW_SEV_HIGH : WW_SEV_MEDIUM;
-            snprintf(sig, sizeof sig,
-                     "%s %s checked while nothing of its chain was served to this client "
-                     "(cached, unreadable or unseen API)%s",
-                     wc->method, role, script_only ? "; named only in a script" : "");
-            wc_alert(&al, "unverified-recipient", sev, sig, wc, p->role, a, e);
-            raise(d, ctx, &al);
-        }
-    }
+    if (in_win && c != NULL && c->n_pairs > 0 && check_poisoned_pair(d, ctx, c, wc, p, role, e))
+        return;
+    if (!served_ok)
+        check_unserved(d, ctx, c, wc, p, role, e, &b, script_only, approval_rules, incomplete);
     if (approval_rules && p->unlimited && !served_ok) {
         snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served%s",
                  wc->method, role, incomplete ? " (served set incomplete)" : "");
