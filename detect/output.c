@@ -876,6 +876,60 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     junit_alert(o, ctx, a);
 }
 
+/* The `parties` array: every party of the call with its role. */
+static void write_parties(jw *w, const ww_wallet_call *wc)
+{
+    jw_key(w, "parties");
+    jw_raw(w, "[", 1);
+    w->need_comma = false;
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        jw_open(w, NULL);
+        jw_str(w, "role", ww_role_name(p->role));
+        jw_str(w, "address", p->addr.text);
+        if (p->unlimited)
+            jw_bool(w, "unlimited", true);
+        if (p->revocation)
+            jw_bool(w, "revocation", true);
+        if (p->has_token)
+            jw_str(w, "token", p->token.text);
+        if (p->amount[0] != '\0')
+            jw_str(w, "amount", p->amount);
+        if (p->sol_has_account)
+            jw_str(w, "token_account", p->sol_account.text);
+        jw_close(w);
+    }
+    jw_raw(w, "]", 1);
+    w->need_comma = true;
+}
+
+/* Text format: the heading printed above the call's alerts (always with -v). */
+static void text_call_line(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc,
+                           const char *amount, const ww_addr *payee)
+{
+    char ts[40], where[600], amt[200], mth[160], knd[100], txh[300];
+    fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
+    text_where(o, where, sizeof where, ctx);
+    amt[0] = '\0';
+    if (amount[0] != '\0')
+        snprintf(amt, sizeof amt, " of %s%s%s", amount, wc->has_token ? " units of token " : "",
+                 wc->has_token ? wc->token.text : "");
+    else if (wc->value[0] != '\0' && strcmp(wc->value, "0") != 0)
+        snprintf(amt, sizeof amt, " of %s %s", wc->value,
+                 wc->chain == WW_CHAIN_SOLANA ? "lamports" : "wei");
+    char cid[40] = "";
+    if (wc->has_chain_id)
+        snprintf(cid, sizeof cid, ", chain id %" PRIu64, wc->chain_id);
+    snprintf(o->text_call, sizeof o->text_call,
+             "%s  %swallet call%s %s (%s%s): %s%s%s%s%s%s\n    %s\n", ts, col(o, C_BOLD),
+             col(o, C_RESET), tc(mth, sizeof mth, wc->method), ww_chain_name(wc->chain), cid,
+             wc->kind[0] ? tc(knd, sizeof knd, wc->kind) : "call", amt, payee ? " to " : "",
+             payee ? payee->text : "", wc->tx_hash[0] ? ", tx " : "",
+             tc(txh, sizeof txh, wc->tx_hash), where);
+    if (o->cfg.verbose > 0)
+        text_call_heading(o);
+}
+
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
     jw *w = &o->w;
@@ -930,30 +984,8 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     addr_obj_fields(w, "authority", first[WW_ROLE_AUTHORITY]);
     if (wc->chain == WW_CHAIN_SOLANA && wc->has_token)
         addr_obj_fields(w, "mint", &wc->token); /* a Solana token operation's mint */
-    if (several) {
-        jw_key(w, "parties");
-        jw_raw(w, "[", 1);
-        w->need_comma = false;
-        for (size_t i = 0; i < wc->n_parties; i++) {
-            const ww_party *p = &wc->parties[i];
-            jw_open(w, NULL);
-            jw_str(w, "role", ww_role_name(p->role));
-            jw_str(w, "address", p->addr.text);
-            if (p->unlimited)
-                jw_bool(w, "unlimited", true);
-            if (p->revocation)
-                jw_bool(w, "revocation", true);
-            if (p->has_token)
-                jw_str(w, "token", p->token.text);
-            if (p->amount[0] != '\0')
-                jw_str(w, "amount", p->amount);
-            if (p->sol_has_account)
-                jw_str(w, "token_account", p->sol_account.text);
-            jw_close(w);
-        }
-        jw_raw(w, "]", 1);
-        w->need_comma = true;
-    }
+    if (several)
+        write_parties(w, wc);
     jw_str(w, "amount", amount);
     jw_str(w, "selector", wc->selector);
     jw_str(w, "tx_hash", wc->tx_hash);
@@ -965,30 +997,8 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     o->ncalls++;
     const ww_addr *payee = recipient ? recipient : spender ? spender : wc->has_to ? &wc->to : NULL;
     junit_call(o, ctx, wc, payee);
-    if (o->cfg.format == WW_FMT_TEXT) {
-        /* the heading printed above the call's alerts (always with -v) */
-        char ts[40], where[600], amt[200], mth[160], knd[100], txh[300];
-        fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
-        text_where(o, where, sizeof where, ctx);
-        amt[0] = '\0';
-        if (amount[0] != '\0')
-            snprintf(amt, sizeof amt, " of %s%s%s", amount, wc->has_token ? " units of token " : "",
-                     wc->has_token ? wc->token.text : "");
-        else if (wc->value[0] != '\0' && strcmp(wc->value, "0") != 0)
-            snprintf(amt, sizeof amt, " of %s %s", wc->value,
-                     wc->chain == WW_CHAIN_SOLANA ? "lamports" : "wei");
-        char cid[40] = "";
-        if (wc->has_chain_id)
-            snprintf(cid, sizeof cid, ", chain id %" PRIu64, wc->chain_id);
-        snprintf(o->text_call, sizeof o->text_call,
-                 "%s  %swallet call%s %s (%s%s): %s%s%s%s%s%s\n    %s\n", ts, col(o, C_BOLD),
-                 col(o, C_RESET), tc(mth, sizeof mth, wc->method), ww_chain_name(wc->chain), cid,
-                 wc->kind[0] ? tc(knd, sizeof knd, wc->kind) : "call", amt, payee ? " to " : "",
-                 payee ? payee->text : "", wc->tx_hash[0] ? ", tx " : "",
-                 tc(txh, sizeof txh, wc->tx_hash), where);
-        if (o->cfg.verbose > 0)
-            text_call_heading(o);
-    }
+    if (o->cfg.format == WW_FMT_TEXT)
+        text_call_line(o, ctx, wc, amount, payee);
 }
 
 void ww_out_intent(ww_out *o, const ww_ctx *ctx, const ww_addr *a, const char *source)
