@@ -634,66 +634,37 @@ static int decode_more(ww_wallet_call *wc, const uint8_t *target, const uint8_t 
     return WW_OK;
 }
 
-int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, const char **why)
+/* Calldata other than the basic ERC-20 three: decode_more on the target's selectors; the
+ * target stays a payee when the selector is unknown. */
+static int decode_other(ww_wallet_call *wc, const uint8_t *data, size_t n, const char **why,
+                        bool to_added, size_t to_i, bool has_value)
 {
-    static const uint8_t SEL_TRANSFER[4] = {0xa9, 0x05, 0x9c, 0xbb};
-    static const uint8_t SEL_TRANSFER_FROM[4] = {0x23, 0xb8, 0x72, 0xdd};
-    static const uint8_t SEL_APPROVE[4] = {0x09, 0x5e, 0xa7, 0xb3};
-    const char *dummy;
+    uint8_t t[20];
+    if (ww_hex_decode(t, sizeof t, wc->to.text + 2, 40) != 20)
+        memset(t, 0, sizeof t);
+    int rc = decode_more(wc, t, data, n, 0);
+    if (rc == WW_E_INVALID) {
+        *why = "malformed ABI arguments";
+        return WW_E_INVALID;
+    }
+    if (rc == WW_E_NOTFOUND)
+        return WW_OK; /* an unknown selector is recorded, not guessed: target a payee */
+    if (to_added)
+        wc->parties[to_i].payee = has_value;
+    if (rc == WW_E_UNSUPPORTED) {
+        *why = "Universal Router command or v4 action not known (not decoded)";
+        return WW_E_INVALID;
+    }
+    return WW_OK;
+}
+
+/* ERC-20 transfer / transferFrom / approve with exactly their arguments. */
+static int decode_erc20_basic(ww_wallet_call *wc, const uint8_t *data, size_t n, bool is_transfer,
+                              bool is_from, const char **why)
+{
     ww_addr a1, a2;
     ww_u256 amt;
     size_t want;
-
-    if (why == NULL)
-        why = &dummy;
-    *why = NULL;
-    wc->selector[0] = '\0';
-    if (!wc->has_to) {
-        set_kind(wc, "contract-creation");
-        return WW_OK;
-    }
-    if (n == 0) {
-        set_kind(wc, "native-transfer");
-        (void)ww_wc_add_party(wc, WW_ROLE_TO, true, false, &wc->to);
-        return WW_OK;
-    }
-    /* the target is a payee when it receives native value, or when its calldata is not
-     * decoded (it may pay anyone: issue 13.4); payee cleared below once decoded */
-    bool has_value = wc->value[0] != '\0' && strcmp(wc->value, "0") != 0;
-    set_kind(wc, "contract-call");
-    size_t to_i = wc->n_parties;
-    bool to_added = ww_wc_add_party(wc, WW_ROLE_TO, true, false, &wc->to);
-    if (n < 4) {
-        *why = "calldata shorter than a selector";
-        return WW_E_INVALID;
-    }
-    snprintf(wc->selector, sizeof wc->selector, "0x%02x%02x%02x%02x", data[0], data[1], data[2],
-             data[3]);
-
-    bool is_transfer = memcmp(data, SEL_TRANSFER, 4) == 0;
-    bool is_from = memcmp(data, SEL_TRANSFER_FROM, 4) == 0;
-    bool is_approve = memcmp(data, SEL_APPROVE, 4) == 0;
-    if (!is_transfer && !is_from && !is_approve) {
-        uint8_t t[20];
-        if (ww_hex_decode(t, sizeof t, wc->to.text + 2, 40) != 20)
-            memset(t, 0, sizeof t);
-        int rc = decode_more(wc, t, data, n, 0);
-        if (rc == WW_E_INVALID) {
-            *why = "malformed ABI arguments";
-            return WW_E_INVALID;
-        }
-        if (rc == WW_E_NOTFOUND)
-            return WW_OK; /* an unknown selector is recorded, not guessed: target a payee */
-        if (to_added)
-            wc->parties[to_i].payee = has_value;
-        if (rc == WW_E_UNSUPPORTED) {
-            *why = "Universal Router command or v4 action not known (not decoded)";
-            return WW_E_INVALID;
-        }
-        return WW_OK;
-    }
-    if (to_added)
-        wc->parties[to_i].payee = has_value;
 
     want = 4 + 32 * (is_from ? 3 : 2);
     if (n < want) {
@@ -734,6 +705,50 @@ int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, co
         return WW_E_INVALID;
     }
     return WW_OK;
+}
+
+int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, const char **why)
+{
+    static const uint8_t SEL_TRANSFER[4] = {0xa9, 0x05, 0x9c, 0xbb};
+    static const uint8_t SEL_TRANSFER_FROM[4] = {0x23, 0xb8, 0x72, 0xdd};
+    static const uint8_t SEL_APPROVE[4] = {0x09, 0x5e, 0xa7, 0xb3};
+    const char *dummy;
+
+    if (why == NULL)
+        why = &dummy;
+    *why = NULL;
+    wc->selector[0] = '\0';
+    if (!wc->has_to) {
+        set_kind(wc, "contract-creation");
+        return WW_OK;
+    }
+    if (n == 0) {
+        set_kind(wc, "native-transfer");
+        (void)ww_wc_add_party(wc, WW_ROLE_TO, true, false, &wc->to);
+        return WW_OK;
+    }
+    /* the target is a payee when it receives native value, or when its calldata is not
+     * decoded (it may pay anyone: issue 13.4); payee cleared below once decoded */
+    bool has_value = wc->value[0] != '\0' && strcmp(wc->value, "0") != 0;
+    set_kind(wc, "contract-call");
+    size_t to_i = wc->n_parties;
+    bool to_added = ww_wc_add_party(wc, WW_ROLE_TO, true, false, &wc->to);
+    if (n < 4) {
+        *why = "calldata shorter than a selector";
+        return WW_E_INVALID;
+    }
+    snprintf(wc->selector, sizeof wc->selector, "0x%02x%02x%02x%02x", data[0], data[1], data[2],
+             data[3]);
+
+    bool is_transfer = memcmp(data, SEL_TRANSFER, 4) == 0;
+    bool is_from = memcmp(data, SEL_TRANSFER_FROM, 4) == 0;
+    bool is_approve = memcmp(data, SEL_APPROVE, 4) == 0;
+    if (!is_transfer && !is_from && !is_approve)
+        return decode_other(wc, data, n, why, to_added, to_i, has_value);
+    if (to_added)
+        wc->parties[to_i].payee = has_value;
+
+    return decode_erc20_basic(wc, data, n, is_transfer, is_from, why);
 }
 
 int ww_evm_decode_selfcall(ww_wallet_call *wc, const uint8_t *data, size_t n)
