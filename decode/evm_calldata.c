@@ -351,12 +351,69 @@ static int decode_permit_batch(ww_wallet_call *wc, const uint8_t *in, size_t n)
  * reports it instead of skipping it silently. Returns WW_OK or WW_E_INVALID (lengths differ,
  * an input too short for its command, an address word with high bytes set).
  */
+/* Universal Router PERMIT2_PERMIT: ((token, amount, expiration, nonce), spender, ...). */
+static int ur_permit2_permit(ww_wallet_call *wc, const uint8_t *in, size_t in_n)
+{
+    uint8_t a[20], t[20];
+    const uint8_t *pa = ww_abi_word(in, in_n, 1);
+    if (pa == NULL || !ww_abi_addr(t, in, in_n, 0) || !ww_abi_addr(a, in, in_n, 4))
+        return WW_E_INVALID;
+    approval(with_token(party20(wc, WW_ROLE_SPENDER, true, false, a), t, pa),
+             is_max_bits(pa, 160), word_zero(pa));
+    return WW_OK;
+}
+
+/* Universal Router PERMIT2_TRANSFER_FROM_BATCH: (from, to, amount, token)[]. */
+static int ur_transfer_batch(ww_wallet_call *wc, const uint8_t *in, size_t in_n)
+{
+    uint8_t a[20], t[20];
+    const uint8_t *te;
+    size_t tl, tc;
+    if (!ww_abi_array(&te, &tl, &tc, in, in_n, 0) || tl / 128 < tc)
+        return WW_E_INVALID;
+    for (size_t k = 0; k < tc && k < MAX_INNER; k++) {
+        const uint8_t *d = te + 128 * k;
+        if (!ww_abi_addr(a, d, 128, 1) || !ww_abi_addr(t, d, 128, 3))
+            return WW_E_INVALID;
+        (void)ur_payee(wc, WW_ROLE_RECIPIENT, a, t, d + 64);
+    }
+    return WW_OK;
+}
+
+/* Universal Router V3_POSITION_MANAGER_CALL: collect() names a recipient, others are decoded. */
+static int ur_position_call(ww_wallet_call *wc, const uint8_t *in, size_t in_n, int depth)
+{
+    uint8_t a[20];
+    /* collect((tokenId, recipient, amount0Max, amount1Max)) 0xfc6f7865 */
+    if (in_n >= 4 && in[0] == 0xfc && in[1] == 0x6f && in[2] == 0x78 && in[3] == 0x65) {
+        if (!ww_abi_addr(a, in + 4, in_n - 4, 1))
+            return WW_E_INVALID;
+        (void)ur_payee(wc, WW_ROLE_RECIPIENT, a, NULL, NULL);
+    } else if (decode_more(wc, NULL, in, in_n, depth + 1) == WW_E_INVALID) {
+        return WW_E_INVALID;
+    }
+    return WW_OK;
+}
+
+/* Universal Router V4_POSITION_MANAGER_CALL:
+ * modifyLiquidities(bytes unlockData, uint256 deadline) 0xdd46508f */
+static int ur_modify_liquidities(ww_wallet_call *wc, const uint8_t *in, size_t in_n,
+                                 size_t *unknown)
+{
+    const uint8_t *p;
+    size_t pn;
+    if (in_n < 4 || !ww_abi_bytes(&p, &pn, in + 4, in_n - 4, 0) ||
+        decode_v4_actions(wc, p, pn, unknown) != WW_OK)
+        return WW_E_INVALID;
+    return WW_OK;
+}
+
 static int decode_router_cmds(ww_wallet_call *wc, const uint8_t *args, size_t an, int depth,
                               size_t *unknown)
 {
-    const uint8_t *cmd, *el, *in, *p;
-    size_t ncmd, elen, cnt, in_n, pn;
-    uint8_t a[20], t[20];
+    const uint8_t *cmd, *el, *in;
+    size_t ncmd, elen, cnt, in_n;
+    uint8_t a[20];
     if (depth > MAX_DEPTH)
         return WW_E_INVALID;
     if (!ww_abi_bytes(&cmd, &ncmd, args, an, 0) || !ww_abi_array(&el, &elen, &cnt, args, an, 1) ||
@@ -390,27 +447,14 @@ static int decode_router_cmds(ww_wallet_call *wc, const uint8_t *args, size_t an
             if (decode_permit_batch(wc, in, in_n) != WW_OK)
                 return WW_E_INVALID;
             continue;
-        case 0x0a: {
-            const uint8_t *pa = ww_abi_word(in, in_n, 1);
-            if (pa == NULL || !ww_abi_addr(t, in, in_n, 0) || !ww_abi_addr(a, in, in_n, 4))
+        case 0x0a:
+            if (ur_permit2_permit(wc, in, in_n) != WW_OK)
                 return WW_E_INVALID;
-            approval(with_token(party20(wc, WW_ROLE_SPENDER, true, false, a), t, pa),
-                     is_max_bits(pa, 160), word_zero(pa));
             continue;
-        }
-        case 0x0d: {
-            const uint8_t *te;
-            size_t tl, tc;
-            if (!ww_abi_array(&te, &tl, &tc, in, in_n, 0) || tl / 128 < tc)
+        case 0x0d:
+            if (ur_transfer_batch(wc, in, in_n) != WW_OK)
                 return WW_E_INVALID;
-            for (size_t k = 0; k < tc && k < MAX_INNER; k++) {
-                const uint8_t *d = te + 128 * k;
-                if (!ww_abi_addr(a, d, 128, 1) || !ww_abi_addr(t, d, 128, 3))
-                    return WW_E_INVALID;
-                (void)ur_payee(wc, WW_ROLE_RECIPIENT, a, t, d + 64);
-            }
             continue;
-        }
         case 0x0e:
         case 0x13:
             continue;
@@ -424,18 +468,11 @@ static int decode_router_cmds(ww_wallet_call *wc, const uint8_t *args, size_t an
             (void)ur_payee(wc, WW_ROLE_SPENDER, a, NULL, NULL);
             continue;
         case 0x12:
-            /* collect((tokenId, recipient, amount0Max, amount1Max)) 0xfc6f7865 */
-            if (in_n >= 4 && in[0] == 0xfc && in[1] == 0x6f && in[2] == 0x78 && in[3] == 0x65) {
-                if (!ww_abi_addr(a, in + 4, in_n - 4, 1))
-                    return WW_E_INVALID;
-                (void)ur_payee(wc, WW_ROLE_RECIPIENT, a, NULL, NULL);
-            } else if (decode_more(wc, NULL, in, in_n, depth + 1) == WW_E_INVALID) {
+            if (ur_position_call(wc, in, in_n, depth) != WW_OK)
                 return WW_E_INVALID;
-            }
             continue;
-        case 0x14: /* modifyLiquidities(bytes unlockData, uint256 deadline) 0xdd46508f */
-            if (in_n < 4 || !ww_abi_bytes(&p, &pn, in + 4, in_n - 4, 0) ||
-                decode_v4_actions(wc, p, pn, unknown) != WW_OK)
+        case 0x14:
+            if (ur_modify_liquidities(wc, in, in_n, unknown) != WW_OK)
                 return WW_E_INVALID;
             continue;
         case 0x21:
