@@ -882,52 +882,56 @@ static void head_done(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t e, const uin
         ww_buf_free(&d->hdr);
 }
 
-static size_t st_hdr(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t ts)
+/* A header block starting in this data: skips leading empty lines, checks the start line. */
+static size_t st_hdr_first(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t ts,
+                           size_t cap)
 {
-    size_t cap = h->cfg.max_header_bytes;
-    if (d->hdr.len == 0) {
-        size_t k = 0;
-        if (!d->resyncing) /* RFC 9112 2.2: empty lines before a start line are ignored */
-            while (k < n && (p[k] == '\r' || p[k] == '\n'))
-                k++;
-        if (k > 0)
-            return k;
-        size_t lim = WW_MIN(n, cap);
-        size_t bad = start_prefix_bad(d->dir, p, lim);
-        if (bad != SIZE_MAX) {
-            bad_start(h, d, false);
-            return bad;
+    size_t k = 0;
+    if (!d->resyncing) /* RFC 9112 2.2: empty lines before a start line are ignored */
+        while (k < n && (p[k] == '\r' || p[k] == '\n'))
+            k++;
+    if (k > 0)
+        return k;
+    size_t lim = WW_MIN(n, cap);
+    size_t bad = start_prefix_bad(d->dir, p, lim);
+    if (bad != SIZE_MAX) {
+        bad_start(h, d, false);
+        return bad;
+    }
+    const uint8_t *nl = memchr(p, '\n', lim);
+    if (nl != NULL) {
+        h1_head tmp;
+        if (!parse_start(d->dir, p, (size_t)(nl - p), &tmp)) {
+            bad_start(h, d, true);
+            return (size_t)(nl - p) + 1;
         }
-        const uint8_t *nl = memchr(p, '\n', lim);
-        if (nl != NULL) {
-            h1_head tmp;
-            if (!parse_start(d->dir, p, (size_t)(nl - p), &tmp)) {
-                bad_start(h, d, true);
-                return (size_t)(nl - p) + 1;
-            }
-            d->line1_ok = true;
-        }
-        size_t from = nl != NULL ? (size_t)(nl - p) : 0;
-        size_t e = find_end(p, lim, &from);
-        if (e > 0) {
-            head_done(h, d, p, e, p + e, n - e, ts);
-            return e;
-        }
-        if (lim == cap) {
-            anom(h, "header-too-long", "%s header block over %zu bytes", dir_name(d), cap);
-            go_resync(d, false);
-            return lim;
-        }
-        if (ww_buf_append(&d->hdr, p, n) != WW_OK) {
-            anom(h, "nomem", "no memory for a header block");
-            go_resync(d, false);
-            return n;
-        }
-        d->scan = from;
-        d->l1scan = nl != NULL ? 0 : n;
+        d->line1_ok = true;
+    }
+    size_t from = nl != NULL ? (size_t)(nl - p) : 0;
+    size_t e = find_end(p, lim, &from);
+    if (e > 0) {
+        head_done(h, d, p, e, p + e, n - e, ts);
+        return e;
+    }
+    if (lim == cap) {
+        anom(h, "header-too-long", "%s header block over %zu bytes", dir_name(d), cap);
+        go_resync(d, false);
+        return lim;
+    }
+    if (ww_buf_append(&d->hdr, p, n) != WW_OK) {
+        anom(h, "nomem", "no memory for a header block");
+        go_resync(d, false);
         return n;
     }
-    /* gathering: the block began in an earlier call */
+    d->scan = from;
+    d->l1scan = nl != NULL ? 0 : n;
+    return n;
+}
+
+/* More of a header block that began in an earlier call (kept in d->hdr). */
+static size_t st_hdr_more(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t ts,
+                          size_t cap)
+{
     size_t old = d->hdr.len;
     size_t take = WW_MIN(n, cap - old);
     if (ww_buf_append(&d->hdr, p, take) != WW_OK) {
@@ -974,6 +978,15 @@ static size_t st_hdr(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t t
         go_resync(d, false);
     }
     return take;
+}
+
+static size_t st_hdr(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n, uint64_t ts)
+{
+    size_t cap = h->cfg.max_header_bytes;
+    if (d->hdr.len == 0)
+        return st_hdr_first(h, d, p, n, ts, cap);
+    /* gathering: the block began in an earlier call */
+    return st_hdr_more(h, d, p, n, ts, cap);
 }
 
 static size_t st_resync(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
