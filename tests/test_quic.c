@@ -727,3 +727,209 @@ T_CASE(not_quic)
     T_EQ_INT(ww_quic_stats_get(q)->not_quic, 3);
     ww_quic_free(q);
 }
+
+/* ---------- the real capture: Chrome 107 -> cloudflare-quic.com (../shared) ---------- */
+
+typedef struct corpus_rig {
+    coll *c;
+    ww_quic *q;
+    uint64_t frame_no;
+    /* STREAM frames seen, per capture frame */
+    struct {
+        uint64_t frame, id, off;
+        size_t len;
+        bool has_len, fin;
+    } f[256];
+    int nf;
+    /* optional: passed on (HTTP/3 test) */
+    void (*data_hook)(void *ud, int dir, uint64_t id, const uint8_t *p, size_t n, bool fin,
+                      uint64_t ts);
+    void *hook_ud;
+} corpus_rig;
+
+static corpus_rig *g_rig;
+
+static void r_frame(void *ud, ww_flow *f, int dir, uint64_t pn, uint64_t id, uint64_t off,
+                    size_t len, bool has_len, bool fin)
+{
+    corpus_rig *r = g_rig;
+    c_frame(ud, f, dir, pn, id, off, len, has_len, fin);
+    if (r->nf < 256) {
+        r->f[r->nf].frame = r->frame_no;
+        r->f[r->nf].id = id;
+        r->f[r->nf].off = off;
+        r->f[r->nf].len = len;
+        r->f[r->nf].has_len = has_len;
+        r->f[r->nf].fin = fin;
+        r->nf++;
+    }
+}
+
+static void r_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n,
+                   bool fin, uint64_t ts)
+{
+    c_data(ud, f, dir, id, p, n, fin, ts);
+    if (g_rig->data_hook != NULL)
+        g_rig->data_hook(g_rig->hook_ud, dir, id, p, n, fin, ts);
+}
+
+static void r_udp(void *ud, const ww_udp_dgram *dg)
+{
+    corpus_rig *r = ud;
+    (void)ww_quic_datagram(r->q, dg);
+}
+
+static void r_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
+{
+    if (type == 0x544c534b)
+        ww_keylog_add_text(ud, data, len);
+}
+
+/* Replays a capture through source -> pktdec (UDP) -> quic. Returns false when absent. */
+static bool corpus_run(const char *rel, corpus_rig *r, coll *c)
+{
+    char path[512], err[WW_ERRBUF_SIZE];
+    snprintf(path, sizeof path, "%s", t_shared(rel));
+    ww_source *src = NULL;
+    if (ww_source_open_file(&src, path, err) != WW_OK)
+        return false;
+    ww_keylog *kl = ww_keylog_new(NULL);
+    ww_source_set_secrets_fn(src, r_secrets, kl);
+    memset(c, 0, sizeof *c);
+    g_rig = r;
+    r->c = c;
+    ww_quic_cbs cb = {c, c_open, c_hs, r_data, c_reset, c_close, c_anom, r_frame, NULL};
+    r->q = ww_quic_new(NULL, NULL, &cb, kl);
+    ww_pktdec *dec = ww_pktdec_new(NULL, NULL, NULL, NULL);
+    ww_pktdec_set_udp_fn(dec, r_udp, r);
+    ww_pkt pkt;
+    ww_seg seg;
+    uint64_t last = 0;
+    while (ww_source_next(src, &pkt, err) == 1) {
+        r->frame_no++;
+        last = pkt.ts_us;
+        (void)ww_pktdec_decode(dec, &pkt, &seg);
+        ww_quic_tick(r->q, pkt.ts_us);
+    }
+    ww_quic_finish(r->q, last);
+    ww_pktdec_free(dec);
+    ww_source_free(src);
+    ww_keylog_free(kl);
+    return true;
+}
+
+static bool split_u64(const char *s, uint64_t *out, int *n)
+{
+    *n = 0;
+    while (*s && *s != '\t' && *n < 8) {
+        char *e;
+        out[(*n)++] = strtoull(s, &e, 10);
+        s = *e == ',' ? e + 1 : e;
+    }
+    return true;
+}
+
+T_CASE(corpus_chrome_cloudflare_streams)
+{
+    static coll c;
+    static corpus_rig r;
+    memset(&r, 0, sizeof r);
+    if (!corpus_run("corpus/quic/chrome-cloudflare-quic-with-secrets.pcapng", &r, &c))
+        T_SKIP("../shared/corpus/quic absent");
+    T_EQ_INT(c.opens, 1);
+    T_EQ_STR(c.info.sni, "cloudflare-quic.com");
+    T_EQ_STR(c.info.alpn, "h3");
+    T_EQ_INT(c.info.version, WW_QUIC_V1);
+    T_CHECK(c.info.cipher == 0x1301 || c.info.cipher == 0x1302 || c.info.cipher == 0x1303);
+    T_EQ_INT(ww_quic_stats_get(r.q)->decrypt_failed, 0);
+    T_EQ_INT(ww_quic_stats_get(r.q)->no_key, 0);
+    T_EQ_INT(c.anomalies, 0);
+    if (c.anomalies)
+        fprintf(stderr, "  anomalies: %s\n", c.anomaly_types);
+    /* every line of tshark's list: the same frames, stream ids, offsets, lengths and FINs */
+    size_t tl;
+    uint8_t *tsv = t_read_file(t_shared("corpus/quic/chrome-cloudflare-quic-with-secrets."
+                                        "streams.tsv"),
+                               &tl);
+    T_CHECK(tsv != NULL);
+    int lines = 0, matched = 0;
+    char *save = NULL;
+    char *text = tsv ? strndup((char *)tsv, tl) : NULL;
+    for (char *ln = text ? strtok_r(text, "\n", &save) : NULL; ln != NULL;
+         ln = strtok_r(NULL, "\n", &save)) {
+        char *col[5] = {0};
+        int k = 0;
+        for (char *p = ln; k < 5;) {
+            col[k++] = p;
+            char *t = strchr(p, '\t');
+            if (t == NULL)
+                break;
+            *t = '\0';
+            p = t + 1;
+        }
+        if (k < 5)
+            continue;
+        lines++;
+        uint64_t frame = strtoull(col[0], NULL, 10);
+        uint64_t ids[8], offs[8], lens[8], fins[8];
+        int ni, no, nl, nfin;
+        split_u64(col[1], ids, &ni);
+        split_u64(col[2], offs, &no);
+        split_u64(col[3], lens, &nl);
+        split_u64(col[4], fins, &nfin);
+        int got = 0, off_ok = 0, len_ok = 0;
+        bool ids_ok = true;
+        for (int i = 0; i < r.nf; i++) {
+            if (r.f[i].frame != frame)
+                continue;
+            if (got < ni && (r.f[i].id != ids[got] || (uint64_t)r.f[i].fin != fins[got]))
+                ids_ok = false;
+            for (int j = 0; j < no; j++)
+                off_ok += r.f[i].off == offs[j] && r.f[i].off != 0;
+            for (int j = 0; j < nl; j++)
+                len_ok += r.f[i].has_len && r.f[i].len == lens[j];
+            got++;
+        }
+        /* tshark lists an offset only when the frame carries one (never 0 here) and a length
+         * only when the frame has a Length field */
+        int want_off = 0;
+        for (int j = 0; j < no; j++)
+            want_off += offs[j] != 0;
+        bool ok = got == ni && ids_ok && off_ok >= want_off && len_ok >= nl;
+        if (!ok)
+            t_fail_msg(__FILE__, __LINE__, "  frame %llu: got %d STREAM frames, want %d",
+                       (unsigned long long)frame, got, ni);
+        matched += ok;
+    }
+    T_EQ_INT(lines, 17);
+    T_EQ_INT(matched, lines);
+    /* stream 0: the request, then the 10,288-byte response body (with its HTTP/3 framing) */
+    size_t len;
+    T_CHECK(stream_of(&c, 0, WW_DIR_TOSERVER, &len) != NULL);
+    T_CHECK(stream_fin(&c, 0, WW_DIR_TOSERVER));
+    T_CHECK(stream_of(&c, 0, WW_DIR_TOCLIENT, &len) != NULL);
+    T_EQ_INT(len, 10288);
+    T_CHECK(stream_fin(&c, 0, WW_DIR_TOCLIENT));
+    free(text);
+    free(tsv);
+    ww_quic_free(r.q);
+}
+
+T_CASE(corpus_initial_only_captures)
+{
+    static const char *files[] = {"corpus/quic/quic-tls-handshake.pcapng",
+                                  "corpus/quic/quic-with-several-tls-frames.pcapng"};
+    for (size_t i = 0; i < WW_ARRAY_LEN(files); i++) {
+        static coll c;
+        static corpus_rig r;
+        memset(&r, 0, sizeof r);
+        if (!corpus_run(files[i], &r, &c))
+            T_SKIP("../shared/corpus/quic absent");
+        T_EQ_INT(c.opens, 1);
+        T_CHECK(c.info.sni[0] != '\0');
+        T_CHECK(c.info.alpn[0] != '\0');
+        T_EQ_INT(c.anomalies, 0);
+        fprintf(stderr, "  %s: sni %s alpn %s\n", files[i], c.info.sni, c.info.alpn);
+        ww_quic_free(r.q);
+    }
+}
