@@ -8,7 +8,7 @@
 #   make bench      throughput and memory (MB/s, packets/s, peak RSS), beside tshark
 #   make install    PREFIX=/usr/local DESTDIR=
 
-PKGS       = libpcap libnghttp2 openssl libsecp256k1 libcjson zlib libbrotlidec libsodium yara
+PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libsodium yara
 TEST_PKGS  = libbrotlienc
 BUILD     ?= build
 PREFIX    ?= /usr/local

@@ -2,8 +2,8 @@
 # Installs what walletwatch needs to build and test on Debian 12, when it is missing.
 # As root: apt-get install. Otherwise: prints the exact command and stops (exit 1).
 set -u
-PKGS="libpcap libnghttp2 openssl libsecp256k1 libcjson zlib libbrotlidec libbrotlienc libsodium yara"
-DEBS="build-essential pkg-config libpcap-dev libnghttp2-dev libssl-dev libsecp256k1-dev libcjson-dev zlib1g-dev libbrotli-dev libsodium-dev libyara-dev python3"
+PKGS="libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libbrotlienc libsodium yara"
+DEBS="build-essential pkg-config libpcap-dev libnghttp2-dev libnghttp3-dev libssl-dev libsecp256k1-dev libcjson-dev zlib1g-dev libbrotli-dev libsodium-dev libyara-dev python3"
 missing=0
 command -v pkg-config >/dev/null 2>&1 || missing=1
 command -v cc >/dev/null 2>&1 || missing=1
