@@ -110,6 +110,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@bash tests/bench.sh $(BUILD)
 	@bash tests/bench_tls.sh $(BUILD)
+	@$(BUILD)/tools/bench_quic 256
 
 demo: deps
 	@$(MAKE) --no-print-directory all
