@@ -1033,3 +1033,40 @@ T_CASE(corpus_chrome_cloudflare_http3)
     ww_h3_free(h);
     ww_quic_free(r.q);
 }
+
+T_CASE(zero_rtt_with_early_secret)
+{
+    sess s;
+    sess_init(&s, WW_QUIC_V1, 0x1301);
+    uint8_t early[32];
+    for (int i = 0; i < 32; i++)
+        early[i] = (uint8_t)(0xe0 ^ i);
+    char line[256], crh[65], eh[65];
+    ww_hex_encode(crh, s.cr, 32);
+    ww_hex_encode(eh, early, 32);
+    snprintf(line, sizeof line, "CLIENT_EARLY_TRAFFIC_SECRET %s %s\n", crh, eh);
+    ww_keylog *kl = sess_keylog(&s);
+    ww_keylog_add_text(kl, (const uint8_t *)line, strlen(line));
+    ww_quic_keys ek;
+    T_EQ_INT(ww_quic_keys_from_secret(&ek, WW_QUIC_V1, 0x1301, early, 32), WW_OK);
+    coll c;
+    ww_quic *q = mk_quic(&c, kl, NULL);
+    /* one datagram: Initial (ClientHello) + 0-RTT (a request on stream 0) */
+    uint8_t pt[1400], hs[512], pkt[3000], fr[256];
+    size_t hl = qb_client_hello(hs, s.cr, "early.example");
+    size_t n = qb_crypto(pt, 0, hs, hl);
+    memset(pt + n, 0, 900 - n);
+    size_t pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt,
+                        900);
+    size_t fl = qb_stream(fr, 0, 0, "GET /early", 10, true);
+    pl += qb_long(pkt + pl, WW_QUIC_V1, QB_ZRTT, 0x1301, &ek, s.odcid, 8, s.cscid, 8, 1, fr, fl);
+    feed(q, true, pkt, pl, 1);
+    size_t len;
+    const uint8_t *d = stream_of(&c, 0, WW_DIR_TOSERVER, &len);
+    T_CHECK(len == 10 && d != NULL && memcmp(d, "GET /early", 10) == 0);
+    T_CHECK(stream_fin(&c, 0, WW_DIR_TOSERVER));
+    T_EQ_INT(c.anomalies, 0);
+    ww_quic_finish(q, 2);
+    ww_quic_free(q);
+    ww_keylog_free(kl);
+}
