@@ -27,6 +27,7 @@
  * One EVP context per direction and level for AEAD and for header protection, created once;
  * keys are wiped on free.
  */
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "decode/quic.h"
@@ -251,7 +252,8 @@ typedef struct qcid {
     struct qcid *hnext;
     struct qconn *conn;
     uint8_t len, role; /* role: the direction of packets carrying it as DCID */
-    bool used, retired;
+    bool used, retired, has_token;
+    uint8_t token[16];  /* its stateless reset token (NEW_CONNECTION_ID) */
     uint64_t seq;
     uint8_t id[CID_MAX];
 } qcid;
@@ -265,7 +267,7 @@ typedef struct qconn {
     uint8_t odcid[CID_MAX];
     uint8_t odcid_len;
     uint8_t client_random[32];
-    bool have_cr, have_sh, hs_fired, undecryptable, nokey_reported, closing;
+    bool have_cr, have_sh, hs_fired, undecryptable, nokey_reported, closing, reset;
     const suite_q *suite;
     qcid cids[MAX_CIDS];
     qdir d[2];
@@ -410,17 +412,19 @@ static void cid_unlink(ww_quic *q, qcid *e)
 }
 
 /* Registers a CID (len > 0) of c used as DCID by packets of direction role. */
-static void cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int role, uint64_t seq,
-                    uint64_t ts)
+static qcid *cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int role,
+                     uint64_t seq, uint64_t ts)
 {
     if (len == 0 || len > CID_MAX)
-        return;
+        return NULL;
     qcid *e = cid_find(q, id, len);
     if (e != NULL) {
-        if (e->conn != c)
+        if (e->conn != c) {
             q_anomaly(q, c, ts, "quic-cid-conflict", "connection ID already used by flow %llu",
                       (unsigned long long)e->conn->flow.id);
-        return;
+            return NULL;
+        }
+        return e;
     }
     qcid *slot = NULL;
     for (int i = 0; i < MAX_CIDS && slot == NULL; i++)
@@ -433,7 +437,7 @@ static void cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int rol
         }
     if (slot == NULL) {
         q_anomaly(q, c, ts, "quic-cid-limit", "more than %d connection IDs", MAX_CIDS);
-        return;
+        return NULL;
     }
     memset(slot, 0, sizeof *slot);
     slot->conn = c;
@@ -446,6 +450,7 @@ static void cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int rol
     slot->hnext = q->cid_hash[b];
     q->cid_hash[b] = slot;
     q->cid_lens[len]++;
+    return slot;
 }
 
 /* ---- connections ---- */
@@ -1072,7 +1077,11 @@ static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, con
                 return false;
             }
             /* a CID of the sender: the peer sends to it (packets of the other direction) */
-            cid_add(q, c, id.ptr, id.len, 1 - dir, a, ts);
+            qcid *e = cid_add(q, c, id.ptr, id.len, 1 - dir, a, ts);
+            if (e != NULL) {
+                memcpy(e->token, tok.ptr, 16);
+                e->has_token = true;
+            }
             break;
         }
         case 0x1a: /* PATH_CHALLENGE */
@@ -1244,6 +1253,17 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
     if (probe) {
         ww_wipe(q->pt, pt_len);
         return rc;
+    }
+    if (rc != WW_OK && !is_long && n >= 21) {
+        /* a stateless reset (RFC 9000 10.3): ends with a token the sender gave */
+        for (int i = 0; i < MAX_CIDS; i++) {
+            const qcid *e = &c->cids[i];
+            if (e->used && e->has_token && CRYPTO_memcmp(e->token, p + n - 16, 16) == 0) {
+                q->st.stateless_resets++;
+                c->closing = c->reset = true;
+                return WW_OK;
+            }
+        }
     }
     if (rc != WW_OK) {
         q->st.decrypt_failed++;
@@ -1477,17 +1497,19 @@ bool ww_quic_datagram(ww_quic *q, const ww_udp_dgram *dg)
             }
         }
     }
-    if (c == NULL)
-        c = tuple_find(q, dg, &dir);
     bool fresh = false;
-    if (c == NULL) {
+    if (c == NULL && (p[0] & 0x80)) {
+        /* an unknown DCID in a long header: a new connection's client Initial (even on a
+         * 5-tuple in use: ports are reused) */
         c = try_new_conn(q, dg);
-        if (c == NULL) {
-            q->st.not_quic++;
-            return false;
-        }
-        fresh = true;
+        fresh = c != NULL;
         dir = WW_DIR_TOSERVER;
+    }
+    if (c == NULL)
+        c = tuple_find(q, dg, &dir); /* zero-length connection IDs */
+    if (c == NULL) {
+        q->st.not_quic++;
+        return false;
     }
     uint64_t ts = dg->ts_us;
     if (fresh) {
@@ -1520,13 +1542,13 @@ bool ww_quic_datagram(ww_quic *q, const ww_udp_dgram *dg)
         q_anomaly(q, c, ts, "snaplen-truncated", "UDP datagram cut (%u of %u bytes)", dg->len,
                   dg->wire_len);
     if (c->closing) {
-        conn_close(q, c, WW_CLOSE_FIN, ts);
+        conn_close(q, c, c->reset ? WW_CLOSE_RST : WW_CLOSE_FIN, ts);
         return true;
     }
     if ((c->have_cr != had_cr || c->have_sh != had_sh) && c->backlog.len > 0)
         drain_backlog(q, c, ts);
     if (c->closing)
-        conn_close(q, c, WW_CLOSE_FIN, ts);
+        conn_close(q, c, c->reset ? WW_CLOSE_RST : WW_CLOSE_FIN, ts);
     return true;
 }
 
@@ -1541,7 +1563,7 @@ void ww_quic_tick(ww_quic *q, uint64_t now_us)
             if (c->backlog.len > 0) {
                 drain_backlog(q, c, now_us);
                 if (c->closing)
-                    conn_close(q, c, WW_CLOSE_FIN, now_us);
+                    conn_close(q, c, c->reset ? WW_CLOSE_RST : WW_CLOSE_FIN, now_us);
             }
         }
     }

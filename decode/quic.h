@@ -42,7 +42,8 @@ typedef struct ww_quic_cfg {
 
 typedef struct ww_quic_stats {
     uint64_t datagrams, not_quic, packets, decrypted, decrypt_failed, no_key, conns,
-        migrations, key_updates, stream_bytes, ooo_dropped_bytes, anomalies, evicted;
+        migrations, key_updates, stream_bytes, ooo_dropped_bytes, anomalies, evicted,
+        stateless_resets;
 } ww_quic_stats;
 
 /*
@@ -66,7 +67,8 @@ typedef struct ww_quic_cbs {
     void (*stream_reset)(void *ud, ww_flow *f, int dir, uint64_t stream_id, uint64_t error_code,
                          uint64_t ts_us);
     /* after this, f is gone; f->app must be released by the callee. reason: WW_CLOSE_FIN
-     * (CONNECTION_CLOSE), WW_CLOSE_TIMEOUT, WW_CLOSE_EVICT, WW_CLOSE_END */
+     * (CONNECTION_CLOSE), WW_CLOSE_RST (a stateless reset whose token a NEW_CONNECTION_ID
+     * gave), WW_CLOSE_TIMEOUT, WW_CLOSE_EVICT, WW_CLOSE_END */
     void (*close)(void *ud, ww_flow *f, int reason, uint64_t ts_us);
     /* layer "quic"; flow may be NULL */
     ww_anomaly_fn anomaly;

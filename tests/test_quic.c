@@ -1072,3 +1072,96 @@ T_CASE(zero_rtt_with_early_secret)
     ww_quic_free(q);
     ww_keylog_free(kl);
 }
+
+T_CASE(retry_reset_timeout_evict)
+{
+    sess s;
+    sess_init(&s, WW_QUIC_V1, 0x1301);
+    ww_keylog *kl = sess_keylog(&s);
+    coll c;
+    ww_quic_cfg cfg = {0};
+    cfg.max_conns = 2;
+    cfg.idle_timeout_us = 1000;
+    ww_quic *q = mk_quic(&c, kl, &cfg);
+    /* client Initial, then a Retry naming a new server CID: the next Initial is keyed by it */
+    uint8_t pt[1400], hs[512], pkt[1500];
+    size_t hl = qb_client_hello(hs, s.cr, "retry.example");
+    size_t n = qb_crypto(pt, 0, hs, hl);
+    memset(pt + n, 0, 1100 - n);
+    size_t pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt,
+                        1100);
+    feed(q, true, pkt, pl, 10);
+    T_EQ_INT(c.opens, 1);
+    static const uint8_t rscid[8] = {0x99, 1, 2, 3, 4, 5, 6, 7};
+    uint8_t retry[64];
+    size_t rl = 0;
+    retry[rl++] = 0xf0;
+    retry[rl++] = 0, retry[rl++] = 0, retry[rl++] = 0, retry[rl++] = 1;
+    retry[rl++] = 8;
+    memcpy(retry + rl, s.cscid, 8);
+    rl += 8;
+    retry[rl++] = 8;
+    memcpy(retry + rl, rscid, 8);
+    rl += 8;
+    memcpy(retry + rl, "token", 5);
+    rl += 5;
+    memset(retry + rl, 0xaa, 16); /* integrity tag (not checked) */
+    rl += 16;
+    feed(q, false, retry, rl, 11);
+    ww_quic_keys rk, rsk;
+    T_EQ_INT(ww_quic_initial_keys(&rk, WW_QUIC_V1, false, rscid, 8), WW_OK);
+    T_EQ_INT(ww_quic_initial_keys(&rsk, WW_QUIC_V1, true, rscid, 8), WW_OK);
+    pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &rk, rscid, 8, s.cscid, 8, 1, pt, 1100);
+    feed(q, true, pkt, pl, 12);
+    hl = qb_server_hello(hs, 0x1301);
+    n = qb_crypto(pt, 0, hs, hl);
+    pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &rsk, s.cscid, 8, s.sscid, 8, 0, pt, n);
+    feed(q, false, pkt, pl, 13);
+    T_EQ_INT(ww_quic_stats_get(q)->decrypt_failed, 0);
+    T_EQ_INT(c.anomalies, 0);
+    T_CHECK(c.flow != NULL && ww_quic_conn_info(c.flow)->cipher == 0x1301);
+    T_EQ_INT(c.opens, 1);
+    /* the server gives a CID with a reset token, then resets: closed, no anomaly */
+    uint8_t fr[128];
+    static const uint8_t ncid[8] = {0x77, 1, 2, 3, 4, 5, 6, 7};
+    static const uint8_t tok[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    n = 0;
+    fr[n++] = 0x18, fr[n++] = 1, fr[n++] = 0, fr[n++] = 8;
+    memcpy(fr + n, ncid, 8);
+    n += 8;
+    memcpy(fr + n, tok, 16);
+    n += 16;
+    s1rtt(&s, q, fr, n, 14);
+    uint8_t rst[40];
+    memset(rst, 0x5c, sizeof rst);
+    rst[0] = 0x45;
+    memcpy(rst + 1, s.cscid, 8); /* looks like a short header to the client */
+    memcpy(rst + sizeof rst - 16, tok, 16);
+    feed(q, false, rst, sizeof rst, 15);
+    T_EQ_INT(c.closes, 1);
+    T_EQ_INT(c.close_reason, WW_CLOSE_RST);
+    T_EQ_INT(ww_quic_stats_get(q)->stateless_resets, 1);
+    T_EQ_INT(c.anomalies, 0);
+    /* idle timeout, and the connection cap (2): the oldest evicted */
+    for (int i = 0; i < 3; i++) {
+        sess t;
+        sess_init(&t, WW_QUIC_V1, 0x1301);
+        t.odcid[0] = (uint8_t)(0x10 + i);
+        T_EQ_INT(ww_quic_initial_keys(&t.ci, WW_QUIC_V1, false, t.odcid, 8), WW_OK);
+        hl = qb_client_hello(hs, t.cr, "x.example");
+        n = qb_crypto(pt, 0, hs, hl);
+        memset(pt + n, 0, 1100 - n);
+        pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &t.ci, t.odcid, 8, t.cscid, 8, 0, pt,
+                     1100);
+        feed(q, true, pkt, pl, 100 + (uint64_t)i);
+    }
+    T_EQ_INT(c.opens, 4);
+    T_EQ_INT(c.closes, 2);
+    T_EQ_INT(c.close_reason, WW_CLOSE_EVICT);
+    ww_quic_tick(q, 5000);
+    T_EQ_INT(c.closes, 4);
+    T_EQ_INT(c.close_reason, WW_CLOSE_TIMEOUT);
+    ww_quic_finish(q, 6000);
+    ww_quic_free(q);
+    ww_keylog_free(kl);
+}
