@@ -219,10 +219,18 @@ static void deliver(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated
 static h3_stream *stream_new(ww_h3 *h, uint64_t id, uint64_t ts)
 {
     if (h->nstreams >= WW_H3_MAX_STREAMS) {
-        size_t oldest = 0;
-        for (size_t i = 1; i < h->nstreams; i++)
-            if (h->streams[i]->seq < h->streams[oldest]->seq)
+        /* the oldest stream that is not a control or QPACK stream (those live as long as
+         * the connection and carry its state) */
+        size_t oldest = SIZE_MAX;
+        for (size_t i = 0; i < h->nstreams; i++) {
+            const h3_stream *c = h->streams[i];
+            bool critical = c->uni && (c->utype == U_CONTROL || c->utype == U_ENCODER ||
+                                       c->utype == U_DECODER);
+            if (!critical && (oldest == SIZE_MAX || c->seq < h->streams[oldest]->seq))
                 oldest = i;
+        }
+        if (oldest == SIZE_MAX)
+            return NULL;
         h3_stream *o = h->streams[oldest];
         anom(h, "h3-too-many-streams", "over %d open streams: stream %llu dropped",
              WW_H3_MAX_STREAMS, (unsigned long long)o->id);

@@ -42,7 +42,7 @@
 #define HS_MSG_MAX (16 * 1024)   /* ClientHello / ServerHello / EncryptedExtensions */
 #define CRYPTO_OOO_MAX (64 * 1024)
 #define PKT_MAX 65536            /* a UDP payload */
-#define CLOSED_RING 64
+#define CLOSED_RING 256
 #define FAILS_REPORTED 4
 #define OFFSET_MAX ((uint64_t)1 << 62)
 
@@ -1291,6 +1291,8 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         d->have_pn[sp] = true;
     }
     q->st.decrypted++;
+    if (lv == LV_AP)
+        fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
     (void)parse_frames(q, c, dir, lv, pn, q->pt, pt_len, ts);
     return WW_OK;
 }

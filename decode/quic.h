@@ -55,8 +55,9 @@ typedef struct ww_quic_cbs {
     void *ud;
     /* a new connection (its first client Initial decrypted) */
     void (*open)(void *ud, ww_flow *f, uint64_t ts_us);
-    /* once per connection, when EncryptedExtensions gave the ALPN (or at close if it never
-     * came); info lives as long as f */
+    /* once per connection: when EncryptedExtensions gave the ALPN, or else at the first
+     * 1-RTT packet opened, or else at close; info lives as long as f (and may still gain the
+     * negotiated ALPN after this call: read it again with ww_quic_conn_info) */
     void (*handshake)(void *ud, ww_flow *f, const ww_quic_info *info);
     /* in-order bytes of one direction of one stream; fin: this is its end (n may be 0) */
     void (*stream_data)(void *ud, ww_flow *f, int dir, uint64_t stream_id, const uint8_t *p,

@@ -47,9 +47,7 @@ static void on_msg(void *ud, const ww_http_msg *m, uint64_t sid, uint64_t ts)
 {
     h3c *c = ud;
     (void)ts;
-    if (c->nm >= 32)
-        return;
-    msg_rec *r = &c->m[c->nm++];
+    msg_rec *r = &c->m[c->nm++ % 32]; /* the last 32 kept */
     memset(r, 0, sizeof *r);
     r->is_request = m->is_request;
     cp(r->method, sizeof r->method, m->method);
@@ -432,4 +430,48 @@ T_CASE(interim_reset_flood)
     ww_h3_free(h);
     qenc_free(&qc);
     qenc_free(&qs);
+}
+
+T_CASE(flood_keeps_qpack_streams)
+{
+    h3c c;
+    ww_h3 *h = mk(&c);
+    qenc qc, qstatic;
+    qenc_init(&qc, 4096);
+    qenc_init(&qstatic, 0);
+    uint8_t buf[2048], ctl[64], enc[4200];
+    uint8_t set[8];
+    size_t sl = vput(set, 0x01);
+    sl += vput(set + sl, 4096);
+    size_t cl = vput(ctl, 0x00);
+    cl += frame(ctl + cl, 0x04, set, sl);
+    ww_h3_stream_data(h, WW_DIR_TOCLIENT, 3, ctl, cl, false, 1);
+    size_t n = headers(buf, &qc, 0, req_kv, 5);
+    size_t el = vput(enc, 0x02);
+    memcpy(enc + el, qc.ebuf, qc.elen);
+    el += qc.elen;
+    qc.elen = 0;
+    ww_h3_stream_data(h, WW_DIR_TOSERVER, 2, enc, el, false, 2);
+    ww_h3_stream_data(h, WW_DIR_TOSERVER, 0, buf, n, true, 3);
+    T_EQ_INT(c.nm, 1);
+    /* requests that never end push out the oldest request streams, never the QPACK ones */
+    for (int i = 1; i < WW_H3_MAX_STREAMS + 40; i++) {
+        n = headers(buf, &qstatic, 4 * i, req_kv, 5);
+        ww_h3_stream_data(h, WW_DIR_TOSERVER, 4 * (uint64_t)i, buf, n, false, 4);
+    }
+    T_CHECK(strstr(c.types, "h3-too-many-streams") != NULL);
+    /* the dynamic table is still in step: a new block using it decodes */
+    int before = c.nm;
+    n = headers(buf, &qc, 4000, req_kv, 5);
+    T_EQ_INT(qc.elen, 0); /* only references to entries already sent */
+    ww_h3_stream_data(h, WW_DIR_TOSERVER, 4000, buf, n, true, 5);
+    T_CHECK(c.nm >= before + 1); /* its own, and the stream it pushed out */
+    T_EQ_INT(c.m[(c.nm - 1) % 32].sid, 4000);
+    T_CHECK(!c.m[(c.nm - 1) % 32].truncated);
+    T_EQ_STR(c.m[(c.nm - 1) % 32].host, "dapp.example");
+    T_CHECK(!ww_h3_poisoned(h));
+    ww_h3_close(h, 6);
+    ww_h3_free(h);
+    qenc_free(&qc);
+    qenc_free(&qstatic);
 }
