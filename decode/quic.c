@@ -268,6 +268,7 @@ typedef struct qconn {
     uint8_t odcid_len;
     uint8_t client_random[32];
     bool have_cr, have_sh, hs_fired, undecryptable, nokey_reported, closing, reset;
+    bool ap_decrypted; /* a 1-RTT (or 0-RTT) packet was opened */
     const suite_q *suite;
     qcid cids[MAX_CIDS];
     qdir d[2];
@@ -545,12 +546,7 @@ static void conn_close(ww_quic *q, qconn *c, int reason, uint64_t ts)
 
 static qconn *conn_new(ww_quic *q, const ww_udp_dgram *dg, uint32_t version, uint64_t ts)
 {
-    if (q->n_conns >= q->cfg.max_conns && q->oldest != NULL) {
-        q->st.evicted++;
-        q_anomaly(q, q->oldest, ts, "quic-conn-evicted", "connection table full (%zu)",
-                  q->cfg.max_conns);
-        conn_close(q, q->oldest, WW_CLOSE_EVICT, ts);
-    }
+    (void)ts;
     qconn *c = ww_calloc(q->mem, 1, sizeof *c);
     if (c == NULL)
         return NULL;
@@ -1291,6 +1287,8 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         d->have_pn[sp] = true;
     }
     q->st.decrypted++;
+    if (lv == LV_AP || lv == LV_ZRTT)
+        c->ap_decrypted = true;
     if (lv == LV_AP)
         fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
     (void)parse_frames(q, c, dir, lv, pn, q->pt, pt_len, ts);
@@ -1446,6 +1444,13 @@ static qconn *try_new_conn(ww_quic *q, const ww_udp_dgram *dg)
                     pn_off, dg->ts_us, true) != WW_OK) {
         conn_free(q, c);
         return NULL;
+    }
+    /* it is QUIC: make room (the least recently used connection goes) */
+    while (q->n_conns > q->cfg.max_conns && q->oldest != NULL && q->oldest != c) {
+        q->st.evicted++;
+        q_anomaly(q, q->oldest, dg->ts_us, "quic-conn-evicted", "connection table full (%zu)",
+                  q->cfg.max_conns);
+        conn_close(q, q->oldest, WW_CLOSE_EVICT, dg->ts_us);
     }
     c->flow.id = q->cbs.next_flow_id != NULL ? q->cbs.next_flow_id(q->cbs.ud) : ++q->next_id;
     q->st.conns++;
@@ -1603,6 +1608,11 @@ void ww_quic_finish(ww_quic *q, uint64_t now_us)
 const ww_quic_info *ww_quic_conn_info(const ww_flow *f)
 {
     return &((const qconn *)(const void *)f)->info;
+}
+
+bool ww_quic_conn_decrypted(const ww_flow *f)
+{
+    return ((const qconn *)(const void *)f)->ap_decrypted;
 }
 
 bool ww_quic_conn_undecryptable(const ww_flow *f)

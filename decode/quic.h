@@ -99,7 +99,10 @@ void ww_quic_tick(ww_quic *q, uint64_t now_us);
 void ww_quic_finish(ww_quic *q, uint64_t now_us);
 /* The info of a connection (f from a callback of this ww_quic). */
 const ww_quic_info *ww_quic_conn_info(const ww_flow *f);
-/* true when 1-RTT packets of the connection were seen that could not be decrypted */
+/* true once a 1-RTT or 0-RTT packet of the connection was opened (application data seen) */
+bool ww_quic_conn_decrypted(const ww_flow *f);
+/* true when 1-RTT packets of the connection were seen that could not be decrypted (tag
+ * failures, or packets still without a key at finish / over the backlog) */
 bool ww_quic_conn_undecryptable(const ww_flow *f);
 const ww_quic_stats *ww_quic_stats_get(const ww_quic *q);
 void ww_quic_free(ww_quic *q); /* closes nothing: call ww_quic_finish first */

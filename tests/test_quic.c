@@ -498,6 +498,7 @@ T_CASE(key_update_and_cid_change)
     pl = qb_short(pkt, 0x1301, &s.c1, 0, s.sscid, 8, s.cpn - 3, fr, n);
     feed(q, true, pkt, pl, 22);
     T_EQ_INT(ww_quic_stats_get(q)->key_updates, 1);
+    T_CHECK(c.flow != NULL && ww_quic_conn_decrypted(c.flow));
     /* the server names a new CID; the client moves to it from a new address */
     static const uint8_t ncid[12] = {0xab, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     n = 0;
@@ -570,6 +571,7 @@ T_CASE(late_keys_backlog)
     sess_handshake(&s, q, 10);
     c1rtt(&s, q, fr, n, 20);
     T_CHECK(c.flow != NULL && !ww_quic_conn_undecryptable(c.flow));
+    T_CHECK(!ww_quic_conn_decrypted(c.flow));
     ww_quic_finish(q, 100);
     T_CHECK(strstr(c.anomaly_types, "quic-no-key") != NULL);
     T_CHECK(ww_quic_stats_get(q)->no_key >= 2);
