@@ -28,8 +28,15 @@
 #include <openssl/evp.h>
 #include <stdarg.h>
 
-enum { H3_DATA = 0x00, H3_HEADERS = 0x01, H3_CANCEL_PUSH = 0x03, H3_SETTINGS = 0x04,
-       H3_PUSH_PROMISE = 0x05, H3_GOAWAY = 0x07, H3_MAX_PUSH_ID = 0x0d };
+enum {
+    H3_DATA = 0x00,
+    H3_HEADERS = 0x01,
+    H3_CANCEL_PUSH = 0x03,
+    H3_SETTINGS = 0x04,
+    H3_PUSH_PROMISE = 0x05,
+    H3_GOAWAY = 0x07,
+    H3_MAX_PUSH_ID = 0x0d
+};
 enum { U_CONTROL = 0x00, U_PUSH = 0x01, U_ENCODER = 0x02, U_DECODER = 0x03 };
 enum hfield { F_METHOD, F_PATH, F_AUTH, F_CTYPE, F_CENC, F_COUNT };
 
@@ -55,7 +62,7 @@ typedef struct h3_half {
     uint8_t fh_len;
     bool in_frame;
     uint64_t ftype, fleft;
-    ww_buf block;     /* HEADERS (or SETTINGS) payload being gathered */
+    ww_buf block; /* HEADERS (or SETTINGS) payload being gathered */
     /* QPACK: a blocked header block and the stream bytes after it */
     nghttp3_qpack_stream_context *sctx;
     bool blocked;
@@ -68,7 +75,7 @@ typedef struct h3_stream {
     uint64_t id;
     uint64_t seq;
     bool uni;
-    int64_t utype;     /* uni: stream type, -1 until read */
+    int64_t utype; /* uni: stream type, -1 until read */
     bool push_id_read;
     bool settings_seen;
     h3_half half[2];
@@ -81,7 +88,7 @@ struct ww_h3 {
     ww_h3_cbs cbs;
     nghttp3_qpack_decoder *dec[2]; /* decodes what direction d sends */
     bool dec_dead[2];
-    size_t dec_cap[2];             /* the QPACK_MAX_TABLE_CAPACITY applied to dec[d] */
+    size_t dec_cap[2]; /* the QPACK_MAX_TABLE_CAPACITY applied to dec[d] */
     h3_stream **streams;
     size_t nstreams;
     uint64_t seq;
@@ -224,8 +231,8 @@ static h3_stream *stream_new(ww_h3 *h, uint64_t id, uint64_t ts)
         size_t oldest = SIZE_MAX;
         for (size_t i = 0; i < h->nstreams; i++) {
             const h3_stream *c = h->streams[i];
-            bool critical = c->uni && (c->utype == U_CONTROL || c->utype == U_ENCODER ||
-                                       c->utype == U_DECODER);
+            bool critical =
+                c->uni && (c->utype == U_CONTROL || c->utype == U_ENCODER || c->utype == U_DECODER);
             if (!critical && (oldest == SIZE_MAX || c->seq < h->streams[oldest]->seq))
                 oldest = i;
         }
@@ -304,8 +311,8 @@ static void deliver(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated
         }
         if (x->keep && !x->stream && h->cfg.hash_bodies && x->body.len > 0) {
             unsigned int mdlen = 0;
-            if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(),
-                           NULL) == 1 &&
+            if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(), NULL) ==
+                    1 &&
                 mdlen == 32)
                 m.has_sha256 = true;
         }
@@ -397,8 +404,8 @@ static void body_data(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t 
             anom(h, "decompression-cap", "stream %llu %s body: decoded over the cap",
                  (unsigned long long)s->id, dname(dir));
         else
-            anom(h, "bad-coding", "stream %llu %s body: %s", (unsigned long long)s->id,
-                 dname(dir), ww_strerror(r));
+            anom(h, "bad-coding", "stream %llu %s body: %s", (unsigned long long)s->id, dname(dir),
+                 ww_strerror(r));
         return;
     }
     size_t cap = x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes;
@@ -408,8 +415,8 @@ static void body_data(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t 
     int r = x->stream ? stream_append(h, s, dir, p, take) : ww_buf_append(&x->body, p, take);
     if (r != WW_OK || take < n) {
         x->stopped = x->truncated = true;
-        anom(h, "body-too-big", "stream %llu %s body over the cap (%zu)",
-             (unsigned long long)s->id, dname(dir), cap);
+        anom(h, "body-too-big", "stream %llu %s body over the cap (%zu)", (unsigned long long)s->id,
+             dname(dir), cap);
     }
 }
 
@@ -435,12 +442,11 @@ static void setup_body(ww_h3 *h, h3_stream *s, int dir)
     }
     if (nk == 0)
         return;
-    x->coding = ww_coding_new(h->mem, kinds, nk,
-                              x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes,
-                              h->cfg.max_decoded_ratio);
+    x->coding =
+        ww_coding_new(h->mem, kinds, nk, x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes,
+                      h->cfg.max_decoded_ratio);
     if (x->coding == NULL) {
-        anom(h, "out-of-memory", "stream %llu: no decoder for the body",
-             (unsigned long long)s->id);
+        anom(h, "out-of-memory", "stream %llu: no decoder for the body", (unsigned long long)s->id);
         x->keep = false;
     }
 }
@@ -507,7 +513,6 @@ static void take_field(ww_h3 *h, uint64_t sid, int dir, h3_half *x, const uint8_
         meta_put(x, f, v, vl);
 }
 
-
 /*
  * nghttp3 keeps a decoder that failed a header block in an error state (QPACK errors are
  * connection errors, RFC 9204 2.2). Passively we go on: a fresh decoder replaces it when its
@@ -537,8 +542,10 @@ static void decoder_lost(ww_h3 *h, int dir)
         h->dec[dir] = fresh;
         return;
     }
-    anom(h, "qpack-table-lost", "%s QPACK dynamic table lost: later header blocks of that side "
-         "are not decoded", dname(dir));
+    anom(h, "qpack-table-lost",
+         "%s QPACK dynamic table lost: later header blocks of that side "
+         "are not decoded",
+         dname(dir));
     h->dec_dead[dir] = true;
     h->poisoned = true;
 }
@@ -574,8 +581,8 @@ static int decode_block(ww_h3 *h, h3_stream *s, int dir, uint64_t ts)
     for (;;) {
         nghttp3_qpack_nv nv;
         uint8_t flags = 0;
-        nghttp3_ssize rv = nghttp3_qpack_decoder_read_request(h->dec[dir], x->sctx, &nv, &flags,
-                                                              in, left, 1);
+        nghttp3_ssize rv =
+            nghttp3_qpack_decoder_read_request(h->dec[dir], x->sctx, &nv, &flags, in, left, 1);
         if (rv < 0) {
             anom(h, "qpack-error", "stream %llu %s header block: %s", (unsigned long long)s->id,
                  dname(dir), nghttp3_strerror((int)rv));
@@ -679,8 +686,7 @@ bad:
 static bool frame_allowed_on_request(uint64_t type)
 {
     return type != H3_SETTINGS && type != H3_GOAWAY && type != H3_MAX_PUSH_ID &&
-           type != H3_CANCEL_PUSH && type != 0x02 && type != 0x06 && type != 0x08 &&
-           type != 0x09;
+           type != H3_CANCEL_PUSH && type != 0x02 && type != 0x06 && type != 0x08 && type != 0x09;
 }
 
 /* The frame sequence of a request stream or a control stream (ctl) of direction dir. */
@@ -692,8 +698,10 @@ static void frames(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t n, 
         if (x->blocked) {
             /* bytes after a blocked header block wait for it */
             if (ww_buf_append(&x->pending, p, n) != WW_OK) {
-                anom(h, "qpack-blocked-too-long", "stream %llu: over %d bytes behind a blocked "
-                     "header block", (unsigned long long)s->id, H3_PENDING_MAX);
+                anom(h, "qpack-blocked-too-long",
+                     "stream %llu: over %d bytes behind a blocked "
+                     "header block",
+                     (unsigned long long)s->id, H3_PENDING_MAX);
                 x->dead = true;
             }
             x->pending_fin = x->pending_fin || fin;
@@ -716,11 +724,12 @@ static void frames(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t n, 
             h->st.frames++;
             if (ctl) {
                 if (!s->settings_seen && x->ftype != H3_SETTINGS) {
-                    anom(h, "h3-missing-settings", "%s control stream does not start with "
-                         "SETTINGS", dname(dir));
+                    anom(h, "h3-missing-settings",
+                         "%s control stream does not start with "
+                         "SETTINGS",
+                         dname(dir));
                 }
-                if (x->ftype == H3_DATA || x->ftype == H3_HEADERS ||
-                    x->ftype == H3_PUSH_PROMISE) {
+                if (x->ftype == H3_DATA || x->ftype == H3_HEADERS || x->ftype == H3_PUSH_PROMISE) {
                     anom(h, "h3-frame-unexpected", "frame 0x%llx on the %s control stream",
                          (unsigned long long)x->ftype, dname(dir));
                     x->dead = true;
@@ -888,8 +897,8 @@ static void uni_bytes(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t 
 
 /* ---- API ---- */
 
-void ww_h3_stream_data(ww_h3 *h, int dir, uint64_t stream_id, const uint8_t *p, size_t n,
-                       bool fin, uint64_t ts_us)
+void ww_h3_stream_data(ww_h3 *h, int dir, uint64_t stream_id, const uint8_t *p, size_t n, bool fin,
+                       uint64_t ts_us)
 {
     WW_ASSERT(h != NULL && (dir == 0 || dir == 1));
     h3_stream *s = stream_find(h, stream_id);

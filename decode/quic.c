@@ -39,9 +39,9 @@
 #define CID_MAX 20
 #define CID_HASH 4096u
 #define TUPLE_HASH 4096u
-#define HS_MSG_MAX (16 * 1024)   /* ClientHello / ServerHello / EncryptedExtensions */
+#define HS_MSG_MAX (16 * 1024) /* ClientHello / ServerHello / EncryptedExtensions */
 #define CRYPTO_OOO_MAX (64 * 1024)
-#define PKT_MAX 65536            /* a UDP payload */
+#define PKT_MAX 65536 /* a UDP payload */
 #define CLOSED_RING 256
 #define FAILS_REPORTED 4
 #define OFFSET_MAX ((uint64_t)1 << 62)
@@ -68,7 +68,7 @@ const char *ww_quic_version_name(uint32_t v)
 
 typedef struct suite_q {
     uint16_t id;
-    int aead;         /* WW_TLSC_AES_GCM / WW_TLSC_CHACHA */
+    int aead; /* WW_TLSC_AES_GCM / WW_TLSC_CHACHA */
     size_t key_len;
     const char *md;
     size_t hash_len;
@@ -125,8 +125,8 @@ static int initial_secret(uint8_t out[32], uint32_t version, bool server, const 
     uint8_t is[32];
     if (version != WW_QUIC_V1 && version != WW_QUIC_V2)
         return WW_E_UNSUPPORTED;
-    int rc = ww_tls_hkdf_extract(is, 32, "SHA256", version == WW_QUIC_V2 ? salt_v2 : salt_v1,
-                                 20, dcid, dcid_len);
+    int rc = ww_tls_hkdf_extract(is, 32, "SHA256", version == WW_QUIC_V2 ? salt_v2 : salt_v1, 20,
+                                 dcid, dcid_len);
     if (rc == WW_OK)
         rc = ww_tls_hkdf_expand_label(out, 32, "SHA256", is, 32, server ? "server in" : "client in",
                                       NULL, 0);
@@ -163,8 +163,7 @@ static int hp_mask_ctx(EVP_CIPHER_CTX *ctx, int aead, uint8_t mask[5], const uin
     return WW_OK;
 }
 
-static EVP_CIPHER_CTX *hp_ctx_new(EVP_CIPHER_CTX *ctx, int aead, const uint8_t *key,
-                                  size_t key_len)
+static EVP_CIPHER_CTX *hp_ctx_new(EVP_CIPHER_CTX *ctx, int aead, const uint8_t *key, size_t key_len)
 {
     const EVP_CIPHER *c = aead == WW_TLSC_CHACHA ? EVP_chacha20()
                           : key_len == 16        ? EVP_aes_128_ecb()
@@ -204,8 +203,8 @@ typedef struct qseg {
 
 /* one direction of a byte stream (a STREAM or a CRYPTO level) */
 typedef struct qrx {
-    uint64_t next;   /* bytes delivered */
-    qseg *ooo;       /* held segments, sorted by offset (may overlap) */
+    uint64_t next; /* bytes delivered */
+    qseg *ooo;     /* held segments, sorted by offset (may overlap) */
     size_t held;
     uint64_t fin_off;
     bool fin_known, done, broken;
@@ -220,12 +219,12 @@ typedef struct qstream {
 typedef struct qkey {
     ww_tlsc aead;
     bool ready;
-    uint64_t gen;    /* 1-RTT key generation */
+    uint64_t gen; /* 1-RTT key generation */
     uint8_t secret[WW_KEYLOG_SECRET_MAX];
     size_t secret_len;
 } qkey;
 
-typedef struct qhs {  /* handshake messages of one direction at one level */
+typedef struct qhs { /* handshake messages of one direction at one level */
     uint8_t hdr[4];
     uint8_t hdr_have;
     uint32_t len, have;
@@ -234,9 +233,9 @@ typedef struct qhs {  /* handshake messages of one direction at one level */
 } qhs;
 
 typedef struct qdir {
-    qkey lv[LV_COUNT];   /* LV_AP: the current 1-RTT key */
-    qkey ap_other;       /* 1-RTT: the next generation, or the previous one */
-    int ap_phase;        /* key phase bit of lv[LV_AP] */
+    qkey lv[LV_COUNT];    /* LV_AP: the current 1-RTT key */
+    qkey ap_other;        /* 1-RTT: the next generation, or the previous one */
+    int ap_phase;         /* key phase bit of lv[LV_AP] */
     uint64_t ap_first_pn; /* first packet number of the current phase */
     EVP_CIPHER_CTX *hp[LV_COUNT];
     bool hp_ready[LV_COUNT];
@@ -253,14 +252,14 @@ typedef struct qcid {
     struct qconn *conn;
     uint8_t len, role; /* role: the direction of packets carrying it as DCID */
     bool used, retired, has_token;
-    uint8_t token[16];  /* its stateless reset token (NEW_CONNECTION_ID) */
+    uint8_t token[16]; /* its stateless reset token (NEW_CONNECTION_ID) */
     uint64_t seq;
     uint8_t id[CID_MAX];
 } qcid;
 
 typedef struct qconn {
-    ww_flow flow;       /* first: ww_quic_conn_info casts back */
-    struct qconn *tnext; /* 5-tuple hash chain */
+    ww_flow flow;              /* first: ww_quic_conn_info casts back */
+    struct qconn *tnext;       /* 5-tuple hash chain */
     struct qconn *prev, *next; /* LRU list, oldest first */
     unsigned tbucket;
     ww_quic_info info;
@@ -277,7 +276,7 @@ typedef struct qconn {
     uint64_t closed[CLOSED_RING];
     size_t closed_pos;
     size_t ooo_held;
-    ww_buf backlog;     /* packets waiting for keys: dir(1) ts(8) len(4) bytes */
+    ww_buf backlog; /* packets waiting for keys: dir(1) ts(8) len(4) bytes */
     uint64_t kl_gen;
 } qconn;
 
@@ -369,8 +368,7 @@ static void tuple_unlink(ww_quic *q, qconn *c)
 
 static void tuple_link(ww_quic *q, qconn *c)
 {
-    c->tbucket = tuple_bucket(&c->flow.cli_ip, c->flow.cli_port, &c->flow.srv_ip,
-                              c->flow.srv_port);
+    c->tbucket = tuple_bucket(&c->flow.cli_ip, c->flow.cli_port, &c->flow.srv_ip, c->flow.srv_port);
     c->tnext = q->tuple_hash[c->tbucket];
     q->tuple_hash[c->tbucket] = c;
 }
@@ -413,8 +411,8 @@ static void cid_unlink(ww_quic *q, qcid *e)
 }
 
 /* Registers a CID (len > 0) of c used as DCID by packets of direction role. */
-static qcid *cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int role,
-                     uint64_t seq, uint64_t ts)
+static qcid *cid_add(ww_quic *q, qconn *c, const uint8_t *id, size_t len, int role, uint64_t seq,
+                     uint64_t ts)
 {
     if (len == 0 || len > CID_MAX)
         return NULL;
@@ -746,8 +744,8 @@ static bool rx_add(ww_quic *q, qconn *c, qrx *rx, int dir, uint64_t id, uint64_t
     /* out of order: hold a copy, bounded */
     if (rx->held + n > cap || c->ooo_held + n > q->cfg.max_conn_ooo) {
         q->st.ooo_dropped_bytes += n;
-        q_anomaly(q, c, ts, "quic-ooo-overflow",
-                  "stream %llu: %zu out-of-order bytes over the cap", (unsigned long long)id, n);
+        q_anomaly(q, c, ts, "quic-ooo-overflow", "stream %llu: %zu out-of-order bytes over the cap",
+                  (unsigned long long)id, n);
         return false;
     }
     qseg *s = ww_malloc(q->mem, sizeof *s + n);
@@ -806,8 +804,8 @@ static void hs_message(ww_quic *q, qconn *c, int dir, int lv, uint8_t type, cons
     }
 }
 
-static void crypto_deliver(ww_quic *q, qconn *c, int dir, uint64_t lv64, const uint8_t *p,
-                           size_t n, bool fin, uint64_t ts)
+static void crypto_deliver(ww_quic *q, qconn *c, int dir, uint64_t lv64, const uint8_t *p, size_t n,
+                           bool fin, uint64_t ts)
 {
     int lv = (int)lv64;
     qhs *hs = &c->d[dir].hs[lv];
@@ -843,8 +841,8 @@ static void crypto_deliver(ww_quic *q, qconn *c, int dir, uint64_t lv64, const u
 
 /* ---- streams ---- */
 
-static void stream_deliver(ww_quic *q, qconn *c, int dir, uint64_t id, const uint8_t *p,
-                           size_t n, bool fin, uint64_t ts)
+static void stream_deliver(ww_quic *q, qconn *c, int dir, uint64_t id, const uint8_t *p, size_t n,
+                           bool fin, uint64_t ts)
 {
     q->st.stream_bytes += n;
     c->flow.bytes[dir] += n;
@@ -910,8 +908,8 @@ static bool stream_dir_ok(uint64_t id, int dir)
     return sender == dir;
 }
 
-static void stream_frame(ww_quic *q, qconn *c, int dir, uint64_t id, uint64_t off,
-                         const uint8_t *p, size_t n, bool fin, uint64_t ts)
+static void stream_frame(ww_quic *q, qconn *c, int dir, uint64_t id, uint64_t off, const uint8_t *p,
+                         size_t n, bool fin, uint64_t ts)
 {
     if (!stream_dir_ok(id, dir)) {
         q_anomaly(q, c, ts, "quic-stream-direction", "stream %llu: data from the receiver",
@@ -1013,8 +1011,14 @@ static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, con
             if (!rd_varint(&r, &len) || !ww_rd_skip(&r, len))
                 goto trunc;
             break;
-        case 0x08: case 0x09: case 0x0a: case 0x0b:
-        case 0x0c: case 0x0d: case 0x0e: case 0x0f: { /* STREAM */
+        case 0x08:
+        case 0x09:
+        case 0x0a:
+        case 0x0b:
+        case 0x0c:
+        case 0x0d:
+        case 0x0e:
+        case 0x0f: { /* STREAM */
             uint64_t id, off = 0;
             bool has_len = (type & 0x02) != 0, fin = (type & 0x01) != 0;
             if (!rd_varint(&r, &id))
@@ -1028,8 +1032,7 @@ static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, con
                 (void)ww_rd_bytes(&r, &s, ww_rd_left(&r));
             }
             if (lv != LV_ZRTT && lv != LV_AP) {
-                q_anomaly(q, c, ts, "quic-frame-not-allowed", "STREAM in a %s packet",
-                          lv_name[lv]);
+                q_anomaly(q, c, ts, "quic-frame-not-allowed", "STREAM in a %s packet", lv_name[lv]);
                 return false;
             }
             if (q->cbs.stream_frame != NULL)
@@ -1043,9 +1046,11 @@ static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, con
             break;
         }
         case 0x10: /* MAX_DATA */
-        case 0x12: case 0x13: /* MAX_STREAMS */
+        case 0x12:
+        case 0x13: /* MAX_STREAMS */
         case 0x14: /* DATA_BLOCKED */
-        case 0x16: case 0x17: /* STREAMS_BLOCKED */
+        case 0x16:
+        case 0x17: /* STREAMS_BLOCKED */
         case 0x19: /* RETIRE_CONNECTION_ID */
             if (!rd_varint(&r, &a))
                 goto trunc;
@@ -1213,8 +1218,7 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
     size_t hl = pn_off + pn_len;
     if (hl + 16 > n) {
         if (!probe)
-            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv],
-                      n);
+            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv], n);
         return WW_E_INVALID;
     }
     memcpy(q->hdr, p, hl);
@@ -1244,8 +1248,8 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         }
     }
     size_t pt_len = 0;
-    int rc = ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl,
-                              n - hl);
+    int rc =
+        ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
     if (probe) {
         ww_wipe(q->pt, pt_len);
         return rc;

@@ -20,10 +20,10 @@
 
 /* The `quic` object of events (SPEC): beside `tls`. */
 typedef struct ww_quic_info {
-    uint32_t version;  /* WW_QUIC_V1, WW_QUIC_V2 */
-    char sni[256];     /* ClientHello server_name; "" when absent */
-    char alpn[32];     /* negotiated (EncryptedExtensions); before that the first offered; "" */
-    uint16_t cipher;   /* TLS 1.3 suite from the ServerHello (0x1301...); 0 before */
+    uint32_t version; /* WW_QUIC_V1, WW_QUIC_V2 */
+    char sni[256];    /* ClientHello server_name; "" when absent */
+    char alpn[32];    /* negotiated (EncryptedExtensions); before that the first offered; "" */
+    uint16_t cipher;  /* TLS 1.3 suite from the ServerHello (0x1301...); 0 before */
 } ww_quic_info;
 /* "1", "2" or "0x%08x" into a static table for the two known ones, NULL otherwise. */
 const char *ww_quic_version_name(uint32_t v);
@@ -32,18 +32,17 @@ const char *ww_quic_version_name(uint32_t v);
  * QUIC
  * --------------------------------------------------------------------------------------- */
 typedef struct ww_quic_cfg {
-    size_t max_conns;        /* connections tracked at once (default 4096; LRU evicted) */
-    size_t max_streams;      /* open streams per connection (default 256; more: anomaly) */
-    size_t max_stream_ooo;   /* out-of-order bytes held per stream direction (default 1 MiB) */
-    size_t max_conn_ooo;     /* ... per connection, all streams (default 4 MiB) */
-    size_t max_backlog;      /* bytes of packets waiting for a key, per connection (256 KiB) */
+    size_t max_conns;         /* connections tracked at once (default 4096; LRU evicted) */
+    size_t max_streams;       /* open streams per connection (default 256; more: anomaly) */
+    size_t max_stream_ooo;    /* out-of-order bytes held per stream direction (default 1 MiB) */
+    size_t max_conn_ooo;      /* ... per connection, all streams (default 4 MiB) */
+    size_t max_backlog;       /* bytes of packets waiting for a key, per connection (256 KiB) */
     uint64_t idle_timeout_us; /* default 60 s */
 } ww_quic_cfg;
 
 typedef struct ww_quic_stats {
-    uint64_t datagrams, not_quic, packets, decrypted, decrypt_failed, no_key, conns,
-        migrations, key_updates, stream_bytes, ooo_dropped_bytes, anomalies, evicted,
-        stateless_resets;
+    uint64_t datagrams, not_quic, packets, decrypted, decrypt_failed, no_key, conns, migrations,
+        key_updates, stream_bytes, ooo_dropped_bytes, anomalies, evicted, stateless_resets;
 } ww_quic_stats;
 
 /*
@@ -153,16 +152,16 @@ typedef struct ww_h3_cbs {
 } ww_h3_cbs;
 
 typedef struct ww_h3_stats {
-    uint64_t frames, requests, responses, streams, bodies_kept, bodies_skipped,
-        body_bytes_skipped, anomalies, qpack_blocked;
+    uint64_t frames, requests, responses, streams, bodies_kept, bodies_skipped, body_bytes_skipped,
+        anomalies, qpack_blocked;
 } ww_h3_stats;
 
 typedef struct ww_h3 ww_h3;
 /* cfg may be NULL (defaults: caps as HTTP/2). Returns NULL on OOM. */
 ww_h3 *ww_h3_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h3_cbs *cbs);
 /* The ww_quic stream_data / stream_reset of this connection, passed on as they come. */
-void ww_h3_stream_data(ww_h3 *h, int dir, uint64_t stream_id, const uint8_t *p, size_t n,
-                       bool fin, uint64_t ts_us);
+void ww_h3_stream_data(ww_h3 *h, int dir, uint64_t stream_id, const uint8_t *p, size_t n, bool fin,
+                       uint64_t ts_us);
 void ww_h3_stream_reset(ww_h3 *h, int dir, uint64_t stream_id, uint64_t ts_us);
 /* End of connection: messages whose header block was seen are delivered, truncated. */
 void ww_h3_close(ww_h3 *h, uint64_t ts_us);

@@ -46,7 +46,7 @@ static inline int qb_aead_seal(uint8_t *out, uint16_t suite, const ww_quic_keys 
     memcpy(nonce, k->iv, 12);
     for (int i = 0; i < 8; i++)
         nonce[4 + i] ^= (uint8_t)(pn >> (56 - 8 * i));
-    const EVP_CIPHER *c = suite == 0x1303   ? EVP_chacha20_poly1305()
+    const EVP_CIPHER *c = suite == 0x1303    ? EVP_chacha20_poly1305()
                           : k->key_len == 16 ? EVP_aes_128_gcm()
                                              : EVP_aes_256_gcm();
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -129,8 +129,8 @@ static inline size_t qb_short(uint8_t *out, uint16_t suite, const ww_quic_keys *
 }
 
 /* A STREAM frame with offset and length fields (always present). */
-static inline size_t qb_stream(uint8_t *out, uint64_t id, uint64_t off, const void *data,
-                               size_t n, bool fin)
+static inline size_t qb_stream(uint8_t *out, uint64_t id, uint64_t off, const void *data, size_t n,
+                               bool fin)
 {
     size_t o = 0;
     out[o++] = (uint8_t)(0x08 | 0x04 | 0x02 | (fin ? 1 : 0));
@@ -160,9 +160,9 @@ static inline size_t qb_client_hello(uint8_t *out, const uint8_t random[32], con
     p[o++] = 3, p[o++] = 3;
     memcpy(p + o, random, 32);
     o += 32;
-    p[o++] = 0;                         /* session id */
+    p[o++] = 0; /* session id */
     p[o++] = 0, p[o++] = 2, p[o++] = 0x13, p[o++] = 0x01;
-    p[o++] = 1, p[o++] = 0;             /* compression */
+    p[o++] = 1, p[o++] = 0; /* compression */
     size_t ext_len_at = o;
     o += 2;
     /* server_name */

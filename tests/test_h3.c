@@ -76,8 +76,8 @@ static void on_anom(void *ud, const char *type, const char *detail)
     snprintf(c->types + l, sizeof c->types - l, "%s ", type);
 }
 
-static void on_field(void *ud, uint64_t sid, int dir, const uint8_t *n, size_t nl,
-                     const uint8_t *v, size_t vl)
+static void on_field(void *ud, uint64_t sid, int dir, const uint8_t *n, size_t nl, const uint8_t *v,
+                     size_t vl)
 {
     h3c *c = ud;
     (void)sid, (void)dir, (void)n, (void)nl, (void)v, (void)vl;
@@ -180,9 +180,9 @@ static size_t headers(uint8_t *out, qenc *q, int64_t sid, const char *const *kv,
     return frame(out, 0x01, blk, bl);
 }
 
-static const char *const req_kv[] = {":method", "POST", ":scheme", "https",
-                                     ":authority", "dapp.example", ":path", "/rpc",
-                                     "content-type", "application/json"};
+static const char *const req_kv[] = {
+    ":method",      "POST",  ":scheme", "https",        ":authority",
+    "dapp.example", ":path", "/rpc",    "content-type", "application/json"};
 static const char *const resp_kv[] = {":status", "200", "content-type", "application/json"};
 
 T_CASE(request_response_static)

@@ -112,8 +112,7 @@ T_CASE(rfc_chacha_short_header)
         T_EQ_INT(ww_tlsc_set_key(&c, WW_TLSC_CHACHA, k.key, 32, k.iv, 12, NULL, 0, NULL), WW_OK);
         uint8_t out[32];
         size_t ol = 0;
-        T_EQ_INT(ww_tlsc_open_aad(&c, out, sizeof out, &ol, hdr, 4, 654360564, pkt + 4, 17),
-                 WW_OK);
+        T_EQ_INT(ww_tlsc_open_aad(&c, out, sizeof out, &ol, hdr, 4, 654360564, pkt + 4, 17), WW_OK);
         T_CHECK(ol == 1 && out[0] == 0x01);
         /* and a flipped bit fails */
         pkt[10] ^= 1;
@@ -171,8 +170,8 @@ static void c_hs(void *ud, ww_flow *f, const ww_quic_info *info)
     c->handshakes++;
     c->info = *info;
 }
-static void c_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n,
-                   bool fin, uint64_t ts)
+static void c_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n, bool fin,
+                   uint64_t ts)
 {
     coll *c = ud;
     (void)f, (void)ts;
@@ -360,8 +359,8 @@ static void sess_init(sess *s, uint32_t ver, uint16_t suite)
     size_t o = 0;
     for (int j = 0; j < 4; j++) {
         hexs(sh, sec[j], s->hl);
-        o += (size_t)snprintf(s->keylog + o, sizeof s->keylog - o, "%s %s %s\n", labels[j], crh,
-                              sh);
+        o +=
+            (size_t)snprintf(s->keylog + o, sizeof s->keylog - o, "%s %s %s\n", labels[j], crh, sh);
     }
 }
 
@@ -373,18 +372,18 @@ static void sess_handshake(sess *s, ww_quic *q, uint64_t ts)
     size_t n = qb_crypto(pt, 0, hs, hl);
     memset(pt + n, 0, 1100 - n); /* PADDING */
     n = 1100;
-    size_t pl = qb_long(pkt, s->ver, QB_INITIAL, 0x1301, &s->ci, s->odcid, 8, s->cscid, 8,
-                        s->cpn++, pt, n);
+    size_t pl =
+        qb_long(pkt, s->ver, QB_INITIAL, 0x1301, &s->ci, s->odcid, 8, s->cscid, 8, s->cpn++, pt, n);
     feed(q, true, pkt, pl, ts);
     /* server: Initial(SH) + Handshake(EE) coalesced */
     hl = qb_server_hello(hs, s->suite);
     n = qb_crypto(pt, 0, hs, hl);
-    pl = qb_long(pkt, s->ver, QB_INITIAL, 0x1301, &s->si, s->cscid, 8, s->sscid, 8, s->spn++, pt,
-                 n);
+    pl =
+        qb_long(pkt, s->ver, QB_INITIAL, 0x1301, &s->si, s->cscid, 8, s->sscid, 8, s->spn++, pt, n);
     hl = qb_encrypted_extensions(hs);
     n = qb_crypto(pt, 0, hs, hl);
-    pl += qb_long(pkt + pl, s->ver, QB_HANDSHAKE, s->suite, &s->sh, s->cscid, 8, s->sscid, 8, 0,
-                  pt, n);
+    pl += qb_long(pkt + pl, s->ver, QB_HANDSHAKE, s->suite, &s->sh, s->cscid, 8, s->sscid, 8, 0, pt,
+                  n);
     feed(q, false, pkt, pl, ts + 1);
 }
 
@@ -767,8 +766,8 @@ static void r_frame(void *ud, ww_flow *f, int dir, uint64_t pn, uint64_t id, uin
     }
 }
 
-static void r_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n,
-                   bool fin, uint64_t ts)
+static void r_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n, bool fin,
+                   uint64_t ts)
 {
     c_data(ud, f, dir, id, p, n, fin, ts);
     if (g_rig->data_hook != NULL)
@@ -1022,8 +1021,9 @@ T_CASE(corpus_chrome_cloudflare_http3)
     T_EQ_STR(hr.url[1], "/");
     T_CHECK(!hr.truncated[1]);
     T_CHECK(hr.body_len[1] > 0);
-    fprintf(stderr, "  h3 response: status %d, content-type %s, content-encoding %s, "
-                    "body %lld bytes decoded\n",
+    fprintf(stderr,
+            "  h3 response: status %d, content-type %s, content-encoding %s, "
+            "body %lld bytes decoded\n",
             hr.m[1].status, hr.ctype[1], hr.cenc[1], (long long)hr.body_len[1]);
     /* the 10,288 bytes of stream 0 from the server: two reserved (grease) frames, a HEADERS
      * frame of 122 bytes, DATA frames of 4226 + 2147 + 1019 + 2718 + 1 + 0 bytes (checked
@@ -1060,8 +1060,8 @@ T_CASE(zero_rtt_with_early_secret)
     size_t hl = qb_client_hello(hs, s.cr, "early.example");
     size_t n = qb_crypto(pt, 0, hs, hl);
     memset(pt + n, 0, 900 - n);
-    size_t pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt,
-                        900);
+    size_t pl =
+        qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt, 900);
     size_t fl = qb_stream(fr, 0, 0, "GET /early", 10, true);
     pl += qb_long(pkt + pl, WW_QUIC_V1, QB_ZRTT, 0x1301, &ek, s.odcid, 8, s.cscid, 8, 1, fr, fl);
     feed(q, true, pkt, pl, 1);
@@ -1090,8 +1090,8 @@ T_CASE(retry_reset_timeout_evict)
     size_t hl = qb_client_hello(hs, s.cr, "retry.example");
     size_t n = qb_crypto(pt, 0, hs, hl);
     memset(pt + n, 0, 1100 - n);
-    size_t pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt,
-                        1100);
+    size_t pl =
+        qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s.ci, s.odcid, 8, s.cscid, 8, 0, pt, 1100);
     feed(q, true, pkt, pl, 10);
     T_EQ_INT(c.opens, 1);
     static const uint8_t rscid[8] = {0x99, 1, 2, 3, 4, 5, 6, 7};

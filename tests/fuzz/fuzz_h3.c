@@ -46,8 +46,8 @@ static void f_anom(void *ud, const char *t, const char *d)
     sink_sum += strlen(t) + strlen(d);
 }
 
-static void f_field(void *ud, uint64_t sid, int dir, const uint8_t *n, size_t nl,
-                    const uint8_t *v, size_t vl)
+static void f_field(void *ud, uint64_t sid, int dir, const uint8_t *n, size_t nl, const uint8_t *v,
+                    size_t vl)
 {
     (void)ud, (void)n, (void)v;
     sink_sum += sid + (uint64_t)dir + nl + vl;

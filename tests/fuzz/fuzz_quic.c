@@ -31,8 +31,8 @@ static void f_hs(void *ud, ww_flow *f, const ww_quic_info *info)
     (void)ud, (void)f;
     sink_sum += strlen(info->sni) + strlen(info->alpn) + info->cipher;
 }
-static void f_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n,
-                   bool fin, uint64_t ts)
+static void f_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n, bool fin,
+                   uint64_t ts)
 {
     (void)ud, (void)f, (void)ts;
     sink_sum += (uint64_t)dir + id + fin;
@@ -135,16 +135,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t hl = qb_client_hello(hs, cr, "fuzz.example");
         size_t n = qb_crypto(pt, 0, hs, hl);
         memset(pt + n, 0, 1100 - n);
-        size_t l = qb_long(pkt, ver, QB_INITIAL, 0x1301, &ki[0], odcid, 8, cscid, 8, pn[0][0]++,
-                           pt, 1100);
+        size_t l =
+            qb_long(pkt, ver, QB_INITIAL, 0x1301, &ki[0], odcid, 8, cscid, 8, pn[0][0]++, pt, 1100);
         dgram(q, true, pkt, l, 1);
         hl = qb_server_hello(hs, 0x1301);
         n = qb_crypto(pt, 0, hs, hl);
         l = qb_long(pkt, ver, QB_INITIAL, 0x1301, &ki[1], cscid, 8, sscid, 8, pn[1][0]++, pt, n);
         hl = qb_encrypted_extensions(hs);
         n = qb_crypto(pt, 0, hs, hl);
-        l += qb_long(pkt + l, ver, QB_HANDSHAKE, 0x1301, &kh[1], cscid, 8, sscid, 8,
-                     pn[1][1]++, pt, n);
+        l += qb_long(pkt + l, ver, QB_HANDSHAKE, 0x1301, &kh[1], cscid, 8, sscid, 8, pn[1][1]++, pt,
+                     n);
         dgram(q, false, pkt, l, 2);
     }
     size_t i = 1;
@@ -169,14 +169,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t l;
             const uint8_t *dc = cli ? sscid : cscid, *sc = cli ? cscid : sscid;
             if (lv == 0)
-                l = qb_long(pkt + plen, ver, QB_INITIAL, 0x1301, &ki[d], dc, 8, sc, 8,
-                            pn[d][0]++, p, n);
+                l = qb_long(pkt + plen, ver, QB_INITIAL, 0x1301, &ki[d], dc, 8, sc, 8, pn[d][0]++,
+                            p, n);
             else if (lv == 1)
-                l = qb_long(pkt + plen, ver, QB_HANDSHAKE, 0x1301, &kh[d], dc, 8, sc, 8,
-                            pn[d][1]++, p, n);
+                l = qb_long(pkt + plen, ver, QB_HANDSHAKE, 0x1301, &kh[d], dc, 8, sc, 8, pn[d][1]++,
+                            p, n);
             else
-                l = qb_short(pkt + plen, 0x1301, (c & 8) ? &ka2[d] : &ka[d], (c & 8) ? 1 : 0, dc,
-                             8, pn[d][2]++, p, n);
+                l = qb_short(pkt + plen, 0x1301, (c & 8) ? &ka2[d] : &ka[d], (c & 8) ? 1 : 0, dc, 8,
+                             pn[d][2]++, p, n);
             plen += l;
             /* coalesce long headers with the next record (short headers end a datagram) */
             if (!(c & 16) || lv >= 2 || plen > sizeof pkt - 400) {

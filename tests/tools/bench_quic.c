@@ -44,8 +44,8 @@ static void h3_anom(void *ud, const char *t, const char *d)
     fprintf(stderr, "h3 anomaly: %s %s\n", t, d);
 }
 
-static void q_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n,
-                   bool fin, uint64_t ts)
+static void q_data(void *ud, ww_flow *f, int dir, uint64_t id, const uint8_t *p, size_t n, bool fin,
+                   uint64_t ts)
 {
     (void)f;
     ww_h3_stream_data(ud, dir, id, p, n, fin, ts);
@@ -135,8 +135,8 @@ int main(int argc, char **argv)
     l += qb_long(pkt + l, WW_QUIC_V1, QB_HANDSHAKE, suite, &kh, cscid, 8, sscid, 8, 0, pt, n);
     dgram(q, false, pkt, l, 2);
     /* the client's request: a static-table GET (no timing) */
-    static const uint8_t req[] = {0x01, 0x10, 0, 0, 0xd1, 0xd7, 0xc1, 0x50, 9, 'a', '.', 'e',
-                                  'x', 'a', 'm', 'p', 'l', 'e'};
+    static const uint8_t req[] = {0x01, 0x10, 0,   0,   0xd1, 0xd7, 0xc1, 0x50, 9,
+                                  'a',  '.',  'e', 'x', 'a',  'm',  'p',  'l',  'e'};
     ww_h3_stream_data(h3, WW_DIR_TOSERVER, 0, req, sizeof req, true, 3);
 
     /* response stream: HEADERS (:status 200) + one DATA frame of the whole body */
@@ -197,9 +197,8 @@ int main(int argc, char **argv)
     const ww_quic_stats *st = ww_quic_stats_get(q);
     printf("bench_quic: %.1f MB of 1-RTT packets (suite 0x%04x), %llu packets, %llu decrypted, "
            "%llu body bytes to HTTP/3, %llu messages\n",
-           (double)bytes / 1e6, suite, (unsigned long long)pkts,
-           (unsigned long long)st->decrypted, (unsigned long long)body_bytes,
-           (unsigned long long)nmsg);
+           (double)bytes / 1e6, suite, (unsigned long long)pkts, (unsigned long long)st->decrypted,
+           (unsigned long long)body_bytes, (unsigned long long)nmsg);
     printf("bench_quic: %.3f s decoding: %.1f MB/s, %.0f packets/s\n", t, (double)bytes / 1e6 / t,
            (double)pkts / t);
     int rc = st->decrypted >= pkts && nmsg == 2 ? 0 : 1;
