@@ -293,6 +293,8 @@ struct ww_quic {
     size_t n_conns;
     uint64_t next_id;
     uint64_t kl_gen;
+    size_t ooo_total;     /* out-of-order bytes held, all connections */
+    size_t backlog_total; /* bytes waiting for keys, all connections */
     uint8_t hdr[PKT_MAX]; /* the unprotected header (AAD) of the packet being opened */
     uint8_t pt[PKT_MAX];  /* its plaintext */
 };
@@ -484,6 +486,7 @@ static void rx_free(ww_quic *q, qconn *c, qrx *rx)
         qseg *s = rx->ooo;
         rx->ooo = s->next;
         c->ooo_held -= s->len;
+        q->ooo_total -= s->len;
         ww_free(q->mem, s);
     }
     rx->held = 0;
@@ -527,6 +530,7 @@ static void conn_free(ww_quic *q, qconn *c)
         }
         key_free(&d->ap_other);
     }
+    q->backlog_total -= c->backlog.len;
     ww_wipe(c->backlog.data, c->backlog.len);
     ww_buf_free(&c->backlog);
     q->n_conns--;
@@ -721,6 +725,7 @@ static bool rx_add(ww_quic *q, qconn *c, qrx *rx, int dir, uint64_t id, uint64_t
                 rx->ooo = s->next;
                 rx->held -= s->len;
                 c->ooo_held -= s->len;
+                q->ooo_total -= s->len;
                 uint64_t send = s->off + s->len;
                 if (send > rx->next) {
                     size_t k = (size_t)(rx->next - s->off);
@@ -742,7 +747,8 @@ static bool rx_add(ww_quic *q, qconn *c, qrx *rx, int dir, uint64_t id, uint64_t
     if (n == 0)
         return true;
     /* out of order: hold a copy, bounded */
-    if (rx->held + n > cap || c->ooo_held + n > q->cfg.max_conn_ooo) {
+    if (rx->held + n > cap || c->ooo_held + n > q->cfg.max_conn_ooo ||
+        q->ooo_total + n > q->cfg.max_ooo_bytes) {
         q->st.ooo_dropped_bytes += n;
         q_anomaly(q, c, ts, "quic-ooo-overflow", "stream %llu: %zu out-of-order bytes over the cap",
                   (unsigned long long)id, n);
@@ -761,6 +767,7 @@ static bool rx_add(ww_quic *q, qconn *c, qrx *rx, int dir, uint64_t id, uint64_t
     *pp = s;
     rx->held += n;
     c->ooo_held += n;
+    q->ooo_total += n;
     return true;
 }
 
@@ -1167,7 +1174,8 @@ static void backlog_add(ww_quic *q, qconn *c, int dir, const uint8_t *p, size_t 
         h[1 + i] = (uint8_t)(ts >> (56 - 8 * i));
     for (int i = 0; i < 4; i++)
         h[9 + i] = (uint8_t)(n >> (24 - 8 * i));
-    if (c->backlog.len + sizeof h + n > c->backlog.cap) {
+    if (c->backlog.len + sizeof h + n > c->backlog.cap ||
+        q->backlog_total + sizeof h + n > q->cfg.max_backlog_total) {
         q->st.no_key++;
         if (!c->nokey_reported) {
             c->nokey_reported = true;
@@ -1177,9 +1185,13 @@ static void backlog_add(ww_quic *q, qconn *c, int dir, const uint8_t *p, size_t 
         c->undecryptable = true;
         return;
     }
+    size_t before = c->backlog.len;
     if (ww_buf_append(&c->backlog, h, sizeof h) != WW_OK ||
-        ww_buf_append(&c->backlog, p, n) != WW_OK)
+        ww_buf_append(&c->backlog, p, n) != WW_OK) {
+        c->backlog.len = before;
         return;
+    }
+    q->backlog_total += c->backlog.len - before;
 }
 
 /*
@@ -1399,6 +1411,7 @@ static void drain_backlog(ww_quic *q, qconn *c, uint64_t ts)
         return;
     ww_buf b = c->backlog; /* take it: packets that still lack keys are appended anew */
     ww_buf_init(&c->backlog, q->mem, q->cfg.max_backlog);
+    q->backlog_total -= b.len;
     ww_rd r = ww_rd_init(b.data, b.len);
     while (ww_rd_left(&r) >= 13) {
         uint8_t h0 = 0;
@@ -1648,6 +1661,10 @@ ww_quic *ww_quic_new(const ww_mem *mem, const ww_quic_cfg *cfg, const ww_quic_cb
         q->cfg.max_conn_ooo = (size_t)4 << 20;
     if (q->cfg.max_backlog == 0)
         q->cfg.max_backlog = 256 * 1024;
+    if (q->cfg.max_ooo_bytes == 0)
+        q->cfg.max_ooo_bytes = (size_t)256 << 20;
+    if (q->cfg.max_backlog_total == 0)
+        q->cfg.max_backlog_total = (size_t)64 << 20;
     if (q->cfg.idle_timeout_us == 0)
         q->cfg.idle_timeout_us = 60ull * 1000000;
     if (cbs != NULL)

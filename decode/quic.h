@@ -38,6 +38,8 @@ typedef struct ww_quic_cfg {
     size_t max_conn_ooo;      /* ... per connection, all streams (default 4 MiB) */
     size_t max_backlog;       /* bytes of packets waiting for a key, per connection (256 KiB) */
     uint64_t idle_timeout_us; /* default 60 s */
+    size_t max_ooo_bytes;     /* out-of-order bytes held, all connections (default 256 MiB) */
+    size_t max_backlog_total; /* bytes waiting for keys, all connections (default 64 MiB) */
 } ww_quic_cfg;
 
 typedef struct ww_quic_stats {

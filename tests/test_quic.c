@@ -1167,3 +1167,36 @@ T_CASE(retry_reset_timeout_evict)
     ww_quic_free(q);
     ww_keylog_free(kl);
 }
+
+T_CASE(global_budgets)
+{
+    sess s;
+    sess_init(&s, WW_QUIC_V1, 0x1301);
+    coll c;
+    ww_quic_cfg cfg = {0};
+    cfg.max_ooo_bytes = 1500;
+    cfg.max_backlog_total = 600;
+    ww_keylog *kl = ww_keylog_new(NULL); /* no keys yet: 1-RTT packets wait */
+    ww_quic *q = mk_quic(&c, kl, &cfg);
+    sess_handshake(&s, q, 10);
+    static uint8_t junk[1000], fr[1100];
+    size_t n = qb_stream(fr, 0, 0, "x", 1, false);
+    c1rtt(&s, q, fr, n, 11); /* about 40 bytes waiting */
+    n = qb_stream(fr, 0, 1, junk, 600, false);
+    c1rtt(&s, q, fr, n, 12); /* over the 600-byte budget for all connections */
+    T_CHECK(strstr(c.anomaly_types, "quic-no-key") != NULL);
+    ww_keylog_add_text(kl, (const uint8_t *)s.keylog, strlen(s.keylog));
+    ww_quic_tick(q, 13);
+    size_t len;
+    T_CHECK(stream_of(&c, 0, WW_DIR_TOSERVER, &len) != NULL && len == 1);
+    /* out-of-order bytes over the budget for all connections */
+    n = qb_stream(fr, 4, 100, junk, 1000, false);
+    c1rtt(&s, q, fr, n, 14);
+    T_CHECK(strstr(c.anomaly_types, "quic-ooo-overflow") == NULL);
+    n = qb_stream(fr, 8, 100, junk, 1000, false);
+    c1rtt(&s, q, fr, n, 15);
+    T_CHECK(strstr(c.anomaly_types, "quic-ooo-overflow") != NULL);
+    ww_quic_finish(q, 20);
+    ww_quic_free(q);
+    ww_keylog_free(kl);
+}
