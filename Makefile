@@ -27,12 +27,15 @@ TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS_EXTRA) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_EXTRA) $(LDFLAGS)
 
-SRC_DIRS  = util capture decode detect addrdb
+SRC_DIRS  = util capture decode detect addrdb engine
 LIB_SRCS  = $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/libwalletwatch.a
 BIN       = $(BUILD)/walletwatch
-GEN       = $(BUILD)/gen/bundled_db.inc
+# the command line's own pieces (addrdb and decode subcommands): the binary only, not the library
+CLI_SRCS  = walletwatch.c $(wildcard cli/*.c)
+CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+GEN       = $(BUILD)/gen/bundled_db.inc $(BUILD)/gen/registry.inc
 
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TEST_BINS  = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -53,7 +56,11 @@ $(BUILD)/gen/bundled_db.inc: addrdb/bundled.csv tests/gen_bundled.sh
 	@mkdir -p $(dir $@)
 	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/addrdb/addrdb.o: $(GEN)
+$(BUILD)/gen/registry.inc: addrdb/registry.csv tests/gen_bundled.sh
+	@mkdir -p $(dir $@)
+	bash tests/gen_bundled.sh $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/addrdb/addrdb.o $(BUILD)/addrdb/registry.o: $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,7 +70,7 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(BUILD)/walletwatch.o $(LIB)
+$(BIN): $(CLI_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/tests/t.o: tests/t.c tests/t.h
@@ -127,7 +134,7 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/walletwatch
 
 format:
-	clang-format -i $(LIB_SRCS) walletwatch.c $(wildcard */*.h) $(TEST_SRCS) $(FUZZ_SRCS)
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(wildcard */*.h) $(TEST_SRCS) $(FUZZ_SRCS)
 
 clean:
 	rm -rf build build-asan build-fuzz

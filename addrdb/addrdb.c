@@ -4,6 +4,7 @@
  * mapped read-only at start-up: see the layout below) and the prefix/suffix tables that find
  * DB entries resembling an address.
  */
+#define _GNU_SOURCE /* qsort_r: a comparator with a context, no global */
 #include "addrdb/addrdb.h"
 
 #include <cJSON.h>
@@ -911,14 +912,35 @@ static int cmp_hash(const void *a, const void *b)
     return strcmp(x->addr.text, y->addr.text);
 }
 
-static const build_rec *g_sort_recs; /* qsort has no context argument */
-static bool g_sort_rev;
+/* Sorting record indexes by address prefix or suffix (qsort_r's context: where the records
+ * are and which end counts). Ties keep index order, so the order is total. */
+typedef struct affix_sort {
+    const char *base;  /* the records */
+    size_t stride;     /* sizeof one record */
+    size_t addr_off;   /* offsetof its ww_addr */
+    bool rev;          /* suffixes: compare from the end */
+} affix_sort;
 
-static int cmp_affix_idx(const void *a, const void *b)
+static int cmp_affix_idx(const void *a, const void *b, void *ctx)
 {
+    const affix_sort *as = ctx;
     uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    int c = affix_cmp(&g_sort_recs[i].addr, &g_sort_recs[j].addr, g_sort_rev, SIZE_MAX);
+    const ww_addr *x = (const ww_addr *)(as->base + i * as->stride + as->addr_off);
+    const ww_addr *y = (const ww_addr *)(as->base + j * as->stride + as->addr_off);
+    int c = affix_cmp(x, y, as->rev, SIZE_MAX);
     return c != 0 ? c : (i < j ? -1 : i > j);
+}
+
+/* pfx and sfx: the indexes 0..n-1 of records at base, sorted by prefix and by suffix. */
+static void sort_affixes(uint32_t *pfx, uint32_t *sfx, size_t n, const void *base, size_t stride,
+                         size_t addr_off)
+{
+    affix_sort as = {base, stride, addr_off, false};
+    for (size_t i = 0; i < n; i++)
+        pfx[i] = sfx[i] = (uint32_t)i;
+    qsort_r(pfx, n, sizeof(uint32_t), cmp_affix_idx, &as);
+    as.rev = true;
+    qsort_r(sfx, n, sizeof(uint32_t), cmp_affix_idx, &as);
 }
 
 /* String table with content dedupe (labels, sources repeat). */
@@ -993,195 +1015,227 @@ static void gather_entry(void *ud, const ww_addr *a, const ww_addrdb_entry *e)
     }
 }
 
-int ww_addrdb_write_index(const ww_addrdb *db, const char *path, char errbuf[WW_ERRBUF_SIZE])
+/* Label/source pairs, deduplicated (through a string table of "label\1source"): each
+ * record's pair number, the pairs as (label offset, source offset) in st. */
+static int build_pairs(build_rec *v, size_t n, strtab *st, ww_buf *pairs)
 {
-    size_t cap = ww_addrdb_count(db, WW_CHAIN_NONE), n;
-    gather g = {calloc(cap ? cap : 1, sizeof(build_rec)), 0, cap};
-    uint32_t *pfx = NULL, *sfx = NULL, *dir = NULL;
-    strtab st;
-    ww_buf pairs;
-    uint8_t *img = NULL;
-    int rc = WW_E_NOMEM;
-    uint32_t count[WW_CHAIN_COUNT] = {0};
-    FILE *f = NULL;
-    char tmp[4096];
-
-    memset(&st, 0, sizeof st);
-    ww_buf_init(&st.buf, NULL, (size_t)UINT32_MAX);
-    ww_buf_init(&pairs, NULL, (size_t)1 << 34);
-    if (g.v == NULL)
-        goto out;
-    ww_addrdb_each(db, gather_entry, &g);
-    qsort(g.v, g.n, sizeof(build_rec), cmp_hash);
-    /* two compiled DBs given together may overlap: keep the first of equal keys */
-    n = 0;
-    for (size_t i = 0; i < g.n; i++)
-        if (n == 0 || cmp_hash(&g.v[n - 1], &g.v[i]) != 0)
-            g.v[n++] = g.v[i];
-    if (n > (1u << 30)) {
-        rc = WW_E_TOOBIG;
-        goto out;
-    }
-    /* pairs: (label offset, source offset), deduplicated through a string of both */
-    {
-        strtab pt;
-        memset(&pt, 0, sizeof pt);
-        ww_buf_init(&pt.buf, NULL, (size_t)UINT32_MAX);
-        uint32_t npairs = 0;
-        rc = WW_OK;
-        uint32_t *pair_of_off = NULL; /* pt offset -> pair number, grown alongside */
-        size_t pcap = 0;
-        for (size_t i = 0; i < n; i++) {
-            char key[1024];
-            uint32_t lo, so, ko;
-            snprintf(key, sizeof key, "%s%c%s", g.v[i].label, 1, g.v[i].source);
-            if ((rc = strtab_add(&st, g.v[i].label, true, &lo)) != WW_OK ||
-                (rc = strtab_add(&st, g.v[i].source, true, &so)) != WW_OK)
-                break;
-            size_t before = pt.buf.len;
-            if ((rc = strtab_add(&pt, key, true, &ko)) != WW_OK)
-                break;
-            if (pt.buf.len != before) { /* a new pair */
-                if (ko >= pcap) {
-                    size_t nc = pcap ? pcap * 2 : 4096;
-                    while (nc <= ko)
-                        nc *= 2;
-                    uint32_t *np = realloc(pair_of_off, nc * sizeof(uint32_t));
-                    if (np == NULL) {
-                        rc = WW_E_NOMEM;
-                        break;
-                    }
-                    pair_of_off = np;
-                    pcap = nc;
-                }
-                pair_of_off[ko] = npairs++;
-                uint8_t pr[8];
-                wr32(pr, lo);
-                wr32(pr + 4, so);
-                if ((rc = ww_buf_append(&pairs, pr, 8)) != WW_OK)
-                    break;
-            }
-            g.v[i].pair = pair_of_off[ko];
-        }
-        free(pair_of_off);
-        free(pt.slots);
-        ww_buf_free(&pt.buf);
-        if (rc != WW_OK)
-            goto out;
-    }
+    strtab pt;
+    memset(&pt, 0, sizeof pt);
+    ww_buf_init(&pt.buf, NULL, (size_t)UINT32_MAX);
+    uint32_t npairs = 0;
+    int rc = WW_OK;
+    uint32_t *pair_of_off = NULL; /* pt offset -> pair number, grown alongside */
+    size_t pcap = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((rc = strtab_add(&st, g.v[i].addr.text, false, &g.v[i].text_off)) != WW_OK)
-            goto out;
-        if (g.v[i].addr.chain < WW_CHAIN_COUNT)
-            count[g.v[i].addr.chain]++;
+        char key[1024];
+        uint32_t lo, so, ko;
+        snprintf(key, sizeof key, "%s%c%s", v[i].label, 1, v[i].source);
+        if ((rc = strtab_add(st, v[i].label, true, &lo)) != WW_OK ||
+            (rc = strtab_add(st, v[i].source, true, &so)) != WW_OK)
+            break;
+        size_t before = pt.buf.len;
+        if ((rc = strtab_add(&pt, key, true, &ko)) != WW_OK)
+            break;
+        if (pt.buf.len != before) { /* a new pair */
+            if (ko >= pcap) {
+                size_t nc = pcap ? pcap * 2 : 4096;
+                while (nc <= ko)
+                    nc *= 2;
+                uint32_t *np = realloc(pair_of_off, nc * sizeof(uint32_t));
+                if (np == NULL) {
+                    rc = WW_E_NOMEM;
+                    break;
+                }
+                pair_of_off = np;
+                pcap = nc;
+            }
+            pair_of_off[ko] = npairs++;
+            uint8_t pr[8];
+            wr32(pr, lo);
+            wr32(pr + 4, so);
+            if ((rc = ww_buf_append(pairs, pr, 8)) != WW_OK)
+                break;
+        }
+        v[i].pair = pair_of_off[ko];
     }
-    if (st.buf.len == 0 && (rc = ww_buf_append(&st.buf, "", 1)) != WW_OK)
-        goto out;
-    rc = WW_E_NOMEM;
-    uint32_t bits = 1;
-    while (bits < 24 && ((size_t)1 << bits) < n)
-        bits++;
-    size_t ndir = ((size_t)1 << bits) + 1;
-    dir = calloc(ndir, sizeof(uint32_t));
-    pfx = malloc((n ? n : 1) * sizeof(uint32_t));
-    sfx = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (dir == NULL || pfx == NULL || sfx == NULL)
-        goto out;
-    for (size_t b = 0, i = 0; b < ndir; b++) {
-        while (i < n && (b == ndir - 1 || (size_t)(g.v[i].hash >> (64 - bits)) < b))
-            i++;
-        dir[b] = (uint32_t)i;
-    }
-    for (size_t i = 0; i < n; i++)
-        pfx[i] = sfx[i] = (uint32_t)i;
-    g_sort_recs = g.v;
-    g_sort_rev = false;
-    qsort(pfx, n, sizeof(uint32_t), cmp_affix_idx);
-    g_sort_rev = true;
-    qsort(sfx, n, sizeof(uint32_t), cmp_affix_idx);
-    g_sort_recs = NULL;
+    free(pair_of_off);
+    free(pt.slots);
+    ww_buf_free(&pt.buf);
+    return rc;
+}
 
-    size_t o_dir = IDX_HDR, o_rec = o_dir + ndir * 4, o_pfx = o_rec + n * IDX_REC,
-           o_sfx = o_pfx + n * 4, o_pair = o_sfx + n * 4, o_str = o_pair + pairs.len,
-           total = o_str + st.buf.len;
-    img = calloc(1, total);
+/* The parts of an index image, gathered before it is laid out. */
+typedef struct idx_parts {
+    const build_rec *v;
+    size_t n;
+    uint32_t bits;          /* hash bits of the directory */
+    size_t ndir;            /* 2^bits + 1 */
+    uint32_t *dir, *pfx, *sfx;
+    const ww_buf *pairs, *str;
+    uint32_t count[WW_CHAIN_COUNT];
+} idx_parts;
+
+/* The hash directory (dir[b]: the first record whose top `bits` hash bits are >= b) and the
+ * prefix/suffix orders. WW_OK or WW_E_NOMEM. */
+static int build_dir_and_orders(idx_parts *ip)
+{
+    const build_rec *v = ip->v;
+    size_t n = ip->n;
+    ip->bits = 1;
+    while (ip->bits < 24 && ((size_t)1 << ip->bits) < n)
+        ip->bits++;
+    ip->ndir = ((size_t)1 << ip->bits) + 1;
+    ip->dir = calloc(ip->ndir, sizeof(uint32_t));
+    ip->pfx = malloc((n ? n : 1) * sizeof(uint32_t));
+    ip->sfx = malloc((n ? n : 1) * sizeof(uint32_t));
+    if (ip->dir == NULL || ip->pfx == NULL || ip->sfx == NULL)
+        return WW_E_NOMEM;
+    for (size_t b = 0, i = 0; b < ip->ndir; b++) {
+        while (i < n && (b == ip->ndir - 1 || (size_t)(v[i].hash >> (64 - ip->bits)) < b))
+            i++;
+        ip->dir[b] = (uint32_t)i;
+    }
+    sort_affixes(ip->pfx, ip->sfx, n, v, sizeof(build_rec), offsetof(build_rec, addr));
+    return WW_OK;
+}
+
+/* Lays the index out (header, directory, records, prefix and suffix orders, pairs, strings;
+ * see the format at the top of the index section). NULL on OOM. */
+static uint8_t *index_image(const idx_parts *ip, size_t *total_out)
+{
+    size_t n = ip->n;
+    size_t o_dir = IDX_HDR, o_rec = o_dir + ip->ndir * 4, o_pfx = o_rec + n * IDX_REC,
+           o_sfx = o_pfx + n * 4, o_pair = o_sfx + n * 4, o_str = o_pair + ip->pairs->len,
+           total = o_str + ip->str->len;
+    uint8_t *img = calloc(1, total);
     if (img == NULL)
-        goto out;
+        return NULL;
     memcpy(img, IDX_MAGIC, 8);
     wr32(img + 8, WW_ADDRDB_FORMAT);
     wr32(img + 12, IDX_HDR);
     wr64(img + 16, total);
     wr32(img + 32, (uint32_t)n);
-    wr32(img + 36, bits);
-    wr32(img + 40, (uint32_t)(pairs.len / 8));
+    wr32(img + 36, ip->bits);
+    wr32(img + 40, (uint32_t)(ip->pairs->len / 8));
     size_t offs[6] = {o_dir, o_rec, o_pfx, o_sfx, o_pair, o_str};
     for (int i = 0; i < 6; i++)
         wr64(img + 48 + 8 * i, offs[i]);
-    wr64(img + 96, st.buf.len);
+    wr64(img + 96, ip->str->len);
     for (int c = 1; c < WW_CHAIN_COUNT; c++)
-        wr32(img + 104 + 4 * (c - 1), count[c]);
-    for (size_t i = 0; i < ndir; i++)
-        wr32(img + o_dir + 4 * i, dir[i]);
+        wr32(img + 104 + 4 * (c - 1), ip->count[c]);
+    for (size_t i = 0; i < ip->ndir; i++)
+        wr32(img + o_dir + 4 * i, ip->dir[i]);
     for (size_t i = 0; i < n; i++) {
         uint8_t *r = img + o_rec + i * IDX_REC;
-        wr64(r, g.v[i].hash);
-        wr32(r + 8, g.v[i].text_off);
-        wr32(r + 12, g.v[i].pair);
-        r[16] = g.v[i].addr.chain;
-        r[17] = g.v[i].addr.len;
-        wr32(img + o_pfx + 4 * i, pfx[i]);
-        wr32(img + o_sfx + 4 * i, sfx[i]);
+        wr64(r, ip->v[i].hash);
+        wr32(r + 8, ip->v[i].text_off);
+        wr32(r + 12, ip->v[i].pair);
+        r[16] = ip->v[i].addr.chain;
+        r[17] = ip->v[i].addr.len;
+        wr32(img + o_pfx + 4 * i, ip->pfx[i]);
+        wr32(img + o_sfx + 4 * i, ip->sfx[i]);
     }
-    if (pairs.len > 0)
-        memcpy(img + o_pair, pairs.data, pairs.len);
-    memcpy(img + o_str, st.buf.data, st.buf.len);
+    if (ip->pairs->len > 0)
+        memcpy(img + o_pair, ip->pairs->data, ip->pairs->len);
+    memcpy(img + o_str, ip->str->data, ip->str->len);
     wr64(img + 24, ww64(img + 32, total - 32));
+    *total_out = total;
+    return img;
+}
 
+/* p[0..n) to path through path.tmp and a rename (a reader never sees half a file). */
+static int write_atomic(const char *path, const uint8_t *p, size_t n,
+                        char errbuf[WW_ERRBUF_SIZE])
+{
+    char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    rc = WW_E_IO;
-    f = fopen(tmp, "wb");
+    FILE *f = fopen(tmp, "wb");
     if (f == NULL) {
         snprintf(errbuf, WW_ERRBUF_SIZE, "%.160s: %.80s", tmp, strerror(errno));
-        goto out;
+        return WW_E_IO;
     }
-    if (fwrite(img, 1, total, f) != total || fclose(f) != 0) {
-        f = NULL;
+    if (fwrite(p, 1, n, f) != n || fclose(f) != 0) {
         snprintf(errbuf, WW_ERRBUF_SIZE, "%.160s: write failed", tmp);
         remove(tmp);
-        goto out;
+        return WW_E_IO;
     }
-    f = NULL;
     if (rename(tmp, path) != 0) {
         snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         remove(tmp);
+        return WW_E_IO;
+    }
+    return WW_OK;
+}
+
+/* The entries sorted by key hash, equal keys once (two compiled DBs given together may
+ * overlap: the first is kept). NULL on OOM; *n their number. */
+static build_rec *gather_sorted(const ww_addrdb *db, size_t *n)
+{
+    size_t cap = ww_addrdb_count(db, WW_CHAIN_NONE);
+    gather g = {calloc(cap ? cap : 1, sizeof(build_rec)), 0, cap};
+    if (g.v == NULL)
+        return NULL;
+    ww_addrdb_each(db, gather_entry, &g);
+    qsort(g.v, g.n, sizeof(build_rec), cmp_hash);
+    *n = 0;
+    for (size_t i = 0; i < g.n; i++)
+        if (*n == 0 || cmp_hash(&g.v[*n - 1], &g.v[i]) != 0)
+            g.v[(*n)++] = g.v[i];
+    return g.v;
+}
+
+int ww_addrdb_write_index(const ww_addrdb *db, const char *path, char errbuf[WW_ERRBUF_SIZE])
+{
+    idx_parts ip;
+    strtab st;
+    ww_buf pairs;
+    uint8_t *img = NULL;
+    size_t total = 0;
+    int rc = WW_E_NOMEM;
+    build_rec *v;
+
+    memset(&ip, 0, sizeof ip);
+    memset(&st, 0, sizeof st);
+    ww_buf_init(&st.buf, NULL, (size_t)UINT32_MAX);
+    ww_buf_init(&pairs, NULL, (size_t)1 << 34);
+    if ((v = gather_sorted(db, &ip.n)) == NULL)
+        goto out;
+    ip.v = v;
+    ip.pairs = &pairs;
+    ip.str = &st.buf;
+    if (ip.n > (1u << 30)) {
+        rc = WW_E_TOOBIG;
         goto out;
     }
-    rc = WW_OK;
+    if ((rc = build_pairs(v, ip.n, &st, &pairs)) != WW_OK)
+        goto out;
+    for (size_t i = 0; i < ip.n; i++) {
+        if ((rc = strtab_add(&st, v[i].addr.text, false, &v[i].text_off)) != WW_OK)
+            goto out;
+        if (v[i].addr.chain < WW_CHAIN_COUNT)
+            ip.count[v[i].addr.chain]++;
+    }
+    if (st.buf.len == 0 && (rc = ww_buf_append(&st.buf, "", 1)) != WW_OK)
+        goto out;
+    rc = WW_E_NOMEM;
+    if (build_dir_and_orders(&ip) != WW_OK || (img = index_image(&ip, &total)) == NULL)
+        goto out;
+    rc = write_atomic(path, img, total, errbuf);
 out:
     if (rc == WW_E_NOMEM || rc == WW_E_TOOBIG)
         snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, ww_strerror(rc));
     free(img);
-    free(dir);
-    free(pfx);
-    free(sfx);
+    free(ip.dir);
+    free(ip.pfx);
+    free(ip.sfx);
     free(st.slots);
     ww_buf_free(&st.buf);
     ww_buf_free(&pairs);
-    free(g.v);
+    free(v);
     return rc;
 }
 
 /* ---- entries that resemble an address ---- */
-
-static int cmp_mem_affix(const void *a, const void *b);
-static const ww_addrdb *g_sort_db;
-
-static int cmp_mem_affix(const void *a, const void *b)
-{
-    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    int c = affix_cmp(&g_sort_db->recs[i].addr, &g_sort_db->recs[j].addr, g_sort_rev, SIZE_MAX);
-    return c != 0 ? c : (i < j ? -1 : i > j);
-}
 
 int ww_addrdb_seal(ww_addrdb *db)
 {
@@ -1195,14 +1249,7 @@ int ww_addrdb_seal(ww_addrdb *db)
     if (s == NULL)
         return WW_E_NOMEM;
     db->sfx = s;
-    for (size_t i = 0; i < db->n; i++)
-        db->pfx[i] = db->sfx[i] = (uint32_t)i;
-    g_sort_db = db;
-    g_sort_rev = false;
-    qsort(db->pfx, db->n, sizeof(uint32_t), cmp_mem_affix);
-    g_sort_rev = true;
-    qsort(db->sfx, db->n, sizeof(uint32_t), cmp_mem_affix);
-    g_sort_db = NULL;
+    sort_affixes(db->pfx, db->sfx, db->n, db->recs, sizeof(rec), offsetof(rec, addr));
     db->n_sealed = db->n;
     return WW_OK;
 }

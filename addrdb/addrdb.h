@@ -57,13 +57,6 @@ int ww_addrdb_load_text(ww_addrdb *db, const char *text, size_t n, const char *d
  * Returns WW_OK or WW_E_INVALID. */
 int ww_addrdb_addr(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
 
-/*
- * Loads the bundled set (unless no_default) and then each feed or compiled index in paths,
- * reporting on stderr what cannot be read and the bad lines of each feed (with line numbers).
- * Returns 0, or -1 when something cannot be read at all (an exit-2 condition for the CLI).
- */
-int ww_addrdb_load_all(ww_addrdb *db, const char *const *paths, size_t n, bool no_default) WW_WUR;
-
 /* NULL when a is not listed. The entry lives as long as db. */
 const ww_addrdb_entry *ww_addrdb_lookup(const ww_addrdb *db, const ww_addr *a);
 
@@ -117,9 +110,5 @@ int ww_addrdb_seal(ww_addrdb *db) WW_WUR;
  */
 size_t ww_addrdb_near(const ww_addrdb *db, const ww_addr *a, size_t k, size_t max,
                       ww_addrdb_entry_fn fn, void *ud);
-
-/* `walletwatch addrdb ...`: argv[0] is "addrdb", argv[1] the subcommand (addrdb/cli.c).
- * Returns the exit code: 0, 1 (lookup: an address not listed), 2 (usage, unreadable DB). */
-int ww_addrdb_cli(int argc, char **argv);
 
 #endif /* WW_ADDRDB_H */

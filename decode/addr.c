@@ -137,57 +137,13 @@ static int parse_evm(ww_addr *out, const char *s, size_t n)
     return WW_OK;
 }
 
-/* ---- base58 ---- */
-
-static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-static int b58_val(unsigned char c)
-{
-    const char *q = c != 0 ? strchr(B58, c) : NULL;
-    return q != NULL ? (int)(q - B58) : -1;
-}
-
-/*
- * Decodes base58 text (at most 64 chars) into out (right-aligned big-endian number with
- * one leading zero byte per leading '1'). Returns the decoded length or -1.
- */
-static int b58_decode(uint8_t *out, size_t out_cap, const char *s, size_t n)
-{
-    uint8_t buf[64];
-    size_t zeros = 0, i, len = 0;
-    if (n == 0 || n > 64)
-        return -1;
-    while (zeros < n && s[zeros] == '1')
-        zeros++;
-    memset(buf, 0, sizeof buf);
-    for (i = zeros; i < n; i++) {
-        int v = b58_val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        unsigned carry = (unsigned)v;
-        for (size_t j = 0; j < sizeof buf; j++) {
-            carry += 58u * buf[sizeof buf - 1 - j];
-            buf[sizeof buf - 1 - j] = (uint8_t)carry;
-            carry >>= 8;
-        }
-        if (carry != 0)
-            return -1;
-    }
-    for (i = 0; i < sizeof buf && buf[i] == 0; i++)
-        ;
-    len = sizeof buf - i;
-    if (zeros + len > out_cap)
-        return -1;
-    memset(out, 0, zeros);
-    memcpy(out + zeros, buf + i, len);
-    return (int)(zeros + len);
-}
+/* ---- base58check (base58 itself: util/ww.c) ---- */
 
 /* base58check: payload of exactly want bytes (version included) + 4-byte checksum. */
 static bool b58check(const char *s, size_t n, size_t want, uint8_t *version)
 {
     uint8_t d[64], h1[32], h2[32];
-    int k = b58_decode(d, sizeof d, s, n);
+    ssize_t k = ww_b58_decode(d, sizeof d, s, n);
     if (k < 0 || (size_t)k != want + 4)
         return false;
     SHA256(d, want, h1);
@@ -423,7 +379,7 @@ static int parse_one(ww_addr *out, int chain, const char *s, size_t n)
         set_text(out, chain, s, n, false);
         return WW_OK;
     case WW_CHAIN_SOLANA:
-        if (n < 32 || n > 44 || b58_decode(d, sizeof d, s, n) != 32)
+        if (n < 32 || n > 44 || ww_b58_decode(d, sizeof d, s, n) != 32)
             return WW_E_INVALID;
         set_text(out, chain, s, n, false);
         return WW_OK;
@@ -540,7 +496,7 @@ static void cc_init(void)
             k |= CC_ALNUM;
         if (ww_hex_val((unsigned char)c) >= 0)
             k |= CC_HEX;
-        if (c != 0 && strchr(B58, c) != NULL)
+        if (ww_b58_val(c) >= 0)
             k |= CC_B58;
         if ((digit || up || lo) && b32_val((unsigned char)c) >= 0)
             k |= CC_B32;
@@ -606,7 +562,7 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8
                                       (CC_DIGIT | CC_UPPER | CC_LOWER) &&
         delim_ok(p, n, start, end)) {
         uint8_t d[64];
-        if (b58_decode(d, sizeof d, s, len) == 32) {
+        if (ww_b58_decode(d, sizeof d, s, len) == 32) {
             set_text(a, WW_CHAIN_SOLANA, s, len, false);
             return true;
         }

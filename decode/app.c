@@ -1,25 +1,23 @@
 /*
- * app.c - the per-flow application layer: decides what a TCP connection carries (TLS,
- * HTTP/1.1, HTTP/2 preface, something else) and routes its bytes through the decoders:
+ * app.c - protocol routing per flow: decides what a TCP connection carries (TLS, HTTP/1.1,
+ * HTTP/2 preface, something else) and hands its bytes to the transport that frames them:
  *
- *   TCP bytes --(TLS? decrypt with the key log)--> HTTP/1.1 messages
- *     requests with a JSON body  -> JSON-RPC -> wallet calls -> sink->wallet_call
- *     responses to the client    -> address scan (not scripts) -> sink->served
+ *   TCP bytes --(TLS? decrypt with the key log)--> HTTP/1.1 (decode/http1.c)
+ *   HTTP/2 (ALPN h2, prior-knowledge preface, Upgrade: h2c)        --> decode/h2.c
+ *   WebSocket (HTTP/1.1 Upgrade, RFC 8441 extended CONNECT over h2) --> decode/ws.c
  *
- *   HTTP/2 (ALPN h2, prior-knowledge preface, Upgrade: h2c) --> decode/h2.c, same messages
- *   WebSocket (HTTP/1.1 Upgrade, RFC 8441 extended CONNECT over h2) --> decode/ws.c:
- *     client text messages -> JSON-RPC; server text messages -> address scan
- *
+ * Every framed message, body piece and WebSocket text message goes on to the one HTTP
+ * message layer (decode/httpmsg.c: body policy, JSON-RPC, served addresses, scripts) with
+ * the connection's context. A new transport (HTTP/3 over QUIC) is routed here the same way.
  * It decides nothing about alerts. State per flow lives in f->app.
  */
 #include "decode/decode.h"
 #include "decode/h2_int.h"
 #include "decode/http1_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/tls_int.h"
-#include "decode/yara_int.h"
 #include "decode/ws_int.h"
 
-#include <openssl/evp.h>
 #include <strings.h>
 
 enum proto { P_UNKNOWN = 0, P_HTTP1, P_TLS, P_H2, P_OTHER };
@@ -33,9 +31,6 @@ typedef struct ws_sess {
 } ws_sess;
 
 #define PROBE_MAX 16
-#define WC_BATCH_MAX 64
-#define PENDING_RPC_MAX 16    /* wallet-call requests per connection awaiting a response */
-#define SCRIPT_ADDRS_MAX 1024 /* addresses kept per script (the Sept-2025 payload carried 280) */
 
 typedef struct app_flow {
     ww_app *app;
@@ -57,16 +52,7 @@ typedef struct app_flow {
     int dir;
     uint8_t probe[2][PROBE_MAX]; /* first bytes per direction, until the protocol is known */
     size_t nprobe[2];
-    /* JSON-RPC requests that carried wallet calls, waiting for their responses (by id) */
-    struct pending_rpc {
-        char rpc_id[72];
-        char method[48];
-    } pending[PENDING_RPC_MAX];
-    size_t n_pending, next_pending;
-    /* the HTTP/1.1 script being streamed: its addresses so far (SCRIPT_ADDRS_MAX, allocated at
-     * the first one, freed after the script) */
-    ww_addr *sc_addrs;
-    size_t sc_n;
+    ww_hm_conn hc;          /* the HTTP message layer's state for this connection */
 } app_flow;
 
 struct ww_app {
@@ -75,16 +61,7 @@ struct ww_app {
     ww_decode_sink sink;
     ww_keylog *kl;
     ww_app_stats st;
-    ww_wallet_call *calls; /* WC_BATCH_MAX scratch */
-    ww_addr *script_addrs; /* SCRIPT_ADDRS_MAX scratch */
-};
-
-static const ww_app_cfg default_cfg = {
-    .max_header_bytes = 64 * 1024,
-    .max_body_bytes = 8 * 1024 * 1024,
-    .max_decoded_ratio = 100,
-    .json_max_depth = 64,
-    .hash_bodies = false,
+    ww_hm hm; /* the HTTP message layer (decode/httpmsg.c) */
 };
 
 ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
@@ -94,22 +71,12 @@ ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sin
     if (a == NULL)
         return NULL;
     a->mem = mem;
-    a->cfg = cfg ? *cfg : default_cfg;
-    if (a->cfg.max_header_bytes == 0)
-        a->cfg.max_header_bytes = default_cfg.max_header_bytes;
-    if (a->cfg.max_body_bytes == 0)
-        a->cfg.max_body_bytes = default_cfg.max_body_bytes;
-    if (a->cfg.max_decoded_ratio == 0)
-        a->cfg.max_decoded_ratio = default_cfg.max_decoded_ratio;
-    if (a->cfg.json_max_depth == 0)
-        a->cfg.json_max_depth = default_cfg.json_max_depth;
+    if (cfg != NULL)
+        a->cfg = *cfg;
+    ww_app_cfg_defaults(&a->cfg);
     a->sink = *sink;
     a->kl = kl;
-    a->calls = ww_calloc(mem, WC_BATCH_MAX, sizeof(ww_wallet_call));
-    a->script_addrs = ww_calloc(mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
-    if (a->calls == NULL || a->script_addrs == NULL) {
-        ww_free(mem, a->calls);
-        ww_free(mem, a->script_addrs);
+    if (ww_hm_init(&a->hm, mem, &a->cfg, &a->sink, &a->st) != WW_OK) {
         ww_free(mem, a);
         return NULL;
     }
@@ -120,8 +87,7 @@ void ww_app_free(ww_app *a)
 {
     if (a == NULL)
         return;
-    ww_free(a->mem, a->calls);
-    ww_free(a->mem, a->script_addrs);
+    ww_hm_cleanup(&a->hm);
     ww_free(a->mem, a);
 }
 
@@ -166,300 +132,42 @@ static void anomaly(app_flow *af, int dir, const ww_http_info *http, const char 
     af->app->sink.anomaly(af->app->sink.ud, &ctx, layer, type, detail);
 }
 
-/* ---- what the message carries ---- */
+/* ---- messages: into the HTTP message layer (decode/httpmsg.c) ---- */
 
-static bool ct_has(const char *ct, const char *what)
+static bool app_want_body(void *ud, const ww_http_msg *m)
 {
-    if (ct == NULL)
-        return false;
-    size_t n = strlen(what);
-    for (const char *p = ct; *p; p++)
-        if (strncasecmp(p, what, n) == 0)
-            return true;
-    return false;
+    const app_flow *af = ud;
+    return ww_hm_want_body(&af->app->hm, m);
 }
 
-static bool is_script(const char *ct)
-{
-    return ct_has(ct, "javascript") || ct_has(ct, "ecmascript") || ct_has(ct, "wasm");
-}
-
-/* Response bodies that may carry what the page is served: JSON, HTML, text, XML, or an
- * untyped body. Never scripts (those are drainer candidates, issue 5), images, fonts... */
-static bool served_candidate(const char *ct)
-{
-    if (ct == NULL)
-        return true;
-    if (is_script(ct))
-        return false;
-    return ct_has(ct, "json") || ct_has(ct, "text/") || ct_has(ct, "html") || ct_has(ct, "xml") ||
-           ct_has(ct, "x-www-form-urlencoded");
-}
-
-/* Requests that may be JSON-RPC: a body sent as JSON, text or untyped. */
-static bool rpc_candidate(const ww_http_msg *m)
-{
-    if (m->method == NULL)
-        return false;
-    if (strcmp(m->method, "POST") != 0 && strcmp(m->method, "PUT") != 0)
-        return false;
-    return m->content_type == NULL || ct_has(m->content_type, "json") ||
-           ct_has(m->content_type, "text/plain");
-}
-
-/* Scripts are kept only when something looks at them: the drainer-script rule or --yara. */
-static bool script_wanted(const ww_app *app, const char *ct)
-{
-    return is_script(ct) && (app->sink.script != NULL ||
-                             (app->cfg.yara != NULL && app->sink.yara_match != NULL));
-}
-
-static bool h1_want_body(void *ud, const ww_http_msg *m)
-{
-    app_flow *af = ud;
-    if (af->app->cfg.hash_bodies)
-        return true;
-    if (m->is_request)
-        return rpc_candidate(m);
-    return served_candidate(m->content_type) || script_wanted(af->app, m->content_type);
-}
-
-typedef struct scan_ctx {
-    app_flow *af;
-    const ww_ctx *ctx;
-} scan_ctx;
-
-static void found_addr(void *ud, const ww_addr *a)
-{
-    scan_ctx *sc = ud;
-    ww_app *app = sc->af->app;
-    if (app->sink.served != NULL)
-        app->sink.served(app->sink.ud, sc->ctx, a);
-}
-
-typedef struct script_scan {
-    ww_addr *addrs;
-    size_t n;
-} script_scan;
-
-static void found_script_addr(void *ud, const ww_addr *a)
-{
-    script_scan *ss = ud;
-    if (ss->n < SCRIPT_ADDRS_MAX)
-        ss->addrs[ss->n++] = *a;
-}
-
-typedef struct yara_ctx {
-    ww_app *app;
-    const ww_ctx *ctx;
-} yara_ctx;
-
-static void yara_matched(void *ud, const char *rule, const char *severity, const char *description)
-{
-    yara_ctx *yc = ud;
-    yc->app->sink.yara_match(yc->app->sink.ud, yc->ctx, rule, severity, description);
-}
-
-/* A script served to the client: the addresses it embeds (drainer-script) and --yara rules. */
-static void script_out(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
-{
-    ww_app *app = af->app;
-    if (app->sink.script != NULL) {
-        script_scan ss = {app->script_addrs, 0};
-        (void)ww_addr_scan(p, n, found_script_addr, &ss);
-        app->sink.script(app->sink.ud, ctx, ss.addrs, ss.n);
-    }
-    if (app->cfg.yara != NULL && app->sink.yara_match != NULL) {
-        yara_ctx yc = {app, ctx};
-        int rc = ww_yara_scan(app->cfg.yara, p, n, yara_matched, &yc);
-        if (rc < 0)
-            anomaly(af, WW_DIR_TOCLIENT, ctx->http, "yara", "scan-failed",
-                    rc == WW_E_TOOBIG ? "YARA scan ran out of time or memory" : "YARA scan failed");
-    }
-}
-
-typedef struct rpc_anom {
-    app_flow *af;
-    const ww_http_info *http;
-} rpc_anom;
-
-static void rpc_anomaly(void *ud, const char *layer, const char *type, const char *detail)
-{
-    rpc_anom *ra = ud;
-    anomaly(ra->af, WW_DIR_TOSERVER, ra->http, layer, type, detail);
-}
-
-/* Remembers a wallet call's request id until its response (the oldest makes room). A batch
- * with several calls from one request (wallet_sendCalls) is remembered once. */
-static void pending_push(app_flow *af, const ww_wallet_call *wc)
-{
-    if (wc->rpc_id[0] == '\0' || strcmp(wc->rpc_id, "null") == 0)
-        return;
-    for (size_t k = 0; k < PENDING_RPC_MAX; k++)
-        if (strcmp(af->pending[k].rpc_id, wc->rpc_id) == 0)
-            return;
-    struct pending_rpc *q = &af->pending[af->next_pending];
-    if (q->rpc_id[0] == '\0')
-        af->n_pending++;
-    snprintf(q->rpc_id, sizeof q->rpc_id, "%s", wc->rpc_id);
-    snprintf(q->method, sizeof q->method, "%s", wc->method);
-    af->next_pending = (af->next_pending + 1) % PENDING_RPC_MAX;
-}
-
-/* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. */
-static void rpc_request(app_flow *af, const ww_ctx *ctx, const ww_http_info *http,
-                        const uint8_t *p, size_t n)
-{
-    ww_app *app = af->app;
-    size_t num = WC_BATCH_MAX;
-    rpc_anom ra = {af, http};
-    int k = ww_jsonrpc_decode_request(app->calls, &num, p, n, app->cfg.json_max_depth,
-                                      rpc_anomaly, &ra);
-    if (k > 0)
-        app->st.rpc_calls += (uint64_t)k;
-    for (size_t i = 0; i < num; i++) {
-        app->st.wallet_calls++;
-        if (app->sink.wallet_call != NULL)
-            app->sink.wallet_call(app->sink.ud, ctx, &app->calls[i]);
-        pending_push(af, &app->calls[i]);
-    }
-}
-
-/* A JSON-RPC response body (HTTP or WebSocket) for a connection with wallet calls pending:
- * each response whose id matches one goes to sink->rpc_result. */
-static void rpc_response(app_flow *af, const ww_ctx *ctx, const uint8_t *p, size_t n)
-{
-    ww_app *app = af->app;
-    ww_jsonrpc_resp resp[PENDING_RPC_MAX];
-    size_t num = PENDING_RPC_MAX;
-    if (af->n_pending == 0 || app->sink.rpc_result == NULL)
-        return;
-    if (ww_jsonrpc_decode_response(resp, &num, p, n, app->cfg.json_max_depth) <= 0)
-        return;
-    for (size_t i = 0; i < num; i++) {
-        for (size_t k = 0; k < PENDING_RPC_MAX; k++) {
-            struct pending_rpc *q = &af->pending[k];
-            if (q->rpc_id[0] == '\0' || strcmp(q->rpc_id, resp[i].rpc_id) != 0)
-                continue;
-            app->sink.rpc_result(app->sink.ud, ctx, q->method, &resp[i]);
-            q->rpc_id[0] = '\0';
-            af->n_pending--;
-            break;
-        }
-    }
-}
-
-static void http_info_of(ww_http_info *http, const ww_http_msg *m)
-{
-    memset(http, 0, sizeof *http);
-    http->hostname = m->host;
-    http->url = m->url;
-    http->method = m->method;
-    http->status = m->is_request ? 0 : m->status;
-    http->content_type = m->content_type;
-}
-
-/*
- * Stream this kept body (scan it piece by piece, never gather it)? Responses that are only
- * scanned for served addresses: not requests (JSON-RPC, decoded whole), not scripts
- * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
- * not while a JSON-RPC response is awaited on the connection (rpc_result decodes it whole).
- */
+/* HTTP/2 (and HTTP/3): several response bodies at once per connection */
 static bool app_stream_body(void *ud, const ww_http_msg *head)
 {
-    app_flow *af = ud;
-    ww_app *app = af->app;
-    if (app->cfg.hash_bodies || head->is_request || is_script(head->content_type) ||
-        !served_candidate(head->content_type))
-        return false;
-    return af->n_pending == 0 || app->sink.rpc_result == NULL;
+    const app_flow *af = ud;
+    return ww_hm_stream_body(&af->app->hm, &af->hc, head, false);
 }
 
-/* HTTP/1.1 (one response body at a time per connection): scripts stream too when only their
- * addresses are wanted (drainer-script), gathered per flow; --yara needs the whole script. */
+/* HTTP/1.1: one response body at a time per connection */
 static bool h1_stream_body(void *ud, const ww_http_msg *head)
 {
-    app_flow *af = ud;
-    ww_app *app = af->app;
-    if (!app->cfg.hash_bodies && !head->is_request && script_wanted(app, head->content_type) &&
-        (app->cfg.yara == NULL || app->sink.yara_match == NULL))
-        return true;
-    return app_stream_body(ud, head);
+    const app_flow *af = ud;
+    return ww_hm_stream_body(&af->app->hm, &af->hc, head, true);
 }
 
-static void found_streamed_script_addr(void *ud, const ww_addr *a)
-{
-    app_flow *af = ud;
-    if (af->sc_addrs == NULL) {
-        af->sc_addrs = ww_calloc(af->app->mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
-        if (af->sc_addrs == NULL)
-            return;
-    }
-    if (af->sc_n < SCRIPT_ADDRS_MAX)
-        af->sc_addrs[af->sc_n++] = *a;
-}
-
-/* A streamed response body's next piece: what is decided is scanned now (ww_addr_scan_chunk:
- * exactly the whole-body scan, piece by piece); returns the bytes the parser drops. */
 static size_t app_body_chunk(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n)
 {
     app_flow *af = ud;
-    ww_http_info http;
     ww_ctx ctx;
-    http_info_of(&http, head);
     ctx_init(&ctx, af, WW_DIR_TOCLIENT);
-    ctx.http = &http;
-    scan_ctx sc = {af, &ctx};
-    if (is_script(head->content_type))
-        return ww_addr_scan_chunk(p, n, false, found_streamed_script_addr, af, NULL);
-    return ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL);
+    return ww_hm_body_chunk(&af->app->hm, &af->hc, &ctx, head, p, n);
 }
 
-/*
- * One complete HTTP message, whatever the protocol (HTTP/1.1, HTTP/2): the http event, then
- * JSON-RPC requests -> wallet calls, served-candidate responses -> addresses. A streamed body
- * (m->body_streamed) was scanned up to m->body, which is the rest of it.
- */
 static void msg_out(app_flow *af, const ww_http_msg *m, uint64_t ts_us)
 {
-    ww_app *app = af->app;
-    ww_http_info http;
     ww_ctx ctx;
-    int dir = m->is_request ? WW_DIR_TOSERVER : WW_DIR_TOCLIENT;
-
     af->ts_us = ts_us;
-    app->st.http_messages++;
-    http_info_of(&http, m);
-    ctx_init(&ctx, af, dir);
-    ctx.http = &http;
-
-    if (app->sink.http != NULL)
-        app->sink.http(app->sink.ud, &ctx, m);
-    if (!m->body_kept || (m->body.len == 0 && !m->body_streamed))
-        return;
-
-    if (m->is_request) {
-        if (!rpc_candidate(m))
-            return;
-        rpc_request(af, &ctx, &http, m->body.ptr, m->body.len);
-    } else if (is_script(m->content_type)) {
-        if (m->body_streamed) {
-            (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_streamed_script_addr,
-                                     af, NULL);
-            if (app->sink.script != NULL)
-                app->sink.script(app->sink.ud, &ctx, af->sc_addrs, af->sc_n);
-            ww_free(app->mem, af->sc_addrs);
-            af->sc_addrs = NULL;
-            af->sc_n = 0;
-        } else if (script_wanted(app, m->content_type)) {
-            script_out(af, &ctx, m->body.ptr, m->body.len);
-        }
-    } else if (served_candidate(m->content_type)) {
-        if (!m->body_streamed)
-            rpc_response(af, &ctx, m->body.ptr, m->body.len);
-        scan_ctx sc = {af, &ctx};
-        (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
-    }
+    ctx_init(&ctx, af, m->is_request ? WW_DIR_TOSERVER : WW_DIR_TOCLIENT);
+    ww_hm_message(&af->app->hm, &af->hc, &ctx, m);
 }
 
 static char *dup_str(const ww_mem *mem, const char *s)
@@ -504,29 +212,12 @@ static void ws_message(void *ud, int dir, int opcode, const uint8_t *p, size_t n
 {
     ws_sess *ws = ud;
     app_flow *af = ws->af;
-    ww_http_info http;
     ww_ctx ctx;
     if (opcode != WW_WS_TEXT || n == 0 || truncated)
         return;
     af->ts_us = ts_us;
-    memset(&http, 0, sizeof http);
-    http.hostname = ws->host;
-    http.url = ws->url;
     ctx_init(&ctx, af, dir);
-    ctx.app_proto = "websocket";
-    ctx.http = &http;
-    if (dir == WW_DIR_TOSERVER) {
-        /* JSON-RPC requests and batches, exactly as an HTTP body */
-        size_t i = 0;
-        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-            i++;
-        if (i < n && (p[i] == '{' || p[i] == '['))
-            rpc_request(af, &ctx, &http, p, n);
-    } else {
-        rpc_response(af, &ctx, p, n);
-        scan_ctx sc = {af, &ctx};
-        (void)ww_addr_scan(p, n, found_addr, &sc);
-    }
+    ww_hm_ws_text(&af->app->hm, &af->hc, &ctx, ws->host, ws->url, p, n);
 }
 
 static void ws_anomaly(void *ud, const char *type, const char *detail)
@@ -646,7 +337,7 @@ static ww_h2 *make_h2(app_flow *af)
 {
     ww_h2_cbs cbs = {af, NULL, h2_message, h2_anomaly, h2_tunnel_open, h2_tunnel_data,
                      h2_tunnel_close, NULL, app_stream_body, app_body_chunk};
-    cbs.want_body = h1_want_body;
+    cbs.want_body = app_want_body;
     return ww_h2_new(af->app->mem, &af->app->cfg, &cbs);
 }
 
@@ -691,7 +382,7 @@ static void h1_upgrade(void *ud, int status, const char *upgrade)
 
 static ww_h1 *make_h1(app_flow *af)
 {
-    ww_h1_cbs cbs = {af, h1_want_body, h1_message, h1_anomaly, h1_upgrade, h1_stream_body,
+    ww_h1_cbs cbs = {af, app_want_body, h1_message, h1_anomaly, h1_upgrade, h1_stream_body,
                      app_body_chunk};
     return ww_h1_new(af->app->mem, &af->app->cfg, &cbs);
 }
@@ -943,7 +634,7 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     ww_free(af->app->mem, af->up_method);
     ww_free(af->app->mem, af->up_url);
     ww_free(af->app->mem, af->up_host);
-    ww_free(af->app->mem, af->sc_addrs);
+    ww_hm_conn_cleanup(&af->app->hm, &af->hc);
     ww_free(af->app->mem, af);
     f->app = NULL;
 }

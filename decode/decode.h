@@ -110,6 +110,8 @@ enum ww_role {
 };
 const char *ww_role_name(int role); /* "to", "recipient", ... */
 
+#define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
+
 typedef struct ww_party {
     uint8_t role;
     bool payee;     /* receives funds or rights: weighed by unrequested-recipient;
@@ -119,6 +121,19 @@ typedef struct ww_party {
     /* Solana token parties (issue 4): addr is an SPL token account whose owner the
      * transaction does not name. detect/ tests whether addr == ATA(served W, sol_mint,
      * sol_token_program) with ww_solana_ata_is() (a pure derivation, no byte parsing). */
+    /* Grants vs revocations (issue 13.4): an approval that sets the allowance to zero or
+     * withdraws it (approve(s, 0), setApprovalForAll(op, false), DAI permit allowed=false,
+     * Permit2 approve amount 0). Not an approval risk: detect/ skips it for approval rules. */
+    bool revocation;
+    /* Per-party token and amount (issue 13.4): several tokens/amounts in one call (Permit2
+     * PermitBatch, multicall, ERC-1155 batch, router commands) each on its own party. */
+    bool has_token;
+    ww_addr token;              /* the token contract (EVM) this party receives / may spend */
+    char amount[WW_DEC_MAX];    /* token units, decimal; "" when unknown */
+    /* Solana: a recipient whose owner the transaction names (ATA create) is that owner in
+     * addr; the destination token account it is paid into is reported beside it here. */
+    bool sol_has_account;
+    ww_addr sol_account;
     bool sol_token_account;
     bool sol_has_mint;          /* sol_mint known (transferChecked, or an ATA create in the tx) */
     uint8_t sol_mint[32];
@@ -126,7 +141,6 @@ typedef struct ww_party {
 } ww_party;
 
 #define WW_WC_MAX_PARTIES 16
-#define WW_DEC_MAX 80 /* a uint256 in decimal (78 digits) + NUL, rounded */
 
 typedef struct ww_wallet_call {
     uint8_t chain;               /* WW_CHAIN_EVM, WW_CHAIN_SOLANA */
@@ -216,10 +230,37 @@ typedef struct ww_http_msg {
 
 struct ww_jsonrpc_resp; /* below */
 
+/*
+ * Where a served address came from (its provenance). detect/ weighs it per role (README
+ * "Provenance"): a call target or spender named in the page's scripts or in the registry of
+ * canonical protocol contracts is requested; a payee of value found only in a script is not.
+ */
+enum ww_prov {
+    WW_PROV_UNKNOWN = 0, /* served through the plain served callback, nothing more known */
+    WW_PROV_BODY_JSON,   /* a JSON response body */
+    WW_PROV_BODY_HTML,   /* an HTML (or XML) response body */
+    WW_PROV_BODY_TEXT,   /* any other text body */
+    WW_PROV_HEADER,      /* a response header (Location, Link...) */
+    WW_PROV_RPC_WORD,    /* a 32-byte ABI address word inside a JSON-RPC result (eth_call) */
+    WW_PROV_CALLDATA,    /* an address word inside hex calldata a response carried ({to,data}) */
+    WW_PROV_WEBSOCKET,   /* a server-to-client WebSocket message */
+    WW_PROV_SCRIPT,      /* a script served to the page (its JS bundle) */
+    WW_PROV_REGISTRY,    /* the bundled/user registry of canonical protocol contracts */
+    WW_PROV_EXPECT,      /* --expect */
+    WW_PROV_COUNT
+};
+/* "body-json", "body-html", "body-text", "header", "rpc-word", "calldata", "websocket",
+ * "script", "registry", "expect"; "unknown" for WW_PROV_UNKNOWN and out of range. */
+const char *ww_prov_name(int prov);
+
 typedef struct ww_decode_sink {
     void *ud;
     /* an address found in a response body sent to the client (ctx->dir == TOCLIENT) */
     void (*served)(void *ud, const ww_ctx *ctx, const ww_addr *addr);
+    /* optional (may be NULL): the same with its provenance (enum ww_prov). A decoder that
+     * knows where an address sat calls this one when it is set, else served; detect/ sets
+     * both and, for plain served, infers the provenance from ctx (WebSocket, Content-Type). */
+    void (*served_prov)(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov);
     void (*wallet_call)(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc);
     void (*anomaly)(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail);
@@ -231,10 +272,10 @@ typedef struct ww_decode_sink {
      * body, n of them (n may be 0; addrs lives for the call). detect/ raises drainer-script.
      */
     void (*script)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
-    /* optional (may be NULL): a served script matched a --yara rule; severity and description
-     * are the rule's metas of those names (NULL when absent). detect/ raises yara-match. */
-    void (*yara_match)(void *ud, const ww_ctx *ctx, const char *rule, const char *severity,
-                       const char *description);
+    /* optional (may be NULL): a script served to the client, its whole decoded body p[0..n)
+     * (after script, same ctx). Setting it makes the decoders gather scripts whole (detect/
+     * runs the --yara rules over them and raises yara-match). */
+    void (*script_body)(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n);
     /* optional (may be NULL): the JSON-RPC response to a request that carried wallet calls,
      * matched by id on the same connection (method is the request's). */
     void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
@@ -257,15 +298,6 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl);
 int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
 
-/* ---- --yara: users' own rules over served scripts (libyara) ---- */
-typedef struct ww_yara ww_yara;
-/*
- * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
- * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
- */
-int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
-void ww_yara_free(ww_yara *y);
-
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {
     size_t max_header_bytes;   /* one HTTP header block (default 64 KiB) */
@@ -273,13 +305,14 @@ typedef struct ww_app_cfg {
     size_t max_decoded_ratio;  /* decompression bomb guard: decoded <= ratio * encoded + 1 MiB (default 100) */
     int json_max_depth;        /* default 64 */
     bool hash_bodies;          /* compute body_sha256 for the http callback */
-    ww_yara *yara;             /* --yara rules run over served scripts; NULL = none */
     /* added: a streamed body (a response only scanned for addresses, never gathered whole)
      * is scanned up to this many decoded bytes (default 64 MiB; anomaly beyond). Its memory is
      * the parser's window (WW_HTTP_STREAM_WINDOW), not this. max_body_bytes then bounds only
      * gathered bodies (JSON-RPC, scripts, --log-http). */
     size_t max_scan_bytes;
 } ww_app_cfg;
+/* Fills the fields left 0 with their defaults (the one place they are written). */
+void ww_app_cfg_defaults(ww_app_cfg *cfg);
 
 /* Decoded bytes a streaming HTTP parser gathers before handing them on (body_chunk). */
 #define WW_HTTP_STREAM_WINDOW (64 * 1024)
@@ -310,12 +343,51 @@ void ww_app_free(ww_app *a);
  * Decodes one JSON-RPC request body (single or batch) into wallet calls.
  * out/num: caller's array, *num = capacity in, count out. Anomalies go to anomaly_fn
  * (may be NULL). Returns the number of JSON-RPC requests seen, or a negative WW_E_*
- * (WW_E_INVALID: not JSON / not JSON-RPC; WW_E_DEPTH: nested too deep).
+ * (WW_E_INVALID: not JSON / not JSON-RPC; WW_E_DEPTH: no request, and a member or element
+ * nested deeper than max_depth was skipped). Reentrant (no static state).
  */
 typedef void (*ww_decode_anomaly_fn)(void *ud, const char *layer, const char *type,
                                      const char *detail);
 int ww_jsonrpc_decode_request(ww_wallet_call *out, size_t *num, const uint8_t *body, size_t n,
                               int max_depth, ww_decode_anomaly_fn anomaly_fn, void *ud);
+
+/*
+ * The same on a body that may be only its first bytes (prefix: the body went on past a cap,
+ * HTTP or WebSocket), with the depth budget applied to what is skipped, not to what is used:
+ * members other than method / params / id / a Solana payload are skipped unbuilt whatever
+ * their depth or size (a `json-too-deep` anomaly when deeper than max_depth); params are
+ * built with their deep or oversized parts left out (`json-pruned`); each batch element on
+ * its own. With prefix, a request cut by the end of body[0..n) is decoded when its method
+ * and params are whole before the cut; otherwise (a wallet method, a method not seen yet,
+ * the rest of a batch) info->unchecked is set and an `unchecked-body` anomaly raised: a
+ * wallet-call-shaped body too big to check. info may be NULL. Returns as above.
+ */
+typedef struct ww_jsonrpc_req_info {
+    int requests;          /* JSON-RPC requests seen */
+    bool unchecked;        /* prefix only: a possible wallet call lies past the cut */
+    size_t n_skipped_deep; /* members / batch elements skipped as nested too deep */
+    size_t n_pruned;       /* values left out of params (too deep, over the size budget) */
+} ww_jsonrpc_req_info;
+int ww_jsonrpc_decode_request_prefix(ww_wallet_call *out, size_t *num, const uint8_t *body,
+                                     size_t n, bool prefix, int max_depth,
+                                     ww_jsonrpc_req_info *info, ww_decode_anomaly_fn anomaly_fn,
+                                     void *ud);
+
+/*
+ * One serialized transaction -> *wc (initialized by the caller: method, rpc_id, chain;
+ * signature_valid -1). Anomalies go to anomaly_fn (may be NULL). Returns true when wc holds a
+ * call worth reporting (decoded, or well-formed with a bad signature).
+ *   ww_decode_evm_tx: EIP-2718 typed or legacy RLP, signed (sender recovered) or not.
+ *   ww_decode_solana_tx: wire format (signatures verified), or a bare message when
+ *   allow_message.
+ */
+bool ww_decode_evm_tx(ww_wallet_call *wc, const uint8_t *raw, size_t n,
+                      ww_decode_anomaly_fn anomaly_fn, void *ud);
+bool ww_decode_solana_tx(ww_wallet_call *wc, const uint8_t *p, size_t n, bool allow_message,
+                         ww_decode_anomaly_fn anomaly_fn, void *ud);
+/* A Solana transaction written as text: enc "base58", "base64", or NULL = base58 then
+ * base64. Returns the decoded length, or -1 (not that encoding, or over cap). */
+ssize_t ww_solana_tx_bytes(uint8_t *out, size_t cap, const char *s, size_t len, const char *enc);
 
 /* A JSON-RPC response (single or batch element), to be matched with its request by id. */
 #define WW_JSONRPC_RESULT_MAX 160

@@ -104,19 +104,37 @@ static void kind(ww_wallet_call *wc, const char *k)
     snprintf(wc->kind, sizeof wc->kind, "%s", k);
 }
 
-/* {token, amount} of Permit2 details / permitted. Returns true when amount is the max. */
-static bool token_amount(const tdec *d, const cJSON *o, int bits)
+/* {token, amount} of Permit2 details / permitted: the call's first token/amount, and the
+ * party's own when pt is not NULL (revocation at 0). Returns true when amount is the max. */
+static bool token_amount(const tdec *d, const cJSON *o, int bits, ww_party *pt)
 {
     ww_addr t;
     ww_u256 v;
     bool unl = false;
-    if (get_addr(d, &t, o, "token"))
+    if (get_addr(d, &t, o, "token")) {
         set_token(d->wc, &t);
+        if (pt != NULL) {
+            pt->has_token = true;
+            pt->token = t;
+        }
+    }
     if (json_uint(&v, cJSON_GetObjectItemCaseSensitive(o, "amount"))) {
         set_amount(d->wc, &v);
         unl = is_max_bits(&v, bits);
+        if (pt != NULL) {
+            ww_u256_to_dec(pt->amount, &v);
+            pt->revocation = bits == 160 && ww_u256_is_zero(&v);
+        }
     }
     return unl;
+}
+
+/* A SPENDER party (NULL when the call is full). */
+static ww_party *spender(ww_wallet_call *wc, const ww_addr *a)
+{
+    if (!ww_wc_add_party(wc, WW_ROLE_SPENDER, true, false, a))
+        return NULL;
+    return &wc->parties[wc->n_parties - 1];
 }
 
 static void decode_message(const tdec *d, const char *ptype, const cJSON *msg)
@@ -128,57 +146,79 @@ static void decode_message(const tdec *d, const char *ptype, const cJSON *msg)
     if (strcmp(ptype, "Permit") == 0) {
         kind(wc, "permit");
         const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(msg, "allowed");
-        bool unl = false;
-        if (allowed != NULL) { /* DAI */
+        bool unl = false, revoke = false, has_v = false;
+        if (allowed != NULL) { /* DAI: allowed=false withdraws the allowance */
             unl = cJSON_IsTrue(allowed) ||
                   (json_uint(&v, allowed) && !ww_u256_is_zero(&v));
+            revoke = !unl;
         } else if (json_uint(&v, cJSON_GetObjectItemCaseSensitive(msg, "value"))) {
             set_amount(wc, &v);
             unl = ww_u256_is_max(&v);
+            revoke = ww_u256_is_zero(&v);
+            has_v = true;
         }
         if (wc->has_to)
             set_token(wc, &wc->to);
-        if (get_addr(d, &a, msg, "spender"))
-            (void)ww_wc_add_party(wc, WW_ROLE_SPENDER, true, unl, &a);
+        ww_party *pt = get_addr(d, &a, msg, "spender") ? spender(wc, &a) : NULL;
+        if (pt != NULL) {
+            pt->unlimited = unl;
+            pt->revocation = revoke;
+            if (wc->has_to) {
+                pt->has_token = true;
+                pt->token = wc->to;
+            }
+            if (has_v)
+                ww_u256_to_dec(pt->amount, &v);
+        }
     } else if (strcmp(ptype, "PermitSingle") == 0 || strcmp(ptype, "PermitBatch") == 0) {
+        /* one SPENDER party per token granted, each with its token, amount, unlimited */
         bool single = ptype[6] == 'S';
-        bool unl = false;
+        bool has_sp = get_addr(d, &a, msg, "spender");
         const cJSON *det = cJSON_GetObjectItemCaseSensitive(msg, "details"), *e;
         kind(wc, single ? "permit2-single" : "permit2-batch");
         if (single && cJSON_IsObject(det)) {
-            unl = token_amount(d, det, 160);
+            ww_party *pt = has_sp ? spender(wc, &a) : NULL;
+            bool unl = token_amount(d, det, 160, pt);
+            if (pt != NULL)
+                pt->unlimited = unl && !pt->revocation;
         } else if (!single && cJSON_IsArray(det)) {
             int i = 0;
             cJSON_ArrayForEach(e, det)
             {
                 if (i++ >= 64)
                     break;
-                if (cJSON_IsObject(e) && token_amount(d, e, 160))
-                    unl = true;
+                if (!cJSON_IsObject(e))
+                    continue;
+                ww_party *pt = has_sp ? spender(wc, &a) : NULL;
+                bool unl = token_amount(d, e, 160, pt);
+                if (pt != NULL)
+                    pt->unlimited = unl && !pt->revocation;
             }
+        } else if (has_sp) {
+            (void)spender(wc, &a);
         }
-        if (get_addr(d, &a, msg, "spender"))
-            (void)ww_wc_add_party(wc, WW_ROLE_SPENDER, true, unl, &a);
     } else if (strcmp(ptype, "PermitTransferFrom") == 0 ||
                strcmp(ptype, "PermitWitnessTransferFrom") == 0 ||
                strcmp(ptype, "PermitBatchTransferFrom") == 0 ||
                strcmp(ptype, "PermitBatchWitnessTransferFrom") == 0) {
+        /* the spender may pull each permitted token: a party per token */
         const cJSON *pm = cJSON_GetObjectItemCaseSensitive(msg, "permitted"), *e;
+        bool has_sp = get_addr(d, &a, msg, "spender");
         kind(wc, "permit2-transfer");
         if (cJSON_IsObject(pm)) {
-            (void)token_amount(d, pm, 256);
-        } else if (cJSON_IsArray(pm)) {
+            (void)token_amount(d, pm, 256, has_sp ? spender(wc, &a) : NULL);
+        } else if (cJSON_IsArray(pm) && cJSON_GetArraySize(pm) > 0) {
             int i = 0;
             cJSON_ArrayForEach(e, pm)
             {
                 if (i++ >= 64)
                     break;
                 if (cJSON_IsObject(e))
-                    (void)token_amount(d, e, 256);
+                    (void)token_amount(d, e, 256, has_sp ? spender(wc, &a) : NULL);
             }
+        } else if (has_sp) {
+            (void)spender(wc, &a);
         }
-        if (get_addr(d, &a, msg, "spender"))
-            (void)ww_wc_add_party(wc, WW_ROLE_SPENDER, true, false, &a);
     } else if (strcmp(ptype, "OrderComponents") == 0 || strcmp(ptype, "BulkOrder") == 0) {
         ww_addr off;
         bool has_off = get_addr(d, &off, msg, "offerer");

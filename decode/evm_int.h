@@ -101,6 +101,18 @@ int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t
  */
 int ww_evm_decode_calldata(ww_wallet_call *wc, const uint8_t *data, size_t n, const char **why);
 
+/*
+ * EIP-7702 self-calls: a transaction whose `to` is its own sender (an account delegated to
+ * smart-account code) calling execute / executeBatch of the common delegated accounts
+ * (SimpleAccount / Coinbase execute(Batch), Kernel, ERC-7579 execute(mode, calldata), Safe,
+ * MetaMask delegator via ERC-7579; see ww_account_calls). Call after from is known: each
+ * inner call's target becomes a TO party (a payee when it receives value or its calldata is
+ * not decoded), its calldata decoded like a transaction's (recipients, spenders), a plain
+ * value transfer a RECIPIENT with its amount; kind "self-call". Returns WW_OK, WW_E_NOTFOUND
+ * (not a self-call of a known account entry point: wc untouched) or WW_E_INVALID.
+ */
+int ww_evm_decode_selfcall(ww_wallet_call *wc, const uint8_t *data, size_t n);
+
 /* Adds a party (dropped, returning false, when the call already holds WW_WC_MAX_PARTIES). */
 bool ww_wc_add_party(ww_wallet_call *wc, int role, bool payee, bool unlimited,
                      const ww_addr *a);

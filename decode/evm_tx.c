@@ -463,5 +463,10 @@ int ww_evm_decode_raw_tx(ww_wallet_call *wc, ww_evm_tx_info *info, const uint8_t
     wc->has_from = true;
     ww_addr_from_evm(&wc->from, from);
     wc->signature_valid = 1;
+    /* a self-call of a delegated (EIP-7702) account: its inner calls, now that from is known */
+    if (ww_evm_decode_selfcall(wc, f[i_data].ptr, f[i_data].len) == WW_E_INVALID) {
+        d.info->calldata_bad = true;
+        d.info->calldata_error = "self-call arguments malformed";
+    }
     return WW_OK;
 }

@@ -7,11 +7,12 @@
  * streamed (DATA: padding stripped on the fly, bytes go to the stream's body or tunnel, or are
  * only counted), or skipped (PING, PRIORITY, WINDOW_UPDATE, GOAWAY, unknown types).
  */
+#include "decode/anom_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/h2_int.h"
 #include "decode/coding_int.h"
 
 #include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 
 enum { T_DATA = 0, T_HEADERS, T_PRIORITY, T_RST, T_SETTINGS, T_PUSH, T_PING, T_GOAWAY,
@@ -92,26 +93,9 @@ struct ww_h2 {
     uint32_t list_sid;
 };
 
-static const ww_app_cfg h2_default_cfg = {
-    .max_header_bytes = 64 * 1024,
-    .max_body_bytes = 8 * 1024 * 1024,
-    .max_decoded_ratio = 100,
-    .json_max_depth = 64,
-    .hash_bodies = false,
-};
-
-static void anom(ww_h2 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
-static void anom(ww_h2 *h, const char *type, const char *fmt, ...)
-{
-    char detail[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    h->st.anomalies++;
-    if (h->cbs.anomaly != NULL)
-        h->cbs.anomaly(h->cbs.ud, type, detail);
-}
+/* an anomaly of this connection, counted (detail printf-formatted) */
+#define anom(h, type, ...)                                                                         \
+    ww_anomf((h)->cbs.anomaly, (h)->cbs.ud, &(h)->st.anomalies, 256, (type), __VA_ARGS__)
 
 static void poison(ww_h2 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
 static void poison(ww_h2 *h, const char *type, const char *fmt, ...)
@@ -265,22 +249,13 @@ static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated
     if (x->has_body) {
         m.body_len = x->keep ? (int64_t)(x->streamed + x->body.len) : (int64_t)x->raw_len;
         m.body_truncated = x->truncated || truncated;
-        m.body_kept = x->keep;
-        m.body_streamed = x->stream;
+        ww_http_msg_set_body(&m, x->keep, x->stream, x->body.data, x->body.len,
+                             h->cfg.hash_bodies);
         if (x->keep) {
-            m.body.ptr = x->body.data;
-            m.body.len = x->body.len;
             h->st.bodies_kept++;
         } else {
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += x->raw_len;
-        }
-        if (x->keep && !x->stream && h->cfg.hash_bodies && x->body.len > 0) {
-            unsigned int mdlen = 0;
-            if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(),
-                           NULL) == 1 &&
-                mdlen == 32)
-                m.has_sha256 = true;
         }
     } else if (truncated) {
         m.body_truncated = true;
@@ -325,7 +300,8 @@ static void stream_flush(ww_h2 *h, h2_stream *s, int dir)
     x->streamed += c;
 }
 
-/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
+ * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
 static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n)
 {
     h2_half *x = &s->half[dir];
@@ -336,8 +312,7 @@ static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size
             return r;
         p += take;
         n -= take;
-        if (x->body.len >= WW_HTTP_STREAM_WINDOW)
-            stream_flush(h, s, dir);
+        stream_flush(h, s, dir);
     }
     return WW_OK;
 }
@@ -909,15 +884,9 @@ ww_h2 *ww_h2_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h2_cbs *cbs)
     if (h == NULL)
         return NULL;
     h->mem = mem;
-    h->cfg = cfg ? *cfg : h2_default_cfg;
-    if (h->cfg.max_header_bytes == 0)
-        h->cfg.max_header_bytes = h2_default_cfg.max_header_bytes;
-    if (h->cfg.max_body_bytes == 0)
-        h->cfg.max_body_bytes = h2_default_cfg.max_body_bytes;
-    if (h->cfg.max_decoded_ratio == 0)
-        h->cfg.max_decoded_ratio = h2_default_cfg.max_decoded_ratio;
-    if (h->cfg.max_scan_bytes == 0)
-        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
+    if (cfg != NULL)
+        h->cfg = *cfg;
+    ww_app_cfg_defaults(&h->cfg);
     h->cbs = *cbs;
     h->streams = ww_calloc(mem, WW_H2_MAX_STREAMS, sizeof(h2_stream *));
     if (h->streams == NULL) {

@@ -54,9 +54,9 @@ typedef struct ww_h2_cbs {
      * in wire order; name/value live for the call (tests, logging) */
     void (*field)(void *ud, uint32_t stream_id, int dir, const uint8_t *name, size_t name_len,
                   const uint8_t *value, size_t value_len);
-    /* ---- added: streamed bodies, as ww_h1_cbs (decode/http1_int.h): per stream, a window
-     * of WW_HTTP_STREAM_WINDOW decoded bytes handed to body_chunk each time it fills; the
-     * message carries the rest with body_streamed. Never with cfg->hash_bodies. ---- */
+    /* ---- added: streamed bodies, as ww_h1_cbs (decode/http1_int.h): per stream, the decoded
+     * bytes handed to body_chunk as soon as a DATA frame brings them (a window of at most
+     * WW_HTTP_STREAM_WINDOW bytes); the message carries the rest with body_streamed. Never with cfg->hash_bodies. ---- */
     bool (*stream_body)(void *ud, const ww_http_msg *head);
     size_t (*body_chunk)(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n);
 } ww_h2_cbs;

@@ -18,11 +18,12 @@
  * or O(chunks) (chunked): no copy, no decoding; kept bodies are decoded through
  * decode/coding.c into a buffer capped at max_body_bytes.
  */
+#include "decode/anom_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/http1_int.h"
 
 #include "decode/coding_int.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 
 #define H1_MAX_PENDING 64        /* requests waiting for their response */
@@ -123,19 +124,9 @@ static inline bool ieq(const uint8_t *p, size_t n, const char *lit)
     return ww_ascii_ieq((const char *)p, n, lit);
 }
 
-static void anom(ww_h1 *h, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
-static void anom(ww_h1 *h, const char *type, const char *fmt, ...)
-{
-    char detail[160];
-    va_list ap;
-    h->st.anomalies++;
-    if (h->cbs.anomaly == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    h->cbs.anomaly(h->cbs.ud, type, detail);
-}
+/* an anomaly of this connection, counted (detail printf-formatted, at most 159 bytes) */
+#define anom(h, type, ...)                                                                         \
+    ww_anomf((h)->cbs.anomaly, (h)->cbs.ud, &(h)->st.anomalies, 160, (type), __VA_ARGS__)
 
 static const char *dir_name(const h1_dir *d)
 {
@@ -512,23 +503,14 @@ static void msg_end(ww_h1 *h, h1_dir *d, uint64_t ts)
     if (d->has_body) {
         m.body_len = d->keep ? (int64_t)(d->streamed + d->body.len) : (int64_t)d->raw_len;
         m.body_truncated = d->truncated;
-        m.body_kept = d->keep;
-        m.body_streamed = d->stream;
+        ww_http_msg_set_body(&m, d->keep, d->stream, d->body.data, d->body.len,
+                             h->cfg.hash_bodies);
         if (d->keep) {
-            m.body.ptr = d->body.data;
-            m.body.len = d->body.len;
             h->st.bodies_kept++;
             h->st.body_bytes_kept += d->raw_len;
         } else {
             h->st.bodies_skipped++;
             h->st.body_bytes_skipped += d->raw_len;
-        }
-        if (d->keep && !d->stream && h->cfg.hash_bodies && d->body.len > 0) {
-            unsigned int mdlen = 0;
-            if (EVP_Digest(d->body.data, d->body.len, m.body_sha256, &mdlen, EVP_sha256(),
-                           NULL) == 1 &&
-                mdlen == 32)
-                m.has_sha256 = true;
         }
     }
     if (m.is_request)
@@ -616,7 +598,8 @@ static void stream_flush(ww_h1 *h, h1_dir *d)
     d->streamed += c;
 }
 
-/* Decoded bytes of a streamed body into the window, flushed each time it fills. */
+/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
+ * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
 static int stream_append(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -626,8 +609,7 @@ static int stream_append(ww_h1 *h, h1_dir *d, const uint8_t *p, size_t n)
             return r;
         p += take;
         n -= take;
-        if (d->body.len >= WW_HTTP_STREAM_WINDOW)
-            stream_flush(h, d);
+        stream_flush(h, d);
     }
     return WW_OK;
 }
@@ -1132,16 +1114,9 @@ ww_h1 *ww_h1_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_h1_cbs *cbs)
     h->mem = mem;
     if (cfg != NULL)
         h->cfg = *cfg;
-    if (h->cfg.max_header_bytes == 0)
-        h->cfg.max_header_bytes = 64 * 1024;
+    ww_app_cfg_defaults(&h->cfg);
     if (h->cfg.max_header_bytes < 64)
         h->cfg.max_header_bytes = 64;
-    if (h->cfg.max_body_bytes == 0)
-        h->cfg.max_body_bytes = 8 * 1024 * 1024;
-    if (h->cfg.max_decoded_ratio == 0)
-        h->cfg.max_decoded_ratio = 100;
-    if (h->cfg.max_scan_bytes == 0)
-        h->cfg.max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
     if (cbs != NULL)
         h->cbs = *cbs;
     ww_buf_init(&h->reqq, mem, 4 * h->cfg.max_header_bytes + 4096);

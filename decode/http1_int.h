@@ -27,8 +27,10 @@ typedef struct ww_h1_cbs {
     void (*upgrade)(void *ud, int status, const char *upgrade);
     /* ---- added: streamed bodies ---- */
     /* optional: after want_body said keep, stream this body instead of gathering it? Then its
-     * decoded bytes collect in a window of WW_HTTP_STREAM_WINDOW bytes; each time the window
-     * is full, body_chunk gets it. The message callback then gets what remains as msg->body,
+     * decoded bytes go to body_chunk as soon as they arrive (a window of at most
+     * WW_HTTP_STREAM_WINDOW bytes: what the last call left plus the new ones), so a response
+     * that never completes (SSE, a long poll) is seen as it goes. The message callback then
+     * gets what remains as msg->body,
      * with body_streamed set. Never consulted with cfg->hash_bodies (bodies hashed whole). */
     bool (*stream_body)(void *ud, const ww_http_msg *head);
     /* required with stream_body: p[0..n) the body's decoded bytes not consumed yet (what the

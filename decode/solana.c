@@ -36,69 +36,7 @@
 #include "decode/evm_int.h"
 #include "decode/solana_int.h"
 
-/* ---- base58 / base64 ---- */
-
-static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-static int b58_val(int c)
-{
-    const char *q = (c != 0) ? strchr(B58, c) : NULL;
-    return q ? (int)(q - B58) : -1;
-}
-
-ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
-{
-    /* big-endian number built right-aligned in out[0..cap); O(n^2), n <= a few KB */
-    size_t zeros = 0, used = 0;
-    while (zeros < n && s[zeros] == '1')
-        zeros++;
-    for (size_t i = zeros; i < n; i++) {
-        int v = b58_val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        unsigned carry = (unsigned)v;
-        size_t k;
-        for (k = 0; k < cap && (carry != 0 || k < used); k++) {
-            carry += 58u * (k < used ? out[cap - 1 - k] : 0u);
-            out[cap - 1 - k] = (uint8_t)carry;
-            carry >>= 8;
-        }
-        if (carry != 0)
-            return -1;
-        used = k;
-    }
-    if (zeros > cap || used > cap - zeros)
-        return -1;
-    memmove(out + zeros, out + cap - used, used);
-    memset(out, 0, zeros);
-    return (ssize_t)(zeros + used);
-}
-
-size_t ww_b58_encode(char *out, size_t cap, const uint8_t *p, size_t n)
-{
-    uint8_t digits[100];
-    size_t zeros = 0, used = 0, o = 0;
-    WW_ASSERT(n <= 64 && cap >= 90);
-    while (zeros < n && p[zeros] == 0)
-        zeros++;
-    for (size_t i = zeros; i < n; i++) {
-        unsigned carry = p[i];
-        size_t k;
-        for (k = 0; k < used || carry != 0; k++) {
-            if (k < used)
-                carry += (unsigned)digits[k] << 8;
-            digits[k] = (uint8_t)(carry % 58);
-            carry /= 58;
-        }
-        used = k;
-    }
-    for (size_t i = 0; i < zeros; i++)
-        out[o++] = '1';
-    for (size_t i = 0; i < used; i++)
-        out[o++] = B58[digits[used - 1 - i]];
-    out[o] = '\0';
-    return o;
-}
+/* ---- base64 (base58: util/ww.c) ---- */
 
 static int b64_val(int c)
 {
@@ -346,6 +284,10 @@ typedef struct soldec {
     ww_solana_tx_info *info;
     const ww_sol_msg *m;
     bool have_value, have_amount;
+    bool from_set;              /* from names the funds' owner (funds_owner) */
+    bool cur_amount_ok;         /* the instruction being decoded moves cur_amount ... */
+    uint64_t cur_amount;
+    const uint8_t *cur_mint;    /* ... of this mint (NULL: not named) */
 } soldec;
 
 static void set_kind(ww_wallet_call *wc, const char *k)
@@ -401,6 +343,8 @@ static void u64_dec(char *out, size_t cap, uint64_t v)
     snprintf(out, cap, "%llu", (unsigned long long)v);
 }
 
+static void funds_owner(soldec *d, const ww_sol_ix *ix, size_t j);
+
 static void do_system(soldec *d, const ww_sol_ix *ix)
 {
     const uint8_t *k;
@@ -414,16 +358,24 @@ static void do_system(soldec *d, const ww_sol_ix *ix)
             u64_dec(d->wc->value, sizeof d->wc->value, le64(ix->data + 4));
             d->have_value = true;
         }
-        if ((k = ix_key(d, ix, 1)) != NULL)
-            (void)add(d, WW_ROLE_RECIPIENT, true, false, k);
+        funds_owner(d, ix, 0);
+        if ((k = ix_key(d, ix, 1)) != NULL) {
+            ww_party *p = add(d, WW_ROLE_RECIPIENT, true, false, k);
+            if (p != NULL)
+                u64_dec(p->amount, sizeof p->amount, le64(ix->data + 4));
+        }
     } else if (tag == 11 && ix->n_data >= 20) { /* TransferWithSeed [from, base, to] */
         set_kind(d->wc, "sol-transferWithSeed");
         if (!d->have_value) {
             u64_dec(d->wc->value, sizeof d->wc->value, le64(ix->data + 4));
             d->have_value = true;
         }
-        if ((k = ix_key(d, ix, 2)) != NULL)
-            (void)add(d, WW_ROLE_RECIPIENT, true, false, k);
+        funds_owner(d, ix, 1); /* the base signs for the derived account */
+        if ((k = ix_key(d, ix, 2)) != NULL) {
+            ww_party *p = add(d, WW_ROLE_RECIPIENT, true, false, k);
+            if (p != NULL)
+                u64_dec(p->amount, sizeof p->amount, le64(ix->data + 4));
+        }
     } else if (tag == 1 && ix->n_data >= 36) { /* Assign {owner} [account] */
         set_kind(d->wc, "sol-assign");
         (void)add(d, WW_ROLE_AUTHORITY, false, false, ix->data + 4);
@@ -452,23 +404,53 @@ static const uint8_t *ata_owner(soldec *d, const uint8_t *account, const uint8_t
     return NULL;
 }
 
+/* The party's own amount and token (the mint) from the instruction being decoded. */
+static void amount_of(soldec *d, ww_party *p)
+{
+    if (d->cur_amount_ok)
+        u64_dec(p->amount, sizeof p->amount, d->cur_amount);
+    if (d->cur_mint != NULL) {
+        key_addr(&p->token, d->cur_mint);
+        p->has_token = true;
+    }
+}
+
+/* `from` is whose funds move (issue 13.4): the source authority of the first instruction that
+ * moves or grants them, not a fee payer sponsoring the transaction. */
+static void funds_owner(soldec *d, const ww_sol_ix *ix, size_t j)
+{
+    /* a signer behind a lookup table cannot be: signers are static keys; no count here */
+    if (d->from_set || j >= ix->n_acc || ix->acc[j] >= d->m->n_keys)
+        return;
+    key_addr(&d->wc->from, d->m->keys + 32 * (size_t)ix->acc[j]);
+    d->wc->has_from = true;
+    d->from_set = true;
+}
+
 static void token_recipient(soldec *d, const uint8_t *dest, const uint8_t *mint,
                             const uint8_t *prog)
 {
     const uint8_t *m2 = NULL, *owner = ata_owner(d, dest, &m2);
     if (mint == NULL)
         mint = m2;
+    d->cur_mint = mint;
     if (mint != NULL && !d->wc->has_token) {
         key_addr(&d->wc->token, mint);
         d->wc->has_token = true;
     }
     if (owner != NULL) {
-        (void)add(d, WW_ROLE_RECIPIENT, true, false, owner);
+        ww_party *o = add(d, WW_ROLE_RECIPIENT, true, false, owner);
+        if (o != NULL) {
+            o->sol_has_account = true; /* the token account, beside its owner */
+            key_addr(&o->sol_account, dest);
+            amount_of(d, o);
+        }
         return;
     }
     ww_party *p = add(d, WW_ROLE_RECIPIENT, true, false, dest);
     if (p == NULL)
         return;
+    amount_of(d, p);
     p->sol_token_account = true;
     memcpy(p->sol_token_program, prog, 32);
     if (mint != NULL) {
@@ -491,12 +473,16 @@ static void do_token(soldec *d, const ww_sol_ix *ix, const uint8_t *prog)
     if (ix->n_data < 1)
         return;
     uint8_t tag = ix->data[0];
+    d->cur_amount_ok = (tag == 3 || tag == 12) && ix->n_data >= 9;
+    d->cur_amount = d->cur_amount_ok ? le64(ix->data + 1) : 0;
+    d->cur_mint = NULL;
     switch (tag) {
     case 3: /* Transfer [source, destination, owner] */
         if (ix->n_data < 9)
             break;
         set_kind(d->wc, "spl-transfer");
         set_amount(d, ix);
+        funds_owner(d, ix, 2);
         if ((k = ix_key(d, ix, 1)) != NULL)
             token_recipient(d, k, NULL, prog);
         return;
@@ -505,6 +491,7 @@ static void do_token(soldec *d, const ww_sol_ix *ix, const uint8_t *prog)
             break;
         set_kind(d->wc, "spl-transferChecked");
         set_amount(d, ix);
+        funds_owner(d, ix, 3);
         mint = ix_key(d, ix, 1);
         if ((k = ix_key(d, ix, 2)) != NULL) {
             token_recipient(d, k, mint, prog);
@@ -524,8 +511,18 @@ static void do_token(soldec *d, const ww_sol_ix *ix, const uint8_t *prog)
             key_addr(&d->wc->token, mint);
             d->wc->has_token = true;
         }
-        if ((k = ix_key(d, ix, tag == 4 ? 1 : 2)) != NULL)
-            (void)add(d, WW_ROLE_SPENDER, true, le64(ix->data + 1) == UINT64_MAX, k);
+        funds_owner(d, ix, tag == 4 ? 2 : 3);
+        if ((k = ix_key(d, ix, tag == 4 ? 1 : 2)) != NULL) {
+            ww_party *p = add(d, WW_ROLE_SPENDER, true, le64(ix->data + 1) == UINT64_MAX, k);
+            if (p != NULL) {
+                u64_dec(p->amount, sizeof p->amount, le64(ix->data + 1));
+                p->revocation = le64(ix->data + 1) == 0;
+                if (tag == 13 && (mint = ix_key(d, ix, 1)) != NULL) {
+                    key_addr(&p->token, mint);
+                    p->has_token = true;
+                }
+            }
+        }
         return;
     case 6: /* SetAuthority {type u8, COption<Pubkey>} [account, current] */
         if (ix->n_data < 3)
@@ -536,6 +533,7 @@ static void do_token(soldec *d, const ww_sol_ix *ix, const uint8_t *prog)
         return;
     case 9: /* CloseAccount [account, destination, owner] */
         set_kind(d->wc, "spl-closeAccount");
+        funds_owner(d, ix, 2);
         if ((k = ix_key(d, ix, 1)) != NULL)
             (void)add(d, WW_ROLE_RECIPIENT, true, false, k);
         return;
@@ -584,7 +582,7 @@ static bool msg_valid(const ww_sol_msg *m)
 
 static void fill_from_message(ww_wallet_call *wc, ww_solana_tx_info *info, const ww_sol_msg *m)
 {
-    soldec d = {wc, info, m, false, false};
+    soldec d = {.wc = wc, .info = info, .m = m};
     info->version = m->version;
     if (m->n_keys > 0) {
         key_addr(&wc->from, m->keys);

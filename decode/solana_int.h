@@ -12,12 +12,6 @@
 #define WW_SOL_MAX_IX 64    /* instructions looked at in one message */
 #define WW_SOL_MAX_ALT 32   /* address-table lookups in one v0 message */
 
-/* Base58 (Bitcoin alphabet), any length (quadratic: callers bound n). out is also the
- * scratch: it may be clobbered on failure. Returns the decoded length, or -1 (bad character,
- * does not fit in cap). */
-ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n);
-/* Encodes n <= 64 bytes; out holds at least 90 bytes. Returns the text length. */
-size_t ww_b58_encode(char *out, size_t cap, const uint8_t *p, size_t n);
 /* Base64 (standard or URL-safe, padding optional). Returns the decoded length or -1. */
 ssize_t ww_b64_decode(uint8_t *out, size_t cap, const char *s, size_t n);
 

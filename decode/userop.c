@@ -189,23 +189,6 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static uint8_t *hexdup(const char *s, size_t *len)
-{
-    size_t n;
-    uint8_t *b;
-    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return NULL;
-    n = strlen(s + 2);
-    if (n % 2 != 0 || (b = ww_malloc(NULL, n / 2 + 1)) == NULL)
-        return NULL;
-    if (ww_hex_decode(b, n / 2 + 1, s + 2, n) != (ssize_t)(n / 2)) {
-        ww_free(NULL, b);
-        return NULL;
-    }
-    *len = n / 2;
-    return b;
-}
-
 /* Emits one wallet call for (to, value, data). Returns false when out is full. */
 static bool emit(const mdec *md, ww_wallet_call *out, size_t cap, size_t *k,
                  const ww_wallet_call *base, const uint8_t *to20, const ww_addr *to,
@@ -277,7 +260,7 @@ int ww_wallet_decode_multi(ww_wallet_call *out, size_t *num, const ww_wallet_cal
                 continue;
             bool has_to = (s = jstr(e, "to")) != NULL &&
                           ww_addr_parse(&to, WW_CHAIN_EVM, s, strlen(s)) == WW_OK;
-            if ((s = jstr(e, "data")) != NULL && (data = hexdup(s, &dn)) == NULL)
+            if ((s = jstr(e, "data")) != NULL && (data = ww_hex_dup0x(s, &dn)) == NULL)
                 anomaly(&md, "bad-calldata", "data is not hex");
             bool hv = ww_u256_from_quantity(&v, jstr(e, "value"));
             if (!emit(&md, out, cap, &k, &b, NULL, has_to ? &to : NULL, hv ? v.be : NULL, data,
@@ -297,7 +280,7 @@ int ww_wallet_decode_multi(ww_wallet_call *out, size_t *num, const ww_wallet_cal
         }
         b.from = sender;
         b.has_from = true;
-        if ((s = jstr(p0, "callData")) == NULL || (data = hexdup(s, &dn)) == NULL) {
+        if ((s = jstr(p0, "callData")) == NULL || (data = ww_hex_dup0x(s, &dn)) == NULL) {
             anomaly(&md, "bad-params", "user operation callData is not hex");
             return WW_E_INVALID;
         }

@@ -2,6 +2,7 @@
  * ws.c - WebSocket (RFC 6455) frames and messages, permessage-deflate (RFC 7692) through zlib
  * raw inflate. See ws_int.h for the frame layout and the contract.
  */
+#include "decode/anom_int.h"
 #include "decode/ws_int.h"
 #include "decode/coding_int.h"
 
@@ -43,18 +44,9 @@ struct ww_ws {
     ws_dir d[2];
 };
 
-static void anom(ww_ws *w, const char *type, const char *fmt, ...) WW_PRINTF(3, 4);
-static void anom(ww_ws *w, const char *type, const char *fmt, ...)
-{
-    char detail[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    w->st.anomalies++;
-    if (w->cbs.anomaly != NULL)
-        w->cbs.anomaly(w->cbs.ud, type, detail);
-}
+/* an anomaly of this session, counted (detail printf-formatted) */
+#define anom(w, type, ...)                                                                         \
+    ww_anomf((w)->cbs.anomaly, (w)->cbs.ud, &(w)->st.anomalies, 256, (type), __VA_ARGS__)
 
 static const char *dname(int dir)
 {

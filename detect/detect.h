@@ -2,14 +2,16 @@
  * detect.h - what each browser was served, the alert rules, and the output writers.
  *
  * Detection reads the facts decode/ hands over (ww_decode_sink): addresses served to a
- * client, wallet calls, anomalies. It never parses bytes. Rules (SPEC.md "Alert rules"):
- * known-attacker, lookalike-recipient, unrequested-recipient, unlimited-approval,
- * bad-checksum (drainer-script and authority-change come with their decoders).
+ * client (with their provenance), wallet calls, anomalies. It never parses bytes. Rules
+ * (SPEC.md "Alert rules"): known-attacker, lookalike-recipient, unrequested-recipient,
+ * unverified-recipient, unlimited-approval, authority-change, drainer-script, bad-checksum,
+ * yara-match. Accepted findings (a CI baseline) are counted, not written.
  */
 #ifndef WW_DETECT_H
 #define WW_DETECT_H
 
 #include "addrdb/addrdb.h"
+#include "addrdb/registry.h"
 #include "decode/decode.h"
 
 enum ww_severity {
@@ -56,10 +58,6 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
-    /* Optional (may be NULL): called after each alert was written, with its context
-     * (ctx->flow is the flow it was raised on, NULL for none). Used by -w to flag the flow. */
-    void (*on_alert)(void *ud, const ww_ctx *ctx, const ww_alert *a);
-    void *on_alert_ud;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -97,6 +95,46 @@ void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, ui
 int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
 void ww_report_free(ww_report *r);
 
+/* ---- --yara: users' own rules over served scripts (libyara) ---- */
+typedef struct ww_yara ww_yara;
+/*
+ * Compiles the rules in path. Returns WW_OK; WW_E_IO when the file cannot be read, or
+ * WW_E_INVALID when it does not compile (errbuf gives the first error with its line).
+ */
+int ww_yara_load(ww_yara **out, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+void ww_yara_free(ww_yara *y);
+
+/* ---- CI baselines: accepted findings (detect/baseline.c) ---- */
+/*
+ * A baseline file lists findings a team accepted, one a line:
+ *     RULE ADDRESS [host=HOSTNAME] [expires=YYYY-MM-DD] [REASON...]
+ * RULE is an alert rule name or '*'; ADDRESS is any chain's address (normalized like the
+ * DB) or '*' (with a host: every address of that rule from that host); host matches the
+ * request's HTTP host or TLS SNI, case-insensitive; an entry whose expiry date has passed
+ * (UTC, end of that day) is reported and not applied. '#' starts a comment line. A matching
+ * alert is not written: it is counted (ww_detect_stats.suppressed).
+ */
+typedef struct ww_baseline ww_baseline;
+#define WW_BASELINE_BAD_LINES_KEPT 8
+typedef struct ww_baseline_report {
+    size_t lines, entries, expired, bad;
+    size_t bad_line_no[WW_BASELINE_BAD_LINES_KEPT];
+} ww_baseline_report;
+/* Parses text (now_unix: the time expiry is judged at). rep may be NULL. Returns WW_OK,
+ * WW_E_NOMEM; bad lines are counted and skipped. *out is freed with ww_baseline_free. */
+int ww_baseline_parse(ww_baseline **out, const ww_mem *mem, const char *text, size_t n,
+                      int64_t now_unix, ww_baseline_report *rep) WW_WUR;
+/* The same from a file; WW_E_IO (errbuf) when it cannot be read. */
+int ww_baseline_load_file(ww_baseline **out, const ww_mem *mem, const char *path,
+                          int64_t now_unix, ww_baseline_report *rep,
+                          char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/* Does an alert of rule about a (NULL: none) raised on a request to host (NULL: unknown)
+ * match an entry? *reason (may be NULL) gets the entry's reason ("" when none). */
+bool ww_baseline_match(const ww_baseline *b, const char *rule, const ww_addr *a,
+                       const char *host, const char **reason);
+size_t ww_baseline_count(const ww_baseline *b);
+void ww_baseline_free(ww_baseline *b);
+
 /* ---- detection ---- */
 typedef struct ww_detect_cfg {
     uint64_t window_us;        /* how long a served address stays expected (default 30 min) */
@@ -104,17 +142,46 @@ typedef struct ww_detect_cfg {
     const ww_addrdb *db;       /* may be NULL */
     const ww_addr *expect;     /* --expect: addresses allowed for every client */
     size_t n_expect;
-    size_t max_clients;        /* clients tracked (default 4096) */
-    size_t max_served;         /* addresses remembered per client (default 65536) */
-    /* optional: called for each address served, with its flow (the -w evidence keeps the
-     * packets of flows that served what a flagged wallet call is compared with) */
-    void (*served_hook)(void *ud, const ww_flow *flow);
-    void *hook_ud;
+    size_t max_clients;        /* clients tracked (default 1,048,576); LRU beyond */
+    size_t max_served;         /* addresses remembered per client (default 131072; rounded
+                                  down to a power of two) */
+    /* All detection state (clients, served addresses, indexes, pairs) together; the least
+     * recently active browsers are evicted beyond it, each counted and reported as an
+     * anomaly (default 256 MiB). A browser's state starts at a few hundred bytes and grows. */
+    size_t max_bytes;
+    /* lookalike-recipient against the nearest served address: at least min_end characters
+     * matched at each end and min_total in all (defaults 2 and 7: Ambire's rule, which
+     * catches 4+4 and 3+4 copies), or lookalike_min_bits of similarity against that one
+     * address (a long match at one end). */
+    unsigned lookalike_min_end, lookalike_min_total;
+    /* two lookalikes served to one browser are recorded as a poisoned pair when their
+     * similarity beyond chance, counting every address of that chain the browser was served,
+     * reaches this (default 20 bits); at most max_pairs per browser (default 32). */
+    double pair_min_bits;
+    size_t max_pairs;
+    /* canonical protocol contracts; NULL = the bundled registry (addrdb/registry.csv),
+     * loaded by ww_detect_new, unless no_registry */
+    const ww_registry *registry;
+    bool no_registry;
+    const ww_baseline *baseline; /* accepted findings; may be NULL */
+    /* optional: told of each alert after the writer wrote it (ctx->flow: the flow it was
+     * raised on, NULL for none). The engine sets it and fans alerts out to its subscribers. */
+    void (*alert_raised)(void *ud, const ww_ctx *ctx, const ww_alert *a);
+    void *alert_ud;
+    ww_yara *yara;             /* --yara: rules run over every script served; NULL = none */
 } ww_detect_cfg;
 
 typedef struct ww_detect_stats {
     uint64_t intents, alerts, wallet_calls, anomalies;
     int worst;                 /* highest severity raised */
+    uint64_t suppressed;       /* alerts matched by the baseline (not written) */
+    uint64_t clients;          /* browsers tracked now */
+    uint64_t clients_evicted;  /* browsers whose state was dropped (budget / max_clients) */
+    uint64_t served_dropped;   /* served addresses overwritten (a browser over max_served) */
+    uint64_t served_pairs;     /* poisoned pairs recorded (lookalikes served to one browser) */
+    uint64_t index_capped;     /* nearest-address searches cut at the candidate cap */
+    uint64_t mac_aliases;      /* IP addresses joined to another of the same host (MAC) */
+    size_t state_bytes, state_peak_bytes; /* detection state now / at most */
 } ww_detect_stats;
 
 typedef struct ww_detect ww_detect;
@@ -125,6 +192,19 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink);
 void ww_detect_start(ww_detect *d);
 const ww_detect_stats *ww_detect_stats_get(const ww_detect *d);
 void ww_detect_free(ww_detect *d);
+/*
+ * Client identity: the capture shows ip sent from Ethernet address mac (a client-to-server
+ * packet). A host's IPv4 and IPv6 addresses seen with one MAC are one browser from then on
+ * (what one was served counts for the other). A MAC seen with more than one IPv4 address is
+ * a router's, and joins nothing.
+ */
+void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, uint64_t ts_us);
+/* Is this browser's served set known to have holes (its state was evicted, or it was served
+ * more than max_served addresses) that still matter at the latest packet time seen (what was
+ * lost would still be within the window)? A payee judged against it is not a high finding. */
+bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
+/* Feeds an address served with a provenance (what the sink's served_prov does). */
+void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int prov);
 
 /*
  * Similarity of two normalized addresses of one chain: matched leading and trailing

@@ -429,8 +429,6 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
         text_alert(o, ctx, a);
     else if (o->cfg.format == WW_FMT_JUNIT)
         junit_add(o, ctx, a);
-    if (o->cfg.on_alert != NULL)
-        o->cfg.on_alert(o->cfg.on_alert_ud, ctx, a);
 }
 
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
@@ -453,6 +451,8 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
             several = true;
     }
     const ww_addr *recipient = first[WW_ROLE_RECIPIENT], *spender = first[WW_ROLE_SPENDER];
+    if (recipient == NULL && strcmp(wc->kind, "native-transfer") == 0)
+        recipient = first[WW_ROLE_TO]; /* the payee of a plain value transfer (issue 13.4) */
     common(o, ctx, 0, "wallet_call");
     jw_open(w, "wallet");
     jw_str(w, "chain", ww_chain_name(wc->chain));
@@ -489,6 +489,14 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
             jw_str(w, "address", p->addr.text);
             if (p->unlimited)
                 jw_bool(w, "unlimited", true);
+            if (p->revocation)
+                jw_bool(w, "revocation", true);
+            if (p->has_token)
+                jw_str(w, "token", p->token.text);
+            if (p->amount[0] != '\0')
+                jw_str(w, "amount", p->amount);
+            if (p->sol_has_account)
+                jw_str(w, "token_account", p->sol_account.text);
             jw_close(w);
         }
         jw_raw(w, "]", 1);

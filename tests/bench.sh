@@ -36,6 +36,22 @@ fi
 if [ -x "$BUILD/tools/detq" ]; then
     "$BUILD/tools/detq" | tee "$DIR/detq.txt"
 fi
+# Detection scenarios (issue 13): each generated capture at --fail-on high, its exit status and
+# the rules it raised (clean flows exit 0; attacks get the most specific rule).
+if [ -x "$BIN" ]; then
+    echo
+    echo "detection scenarios (--fail-on high): capture, exit status, rules raised"
+    for f in pcaps/rules-*.pcap pcaps/http1-clean.pcap pcaps/http1-hijack.pcap \
+             pcaps/http1-lookalike.pcap pcaps/http1-unrequested.pcap; do
+        [ -f "$f" ] || continue
+        "$BIN" -r "$f" -o "$DIR/scenario.jsonl" --fail-on high >/dev/null 2>&1
+        rc=$?
+        rules=$(python3 -c 'import json,sys
+r=[json.loads(l)["alert"] for l in open(sys.argv[1]) if "\"alert\"" in l]
+print(", ".join("%s(%s)" % (a["rule"], a["severity"]) for a in r) or "-")' "$DIR/scenario.jsonl")
+        printf '  %-24s exit %d  %s\n' "$(basename "$f" .pcap)" "$rc" "$rules"
+    done | tee "$DIR/scenarios.txt"
+fi
 [ "${WW_BENCH_ADDR_ONLY:-0}" = 1 ] && exit 0
 if [ ! -s "$PCAP" ]; then
     if [ ! -x "$MK" ]; then

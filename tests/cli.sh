@@ -188,6 +188,11 @@ expect_rc 0 "decode a JSON-RPC request" "$WW" decode '{"jsonrpc":"2.0","id":7,"m
 contains "$T/out" '"value":"1000000000000000000"' "decode prints exact decimal value"
 contains "$T/out" '"rpc_id":7' "decode keeps the rpc id"
 expect_rc 2 "decode of garbage" "$WW" decode 'zz-not-hex'
+# decode of a bare raw EVM transaction (hex, "0x" optional): the transaction decoder directly
+RAWTX=$(grep -oE '0x[0-9a-f]{100,}' tests/corpus/fuzz_jsonrpc/raw_type0.json | head -1)
+expect_rc 0 "decode a raw EVM transaction" "$WW" decode "${RAWTX#0x}"
+contains "$T/out" '"kind":"erc20-transfer"' "raw transaction decode: kind"
+contains "$T/out" '"method":"eth_sendRawTransaction"' "raw transaction decode: method"
 # decode --chain solana: a bare wire transaction (web3.js, System transfer), base58 and base64
 SOLTX58='5KJQhHSevYML1yguKdWtL4bLnPMHpmvGLebWteLcvoJAZaPi4DmbEnDacGaKUnUXQizLJ3rCuskVEvfSwNvpsz8J4dLVuYRCgi1UPQeURH3VseLhyLKNNcN2riDcA3MFwnKUYkhte5tuL7X3HPJDVxQeoi92eCXQtds1VMq6SKjhF7AjwiGhQUwYGL5AYaNboPB7fBqAUbmgMuxHSSKoePA14Tpn8wifr2g3Wjy5BeRcyvWAfHrDmAdutXos3KhZhgdBsVpw8fG1i8kvHrEyBw3ec8BwNZjkw9ccf'
 SOLTX64='AY7tl3OOmvHDiekoSl1aGEfD0FHa5KosMCooICqxnQR/x7Lm/C/DZXOuCsXn4Ed8KJ1c9ySajjnlkokJdMiBLwgBAAEDctZUg6KP4yeTAM6h4tt+4IyF7ZX45eDRn2vm5M4P2x6gyGpHkiREyP9LGCquOwTzAJr9/BRqmktvDz8RdsuxdAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWgWXBFNpGqbLzTZlY39XNrmSd51irdVc8q66cmR2GjwBAgIAAQwCAAAAISs/sjYAAAA='

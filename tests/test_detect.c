@@ -557,3 +557,633 @@ T_CASE(detect_drainer_script)
     ww_buf_free(&b);
     fx_free(&fx);
 }
+
+/* ---- issue 13/14: nearest-address lookalikes, pairs, provenance, unverified, memory ---- */
+
+/* A copy of base (EVM) keeping exactly p leading and s trailing hex characters; the rest
+ * derived from seed, with the characters next to the kept ones changed. */
+static void mk_lookalike(char out[43], const char *base, unsigned p, unsigned s, unsigned seed)
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, base, 43);
+    uint64_t x = 0x9e3779b97f4a7c15ULL * (seed + 1);
+    for (unsigned i = p; i < 40 - s; i++) {
+        x ^= x >> 29;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        out[2 + i] = hex[(x >> 40) & 15];
+    }
+    if (out[2 + p] == base[2 + p])
+        out[2 + p] = base[2 + p] == 'a' ? 'b' : 'a';
+    if (out[41 - s] == base[41 - s])
+        out[41 - s] = base[41 - s] == 'a' ? 'b' : 'a';
+}
+
+static void rand_addr(char out[43], unsigned seed)
+{
+    mk_lookalike(out, "0x0000000000000000000000000000000000000000", 0, 0, seed * 7919u + 13);
+}
+
+T_CASE(detect_lookalike_as_attackers_make_them)
+{
+    static const struct { unsigned p, s; bool flagged; } cases[] = {
+        {4, 4, true}, {3, 4, true}, {4, 3, true}, {2, 5, true}, {5, 5, true},
+        {2, 2, false}, {3, 3, false}, {1, 5, false}, {9, 0, true}, {0, 6, false},
+    };
+    for (size_t k = 0; k < WW_ARRAY_LEN(cases); k++) {
+        fixture fx;
+        fx_init(&fx, NULL, 0, 0);
+        serve(&fx, &fx.flow, SERVED, 1000);
+        char la[43];
+        mk_lookalike(la, SERVED, cases[k].p, cases[k].s, (unsigned)k);
+        ww_wallet_call wc = native(la);
+        call(&fx, &fx.flow, &wc, 2000);
+        char want[256];
+        snprintf(want, sizeof want, "%s to %s " SERVED ";",
+                 cases[k].flagged ? "lookalike-recipient" : "unrequested-recipient", la);
+        T_EQ_STR(alerts(&fx), want);
+        fx_free(&fx);
+    }
+}
+
+T_CASE(detect_lookalike_not_diluted_by_many_served)
+{
+    /* a 200-token list beside the invoice: a 5+5 (and a 4+4) copy still is a lookalike */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char r[43];
+    for (unsigned i = 0; i < 200; i++) {
+        rand_addr(r, i);
+        serve(&fx, &fx.flow, r, 500 + i);
+    }
+    serve(&fx, &fx.flow, SERVED, 1000);
+    char la[43];
+    mk_lookalike(la, SERVED, 5, 5, 77);
+    ww_wallet_call wc = native(la);
+    call(&fx, &fx.flow, &wc, 2000);
+    char want[200];
+    snprintf(want, sizeof want, "lookalike-recipient to %s " SERVED ";", la);
+    T_EQ_STR(alerts(&fx), want);
+    fx_free(&fx);
+}
+
+T_CASE(detect_fake_token_contract_is_lookalike)
+{
+    /* the call target of an ERC-20 transfer is a 4+4 copy of the served USDC: critical */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    char fake[43];
+    mk_lookalike(fake, TOKEN, 4, 4, 5);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "erc20-transfer");
+    add_party(&wc, WW_ROLE_TO, false, false, fake);
+    add_party(&wc, WW_ROLE_RECIPIENT, true, false, SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    char want[200];
+    snprintf(want, sizeof want, "lookalike-recipient to %s " TOKEN ";", fake);
+    T_EQ_STR(alerts(&fx), want);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_CRITICAL);
+    /* clean: the real token contract raises nothing */
+    fx_free(&fx);
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    wc.parties[0].addr = A(TOKEN);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+}
+
+/* Does any line of the JSON-lines output contain needle? */
+static bool jsonl_has(fixture *fx, const char *needle)
+{
+    static char line[16384];
+    bool found = false;
+    fflush(fx->jsonl);
+    rewind(fx->jsonl);
+    while (!found && fgets(line, sizeof line, fx->jsonl) != NULL)
+        found = strstr(line, needle) != NULL;
+    fseek(fx->jsonl, 0, SEEK_END);
+    return found;
+}
+
+static char *jsonl_text(fixture *fx)
+{
+    static char buf[65536];
+    fflush(fx->jsonl);
+    rewind(fx->jsonl);
+    size_t n = fread(buf, 1, sizeof buf - 1, fx->jsonl);
+    buf[n] = '\0';
+    fseek(fx->jsonl, 0, SEEK_END);
+    return buf;
+}
+
+T_CASE(detect_poisoned_feed_pair)
+{
+    /* the activity API lists a real transfer to P and the poisoner's 0-value transfer from a
+     * 6+6 lookalike L; the user copies L and pays it */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char r[43], L[43];
+    for (unsigned i = 0; i < 50; i++) {
+        rand_addr(r, 1000 + i);
+        serve(&fx, &fx.flow, r, 500 + i);
+    }
+    serve(&fx, &fx.flow, SERVED, 1000);
+    mk_lookalike(L, SERVED, 6, 6, 3);
+    serve(&fx, &fx.flow, L, 1100);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->served_pairs, 1);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->alerts, 0); /* recorded, not yet an alert */
+    ww_wallet_call wc = native(L);
+    call(&fx, &fx.flow, &wc, 2000);
+    char want[200];
+    snprintf(want, sizeof want, "lookalike-recipient to %s " SERVED ";", L);
+    T_EQ_STR(alerts(&fx), want);
+    /* the signature names both and where each was served */
+    const char *t = jsonl_text(&fx);
+    T_CHECK(strstr(t, "one of two lookalike addresses served to this client") != NULL);
+    T_CHECK(strstr(t, "from dapp.example (body-json)") != NULL);
+    /* paying the other member is flagged too */
+    ww_wallet_call wc2 = native(SERVED);
+    call(&fx, &fx.flow, &wc2, 3000);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->alerts, 2);
+    fx_free(&fx);
+    /* clean: 50 unrelated served addresses, paying one of them raises nothing */
+    fx_init(&fx, NULL, 0, 0);
+    for (unsigned i = 0; i < 50; i++) {
+        rand_addr(r, 1000 + i);
+        serve(&fx, &fx.flow, r, 500 + i);
+    }
+    T_EQ_INT(ww_detect_stats_get(fx.det)->served_pairs, 0);
+    wc = native(r);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+}
+
+static void serve_as(fixture *fx, const ww_flow *f, const char *addr, uint64_t ts, int prov)
+{
+    ww_ctx ctx = {0};
+    ww_http_info http = {"app.example", "/assets/index.js", "GET", 200, "text/javascript"};
+    ww_addr a = A(addr);
+    ctx.ts_us = ts;
+    ctx.flow = f;
+    ctx.dir = WW_DIR_TOCLIENT;
+    ctx.app_proto = "http";
+    ctx.http = &http;
+    T_CHECK(fx->sink.served_prov != NULL);
+    fx->sink.served_prov(fx->sink.ud, &ctx, &a, prov);
+}
+
+#define PERMIT2 "0x000000000022d473030f116ddee9f6b43ac78ba3"
+#define ROUTER "0x66a9893cc07d91d95644aedd05d03f95e1dba8af"
+
+static ww_wallet_call approve(const char *token, const char *spender)
+{
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "erc20-approve");
+    add_party(&wc, WW_ROLE_TO, false, false, token);
+    add_party(&wc, WW_ROLE_SPENDER, true, true, spender);
+    return wc;
+}
+
+T_CASE(detect_provenance_script_names_spender_and_target)
+{
+    /* approve(Permit2, max) then a router call, both named only in the page's JS bundle */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000); /* the token list */
+    serve_as(&fx, &fx.flow, PERMIT2, 1000, WW_PROV_SCRIPT);
+    serve_as(&fx, &fx.flow, ROUTER, 1000, WW_PROV_SCRIPT);
+    ww_wallet_call wc = approve(TOKEN, PERMIT2);
+    call(&fx, &fx.flow, &wc, 2000);
+    ww_wallet_call ex;
+    memset(&ex, 0, sizeof ex);
+    ex.chain = WW_CHAIN_EVM;
+    strcpy(ex.method, "eth_sendTransaction");
+    strcpy(ex.kind, "contract-call");
+    add_party(&ex, WW_ROLE_TO, false, false, ROUTER);
+    call(&fx, &fx.flow, &ex, 2100);
+    T_EQ_STR(alerts(&fx), "");
+    /* a payee of value found only in a script stays suspicious (a clipper's pool is a script) */
+    serve_as(&fx, &fx.flow, RANDOM_PAYEE, 1000, WW_PROV_SCRIPT);
+    ww_wallet_call pay = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &pay, 2200);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to " RANDOM_PAYEE " " TOKEN ";");
+    T_CHECK(strstr(jsonl_text(&fx), "named only in a script") != NULL);
+    fx_free(&fx);
+    /* attack: the same approval to a spender nothing named */
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    wc = approve(TOKEN, RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient spender " RANDOM_PAYEE " " TOKEN
+                          ";unlimited-approval spender " RANDOM_PAYEE " " TOKEN ";");
+    fx_free(&fx);
+}
+
+T_CASE(detect_provenance_other_kinds_serve)
+{
+    /* a payee only in a Location header, only as an ABI word of an eth_call result, only in
+     * calldata a trading API returned: each is served */
+    static const int provs[] = {WW_PROV_HEADER, WW_PROV_RPC_WORD, WW_PROV_CALLDATA,
+                                WW_PROV_WEBSOCKET};
+    for (size_t i = 0; i < WW_ARRAY_LEN(provs); i++) {
+        fixture fx;
+        fx_init(&fx, NULL, 0, 0);
+        serve(&fx, &fx.flow, TOKEN, 1000);
+        serve_as(&fx, &fx.flow, RANDOM_PAYEE, 1000, provs[i]);
+        ww_wallet_call pay = native(RANDOM_PAYEE);
+        call(&fx, &fx.flow, &pay, 2000);
+        T_EQ_STR(alerts(&fx), "");
+        fx_free(&fx);
+    }
+    T_EQ_STR(ww_prov_name(WW_PROV_RPC_WORD), "rpc-word");
+    T_EQ_STR(ww_prov_name(WW_PROV_SCRIPT), "script");
+    T_EQ_STR(ww_prov_name(99), "unknown");
+}
+
+T_CASE(detect_registry_contracts_not_unrequested)
+{
+    ww_registry *reg = ww_registry_new(NULL);
+    T_CHECK(reg != NULL);
+    T_CHECK(ww_registry_load_bundled(reg) > 10);
+    ww_addr p2 = A(PERMIT2);
+    const ww_registry_entry *re = ww_registry_lookup(reg, &p2);
+    T_CHECK(re != NULL && strstr(re->name, "Permit2") != NULL && re->source[0] != '\0');
+    ww_addr rnd = A(RANDOM_PAYEE);
+    T_CHECK(ww_registry_lookup(reg, &rnd) == NULL);
+    /* a user file extends it; bad lines counted */
+    ww_registry_report rep;
+    const char *user = "chain,address,name,chain_ids,source\n"
+                       "evm," RANDOM_PAYEE ",Our settlement,1,ops\n"
+                       "evm,0x12,broken,1,ops\n";
+    T_EQ_INT(ww_registry_load_text(reg, user, strlen(user), &rep), WW_OK);
+    T_EQ_INT(rep.added, 1);
+    T_EQ_INT(rep.bad, 1);
+    T_EQ_INT(rep.first_bad_line, 3);
+    T_CHECK(ww_registry_lookup(reg, &rnd) != NULL);
+
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.registry = reg;
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    ww_decode_sink sink;
+    ww_detect_sink(det, &sink);
+    fixture fx; /* only for its helpers */
+    memset(&fx, 0, sizeof fx);
+    fx.sink = sink;
+    fx.jsonl = jl;
+    fx.flow.cli_ip.family = 4;
+    memcpy(fx.flow.cli_ip.a, "\x0a\x01\x00\x05", 4);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    /* approve(Permit2, max) with Permit2 served nowhere: the registry names it */
+    ww_wallet_call wc = approve(TOKEN, PERMIT2);
+    call(&fx, &fx.flow, &wc, 2000);
+    /* value sent to the Universal Router (payee: it receives ETH) */
+    ww_wallet_call sw = native(ROUTER);
+    call(&fx, &fx.flow, &sw, 2100);
+    T_EQ_STR(alerts(&fx), "");
+    /* value to a contract nothing served: unrequested-recipient */
+    ww_wallet_call bad = native("0x5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c");
+    call(&fx, &fx.flow, &bad, 2200);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to 0x5a0b54d5dc17e0aadc383d2db43b0a0d3e029c4c "
+                          TOKEN ";");
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+    ww_registry_free(reg);
+}
+
+T_CASE(detect_unverified_recipient)
+{
+    /* a payee checked while nothing of its chain was served: medium */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    ww_wallet_call wc = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unverified-recipient to " RANDOM_PAYEE " -;");
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_MEDIUM);
+    /* a script alone does not count as "something of its chain was served" */
+    serve_as(&fx, &fx.flow, SERVED, 2500, WW_PROV_SCRIPT);
+    call(&fx, &fx.flow, &wc, 3000);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->alerts, 2);
+    fx_free(&fx);
+    /* with --expect (of another chain): high */
+    ww_addr sol;
+    T_CHECK(ww_addr_parse(&sol, WW_CHAIN_SOLANA, "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM", 44) ==
+            WW_OK);
+    fx_init(&fx, &sol, 1, 0);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unverified-recipient to " RANDOM_PAYEE " -;");
+    T_EQ_INT(ww_detect_stats_get(fx.det)->worst, WW_SEV_HIGH);
+    fx_free(&fx);
+    /* clean: served, nothing */
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, RANDOM_PAYEE, 1000);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+}
+
+T_CASE(detect_mac_joins_ipv4_and_ipv6)
+{
+    /* the API went over IPv6, the RPC over IPv4: one host (one MAC) is one browser */
+    static const uint8_t mac[6] = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    ww_flow v6 = fx.flow;
+    v6.cli_ip.family = 6;
+    memcpy(v6.cli_ip.a, "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05", 16);
+    serve(&fx, &v6, SERVED, 1000);
+    ww_detect_learn_mac(fx.det, mac, &v6.cli_ip, 1000);
+    ww_detect_learn_mac(fx.det, mac, &fx.flow.cli_ip, 1500);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->mac_aliases, 1);
+    ww_wallet_call wc = native(SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    /* served to the IPv4 address after the join counts for the IPv6 one too */
+    serve(&fx, &fx.flow, RANDOM_PAYEE, 2500);
+    wc = native(RANDOM_PAYEE);
+    call(&fx, &v6, &wc, 3000);
+    T_EQ_STR(alerts(&fx), "");
+    fx_free(&fx);
+    /* without the MAC: the IPv4 browser was served nothing -> unverified-recipient */
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &v6, SERVED, 1000);
+    wc = native(SERVED);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unverified-recipient to " SERVED " -;");
+    fx_free(&fx);
+    /* a router's MAC (two IPv4 addresses) joins nothing */
+    fx_init(&fx, NULL, 0, 0);
+    ww_ip b = fx.flow.cli_ip;
+    b.a[3] = 77;
+    ww_detect_learn_mac(fx.det, mac, &b, 900);
+    ww_detect_learn_mac(fx.det, mac, &fx.flow.cli_ip, 1000);
+    ww_detect_learn_mac(fx.det, mac, &v6.cli_ip, 1100);
+    T_EQ_INT(ww_detect_stats_get(fx.det)->mac_aliases, 0);
+    fx_free(&fx);
+}
+
+T_CASE(baseline_parse_and_match)
+{
+    const char *text = "# accepted findings\n"
+                       "unrequested-recipient " RANDOM_PAYEE " host=pay.example expires=2099-12-31 payroll wallet\n"
+                       "unlimited-approval 0x1111222233334444555566667777888899990000 our vault\n"
+                       "lookalike-recipient " SERVED " expires=2020-01-01 old\n"
+                       "* * host=test.example  staging noise\n"
+                       "* *   no host: refused\n"
+                       "Bad_Rule " SERVED "\n"
+                       "unrequested-recipient 0x123\n"
+                       "unrequested-recipient " SERVED " expires=2021-02-30\n";
+    ww_baseline *b = NULL;
+    ww_baseline_report rep;
+    T_EQ_INT(ww_baseline_parse(&b, NULL, text, strlen(text), 1767225600 /* 2026-01-01 */, &rep),
+             WW_OK);
+    T_EQ_INT(rep.lines, 8);
+    T_EQ_INT(rep.entries, 3);
+    T_EQ_INT(rep.expired, 1);
+    T_EQ_INT(rep.bad, 4);
+    T_EQ_INT(rep.bad_line_no[0], 6);
+    T_EQ_INT(rep.bad_line_no[3], 9);
+    ww_addr p = A(RANDOM_PAYEE), s = A(SERVED);
+    const char *why = NULL;
+    T_CHECK(ww_baseline_match(b, "unrequested-recipient", &p, "PAY.example", &why));
+    T_EQ_STR(why, "payroll wallet");
+    T_CHECK(!ww_baseline_match(b, "unrequested-recipient", &p, "other.example", NULL));
+    T_CHECK(!ww_baseline_match(b, "unrequested-recipient", &p, NULL, NULL));
+    T_CHECK(ww_baseline_match(b, "unlimited-approval", &s, NULL, NULL));
+    T_CHECK(!ww_baseline_match(b, "lookalike-recipient", &s, NULL, NULL)); /* expired */
+    T_CHECK(ww_baseline_match(b, "known-attacker", &s, "test.example", NULL));
+    /* EIP-55 spelling of an entry matches (addresses are normalized) */
+    ww_addr mixed;
+    T_CHECK(ww_addr_parse(&mixed, WW_CHAIN_EVM, "0x9E3779B97F4A7C15F39CC0605CEDC8341082276B", 42) == WW_OK);
+    T_CHECK(ww_baseline_match(b, "unrequested-recipient", &mixed, "pay.example", NULL));
+    ww_baseline_free(b);
+}
+
+T_CASE(detect_baseline_suppresses)
+{
+    const char *text = "unrequested-recipient " RANDOM_PAYEE " host=rpc.example accepted payee\n";
+    ww_baseline *b = NULL;
+    T_EQ_INT(ww_baseline_parse(&b, NULL, text, strlen(text), 0, NULL), WW_OK);
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.baseline = b;
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    ww_detect_sink(det, &fx.sink);
+    fx.jsonl = jl;
+    fx.flow.cli_ip.family = 4;
+    memcpy(fx.flow.cli_ip.a, "\x0a\x01\x00\x05", 4);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    T_EQ_INT(ww_detect_stats_get(det)->suppressed, 1);
+    T_EQ_INT(ww_detect_stats_get(det)->alerts, 0);
+    /* another payee is still an alert */
+    ww_wallet_call wc2 = native(OTHER_CLIENT_SERVED);
+    call(&fx, &fx.flow, &wc2, 2100);
+    T_EQ_INT(ww_detect_stats_get(det)->alerts, 1);
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+    ww_baseline_free(b);
+}
+
+T_CASE(detect_eviction_counted_and_incomplete)
+{
+    /* a 2 MiB budget; a victim is served its invoice, then 20,000 other browsers are served
+     * one address each: the victim is evicted (counted, an anomaly), and its later payment
+     * of an address it is no longer known to have been served is not a high finding */
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.max_bytes = (size_t)4 << 20;
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    ww_detect_sink(det, &fx.sink);
+    fx.jsonl = jl;
+    fx.flow.cli_ip.family = 4;
+    memcpy(fx.flow.cli_ip.a, "\x0a\x01\x00\x05", 4);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    T_CHECK(!ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    ww_flow other = fx.flow;
+    char r[43];
+    for (unsigned i = 0; i < 20000; i++) {
+        other.cli_ip.a[0] = 11;
+        other.cli_ip.a[1] = (uint8_t)(i >> 16);
+        other.cli_ip.a[2] = (uint8_t)(i >> 8);
+        other.cli_ip.a[3] = (uint8_t)i;
+        rand_addr(r, i);
+        serve(&fx, &other, r, 2000 + i);
+    }
+    const ww_detect_stats *st = ww_detect_stats_get(det);
+    T_CHECK(st->clients_evicted > 0);
+    /* over the budget at most by one growth step of the browser table */
+    T_CHECK(st->state_peak_bytes <= dc.max_bytes + dc.max_bytes / 2);
+    T_CHECK(st->state_bytes <= dc.max_bytes);
+    T_EQ_INT(st->anomalies, st->clients_evicted);
+    T_CHECK(ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    T_CHECK(jsonl_has(&fx, "\"browser-evicted\""));
+    /* the victim comes back: something else is served, then it pays its invoice */
+    serve(&fx, &fx.flow, OTHER_CLIENT_SERVED, 30000);
+    ww_wallet_call wc = native(SERVED);
+    call(&fx, &fx.flow, &wc, 31000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to " SERVED " " OTHER_CLIENT_SERVED ";");
+    T_EQ_INT(st->worst, WW_SEV_MEDIUM);
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+}
+
+T_CASE(detect_many_browsers_small_state)
+{
+    /* 12,000 browsers with 5 addresses each: state grows by use, no 8 MiB blocks */
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    ww_decode_sink sink;
+    ww_detect_sink(det, &sink);
+    ww_flow f = {0};
+    f.cli_ip.family = 4;
+    ww_ctx ctx = {0};
+    ctx.flow = &f;
+    ctx.dir = WW_DIR_TOCLIENT;
+    char r[43];
+    for (unsigned i = 0; i < 12000; i++) {
+        f.cli_ip.a[0] = 10;
+        f.cli_ip.a[1] = (uint8_t)(i >> 16);
+        f.cli_ip.a[2] = (uint8_t)(i >> 8);
+        f.cli_ip.a[3] = (uint8_t)i;
+        for (unsigned k = 0; k < 5; k++) {
+            rand_addr(r, i * 5 + k);
+            ww_addr a = A(r);
+            ctx.ts_us = 1000 + i;
+            sink.served(sink.ud, &ctx, &a);
+        }
+    }
+    const ww_detect_stats *st = ww_detect_stats_get(det);
+    T_EQ_INT(st->clients, 12000);
+    T_EQ_INT(st->clients_evicted, 0);
+    T_CHECK(st->state_bytes < (size_t)40 << 20);
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+}
+
+T_CASE(detect_sentinel_is_no_lookalike)
+{
+    /* the zero address against a served leading-zero vanity contract (Permit2): no lookalike */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, PERMIT2, 1000);
+    ww_wallet_call wc = native("0x0000000000000000000000000000000000000000");
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "unrequested-recipient to 0x0000000000000000000000000000000000000000 " PERMIT2 ";");
+    fx_free(&fx);
+}
+
+T_CASE(detect_incomplete_only_while_the_hole_matters)
+{
+    /* max_served 4: the fifth address overwrites the first; a payee checked within the window
+     * of the lost one is medium, one checked after it (the lost one would have expired) high */
+    FILE *jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = jl;
+    oc.format = WW_FMT_JSONL;
+    ww_out *out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.max_served = 4;
+    dc.window_us = 1000000;
+    ww_detect *det = ww_detect_new(NULL, &dc, out);
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    ww_detect_sink(det, &fx.sink);
+    fx.jsonl = jl;
+    fx.flow.cli_ip.family = 4;
+    memcpy(fx.flow.cli_ip.a, "\x0a\x01\x00\x05", 4);
+    char r[43];
+    for (unsigned i = 0; i < 5; i++) {
+        rand_addr(r, 500 + i);
+        serve(&fx, &fx.flow, r, 1000 + i);
+    }
+    T_EQ_INT(ww_detect_stats_get(det)->served_dropped, 1);
+    T_CHECK(ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    ww_wallet_call wc = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_INT(ww_detect_stats_get(det)->worst, WW_SEV_MEDIUM);
+    for (unsigned i = 0; i < 4; i++) { /* keep the rest in the window */
+        rand_addr(r, 500 + 1 + i);
+        serve(&fx, &fx.flow, r, 1500000);
+    }
+    call(&fx, &fx.flow, &wc, 1600000);
+    T_CHECK(!ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    T_EQ_INT(ww_detect_stats_get(det)->worst, WW_SEV_HIGH);
+    ww_detect_free(det);
+    ww_out_free(out);
+    fclose(jl);
+}
+
+T_CASE(detect_copy_of_registry_contract)
+{
+    /* approve(fake Permit2, max), the fake a 4+4 copy served by a poisoned API: critical */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char fake[43];
+    mk_lookalike(fake, "0x000000000022d473030f116ddee9f6b43ac78ba3", 4, 4, 9);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    serve(&fx, &fx.flow, fake, 1000);
+    ww_wallet_call wc = approve(TOKEN, fake);
+    call(&fx, &fx.flow, &wc, 2000);
+    char want[200];
+    snprintf(want, sizeof want, "lookalike-recipient spender %s " PERMIT2 ";", fake);
+    T_EQ_STR(alerts(&fx), want);
+    T_CHECK(jsonl_has(&fx, "looks like Uniswap Permit2 (registry of protocol contracts)"));
+    fx_free(&fx);
+}
+
+T_CASE(detect_protocol_families_are_not_lookalikes)
+{
+    /* 1inch's v5 router shares "1111111254" with the registry's v6 router, and a leading-zero
+     * contract shares a run of zeros with Permit2: neither is a copy */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    ww_wallet_call wc = approve(TOKEN, "0x1111111254eeb25477b68fb85ed929f73a960582");
+    call(&fx, &fx.flow, &wc, 2000);
+    ww_wallet_call wc2 = approve(TOKEN, "0x00000000000017c75025d397b91d284bbe8fc7f2");
+    call(&fx, &fx.flow, &wc2, 2100);
+    T_CHECK(strstr(alerts(&fx), "lookalike") == NULL);
+    /* ... while a payee with 6 zeros + 4 characters of Permit2's end is one */
+    ww_wallet_call wc3 = approve(TOKEN, "0x000000c0ffee17c75025d397b91d284bbe8f8ba3");
+    call(&fx, &fx.flow, &wc3, 2200);
+    T_CHECK(strstr(alerts(&fx), "lookalike-recipient spender 0x000000c0ffee17c75025d397b91d284bbe8f8ba3 " PERMIT2) != NULL);
+    fx_free(&fx);
+}

@@ -118,11 +118,12 @@ static void check_int(const char *id, const cJSON *tc, const char *k, long long 
     }
 }
 
-/* "role|addr|unl" (EVM) or "role|addr|unl|ta|mint" (Solana) for one decoded party. */
+/* "role|addr|unl|revocation" (EVM) or "role|addr|unl|ta|mint" (Solana) for one decoded party. */
 static void party_text(char *out, size_t cap, const ww_wallet_call *wc, const ww_party *p)
 {
     if (wc->chain != WW_CHAIN_SOLANA) {
-        snprintf(out, cap, "%s|%s|%d", ww_role_name(p->role), p->addr.text, p->unlimited);
+        snprintf(out, cap, "%s|%s|%d|%d", ww_role_name(p->role), p->addr.text, p->unlimited,
+                 p->revocation);
         return;
     }
     char mint[96] = "";
@@ -139,8 +140,9 @@ static bool truth_party_text(char *out, size_t cap, const cJSON *e, bool sol)
                 *m = cJSON_GetArrayItem(e, 4);
     if (!cJSON_IsString(r) || !cJSON_IsString(a) || !cJSON_IsNumber(u))
         return false;
-    if (!sol)
-        snprintf(out, cap, "%s|%s|%d", r->valuestring, a->valuestring, u->valueint);
+    if (!sol) /* EVM: [role, address, unlimited, revocation] */
+        snprintf(out, cap, "%s|%s|%d|%d", r->valuestring, a->valuestring, u->valueint,
+                 cJSON_IsNumber(ta) ? ta->valueint : 0);
     else
         snprintf(out, cap, "%s|%s|%d|%d|%s", r->valuestring, a->valuestring, u->valueint,
                  cJSON_IsNumber(ta) ? ta->valueint : 0, cJSON_IsString(m) ? m->valuestring : "");

@@ -9,24 +9,22 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
+#include "engine/engine.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #define SERVED "0x1111222233334444555566667777888899990000"
 #define ATTACKER "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976"
 
-/* ---- the pipeline ---- */
+/* ---- the pipeline: the engine every entry point runs ---- */
 typedef struct pipe_ {
     FILE *jsonl;
-    ww_out *out;
     ww_addrdb *db;
-    ww_detect *det;
-    ww_app *app;
-    ww_pktdec *pd;
-    ww_tcp *tcp;
+    ww_engine *e;
     uint64_t ts;
 } pipe_;
 
@@ -34,29 +32,19 @@ static ww_yara *e2e_yara; /* set by a case before pipe_init */
 
 static void pipe_init(pipe_ *p)
 {
+    char err[WW_ERRBUF_SIZE];
     memset(p, 0, sizeof(*p));
     p->jsonl = tmpfile();
-    ww_out_cfg oc = {0};
-    oc.jsonl = p->jsonl;
-    oc.format = WW_FMT_JSONL;
-    p->out = ww_out_new(NULL, &oc);
     p->db = ww_addrdb_new(NULL);
     T_CHECK(ww_addrdb_load_bundled(p->db) == 280);
-    ww_detect_cfg dc = {0};
-    dc.db = p->db;
-    p->det = ww_detect_new(NULL, &dc, p->out);
-    ww_decode_sink sink;
-    ww_detect_sink(p->det, &sink);
-    ww_app_cfg ac = {0};
-    ac.max_body_bytes = 1 << 20;
-    ac.yara = e2e_yara;
-    p->app = ww_app_new(NULL, &ac, &sink, NULL);
-    ww_stream_cbs cbs = {p->app, ww_app_on_open, ww_app_on_data, ww_app_on_gap,
-                         ww_app_on_close, ww_app_on_anomaly};
-    p->pd = ww_pktdec_new(NULL, NULL, ww_app_on_anomaly, p->app);
-    p->tcp = ww_tcp_new(NULL, NULL, &cbs);
+    ww_engine_cfg ec = {0};
+    ec.out.jsonl = p->jsonl;
+    ec.out.format = WW_FMT_JSONL;
+    ec.detect.db = p->db;
+    ec.app.max_body_bytes = 1 << 20;
+    ec.detect.yara = e2e_yara;
+    T_EQ_INT(ww_engine_new(&p->e, &ec, err), WW_OK);
     p->ts = 1757343600000000ULL;
-    T_CHECK(p->out && p->det && p->app && p->pd && p->tcp);
 }
 
 /* Finishes the run and returns the events as "type:detail" tokens joined by ';'. */
@@ -64,12 +52,10 @@ static char *pipe_finish(pipe_ *p)
 {
     static char buf[16384];
     char line[8192];
-    ww_tcp_finish(p->tcp, p->ts);
-    ww_tcp_free(p->tcp);
-    ww_pktdec_free(p->pd);
-    ww_app_free(p->app);
-    ww_detect_free(p->det);
-    ww_out_free(p->out);
+    ww_engine_end(p->e, 0);
+    ww_engine_write_stats(p->e);
+    T_EQ_INT(ww_engine_finish_output(p->e), WW_OK);
+    ww_engine_free(p->e);
     ww_addrdb_free(p->db);
     buf[0] = '\0';
     fflush(p->jsonl);
@@ -148,11 +134,8 @@ static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t s
         memcpy(tcp + 20, data, n);
     ww_pkt pk = {p->ts, (uint32_t)(caplen_cut ? caplen_cut : len), (uint32_t)len,
                  WW_LINK_ETHERNET, pkt};
-    ww_seg seg;
     p->ts += 1000;
-    if (ww_pktdec_decode(p->pd, &pk, &seg) == 1)
-        ww_tcp_segment(p->tcp, &seg);
-    ww_tcp_tick(p->tcp, p->ts);
+    T_EQ_INT(ww_engine_packet(p->e, &pk), 1);
 }
 
 static void conn_open(pipe_ *p, conn *c, uint16_t cport, uint16_t sport)
@@ -446,4 +429,217 @@ T_CASE(e2e_yara_over_scripts)
     T_CHECK(strstr(ev, "alert:yara-match:") != NULL);
     ww_yara_free(e2e_yara);
     e2e_yara = NULL;
+}
+
+/* ---- every golden capture: the engine in-process gives the CLI's events, byte for byte ---- */
+
+/* The engine as the CLI builds it for `walletwatch -r PCAP [-k KEYLOG] -o OUT`, run here. */
+static int engine_replay(const char *pcap, const char *keylog, const char *out_path)
+{
+    char err[WW_ERRBUF_SIZE];
+    ww_source *src = NULL;
+    ww_engine *e = NULL;
+    int rc = -1;
+    ww_addrdb *db = ww_addrdb_new(NULL);
+    if (db == NULL || ww_addrdb_load_bundled(db) < 0 ||
+        ww_source_open_file(&src, pcap, err) != WW_OK)
+        goto out;
+    ww_engine_cfg ec = {0};
+    ec.detect.db = db;
+    ec.out_path = out_path;
+    ec.out.format = WW_FMT_TEXT; /* console NULL: only the JSON lines */
+    if (ww_engine_new(&e, &ec, err) != WW_OK ||
+        (keylog != NULL && ww_engine_load_keylog(e, keylog, err) != WW_OK))
+        goto out;
+    if (ww_engine_replay(e, src, pcap, NULL) == 0) {
+        ww_engine_end(e, 0);
+        ww_engine_write_stats(e);
+        rc = ww_engine_finish_output(e) == WW_OK ? ww_engine_worst(e) : -1;
+    }
+out:
+    ww_engine_free(e);
+    ww_source_free(src);
+    ww_addrdb_free(db);
+    return rc;
+}
+
+static size_t count_in(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s), c = 0;
+    for (size_t i = 0; k > 0 && i + k <= n; i++)
+        if (memcmp(p + i, s, k) == 0)
+            c++;
+    return c;
+}
+
+/* Every expected alert (rule, observed) is among the output's alerts, and as many of them. */
+static void check_expected(const char *name, const uint8_t *out, size_t out_n,
+                           const char *expected_path)
+{
+    size_t exp_n = 0, want = 0, got = 0;
+    char *exp = (char *)t_read_file(expected_path, &exp_n);
+    T_CHECK(exp != NULL);
+    if (exp == NULL)
+        return;
+    for (char *line = strtok(exp, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *rule = cJSON_GetObjectItem(j, "rule");
+        const cJSON *obs = cJSON_GetObjectItem(j, "observed");
+        if (cJSON_IsString(rule)) {
+            char needle[256];
+            want++;
+            snprintf(needle, sizeof needle, "\"rule\":\"%s\"", rule->valuestring);
+            bool ok = count_in(out, out_n, needle) > 0;
+            t_check(ok, name, __FILE__, __LINE__);
+            if (!ok)
+                printf("  %s: no %s alert\n", name, rule->valuestring);
+            if (cJSON_IsString(obs))
+                T_CHECK(count_in(out, out_n, obs->valuestring) > 0);
+        }
+        cJSON_Delete(j);
+    }
+    got = count_in(out, out_n, "\"event_type\":\"alert\"");
+    t_check(got == want, name, __FILE__, __LINE__);
+    if (got != want)
+        printf("  %s: %zu alerts, %zu expected\n", name, got, want);
+    free(exp);
+}
+
+T_CASE(e2e_golden_captures_engine_equals_cli)
+{
+    const char *bin = getenv("WW_BIN");
+    char list_path[4096], line[1024];
+    snprintf(list_path, sizeof list_path, "%s", t_src("tests/pcaps.list"));
+    FILE *list = fopen(list_path, "r");
+    if (bin == NULL || access(bin, X_OK) != 0 || list == NULL) {
+        if (list != NULL)
+            fclose(list);
+        T_SKIP("needs WW_BIN (the walletwatch binary; make test sets it) and tests/pcaps.list");
+    }
+    size_t n = 0;
+    while (fgets(line, sizeof line, list) != NULL) {
+        char name[128], pcap[256], keylog[256], expected[256], flags[256];
+        flags[0] = '\0';
+        if (line[0] == '#' ||
+            sscanf(line, "%127s %255s %255s %255s %255[^\n]", name, pcap, keylog, expected,
+                   flags) < 4)
+            continue;
+        if (flags[0] != '\0')
+            continue; /* flags are CLI options: compared by tests/identity.sh */
+        char pp[4096], kp[4096], ep[4096], eng[] = "/tmp/ww-e2e-eng-XXXXXX",
+             cli[] = "/tmp/ww-e2e-cli-XXXXXX", cmd[16384];
+        snprintf(pp, sizeof pp, "%s", t_src("pcaps/"));
+        strncat(pp, pcap, sizeof pp - strlen(pp) - 1);
+        snprintf(kp, sizeof kp, "%s", t_src("pcaps/"));
+        strncat(kp, keylog, sizeof kp - strlen(kp) - 1);
+        snprintf(ep, sizeof ep, "%s", t_src("pcaps/"));
+        strncat(ep, expected, sizeof ep - strlen(ep) - 1);
+        int fe = mkstemp(eng), fc = mkstemp(cli);
+        T_CHECK(fe >= 0 && fc >= 0);
+        close(fe);
+        close(fc);
+        bool has_keys = strcmp(keylog, "-") != 0;
+        int worst = engine_replay(pp, has_keys ? kp : NULL, eng);
+        snprintf(cmd, sizeof cmd, "'%s' -r '%s' %s%s%s -o '%s' >/dev/null 2>&1 </dev/null", bin,
+                 pp, has_keys ? "-k '" : "", has_keys ? kp : "", has_keys ? "'" : "", cli);
+        int st = system(cmd);
+        size_t ne = 0, nc = 0;
+        uint8_t *be = t_read_file(eng, &ne), *bc = t_read_file(cli, &nc);
+        T_CHECK(worst >= 0);
+        T_CHECK(st != -1 && WIFEXITED(st) &&
+                WEXITSTATUS(st) == (worst >= WW_SEV_HIGH ? 1 : 0));
+        bool same = be != NULL && bc != NULL && ne == nc && ne > 0 && memcmp(be, bc, ne) == 0;
+        t_check(same, name, __FILE__, __LINE__);
+        if (!same)
+            printf("  %s: engine events (%s, %zu bytes) differ from the CLI's (%s, %zu bytes)\n",
+                   name, eng, ne, cli, nc);
+        else {
+            unlink(eng);
+            unlink(cli);
+        }
+        if (be != NULL)
+            check_expected(name, be, ne, ep);
+        free(be);
+        free(bc);
+        n++;
+    }
+    fclose(list);
+    T_CHECK(n >= 30);
+}
+
+/* ---- streamed responses (issue 12): served as soon as the bytes arrive ---- */
+
+/* The page was served another address first (so an unserved payee is unrequested). */
+static void serve_other(pipe_ *p, uint16_t cport)
+{
+    conn c;
+    const char *body = "{\"treasury\":\"0x3333444455556666777788889999aaaabbbbcccc\"}";
+    char head[160];
+    conn_open(p, &c, cport, 80);
+    http_send(p, &c, 0, "GET /api/config HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(p, &c, 1, head, body, strlen(body));
+    conn_close(p, &c);
+}
+
+static const char *CLEAN_CALL = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                                "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                                "\"to\":\"" SERVED "\",\"value\":\"0x1\"}]}";
+
+/* A Server-Sent Events stream (chunked, never ended) pushes the payee; the wallet call to it
+ * comes on another connection while the stream is still open: clean. Before, the address
+ * counted only when the stream ended: unrequested-recipient on a clean payment. */
+T_CASE(e2e_sse_payee_served_while_stream_open)
+{
+    pipe_ p;
+    conn sse, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40100);
+    conn_open(&p, &sse, 40101, 80);
+    http_send(&p, &sse, 0, "GET /events HTTP/1.1\r\nHost: dapp.test\r\nAccept: text/event-stream\r\n\r\n",
+              NULL, 0);
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    const char *ev = "data: {\"payTo\":\"" SERVED "\"}\n\n";
+    char chunk[256];
+    snprintf(chunk, sizeof chunk, "%zx\r\n%s\r\n", strlen(ev), ev);
+    conn_send(&p, &sse, 1, head, strlen(head));
+    conn_send(&p, &sse, 1, chunk, strlen(chunk));
+    conn_open(&p, &rpc, 40102, 8545);
+    rpc_post(&p, &rpc, CLEAN_CALL);
+    conn_close(&p, &rpc);
+    /* a keep-alive comment much later, the stream still open at the end of the capture */
+    const char *ka = "3\r\n:\n\n\r\n";
+    conn_send(&p, &sse, 1, ka, strlen(ka));
+    char *events = pipe_finish(&p);
+    /* no alert; the stream cut by the end of the capture is said */
+    T_EQ_STR(events, "wallet_call;anomaly:http/body-truncated;");
+}
+
+/* The same with a long poll whose JSON body (Content-Length) is still arriving: the part
+ * that names the payee counts before the rest comes. */
+T_CASE(e2e_long_poll_payee_served_before_body_ends)
+{
+    pipe_ p;
+    conn poll, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40100);
+    conn_open(&p, &poll, 40103, 80);
+    http_send(&p, &poll, 0, "GET /poll HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    const char *first = "{\"payTo\":\"" SERVED "\",\"pad\":\"";
+    char head[160];
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(first) + 6);
+    conn_send(&p, &poll, 1, head, strlen(head));
+    conn_send(&p, &poll, 1, first, strlen(first));
+    conn_open(&p, &rpc, 40104, 8545);
+    rpc_post(&p, &rpc, CLEAN_CALL);
+    conn_close(&p, &rpc);
+    conn_send(&p, &poll, 1, "xxxx\"}", 6);
+    conn_close(&p, &poll);
+    char *events = pipe_finish(&p);
+    T_EQ_STR(events, "wallet_call;");
 }

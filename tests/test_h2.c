@@ -724,6 +724,50 @@ T_CASE(h2_app_h2c_jsonrpc)
     ww_app_free(app);
 }
 
+/* issue 12: an SSE response whose stream stays open serves its address as soon as the DATA
+ * frame arrives, not at END_STREAM */
+T_CASE(h2_app_sse_served_before_end_stream)
+{
+    app_rec ar;
+    memset(&ar, 0, sizeof ar);
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.ud = &ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
+    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
+    ww_flow f;
+    memset(&f, 0, sizeof f);
+    ww_app_on_open(app, &f, 1);
+    uint8_t blk[256];
+    size_t n = req_block(blk, "GET", "/events", NULL, NULL);
+    F1.n = 0;
+    preface(&F1);
+    frame(&F1, 1, 0x4 | 0x1, 1, blk, n); /* END_HEADERS | END_STREAM */
+    ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 2);
+    uint8_t rb[64];
+    size_t rn = 0;
+    rb[rn++] = 0x88;
+    rb[rn++] = 0x5f; /* content-type, literal with indexing, name index 31 */
+    rb[rn++] = 17;
+    memcpy(rb + rn, "text/event-stream", 17);
+    rn += 17;
+    const char ev[] = "data: {\"payTo\":\"0xe41efe829faf9c0e99edcf0dbb5495e59c7a1cf6\"}\n\n";
+    F2.n = 0;
+    frame(&F2, 4, 0, 0, NULL, 0);
+    frame(&F2, 1, 0x4, 1, rb, rn);                /* END_HEADERS, the stream stays open */
+    frame(&F2, 0, 0x0, 1, ev, strlen(ev));        /* DATA, no END_STREAM */
+    ww_app_on_data(app, &f, WW_DIR_TOCLIENT, F2.b, F2.n, 3);
+    T_EQ_INT(ar.served, 1); /* counted now */
+    T_EQ_INT(ar.http, 1);   /* the request; the response is not complete */
+    T_EQ_INT(ar.anoms, 0);
+    ww_app_on_close(app, &f, 0, 4);
+    T_EQ_INT(ar.served, 1); /* not again at the end */
+    ww_app_free(app);
+}
+
 static size_t ws_frame(uint8_t *o, int op, const char *s, size_t n, bool mask)
 {
     size_t k = 0;

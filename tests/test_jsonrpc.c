@@ -243,7 +243,8 @@ T_CASE(rpc_deep_nesting)
         b[2 * i] = '{';
         b[2 * i + 1] = i % 2 ? '[' : '{';
     }
-    T_EQ_INT(req(b, &num, &a), WW_E_DEPTH);
+    T_EQ_INT(req(b, &num, &a), WW_E_INVALID); /* not JSON at its second byte */
+    T_CHECK(has_anomaly(&a, "invalid-json"));
     /* exactly at the limit (64) is accepted by the pre-scan */
     char ok[200];
     memset(ok, '[', 64);
@@ -288,4 +289,205 @@ T_CASE(rpc_responses)
     T_EQ_INT(ww_jsonrpc_decode_response(r, &num, (const uint8_t *)"{\"id\":1,\"result\":null}", 22, 0), 1);
     T_EQ_INT(num, 1);
     T_EQ_STR(r[0].result, "null");
+}
+
+/* "[[[...]]]" nested `depth` deep, into out (NUL-terminated). */
+static void nest(char *out, int depth)
+{
+    memset(out, '[', (size_t)depth);
+    memset(out + depth, ']', (size_t)depth);
+    out[2 * depth] = '\0';
+}
+
+T_CASE(rpc_junk_beside_call)
+{
+    static char body[60000];
+    char junk[300];
+    size_t num;
+    anom a;
+    const char *raw = raw_request(2, SIG_OK, "5");
+    const char *params = strstr(raw, "\"params\":");
+    T_CHECK(params != NULL);
+    /* issue 14.2: a member 62 deep beside the real params of eth_sendRawTransaction (64 in
+     * all with the body's own object, within the limit: still reported) */
+    nest(junk, 62);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":5,\"junk\":%s,"
+             "\"method\":\"eth_sendRawTransaction\",%s", junk, params);
+    T_EQ_INT(req(body, &num, &a), 1);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(WC[0].kind, "erc20-transfer");
+    T_EQ_INT(WC[0].signature_valid, 1);
+    T_CHECK(has_anomaly(&a, "json-too-deep"));
+    nest(junk, 66);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":5,\"junk\":%s,"
+             "\"method\":\"eth_sendRawTransaction\",%s", junk, params);
+    T_EQ_INT(req(body, &num, &a), 1);
+    T_EQ_INT(num, 1);
+    T_CHECK(has_anomaly(&a, "json-too-deep"));
+    /* 10,000 deep, after params: the same */
+    char *deep = malloc(20001 + sizeof body);
+    T_CHECK(deep != NULL);
+    if (deep == NULL)
+        return;
+    size_t rl = strlen(raw);
+    memcpy(deep, raw, rl - 1); /* without the closing brace */
+    size_t off = rl - 1;
+    memcpy(deep + off, ",\"x\":", 5);
+    off += 5;
+    memset(deep + off, '[', 10000);
+    memset(deep + off + 10000, ']', 10000);
+    off += 20000;
+    deep[off++] = '}';
+    deep[off] = '\0';
+    T_EQ_INT(req(deep, &num, &a), 1);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(WC[0].rpc_id, "5");
+    T_CHECK(has_anomaly(&a, "json-too-deep"));
+    /* a huge unknown member (1 MiB of numbers) is skipped, not built */
+    free(deep);
+    deep = malloc(3u << 20);
+    T_CHECK(deep != NULL);
+    if (deep == NULL)
+        return;
+    off = (size_t)sprintf(deep, "{\"pad\":[");
+    for (int i = 0; i < 500000; i++)
+        off += (size_t)sprintf(deep + off, "1,");
+    off += (size_t)sprintf(deep + off, "1],\"id\":1,\"method\":\"eth_sendTransaction\","
+                                       "\"params\":[{\"to\":\"0x1111111111111111111111111111111111111111\","
+                                       "\"value\":\"0x1\"}]}");
+    T_EQ_INT(req(deep, &num, &a), 1);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(WC[0].kind, "native-transfer");
+    T_EQ_INT(a.n, 0);
+    free(deep);
+
+    /* eth_sendTransaction whose tx object holds the junk: pruned, the call kept */
+    nest(junk, 100);
+    snprintf(body, sizeof body,
+             "{\"id\":2,\"method\":\"eth_sendTransaction\",\"params\":[{\"junk\":%s,"
+             "\"to\":\"0x1111111111111111111111111111111111111111\",\"value\":\"0x2\"},%s]}",
+             junk, junk);
+    T_EQ_INT(req(body, &num, &a), 1);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(WC[0].to.text, "0x1111111111111111111111111111111111111111");
+    T_EQ_STR(WC[0].value, "2");
+    T_CHECK(has_anomaly(&a, "json-pruned"));
+
+    /* a batch: one deep element does not hide the others */
+    nest(junk, 120);
+    snprintf(body, sizeof body,
+             "[%s,{\"id\":1,\"method\":\"eth_sendTransaction\",\"x\":%s,\"params\":[{\"to\":"
+             "\"0x1111111111111111111111111111111111111111\"}]},{\"id\":2,\"method\":"
+             "\"personal_sign\",\"params\":[\"0x00\",\"0x1111111111111111111111111111111111111111\"]}]",
+             junk, junk);
+    T_EQ_INT(req(body, &num, &a), 2);
+    T_EQ_INT(num, 2);
+    T_EQ_STR(WC[0].rpc_id, "1");
+    T_EQ_STR(WC[1].kind, "message");
+    T_CHECK(has_anomaly(&a, "json-too-deep"));
+
+    /* duplicate method (the last counts, as JSON.parse), escaped key */
+    T_EQ_INT(req("{\"id\":1,\"method\":\"eth_chainId\",\"me\\u0074hod\":\"eth_sendTransaction\","
+                 "\"params\":[{\"to\":\"0x1111111111111111111111111111111111111111\"}]}",
+                 &num, &a),
+             1);
+    T_EQ_INT(num, 1);
+    T_CHECK(has_anomaly(&a, "duplicate-member"));
+}
+
+static ww_jsonrpc_req_info prefix_req(const char *body, size_t n, size_t *num, anom *a)
+{
+    ww_jsonrpc_req_info info;
+    memset(a, 0, sizeof *a);
+    *num = WW_ARRAY_LEN(WC);
+    (void)ww_jsonrpc_decode_request_prefix(WC, num, t_guard(body, n), n, true, 64, &info,
+                                           on_anomaly, a);
+    return info;
+}
+
+T_CASE(rpc_prefix_bodies)
+{
+    size_t num;
+    anom a;
+    ww_jsonrpc_req_info info;
+    char *body = malloc(1u << 20);
+    T_CHECK(body != NULL);
+    if (body == NULL)
+        return;
+    /* the call, then padding past the cap: decoded, nothing unchecked */
+    const char *raw = raw_request(2, SIG_OK, "9");
+    size_t rl = strlen(raw);
+    memcpy(body, raw, rl);
+    memset(body + rl, ' ', 4096);
+    info = prefix_req(body, rl + 4096, &num, &a);
+    T_EQ_INT(num, 1);
+    T_CHECK(!info.unchecked);
+    /* cut inside a trailing junk member: still decoded */
+    memcpy(body, raw, rl - 1);
+    memcpy(body + rl - 1, ",\"pad\":\"aaaa", 12);
+    info = prefix_req(body, rl + 11, &num, &a);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(WC[0].kind, "erc20-transfer");
+    T_CHECK(!info.unchecked);
+    /* padding first: nothing to decode, a body too big to check */
+    memset(body, ' ', 8192);
+    info = prefix_req(body, 8192, &num, &a);
+    T_EQ_INT(num, 0);
+    T_CHECK(info.unchecked);
+    T_CHECK(has_anomaly(&a, "unchecked-body"));
+    /* junk member first, cut inside it */
+    info = prefix_req("{\"id\":1,\"pad\":[1,2,3,4", 22, &num, &a);
+    T_CHECK(info.unchecked);
+    /* cut inside params of a wallet method */
+    info = prefix_req(raw, rl / 2, &num, &a);
+    T_EQ_INT(num, 0);
+    T_CHECK(info.unchecked);
+    T_EQ_INT(info.requests, 1);
+    /* a method that is not a wallet call, cut: nothing unchecked */
+    info = prefix_req("{\"id\":1,\"method\":\"eth_getLogs\",\"params\":[{\"a\":", 44, &num, &a);
+    T_CHECK(!info.unchecked);
+    T_EQ_INT(info.requests, 1);
+    /* a batch cut after its first call: that one decoded, the rest unchecked */
+    size_t off = 0;
+    body[off++] = '[';
+    memcpy(body + off, raw, rl);
+    off += rl;
+    body[off++] = ',';
+    memcpy(body + off, raw, rl / 2);
+    off += rl / 2;
+    info = prefix_req(body, off, &num, &a);
+    T_EQ_INT(num, 1);
+    T_CHECK(info.unchecked);
+    /* every cut of a request: never more than the whole, never a crash; whole = no flag */
+    for (size_t k = 0; k <= rl; k++) {
+        info = prefix_req(raw, k, &num, &a);
+        T_CHECK(num <= 1);
+        if (k == rl)
+            T_CHECK(num == 1 && !info.unchecked);
+        size_t n2 = WW_ARRAY_LEN(WC);
+        anom a2;
+        memset(&a2, 0, sizeof a2);
+        int rc = ww_jsonrpc_decode_request(WC, &n2, t_guard(raw, k), k, 64, on_anomaly, &a2);
+        T_CHECK(k == rl ? rc == 1 : (n2 == 0 || rc == 1));
+    }
+    free(body);
+}
+
+T_CASE(rpc_response_junk)
+{
+    ww_jsonrpc_resp r[4];
+    size_t num = 4;
+    char b[1000], junk[300];
+    nest(junk, 130);
+    snprintf(b, sizeof b, "{\"jsonrpc\":\"2.0\",\"x\":%s,\"id\":7,\"result\":\"0xabc\"}", junk);
+    T_EQ_INT(ww_jsonrpc_decode_response(r, &num, (const uint8_t *)b, strlen(b), 0), 1);
+    T_EQ_INT(num, 1);
+    T_EQ_STR(r[0].rpc_id, "7");
+    T_EQ_STR(r[0].result, "0xabc");
+    /* a deep result is only "truncated" */
+    num = 4;
+    snprintf(b, sizeof b, "[%s,{\"id\":8,\"result\":%s}]", junk, junk);
+    T_EQ_INT(ww_jsonrpc_decode_response(r, &num, (const uint8_t *)b, strlen(b), 0), 1);
+    T_CHECK(r[0].result_truncated);
+    T_EQ_STR(r[0].rpc_id, "8");
 }

@@ -61,3 +61,39 @@ T_CASE(hex_roundtrip)
     T_CHECK(ww_ascii_ieq("Content-Type", 12, "content-type"));
     T_CHECK(!ww_ascii_ieq("Content-Typ", 11, "content-type"));
 }
+
+T_CASE(hex_dup0x)
+{
+    size_t n = 0;
+    uint8_t *b = ww_hex_dup0x("0x0aFF", &n);
+    T_CHECK(b != NULL && n == 2 && b[0] == 0x0a && b[1] == 0xff);
+    ww_free(NULL, b);
+    b = ww_hex_dup0x("0X", &n);
+    T_CHECK(b != NULL && n == 0);
+    ww_free(NULL, b);
+    T_CHECK(ww_hex_dup0x("0x1", &n) == NULL);   /* odd */
+    T_CHECK(ww_hex_dup0x("abcd", &n) == NULL);  /* no 0x */
+    T_CHECK(ww_hex_dup0x("0xzz", &n) == NULL);
+    T_CHECK(ww_hex_dup0x(NULL, &n) == NULL);
+}
+
+/* One base58 for addresses (base58check, Solana keys) and Solana transactions. */
+T_CASE(base58)
+{
+    uint8_t out[64];
+    char txt[100];
+    T_EQ_INT(ww_b58_decode(out, sizeof out, "2g", 2), 1); /* "a" */
+    T_EQ_INT(out[0], 0x61);
+    T_EQ_INT(ww_b58_decode(out, sizeof out, "11", 2), 2); /* leading '1's are zero bytes */
+    T_CHECK(out[0] == 0 && out[1] == 0);
+    T_EQ_INT(ww_b58_decode(out, sizeof out, "0OIl", 4), -1);    /* not in the alphabet */
+    T_EQ_INT(ww_b58_decode(out, 1, "5Q", 2), 1);                /* 255 */
+    T_EQ_INT(ww_b58_decode(out, 1, "5R", 2), -1);               /* 256: over cap */
+    T_EQ_INT(ww_b58_val('0'), -1);
+    T_EQ_INT(ww_b58_val('z'), 57);
+    /* (round trips: test_wallet.c) the system program id: 32 zero bytes */
+    uint8_t key[32];
+    memset(key, 0, 32);
+    T_EQ_INT(ww_b58_encode(txt, sizeof txt, key, 32), 32);
+    T_EQ_STR(txt, "11111111111111111111111111111111");
+}

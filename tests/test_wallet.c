@@ -532,6 +532,176 @@ T_CASE(evm_calldata_more)
 #define W0 "0000000000000000000000000000000000000000000000000000000000000000"
 #define WADDR(a40) "000000000000000000000000" a40
 #define WN(h2) "00000000000000000000000000000000000000000000000000000000000000" h2
+static void call_to(ww_wallet_call *wc, const char *to, const char *value)
+{
+    memset(wc, 0, sizeof *wc);
+    T_EQ_INT(ww_addr_parse(&wc->to, WW_CHAIN_EVM, to, strlen(to)), WW_OK);
+    wc->has_to = true;
+    snprintf(wc->value, sizeof wc->value, "%s", value);
+}
+
+/* issue 13.4: the target is a payee when it gets value or its calldata is not decoded; grants
+ * and revocations told apart; every token of a batch on its own party. */
+T_CASE(evm_payees_and_revocations)
+{
+    uint8_t d[1024];
+    ww_wallet_call wc;
+    const char *why;
+    const char *C = "0x1111111111111111111111111111111111111111";
+    /* SecurityUpdate() (0x5fba79f5) with 3 ETH to a contract: the contract is a payee */
+    size_t n = hexbytes(d, sizeof d, "5fba79f5");
+    call_to(&wc, C, "3000000000000000000");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_CHECK(wc.parties[0].role == WW_ROLE_TO && wc.parties[0].payee);
+    /* ... and without value too (calldata not decoded: it may pay anyone) */
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_CHECK(wc.parties[0].payee);
+    /* a decoded ERC-20 transfer without value: the token contract is not a payee; the
+     * recipient carries the token and amount */
+    n = hexbytes(d, sizeof d, "a9059cbb" WADDR("2222222222222222222222222222222222222222") WN("64"));
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_CHECK(!wc.parties[0].payee);
+    const ww_party *r = party(&wc, WW_ROLE_RECIPIENT);
+    T_CHECK(r != NULL && r->has_token && strcmp(r->token.text, C) == 0);
+    T_EQ_STR(r->amount, "100");
+    /* the same with value: payee */
+    call_to(&wc, C, "5");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_CHECK(wc.parties[0].payee);
+
+    /* approve(s, 0): a revocation, not unlimited */
+    n = hexbytes(d, sizeof d, "095ea7b3" WADDR("2222222222222222222222222222222222222222") W0);
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(r != NULL && r->revocation && !r->unlimited);
+    /* approve(s, max): a grant */
+    n = hexbytes(d, sizeof d, "095ea7b3" WADDR("2222222222222222222222222222222222222222")
+                 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(r != NULL && !r->revocation && r->unlimited);
+    /* setApprovalForAll(op, false) / (op, true) */
+    n = hexbytes(d, sizeof d, "a22cb465" WADDR("3333333333333333333333333333333333333333") W0);
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_OPERATOR);
+    T_CHECK(r != NULL && r->revocation && !r->unlimited);
+    n = hexbytes(d, sizeof d, "a22cb465" WADDR("3333333333333333333333333333333333333333") WN("01"));
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_OPERATOR);
+    T_CHECK(r != NULL && !r->revocation && r->unlimited);
+    /* DAI permit(holder, spender, nonce, expiry, allowed=false, v, r, s) */
+    n = hexbytes(d, sizeof d, "8fcbaf0c" WADDR("4444444444444444444444444444444444444444")
+                 WADDR("3333333333333333333333333333333333333333") W0 WN("ff") W0 WN("1b") W0 W0);
+    call_to(&wc, C, "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(r != NULL && r->revocation && !r->unlimited);
+    /* Permit2 approve(token, spender, 0, exp) */
+    n = hexbytes(d, sizeof d, "87517c45" WADDR("dac17f958d2ee523a2206206994597c13d831ec7")
+                 WADDR("3333333333333333333333333333333333333333") W0 WN("ff"));
+    call_to(&wc, "0x000000000022d473030f116ddee9f6b43ac78ba3", "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    r = party(&wc, WW_ROLE_SPENDER);
+    T_CHECK(r != NULL && r->revocation && r->has_token &&
+            strcmp(r->token.text, "0xdac17f958d2ee523a2206206994597c13d831ec7") == 0);
+    T_EQ_STR(r->amount, "0");
+}
+
+/* Universal Router 0x03 PERMIT2_PERMIT_BATCH granting the maximum of two tokens to A */
+T_CASE(evm_router_permit_batch)
+{
+    uint8_t d[2048];
+    ww_wallet_call wc;
+    const char *why;
+#define MAX160 "000000000000000000000000ffffffffffffffffffffffffffffffffffffffff"
+    /* input: abi.encode(PermitBatch pb, bytes sig): [off pb=0x40][off sig] pb: [off details=0x60]
+     * [spender][sigDeadline] details: [2] (tok, amt, exp, nonce) x2; sig: [0] */
+    const char *input =
+        WN("40") "0000000000000000000000000000000000000000000000000000000000000180"
+        WN("60") WADDR("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") WN("ff")
+        WN("02") WADDR("dac17f958d2ee523a2206206994597c13d831ec7") MAX160 WN("01") W0
+        WADDR("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48") WN("05") WN("01") WN("01") W0;
+    char hex[4096];
+    snprintf(hex, sizeof hex,
+             "24856bc3" WN("40") WN("80") /* commands@0x40, inputs@0x80 */
+             WN("01") "0300000000000000000000000000000000000000000000000000000000000000"
+             WN("01") WN("20") "%064zx%s",
+             strlen(input) / 2, input);
+    size_t n = hexbytes(d, sizeof d, hex);
+    T_CHECK(n > 0);
+    call_to(&wc, "0x66a9893cc07d91d95644aedd05d03f95e1dba8af", "0");
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    T_EQ_INT((int)wc.n_parties, 3);
+    T_CHECK(wc.parties[1].role == WW_ROLE_SPENDER && wc.parties[1].unlimited);
+    T_EQ_STR(wc.parties[1].addr.text, "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    T_EQ_STR(wc.parties[1].token.text, "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    T_CHECK(!wc.parties[2].unlimited);
+    T_EQ_STR(wc.parties[2].amount, "5");
+    T_EQ_STR(wc.parties[2].token.text, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+    for (size_t k = 4; k < n; k++) {
+        call_to(&wc, "0x66a9893cc07d91d95644aedd05d03f95e1dba8af", "0");
+        (void)ww_evm_decode_calldata(&wc, t_guard(d, k), k, &why);
+    }
+}
+
+/* EIP-7702 self-call: executeBatch((address,uint256,bytes)[]) 0x34fcd5be sent to the sender's
+ * own delegated account: 1 ETH to P, and USDC transfer to Q. */
+T_CASE(evm_7702_self_call)
+{
+    uint8_t d[2048];
+    ww_wallet_call wc;
+    const char *why;
+    const char *self = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+    const char *hex =
+        "34fcd5be" WN("20") WN("02") WN("40") WN("c0")
+        /* call 0: (P, 1e18, "") */
+        WADDR("1212121212121212121212121212121212121212")
+        "0000000000000000000000000000000000000000000000000de0b6b3a7640000" WN("60") W0
+        /* call 1: (USDC, 0, transfer(Q, 7)) */
+        WADDR("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48") W0 WN("60") WN("44")
+        "a9059cbb" WADDR("3434343434343434343434343434343434343434") WN("07")
+        "00000000000000000000000000000000000000000000000000000000";
+    size_t n = hexbytes(d, sizeof d, hex);
+    T_CHECK(n > 0);
+    call_to(&wc, self, "0");
+    (void)ww_evm_decode_calldata(&wc, d, n, &why);
+    T_CHECK(wc.parties[0].payee); /* not known as a self-call yet (from unknown) */
+    T_EQ_INT(ww_addr_parse(&wc.from, WW_CHAIN_EVM, self, 42), WW_OK);
+    wc.has_from = true;
+    T_EQ_INT(ww_evm_decode_selfcall(&wc, d, n), WW_OK);
+    T_EQ_STR(wc.kind, "self-call");
+    T_CHECK(!wc.parties[0].payee); /* the account itself */
+    bool saw_p = false, saw_q = false;
+    for (size_t i = 0; i < wc.n_parties; i++) {
+        const ww_party *p = &wc.parties[i];
+        if (strcmp(p->addr.text, "0x1212121212121212121212121212121212121212") == 0)
+            saw_p = p->role == WW_ROLE_RECIPIENT && p->payee &&
+                    strcmp(p->amount, "1000000000000000000") == 0;
+        if (strcmp(p->addr.text, "0x3434343434343434343434343434343434343434") == 0)
+            saw_q = p->role == WW_ROLE_RECIPIENT && p->has_token && strcmp(p->amount, "7") == 0;
+    }
+    T_CHECK(saw_p);
+    T_CHECK(saw_q);
+    /* not a self-call: untouched */
+    call_to(&wc, "0x1111111111111111111111111111111111111111", "0");
+    T_EQ_INT(ww_addr_parse(&wc.from, WW_CHAIN_EVM, self, 42), WW_OK);
+    wc.has_from = true;
+    T_EQ_INT(ww_evm_decode_selfcall(&wc, d, n), WW_E_NOTFOUND);
+    /* every truncation: never past the end */
+    for (size_t k = 0; k < n; k++) {
+        call_to(&wc, self, "0");
+        T_EQ_INT(ww_addr_parse(&wc.from, WW_CHAIN_EVM, self, 42), WW_OK);
+        wc.has_from = true;
+        (void)ww_evm_decode_selfcall(&wc, t_guard(d, k), k);
+    }
+}
+
 T_CASE(evm_universal_router)
 {
     uint8_t d[1024];
@@ -539,7 +709,7 @@ T_CASE(evm_universal_router)
     const char *why;
     const char *hex =
         "3593564c" WN("60") WN("a0") WN("ff") /* commands@0x60, inputs@0xa0, deadline */
-        WN("03") "058021" "0000000000000000000000000000000000000000000000000000000000" /* 3 cmds */
+        WN("03") "05803f" "0000000000000000000000000000000000000000000000000000000000" /* 3 cmds */
         WN("03") WN("60") WN("e0") WN("e0") /* inputs: 3 offsets (3rd shares the 2nd's bytes) */
         WN("60") WADDR("dac17f958d2ee523a2206206994597c13d831ec7")
         WADDR("2222222222222222222222222222222222222222") WN("05")
@@ -549,9 +719,11 @@ T_CASE(evm_universal_router)
     memset(&wc, 0, sizeof wc);
     T_EQ_INT(ww_addr_parse(&wc.to, WW_CHAIN_EVM, "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad", 42), WW_OK);
     wc.has_to = true;
-    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_OK);
+    /* 0x3f is no command of the router: decoded around, reported (not skipped silently) */
+    T_EQ_INT(ww_evm_decode_calldata(&wc, d, n, &why), WW_E_INVALID);
+    T_CHECK(why != NULL && strstr(why, "not known") != NULL);
     T_EQ_STR(wc.kind, "universal-router");
-    T_EQ_INT((int)wc.n_parties, 2); /* the router (TO) + R; MSG_SENDER and 0x21 are not parties */
+    T_EQ_INT((int)wc.n_parties, 2); /* the router (TO) + R; MSG_SENDER and 0x3f are not parties */
     const ww_party *r = party(&wc, WW_ROLE_RECIPIENT);
     T_CHECK(r != NULL && r->payee && strcmp(r->addr.text, "0x2222222222222222222222222222222222222222") == 0);
     /* every truncation: refused or decoded, never read past the end */

@@ -1,7 +1,7 @@
 /* test_yara.c - --yara rules over served scripts: compile errors, matches, metas, the alert. */
 #include "t.h"
 
-#include "decode/yara_int.h"
+#include "detect/yara_int.h"
 #include "detect/detect.h"
 
 #include <stdlib.h>
@@ -87,9 +87,19 @@ T_CASE(yara_alert)
     oc.format = WW_FMT_JSONL;
     ww_out *out = ww_out_new(NULL, &oc);
     ww_detect_cfg dc = {0};
+    char errbuf[WW_ERRBUF_SIZE];
+    const char *rules = "rule qix_clipper { meta: severity = \"critical\" description = \"Sept "
+                        "2025 clipper\" strings: $a = \"checkethereumw\" condition: $a }\n"
+                        "rule plain { strings: $x = \"drain(\" condition: $x }\n"
+                        "rule odd { meta: severity = \"severe\" strings: $x = \"drain(\" "
+                        "condition: $x }\n";
+    const char *path = write_tmp(rules);
+    T_EQ_INT(ww_yara_load(&dc.yara, path, errbuf), WW_OK);
+    unlink(path);
     ww_detect *det = ww_detect_new(NULL, &dc, out);
     ww_decode_sink sink;
     ww_detect_sink(det, &sink);
+    T_CHECK(sink.script_body != NULL); /* rules loaded: decode gathers scripts whole */
     ww_flow f = {0};
     f.id = 4;
     f.cli_ip.family = f.srv_ip.family = 4;
@@ -98,9 +108,9 @@ T_CASE(yara_alert)
     ctx.flow = &f;
     ctx.dir = WW_DIR_TOCLIENT;
     ctx.http = &http;
-    sink.yara_match(sink.ud, &ctx, "qix_clipper", "critical", "Sept 2025 clipper");
-    sink.yara_match(sink.ud, &ctx, "plain", NULL, NULL);
-    sink.yara_match(sink.ud, &ctx, "odd", "severe", NULL); /* unknown severity: high */
+    /* qix_clipper (critical), plain (no severity: high), odd (unknown severity: high) */
+    const char *js = "function checkethereumw(){ drain(1) }";
+    sink.script_body(sink.ud, &ctx, (const uint8_t *)js, strlen(js));
     T_EQ_INT(ww_detect_stats_get(det)->alerts, 3);
     T_EQ_INT(ww_detect_stats_get(det)->worst, WW_SEV_CRITICAL);
     ww_out_free(out);
@@ -117,6 +127,13 @@ T_CASE(yara_alert)
     }
     T_EQ_INT(crit, 1);
     T_EQ_INT(high, 2);
+    ww_detect_free(det);
+    ww_yara_free(dc.yara);
+    /* without rules detect asks for no whole scripts */
+    ww_detect_cfg dc0 = {0};
+    det = ww_detect_new(NULL, &dc0, NULL);
+    ww_detect_sink(det, &sink);
+    T_CHECK(sink.script_body == NULL);
     ww_detect_free(det);
     fclose(jl);
 }

@@ -209,6 +209,23 @@ ssize_t ww_hex_decode(uint8_t *out, size_t out_size, const char *hex, size_t n_h
     return (ssize_t)(n_hex / 2);
 }
 
+uint8_t *ww_hex_dup0x(const char *s, size_t *len)
+{
+    size_t n;
+    uint8_t *b;
+    if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return NULL;
+    n = strlen(s + 2);
+    if (n % 2 != 0 || (b = ww_malloc(NULL, n / 2 + 1)) == NULL)
+        return NULL;
+    if (ww_hex_decode(b, n / 2 + 1, s + 2, n) != (ssize_t)(n / 2)) {
+        ww_free(NULL, b);
+        return NULL;
+    }
+    *len = n / 2;
+    return b;
+}
+
 void ww_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
@@ -351,4 +368,68 @@ bool ww_u256_from_be(ww_u256 *v, const uint8_t *p, size_t n)
     if (n > 0)
         memcpy(v->be + 32 - n, p, n);
     return true;
+}
+
+/* ---- base58 (Bitcoin alphabet) ---- */
+
+static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+int ww_b58_val(int c)
+{
+    const char *q = (c != 0) ? strchr(B58, c) : NULL;
+    return q ? (int)(q - B58) : -1;
+}
+
+ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
+{
+    /* big-endian number built right-aligned in out[0..cap); O(n^2), n <= a few KB */
+    size_t zeros = 0, used = 0;
+    while (zeros < n && s[zeros] == '1')
+        zeros++;
+    for (size_t i = zeros; i < n; i++) {
+        int v = ww_b58_val((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        unsigned carry = (unsigned)v;
+        size_t k;
+        for (k = 0; k < cap && (carry != 0 || k < used); k++) {
+            carry += 58u * (k < used ? out[cap - 1 - k] : 0u);
+            out[cap - 1 - k] = (uint8_t)carry;
+            carry >>= 8;
+        }
+        if (carry != 0)
+            return -1;
+        used = k;
+    }
+    if (zeros > cap || used > cap - zeros)
+        return -1;
+    memmove(out + zeros, out + cap - used, used);
+    memset(out, 0, zeros);
+    return (ssize_t)(zeros + used);
+}
+
+size_t ww_b58_encode(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+    uint8_t digits[100];
+    size_t zeros = 0, used = 0, o = 0;
+    WW_ASSERT(n <= 64 && cap >= 90);
+    while (zeros < n && p[zeros] == 0)
+        zeros++;
+    for (size_t i = zeros; i < n; i++) {
+        unsigned carry = p[i];
+        size_t k;
+        for (k = 0; k < used || carry != 0; k++) {
+            if (k < used)
+                carry += (unsigned)digits[k] << 8;
+            digits[k] = (uint8_t)(carry % 58);
+            carry /= 58;
+        }
+        used = k;
+    }
+    for (size_t i = 0; i < zeros; i++)
+        out[o++] = '1';
+    for (size_t i = 0; i < used; i++)
+        out[o++] = B58[digits[used - 1 - i]];
+    out[o] = '\0';
+    return o;
 }

@@ -230,6 +230,17 @@ void ww_arena_free(ww_arena *a);
 void ww_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly n_hex chars (even; no "0x"; either case). Returns bytes or -1. */
 ssize_t ww_hex_decode(uint8_t *out, size_t out_size, const char *hex, size_t n_hex) WW_WUR;
+/* Decodes "0x..." (or "0X...", an even number of hex digits) into a fresh buffer of *len
+ * bytes (ww_malloc(NULL); the caller ww_free(NULL)s it). NULL on bad hex or OOM. */
+uint8_t *ww_hex_dup0x(const char *s, size_t *len);
+/* Base58 (Bitcoin alphabet): the value of one character, -1 when it is not one. */
+int ww_b58_val(int c);
+/* Base58, any length (quadratic: callers bound n). out is also the scratch: it may be
+ * clobbered on failure. Returns the decoded length (one zero byte per leading '1'), or -1
+ * (bad character, does not fit in cap). */
+ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n);
+/* Encodes n <= 64 bytes; out holds at least 90 bytes. Returns the text length. */
+size_t ww_b58_encode(char *out, size_t cap, const uint8_t *p, size_t n);
 static inline int ww_hex_val(int c)
 {
     if (c >= '0' && c <= '9')

@@ -79,5 +79,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ww_evm_decode_calldata(&wc, calls[i].data, calls[i].n, &why);
         check(&wc);
     }
+    /* the same callData as an EIP-7702 self-call (to == from) */
+    memset(&wc, 0, sizeof wc);
+    ww_addr_from_evm(&wc.to, token);
+    wc.from = wc.to;
+    wc.has_to = wc.has_from = true;
+    (void)ww_evm_decode_calldata(&wc, p, n, &why);
+    int rc = ww_evm_decode_selfcall(&wc, p, n);
+    if (rc != WW_OK && rc != WW_E_NOTFOUND && rc != WW_E_INVALID)
+        __builtin_trap();
+    check(&wc);
     return 0;
 }

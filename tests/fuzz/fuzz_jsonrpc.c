@@ -25,5 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ww_jsonrpc_decode_response(r, &num, data, size, 32);
     if (num > 4)
         __builtin_trap();
+    /* the same bytes as a body cut at a cap: the first (size - last byte) bytes as a prefix */
+    ww_jsonrpc_req_info info;
+    size_t cut = size > 0 ? size - data[size - 1] % (size < 256 ? size : 256) : 0;
+    num = 4;
+    rc = ww_jsonrpc_decode_request_prefix(wc, &num, data, cut, true, 32, &info, on_anomaly,
+                                          &n_anom);
+    if (num > 4 || (rc < 0 && num != 0) || (rc > 0 && info.requests != rc))
+        __builtin_trap();
     return 0;
 }

@@ -56,10 +56,12 @@ let nid = 0;
 function emit(fam, body, calls, extra) {
   out.push(JSON.stringify({ id: `${fam}-${nid++}`, body, calls, ...(extra || {}) }));
 }
-const P = (role, addr, unl) => [role, lc(addr), unl ? 1 : 0];
+// [role, address, unlimited, revocation] (a revocation: allowance set to 0 / withdrawn)
+const P = (role, addr, unl, rev) => [role, lc(addr), unl ? 1 : 0, rev ? 1 : 0];
 
 // ---- EVM calldata shapes: each returns {data, parties (beyond the TO of the target), kind, amount, token} ----
 const I = {
+  npm: new Interface(['function permit(address spender,uint256 tokenId,uint256 deadline,uint8 v,bytes32 r,bytes32 s)']),
   erc20: new Interface(['function transfer(address,uint256)', 'function approve(address,uint256)', 'function transferFrom(address,address,uint256)', 'function increaseAllowance(address,uint256)']),
   p2612: new Interface(['function permit(address owner,address spender,uint256 value,uint256 deadline,uint8 v,bytes32 r,bytes32 s)']),
   dai: new Interface(['function permit(address holder,address spender,uint256 nonce,uint256 expiry,bool allowed,uint8 v,bytes32 r,bytes32 s)']),
@@ -80,23 +82,23 @@ function simpleShape(target) {
   let amt = ramount();
   switch (k) {
     case 0: return { data: I.erc20.encodeFunctionData('transfer', [a, amt]), parties: [P('recipient', a)], kind: 'erc20-transfer', amount: amt, token: target };
-    case 1: if (chance(0.4)) amt = MaxUint256;
-      return { data: I.erc20.encodeFunctionData('approve', [a, amt]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-approve', amount: amt, token: target };
+    case 1: if (chance(0.4)) amt = MaxUint256; else if (chance(0.25)) amt = 0n;
+      return { data: I.erc20.encodeFunctionData('approve', [a, amt]), parties: [P('spender', a, amt === MaxUint256, amt === 0n)], kind: 'erc20-approve', amount: amt, token: target };
     case 2: return { data: I.erc20.encodeFunctionData('transferFrom', [b, a, amt]), parties: [P('recipient', a)], kind: 'erc20-transferFrom', amount: amt, token: target };
     case 3: if (chance(0.4)) amt = MaxUint256;
       return { data: I.erc20.encodeFunctionData('increaseAllowance', [a, amt]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-increaseAllowance', amount: amt, token: target };
-    case 4: if (chance(0.4)) amt = MaxUint256;
-      return { data: I.p2612.encodeFunctionData('permit', [b, a, amt, ruint(32), 27 + rint(2), hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, amt === MaxUint256)], kind: 'erc20-permit', amount: amt };
+    case 4: if (chance(0.4)) amt = MaxUint256; else if (chance(0.25)) amt = 0n;
+      return { data: I.p2612.encodeFunctionData('permit', [b, a, amt, ruint(32), 27 + rint(2), hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, amt === MaxUint256, amt === 0n)], kind: 'erc20-permit', amount: amt };
     case 5: { const al = chance(0.7);
-      return { data: I.dai.encodeFunctionData('permit', [b, a, ruint(16), ruint(32), al, 27, hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, al)], kind: 'erc20-permit' }; }
+      return { data: I.dai.encodeFunctionData('permit', [b, a, ruint(16), ruint(32), al, 27, hexlify(rbytes(32)), hexlify(rbytes(32))]), parties: [P('spender', a, al, !al)], kind: 'erc20-permit' }; }
     case 6: return { data: I.nft.encodeFunctionData('safeTransferFrom(address,address,uint256)', [b, a, ruint(64)]), parties: [P('recipient', a)], kind: 'erc721-transfer' };
     case 7: return { data: I.nft.encodeFunctionData('safeTransferFrom(address,address,uint256,bytes)', [b, a, ruint(64), hexlify(rbytes(rint(40)))]), parties: [P('recipient', a)], kind: 'erc721-transfer' };
     case 8: { const ok = chance(0.8);
-      return { data: I.nft.encodeFunctionData('setApprovalForAll', [a, ok]), parties: [P('operator', a, ok)], kind: 'setApprovalForAll' }; }
+      return { data: I.nft.encodeFunctionData('setApprovalForAll', [a, ok]), parties: [P('operator', a, ok, !ok)], kind: 'setApprovalForAll' }; }
     case 9: return { data: I.e1155.encodeFunctionData('safeTransferFrom', [b, a, ruint(32), amt, hexlify(rbytes(rint(8)))]), parties: [P('recipient', a)], kind: 'erc1155-transfer', amount: amt };
     case 10: return { data: I.e1155.encodeFunctionData('safeBatchTransferFrom', [b, a, [1n, 2n], [3n, 4n], '0x']), parties: [P('recipient', a)], kind: 'erc1155-transfer' };
-    case 11: { let x = chance(0.5) ? MAX160 : ruint(128); const tok = raddr();
-      return { data: I.permit2.encodeFunctionData('approve', [tok, a, x, ruint(32) >> 1n]), parties: [P('spender', a, x === MAX160)], kind: 'permit2-approve', amount: x, token: tok }; }
+    case 11: { let x = chance(0.5) ? MAX160 : chance(0.3) ? 0n : ruint(128); const tok = raddr();
+      return { data: I.permit2.encodeFunctionData('approve', [tok, a, x, ruint(32) >> 1n]), parties: [P('spender', a, x === MAX160, x === 0n)], kind: 'permit2-approve', amount: x, token: tok }; }
     case 12: { const tok = raddr(), x = ruint(128);
       return { data: I.permit2.encodeFunctionData('transferFrom', [b, a, x, tok]), parties: [P('recipient', a)], kind: 'permit2-transferFrom', amount: x, token: tok }; }
     default: { const id = ruint(32); // ERC-721 transferFrom(from, to, tokenId): same selector as ERC-20's
@@ -111,9 +113,10 @@ function urRecipient() { return chance(0.3) ? pick([UR_MSG_SENDER, UR_ADDRESS_TH
 function urShape() {
   const cmds = [], inputs = [], parties = [];
   const n = 1 + rint(3);
-  const add = (r, a, u) => { if (a !== UR_MSG_SENDER && a !== UR_ADDRESS_THIS) parties.push(P(r, a, u)); };
+  const add = (r, a, u, rv) => { if (a !== UR_MSG_SENDER && a !== UR_ADDRESS_THIS) parties.push(P(r, a, u, rv)); };
   for (let i = 0; i < n; i++) {
-    const c = pick([0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x11, 0x21]);
+    const c = pick([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+                    0x10, 0x11, 0x07, 0x15, 0x3f]);
     let inp;
     const r = urRecipient();
     switch (c) {
@@ -126,12 +129,37 @@ function urShape() {
         inp = coder.encode(['address', 'address', 'uint160'], [tok, r, ruint(128)]); add('recipient', r); break; }
       case 0x04: case 0x05: case 0x06:
         inp = coder.encode(['address', 'address', 'uint256'], [raddr(), r, ruint(64)]); add('recipient', r); break;
-      case 0x0a: { const sp = raddr(); const x = chance(0.5) ? MAX160 : ruint(128);
+      case 0x0a: { const sp = raddr(); const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128);
         inp = coder.encode(['tuple(tuple(address,uint160,uint48,uint48),address,uint256)', 'bytes'], [[[raddr(), x, 1n << 40n, 0n], sp, ruint(32)], hexlify(rbytes(65))]);
-        add('spender', sp, x === MAX160); break; }
+        add('spender', sp, x === MAX160, x === 0n); break; }
       case 0x0b: case 0x0c:
         inp = coder.encode(['address', 'uint256'], [r, ruint(64)]); add('recipient', r); break;
-      default: /* a command walletwatch does not decode: recorded, never guessed */
+      case 0x03: { /* PERMIT2_PERMIT_BATCH: a spender per token (universal-router-sdk PERMIT_BATCH_STRUCT) */
+        const sp = raddr(); const det = [];
+        for (let k = 0, m = 1 + rint(3); k < m; k++) {
+          const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128);
+          det.push([raddr(), x, 1n << 40n, BigInt(k)]); add('spender', sp, x === MAX160, x === 0n);
+        }
+        inp = coder.encode(['tuple(tuple(address,uint160,uint48,uint48)[],address,uint256)', 'bytes'], [[det, sp, ruint(32)], hexlify(rbytes(65))]);
+        break; }
+      case 0x0d: { /* PERMIT2_TRANSFER_FROM_BATCH: (from, to, amount, token)[] */
+        const det = [];
+        for (let k = 0, m = 1 + rint(3); k < m; k++) { const to = urRecipient(); det.push([raddr(), to, ruint(128), raddr()]); add('recipient', to); }
+        inp = coder.encode(['tuple(address,address,uint160,address)[]'], [det]); break; }
+      case 0x0e: /* BALANCE_CHECK_ERC20: no payee */
+        inp = coder.encode(['address', 'address', 'uint256'], [raddr(), raddr(), ruint(64)]); break;
+      case 0x10: { /* V4_SWAP: (bytes actions, bytes[] params); v4-periphery Actions */
+        const acts = [], params = [];
+        acts.push(0x0c); params.push(coder.encode(['address', 'uint256'], [raddr(), ruint(64)])); /* SETTLE_ALL */
+        const t1 = urRecipient(); acts.push(0x0e); params.push(coder.encode(['address', 'address', 'uint256'], [raddr(), t1, ruint(64)])); add('recipient', t1); /* TAKE */
+        if (chance(0.5)) { const t2 = urRecipient(); acts.push(0x11); params.push(coder.encode(['address', 'address', 'address'], [raddr(), raddr(), t2])); add('recipient', t2); } /* TAKE_PAIR */
+        if (chance(0.5)) { acts.push(0x0f); params.push(coder.encode(['address', 'uint256'], [raddr(), ruint(64)])); } /* TAKE_ALL: to the caller */
+        inp = coder.encode(['bytes', 'bytes[]'], [hexlify(Uint8Array.from(acts)), params]); break; }
+      case 0x11: { /* V3_POSITION_MANAGER_PERMIT: NonfungiblePositionManager.permit calldata */
+        const sp = raddr();
+        inp = I.npm.encodeFunctionData('permit', [sp, ruint(32), ruint(32), 27, hexlify(rbytes(32)), hexlify(rbytes(32))]);
+        add('spender', sp); break; }
+      default: /* a command type the router does not define: recorded (anomaly), never guessed */
         inp = hexlify(rbytes(32 * (1 + rint(3))));
     }
     cmds.push(c | (chance(0.15) ? 0x80 : 0));
@@ -171,14 +199,39 @@ function calldataFor(target) {
 const CHAINS = [1n, 10n, 56n, 137n, 8453n, 42161n, 11155111n];
 const keys = Array.from({ length: 8 }, () => new Wallet(hexlify(rbytes(32))));
 
+// An EIP-7702 self-call: to = the sender's own (delegated) account, executing inner calls
+// through the account ABI (SimpleAccount/Coinbase execute, executeBatch forms, ERC-7579).
+function selfCallShape() {
+  let calls = [], parties = [];
+  for (let k = 0, m = 1 + rint(3); k < m; k++) {
+    const t = raddr();
+    if (chance(0.3)) { calls.push({ t, v: ruint(56) + 1n, data: '0x' }); parties.push(P('recipient', t)); continue; }
+    const sh = simpleShape(t);
+    calls.push({ t, v: chance(0.2) ? ruint(40) + 1n : 0n, data: sh.data });
+    parties.push(P('to', t), ...sh.parties);
+  }
+  if (parties.length > 11) { calls = calls.slice(0, 1); parties = calls[0].data === '0x' ? [P('recipient', calls[0].t)] : null; }
+  if (parties === null) return selfCallShape();
+  let data;
+  const f = rint(4);
+  if (f === 0 && calls.length === 1) data = I.acct.encodeFunctionData('execute(address,uint256,bytes)', [calls[0].t, calls[0].v, calls[0].data]);
+  else if (f === 1) data = I.acct.encodeFunctionData('executeBatch(address[],uint256[],bytes[])', [calls.map((c) => c.t), calls.map((c) => c.v), calls.map((c) => c.data)]);
+  else if (f === 2) { // ERC-7579 execute(mode, executionCalldata), batch mode 0x01
+    const mode = '0x01' + '00'.repeat(31);
+    data = I.kernel3.encodeFunctionData('execute', [mode, coder.encode(['tuple(address,uint256,bytes)[]'], [calls.map((c) => [c.t, c.v, c.data])])]);
+  } else data = I.acct.encodeFunctionData('executeBatch((address,uint256,bytes)[])', [calls.map((c) => [c.t, c.v, c.data])]);
+  return { data, parties, kind: 'self-call' };
+}
+
 function evmTx(i) {
   const w = pick(keys);
   const type = i % 6 === 5 ? 0 : i % 5; // 0..4, legacy twice as often (with and without EIP-155)
   let chainId = pick(CHAINS);
   if (type === 0 && chance(0.4)) chainId = 0n; // pre-EIP-155
-  const native = chance(0.25);
-  const to = raddr();
-  const shape = native ? null : calldataFor(to);
+  const self = type === 4 && chance(0.35);
+  const native = !self && chance(0.25);
+  const to = self ? w.address : raddr();
+  const shape = native ? null : self ? selfCallShape() : calldataFor(to);
   const tx = { type, chainId, nonce: rint(1000), gasLimit: 21000n + ruint(16), to, value: native || chance(0.2) ? ruint(64) : 0n, data: shape ? shape.data : '0x' };
   if (type <= 1) tx.gasPrice = ruint(40);
   else { tx.maxPriorityFeePerGas = ruint(32); tx.maxFeePerGas = tx.maxPriorityFeePerGas + ruint(32); }
@@ -201,7 +254,7 @@ function evmTx(i) {
   let raw = signed.serialized, altered = false;
   let back = Transaction.from(raw); // what ethers reads back from the bytes
   if (back.from !== w.address || back.hash !== signed.hash) throw new Error('ethers round trip');
-  if (i % 16 === 3) {
+  if (i % 16 === 3 && !self) { // (a self-call stays one: its sender is what makes it so)
     // a signature altered in transit (r's last byte): ethers recovers some other sender from
     // the same bytes; walletwatch must recover the same one (or both must reject them)
     const t = Transaction.from(raw);
@@ -243,34 +296,35 @@ function typed(i) {
   let domain, types, value, primaryType, parties, kind, extra = {};
   const sp = raddr();
   if (k === 0) { // ERC-2612
-    const tok = raddr(); const v = chance(0.5) ? MaxUint256 : ruint(96);
+    const tok = raddr(); const v = chance(0.5) ? MaxUint256 : chance(0.2) ? 0n : ruint(96);
     domain = { name: 'Token', version: '1', chainId, verifyingContract: tok };
     types = { Permit: [{ name: 'owner', type: 'address' }, { name: 'spender', type: 'address' }, { name: 'value', type: 'uint256' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }] };
     value = { owner: signer, spender: sp, value: v, nonce: rint(9), deadline: ruint(32) };
-    parties = [P('spender', sp, v === MaxUint256)]; kind = 'permit'; extra = { amount: v.toString(), token: lc(tok) };
+    parties = [P('spender', sp, v === MaxUint256, v === 0n)]; kind = 'permit'; extra = { amount: v.toString(), token: lc(tok) };
   } else if (k === 1) { // DAI
     const tok = '0x6B175474E89094C44Da98b954EedeAC495271d0F'; const al = chance(0.7);
     domain = { name: 'Dai Stablecoin', version: '1', chainId, verifyingContract: tok };
     types = { Permit: [{ name: 'holder', type: 'address' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'expiry', type: 'uint256' }, { name: 'allowed', type: 'bool' }] };
     value = { holder: signer, spender: sp, nonce: rint(9), expiry: ruint(32), allowed: al };
-    parties = [P('spender', sp, al)]; kind = 'permit'; extra = { token: lc(tok) };
+    parties = [P('spender', sp, al, !al)]; kind = 'permit'; extra = { token: lc(tok) };
   } else if (k === 2 || k === 3) { // Permit2 allowance
     domain = { name: 'Permit2', chainId, verifyingContract: PERMIT2 };
     const Det = [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint160' }, { name: 'expiration', type: 'uint48' }, { name: 'nonce', type: 'uint48' }];
-    const d = () => { const x = chance(0.5) ? MAX160 : ruint(128); return { token: raddr(), amount: x, expiration: ruint(32), nonce: rint(9) }; };
+    const d = () => { const x = chance(0.5) ? MAX160 : chance(0.2) ? 0n : ruint(128); return { token: raddr(), amount: x, expiration: ruint(32), nonce: rint(9) }; };
     if (k === 2) {
       types = { PermitSingle: [{ name: 'details', type: 'PermitDetails' }, { name: 'spender', type: 'address' }, { name: 'sigDeadline', type: 'uint256' }], PermitDetails: Det };
       value = { details: d(), spender: sp, sigDeadline: ruint(32) };
-      parties = [P('spender', sp, value.details.amount === MAX160)]; kind = 'permit2-single';
+      parties = [P('spender', sp, value.details.amount === MAX160, value.details.amount === 0n)]; kind = 'permit2-single';
       extra = { amount: value.details.amount.toString(), token: lc(value.details.token) };
     } else {
       const ds = [d(), d()].slice(0, 1 + rint(2));
       types = { PermitBatch: [{ name: 'details', type: 'PermitDetails[]' }, { name: 'spender', type: 'address' }, { name: 'sigDeadline', type: 'uint256' }], PermitDetails: Det };
       value = { details: ds, spender: sp, sigDeadline: ruint(32) };
-      parties = [P('spender', sp, ds.some((x) => x.amount === MAX160))]; kind = 'permit2-batch';
+      parties = ds.map((x) => P('spender', sp, x.amount === MAX160, x.amount === 0n)); kind = 'permit2-batch'; /* one grant per token */
       extra = { token: lc(ds[0].token), amount: ds[0].amount.toString() };
     }
   } else if (k === 4 || k === 5) { // Permit2 signature transfer
+    let batchParties = null;
     domain = { name: 'Permit2', chainId, verifyingContract: PERMIT2 };
     const TP = [{ name: 'token', type: 'address' }, { name: 'amount', type: 'uint256' }];
     const permitted = { token: raddr(), amount: ruint(96) };
@@ -278,6 +332,7 @@ function typed(i) {
       const list = [permitted, { token: raddr(), amount: ruint(96) }];
       types = { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
       value = { permitted: list, spender: sp, nonce: ruint(32), deadline: ruint(32) };
+      batchParties = list.map(() => P('spender', sp));
     } else if (k === 4) {
       types = { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }], TokenPermissions: TP };
       value = { permitted, spender: sp, nonce: ruint(32), deadline: ruint(32) };
@@ -285,7 +340,7 @@ function typed(i) {
       types = { PermitWitnessTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, { name: 'spender', type: 'address' }, { name: 'nonce', type: 'uint256' }, { name: 'deadline', type: 'uint256' }, { name: 'witness', type: 'Order' }], TokenPermissions: TP, Order: [{ name: 'recipient', type: 'address' }, { name: 'minOut', type: 'uint256' }] };
       value = { permitted, spender: sp, nonce: ruint(32), deadline: ruint(32), witness: { recipient: raddr(), minOut: ruint(64) } };
     }
-    parties = [P('spender', sp)]; kind = 'permit2-transfer';
+    parties = batchParties ?? [P('spender', sp)]; kind = 'permit2-transfer';
     extra = { token: lc(permitted.token), amount: permitted.amount.toString() };
   } else { // Seaport 1.5 OrderComponents
     const seaport = '0x00000000000000ADc04C56Bf30aC9d3c0aAF14dC';
@@ -378,16 +433,18 @@ function solana(i) {
   let kind = '', value, amount, token;
   const setKind = (k) => { if (kind === '' || kind === 'program-call' || kind === 'ata-create') kind = k; };
   const created = new Map(); // ata -> {owner, mint}
+  let fundsFrom = null; // whose funds the first moving/granting instruction spends (not a sponsoring fee payer)
+  const spends = (pk) => { if (fundsFrom === null) fundsFrom = pk; };
   const n = chance(0.3) ? 2 : 1;
   for (let j = 0; j < n; j++) {
     const k = rint(11);
     if (k === 0) {
       const to = rpk(); const l = ruint(40);
-      ixs.push(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: l }));
+      ixs.push(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: l })); spends(payer.publicKey);
       setKind('sol-transfer'); if (value === undefined) value = l.toString(); parties.push(['recipient', b58(to), 0]); altCandidates.push(to);
     } else if (k === 1) {
       const to = rpk(); const l = ruint(40);
-      ixs.push(SystemProgram.transfer({ fromPubkey: rpk(), basePubkey: payer.publicKey, toPubkey: to, lamports: l, seed: 'ww' + rint(100), programId: SystemProgram.programId }));
+      ixs.push(SystemProgram.transfer({ fromPubkey: rpk(), basePubkey: payer.publicKey, toPubkey: to, lamports: l, seed: 'ww' + rint(100), programId: SystemProgram.programId })); spends(payer.publicKey);
       setKind('sol-transferWithSeed'); if (value === undefined) value = l.toString(); parties.push(['recipient', b58(to), 0]);
     } else if (k === 2) {
       const prg = rpk();
@@ -396,6 +453,7 @@ function solana(i) {
     } else if (k === 3 || k === 4) { // transfer / transferChecked to a plain token account
       const dest = rpk(), mint = rpk(), a = ruint(64);
       const src = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
+      spends(owner.publicKey);
       if (k === 3) {
         ixs.push(createTransferInstruction(src, dest, (ownerUsed = true, owner.publicKey), a, [], prog));
         setKind('spl-transfer'); parties.push(['recipient', b58(dest), 0, 1, '']);
@@ -411,7 +469,7 @@ function solana(i) {
       const ata = getAssociatedTokenAddressSync(mint, w, true, prog);
       const src = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
       ixs.push(chance(0.5) ? createAssociatedTokenAccountInstruction(payer.publicKey, ata, w, mint, prog) : createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, w, mint, prog));
-      setKind('ata-create');
+      setKind('ata-create'); spends(owner.publicKey);
       if (chance(0.5)) { ixs.push(createTransferCheckedInstruction(src, mint, ata, (ownerUsed = true, owner.publicKey), a, 9, [], prog)); setKind('spl-transferChecked'); }
       else { ixs.push(createTransferInstruction(src, ata, (ownerUsed = true, owner.publicKey), a, [], prog)); setKind('spl-transfer'); }
       if (amount === undefined) amount = a.toString();
@@ -421,6 +479,7 @@ function solana(i) {
     } else if (k === 6 || k === 7) { // approve / approveChecked
       const del = rpk(), mint = rpk(); const a = chance(0.4) ? (1n << 64n) - 1n : ruint(48);
       const acct = getAssociatedTokenAddressSync(mint, owner.publicKey, false, prog);
+      spends(owner.publicKey);
       if (k === 6) { ixs.push(createApproveInstruction(acct, del, (ownerUsed = true, owner.publicKey), a, [], prog)); setKind('spl-approve'); }
       else { ixs.push(createApproveCheckedInstruction(acct, mint, del, (ownerUsed = true, owner.publicKey), a, 6, [], prog)); setKind('spl-approveChecked'); if (token === undefined) token = b58(mint); }
       if (amount === undefined) amount = a.toString();
@@ -431,7 +490,7 @@ function solana(i) {
       setKind('spl-setAuthority'); if (na) parties.push(['authority', b58(na), 0]);
     } else if (k === 9) { // closeAccount
       const acct = rpk(), dest = rpk();
-      ixs.push(createCloseAccountInstruction(acct, dest, (ownerUsed = true, owner.publicKey), [], prog));
+      ixs.push(createCloseAccountInstruction(acct, dest, (ownerUsed = true, owner.publicKey), [], prog)); spends(owner.publicKey);
       setKind('spl-closeAccount'); parties.push(['recipient', b58(dest), 0]);
     } else { // a program walletwatch does not decode (memo): recorded, not a party
       const memo = new PublicKey('MemoSq4gqABAXib96qFbncnZPZD4P6tQyB6hAtvZb9r');
@@ -471,7 +530,7 @@ function solana(i) {
   const sigs = Array.from({ length: nsig }, (_, k) => bytes.slice(1 + 64 * k, 65 + 64 * k));
   if (sigs.some(allZero)) sig = -1;
   else if (chance(0.1)) { bytes[1 + rint(64)] ^= 1 + rint(255); sig = 0; }
-  const call = { from: b58(payer.publicKey), sig, kind, parties: parties.filter((p) => !alt.includes(p[1])) };
+  const call = { from: b58(fundsFrom ?? payer.publicKey), sig, kind, parties: parties.filter((p) => !alt.includes(p[1])) };
   if (sig !== -1) call.hash = bs58.encode(bytes.slice(1, 65));
   if (value !== undefined) call.value = value;
   if (amount !== undefined) call.amount = amount;

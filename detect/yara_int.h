@@ -1,14 +1,15 @@
 /*
  * yara_int.h - users' own signatures over served scripts, through libyara.
  *
- * The decoder reports which rules matched a script body (facts); detect/ raises the alert.
+ * detect/ runs them over the script bodies decode/ hands over (sink->script_body) and
+ * raises yara-match for each rule that matched.
  */
 #ifndef WW_YARA_INT_H
 #define WW_YARA_INT_H
 
-#include "decode/decode.h"
+#include "detect/detect.h"
 
-/* ww_yara, ww_yara_load and ww_yara_free are public: decode/decode.h. */
+/* ww_yara, ww_yara_load and ww_yara_free are public: detect/detect.h. */
 
 /* Called once per matching rule. severity and description come from the rule's string metas
  * of those names and are NULL when absent. All strings live for the call only. */

@@ -1,7 +1,7 @@
 /*
  * yara.c - YARA rules over served scripts (libyara 4.x: yr_compiler_*, yr_rules_scan_mem).
  */
-#include "decode/yara_int.h"
+#include "detect/yara_int.h"
 
 #include <errno.h>
 #include <yara.h>

@@ -1,5 +1,5 @@
 /*
- * cli.c - `walletwatch addrdb build|lookup|stats` (SPEC.md "walletwatch addrdb").
+ * addrdb_cli.c - `walletwatch addrdb build|lookup|stats` (SPEC.md "walletwatch addrdb").
  *
  *   addrdb build FEED... -o FILE [--csv]   compile feeds (and compiled DBs) into an index file
  *                                          (--csv: a normalized, deduplicated CSV feed instead)
@@ -9,7 +9,7 @@
  * Exit: 0 ok (lookup: every address listed), 1 lookup: some address not listed, 2 usage or
  * unreadable/corrupt DB.
  */
-#include "addrdb/addrdb.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <time.h>
@@ -169,8 +169,9 @@ int ww_addrdb_cli(int argc, char **argv)
     if (strcmp(sub, "build") == 0) {
         rc = build(db, args, n_args, out, csv);
     } else if (strcmp(sub, "lookup") == 0) {
-        rc = n_args > 0 && ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0 ? CLI_ERR
-                                                                      : lookup(db, args, n_args);
+        rc = n_args > 0 && ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0
+                 ? CLI_ERR
+                 : lookup(db, args, n_args);
     } else if (strcmp(sub, "stats") == 0) {
         if (ww_addrdb_load_all(db, (const char *const *)dbs, n_dbs, no_default) != 0) {
             rc = CLI_ERR;

@@ -1,0 +1,399 @@
+/*
+ * httpmsg.c - the HTTP message layer (httpmsg_int.h): body policy, JSON-RPC pairing,
+ * served-address scanning and script handling, once for every HTTP transport.
+ */
+#include "decode/httpmsg_int.h"
+
+#include <openssl/evp.h>
+#include <strings.h>
+
+#define WC_BATCH_MAX 64       /* wallet calls decoded from one request */
+#define SCRIPT_ADDRS_MAX 1024 /* addresses kept per script (the Sept-2025 payload carried 280) */
+
+/* ---- configuration: the one set of defaults every HTTP transport uses ---- */
+
+void ww_app_cfg_defaults(ww_app_cfg *cfg)
+{
+    if (cfg->max_header_bytes == 0)
+        cfg->max_header_bytes = 64 * 1024;
+    if (cfg->max_body_bytes == 0)
+        cfg->max_body_bytes = 8 * 1024 * 1024;
+    if (cfg->max_decoded_ratio == 0)
+        cfg->max_decoded_ratio = 100;
+    if (cfg->json_max_depth == 0)
+        cfg->json_max_depth = 64;
+    if (cfg->max_scan_bytes == 0)
+        cfg->max_scan_bytes = WW_HTTP_MAX_SCAN_BYTES;
+}
+
+void ww_http_msg_set_body(ww_http_msg *m, bool keep, bool stream, const uint8_t *p, size_t n,
+                          bool hash)
+{
+    unsigned int mdlen = 0;
+    m->body_kept = keep;
+    m->body_streamed = stream;
+    if (!keep)
+        return;
+    m->body.ptr = p;
+    m->body.len = n;
+    if (!stream && hash && n > 0 &&
+        EVP_Digest(p, n, m->body_sha256, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32)
+        m->has_sha256 = true;
+}
+
+int ww_hm_init(ww_hm *hm, const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
+               ww_app_stats *st)
+{
+    memset(hm, 0, sizeof *hm);
+    hm->mem = mem;
+    hm->cfg = cfg;
+    hm->sink = sink;
+    hm->st = st;
+    hm->calls = ww_calloc(mem, WC_BATCH_MAX, sizeof(ww_wallet_call));
+    hm->script_addrs = ww_calloc(mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
+    if (hm->calls == NULL || hm->script_addrs == NULL) {
+        ww_hm_cleanup(hm);
+        return WW_E_NOMEM;
+    }
+    return WW_OK;
+}
+
+void ww_hm_cleanup(ww_hm *hm)
+{
+    ww_free(hm->mem, hm->calls);
+    ww_free(hm->mem, hm->script_addrs);
+    hm->calls = NULL;
+    hm->script_addrs = NULL;
+}
+
+void ww_hm_conn_cleanup(const ww_hm *hm, ww_hm_conn *c)
+{
+    ww_free(hm->mem, c->sc_addrs);
+    c->sc_addrs = NULL;
+    c->sc_n = 0;
+}
+
+static void anomaly(const ww_hm *hm, const ww_ctx *ctx, const char *layer, const char *type,
+                    const char *detail)
+{
+    if (hm->sink->anomaly != NULL)
+        hm->sink->anomaly(hm->sink->ud, ctx, layer, type, detail);
+}
+
+/* ---- what the message carries ---- */
+
+static bool ct_has(const char *ct, const char *what)
+{
+    if (ct == NULL)
+        return false;
+    size_t n = strlen(what);
+    for (const char *p = ct; *p; p++)
+        if (strncasecmp(p, what, n) == 0)
+            return true;
+    return false;
+}
+
+static bool is_script(const char *ct)
+{
+    return ct_has(ct, "javascript") || ct_has(ct, "ecmascript") || ct_has(ct, "wasm");
+}
+
+/* Response bodies that may carry what the page is served: JSON, HTML, text, XML, or an
+ * untyped body. Never scripts (those are drainer candidates, issue 5), images, fonts... */
+static bool served_candidate(const char *ct)
+{
+    if (ct == NULL)
+        return true;
+    if (is_script(ct))
+        return false;
+    return ct_has(ct, "json") || ct_has(ct, "text/") || ct_has(ct, "html") || ct_has(ct, "xml") ||
+           ct_has(ct, "x-www-form-urlencoded");
+}
+
+/* Requests that may be JSON-RPC: a body sent as JSON, text or untyped. */
+static bool rpc_candidate(const ww_http_msg *m)
+{
+    if (m->method == NULL)
+        return false;
+    if (strcmp(m->method, "POST") != 0 && strcmp(m->method, "PUT") != 0)
+        return false;
+    return m->content_type == NULL || ct_has(m->content_type, "json") ||
+           ct_has(m->content_type, "text/plain");
+}
+
+/* Scripts are kept only when something looks at them: the drainer-script rule (addresses)
+ * or --yara (the whole body, sink->script_body). */
+static bool yara_on(const ww_hm *hm)
+{
+    return hm->sink->script_body != NULL;
+}
+
+static bool script_wanted(const ww_hm *hm, const char *ct)
+{
+    return is_script(ct) && (hm->sink->script != NULL || yara_on(hm));
+}
+
+bool ww_hm_want_body(const ww_hm *hm, const ww_http_msg *head)
+{
+    if (hm->cfg->hash_bodies)
+        return true;
+    if (head->is_request)
+        return rpc_candidate(head);
+    return served_candidate(head->content_type) || script_wanted(hm, head->content_type);
+}
+
+/*
+ * Stream this kept body (scan it piece by piece, never gather it)? Responses that are only
+ * scanned for served addresses: not requests (JSON-RPC, decoded whole), not scripts
+ * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
+ * not while a JSON-RPC response is awaited on the connection (rpc_result decodes it whole).
+ * One body at a time per connection (HTTP/1.1): scripts stream too when only their addresses
+ * are wanted (drainer-script), gathered per connection; --yara needs the whole script.
+ */
+bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *head,
+                       bool one_body_at_a_time)
+{
+    if (hm->cfg->hash_bodies || head->is_request)
+        return false;
+    if (one_body_at_a_time && script_wanted(hm, head->content_type) && !yara_on(hm))
+        return true;
+    if (is_script(head->content_type) || !served_candidate(head->content_type))
+        return false;
+    return c->n_pending == 0 || hm->sink->rpc_result == NULL;
+}
+
+/* ---- served addresses ---- */
+
+typedef struct scan_ctx {
+    const ww_hm *hm;
+    const ww_ctx *ctx;
+} scan_ctx;
+
+static void found_addr(void *ud, const ww_addr *a)
+{
+    const scan_ctx *sc = ud;
+    if (sc->hm->sink->served != NULL)
+        sc->hm->sink->served(sc->hm->sink->ud, sc->ctx, a);
+}
+
+/* ---- scripts ---- */
+
+typedef struct script_scan {
+    ww_addr *addrs;
+    size_t n;
+} script_scan;
+
+static void found_script_addr(void *ud, const ww_addr *a)
+{
+    script_scan *ss = ud;
+    if (ss->n < SCRIPT_ADDRS_MAX)
+        ss->addrs[ss->n++] = *a;
+}
+
+typedef struct streamed_script {
+    const ww_hm *hm;
+    ww_hm_conn *c;
+} streamed_script;
+
+static void found_streamed_script_addr(void *ud, const ww_addr *a)
+{
+    streamed_script *ss = ud;
+    ww_hm_conn *c = ss->c;
+    if (c->sc_addrs == NULL) {
+        c->sc_addrs = ww_calloc(ss->hm->mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
+        if (c->sc_addrs == NULL)
+            return;
+    }
+    if (c->sc_n < SCRIPT_ADDRS_MAX)
+        c->sc_addrs[c->sc_n++] = *a;
+}
+
+/* A whole script served to the client: the addresses it embeds (drainer-script), then the
+ * body itself (--yara, in detect/). */
+static void script_out(const ww_hm *hm, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (hm->sink->script != NULL) {
+        script_scan ss = {hm->script_addrs, 0};
+        (void)ww_addr_scan(p, n, found_script_addr, &ss);
+        hm->sink->script(hm->sink->ud, ctx, ss.addrs, ss.n);
+    }
+    if (yara_on(hm))
+        hm->sink->script_body(hm->sink->ud, ctx, p, n);
+}
+
+/* The end of a script whose body streamed: its last bytes, then every address it embeds. */
+static void streamed_script_end(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const uint8_t *p,
+                                size_t n)
+{
+    streamed_script ss = {hm, c};
+    (void)ww_addr_scan_chunk(p, n, true, found_streamed_script_addr, &ss, NULL);
+    if (hm->sink->script != NULL)
+        hm->sink->script(hm->sink->ud, ctx, c->sc_addrs, c->sc_n);
+    ww_hm_conn_cleanup(hm, c);
+}
+
+/* ---- JSON-RPC: requests, and responses paired by id ---- */
+
+typedef struct rpc_anom {
+    const ww_hm *hm;
+    const ww_ctx *ctx;
+} rpc_anom;
+
+static void rpc_anomaly(void *ud, const char *layer, const char *type, const char *detail)
+{
+    const rpc_anom *ra = ud;
+    anomaly(ra->hm, ra->ctx, layer, type, detail);
+}
+
+/* Remembers a wallet call's request id until its response (the oldest makes room). A batch
+ * with several calls from one request (wallet_sendCalls) is remembered once. */
+static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
+{
+    if (wc->rpc_id[0] == '\0' || strcmp(wc->rpc_id, "null") == 0)
+        return;
+    for (size_t k = 0; k < WW_HM_PENDING_RPC_MAX; k++)
+        if (strcmp(c->pending[k].rpc_id, wc->rpc_id) == 0)
+            return;
+    struct ww_hm_pending *q = &c->pending[c->next_pending];
+    if (q->rpc_id[0] == '\0')
+        c->n_pending++;
+    snprintf(q->rpc_id, sizeof q->rpc_id, "%s", wc->rpc_id);
+    snprintf(q->method, sizeof q->method, "%s", wc->method);
+    c->next_pending = (c->next_pending + 1) % WW_HM_PENDING_RPC_MAX;
+}
+
+/* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. Anomalies go
+ * with anom_ctx (the connection's context, with the message's HTTP facts). */
+static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ctx *anom_ctx,
+                        const uint8_t *p, size_t n)
+{
+    size_t num = WC_BATCH_MAX;
+    rpc_anom ra = {hm, anom_ctx};
+    int k =
+        ww_jsonrpc_decode_request(hm->calls, &num, p, n, hm->cfg->json_max_depth, rpc_anomaly, &ra);
+    if (k > 0)
+        hm->st->rpc_calls += (uint64_t)k;
+    for (size_t i = 0; i < num; i++) {
+        hm->st->wallet_calls++;
+        if (hm->sink->wallet_call != NULL)
+            hm->sink->wallet_call(hm->sink->ud, ctx, &hm->calls[i]);
+        pending_push(c, &hm->calls[i]);
+    }
+}
+
+/* A JSON-RPC response body (HTTP or WebSocket) for a connection with wallet calls pending:
+ * each response whose id matches one goes to sink->rpc_result. */
+static void rpc_response(const ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const uint8_t *p,
+                         size_t n)
+{
+    ww_jsonrpc_resp resp[WW_HM_PENDING_RPC_MAX];
+    size_t num = WW_HM_PENDING_RPC_MAX;
+    if (c->n_pending == 0 || hm->sink->rpc_result == NULL)
+        return;
+    if (ww_jsonrpc_decode_response(resp, &num, p, n, hm->cfg->json_max_depth) <= 0)
+        return;
+    for (size_t i = 0; i < num; i++) {
+        for (size_t k = 0; k < WW_HM_PENDING_RPC_MAX; k++) {
+            struct ww_hm_pending *q = &c->pending[k];
+            if (q->rpc_id[0] == '\0' || strcmp(q->rpc_id, resp[i].rpc_id) != 0)
+                continue;
+            hm->sink->rpc_result(hm->sink->ud, ctx, q->method, &resp[i]);
+            q->rpc_id[0] = '\0';
+            c->n_pending--;
+            break;
+        }
+    }
+}
+
+/* ---- messages ---- */
+
+static void http_info_of(ww_http_info *http, const ww_http_msg *m)
+{
+    memset(http, 0, sizeof *http);
+    http->hostname = m->host;
+    http->url = m->url;
+    http->method = m->method;
+    http->status = m->is_request ? 0 : m->status;
+    http->content_type = m->content_type;
+}
+
+/* A streamed response body's next piece: what is decided is scanned now (ww_addr_scan_chunk:
+ * exactly the whole-body scan, piece by piece). */
+size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *head,
+                        const uint8_t *p, size_t n)
+{
+    ww_http_info http;
+    ww_ctx ctx = *conn_ctx;
+    http_info_of(&http, head);
+    ctx.http = &http;
+    if (is_script(head->content_type)) {
+        streamed_script ss = {hm, c};
+        return ww_addr_scan_chunk(p, n, false, found_streamed_script_addr, &ss, NULL);
+    }
+    scan_ctx sc = {hm, &ctx};
+    return ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL);
+}
+
+/* A response body (the rest of it when streamed): scripts, or served candidates. */
+static void response_body(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_http_msg *m)
+{
+    if (is_script(m->content_type)) {
+        if (m->body_streamed)
+            streamed_script_end(hm, c, ctx, m->body.ptr, m->body.len);
+        else if (script_wanted(hm, m->content_type))
+            script_out(hm, ctx, m->body.ptr, m->body.len);
+    } else if (served_candidate(m->content_type)) {
+        if (!m->body_streamed)
+            rpc_response(hm, c, ctx, m->body.ptr, m->body.len);
+        scan_ctx sc = {hm, ctx};
+        (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
+    }
+}
+
+/*
+ * One complete HTTP message, whatever the transport: the http event, then JSON-RPC requests
+ * -> wallet calls, served-candidate responses -> addresses, scripts. A streamed body
+ * (m->body_streamed) was scanned up to m->body, which is the rest of it.
+ */
+void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *m)
+{
+    ww_http_info http;
+    ww_ctx ctx = *conn_ctx;
+    hm->st->http_messages++;
+    http_info_of(&http, m);
+    ctx.http = &http;
+    if (hm->sink->http != NULL)
+        hm->sink->http(hm->sink->ud, &ctx, m);
+    if (!m->body_kept || (m->body.len == 0 && !m->body_streamed))
+        return;
+    if (!m->is_request)
+        response_body(hm, c, &ctx, m);
+    else if (rpc_candidate(m))
+        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len);
+}
+
+void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
+                   const char *url, const uint8_t *p, size_t n)
+{
+    ww_http_info http;
+    memset(&http, 0, sizeof http);
+    http.hostname = host;
+    http.url = url;
+    ww_ctx ctx = *conn_ctx;
+    ctx.app_proto = "websocket";
+    ctx.http = &http;
+    if (conn_ctx->dir == WW_DIR_TOSERVER) {
+        /* JSON-RPC requests and batches, exactly as an HTTP body */
+        ww_ctx anom_ctx = *conn_ctx;
+        anom_ctx.http = &http;
+        size_t i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+            i++;
+        if (i < n && (p[i] == '{' || p[i] == '['))
+            rpc_request(hm, c, &ctx, &anom_ctx, p, n);
+    } else {
+        rpc_response(hm, c, &ctx, p, n);
+        scan_ctx sc = {hm, &ctx};
+        (void)ww_addr_scan(p, n, found_addr, &sc);
+    }
+}

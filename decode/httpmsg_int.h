@@ -1,0 +1,75 @@
+/*
+ * httpmsg_int.h - the HTTP message layer: what happens to an HTTP message once a transport
+ * has framed it, written once for every transport (HTTP/1.1, HTTP/2, WebSocket text messages,
+ * HTTP/3 next):
+ *
+ *   body policy      which bodies are kept (want_body), which are streamed (stream_body)
+ *   requests         JSON-RPC -> wallet calls -> sink->wallet_call; ids remembered per
+ *                    connection until their responses (JSON-RPC pairing -> sink->rpc_result)
+ *   responses        served-candidate bodies -> address scan -> sink->served, piece by
+ *                    piece for streamed bodies (body_chunk) and whole otherwise
+ *   scripts          addresses embedded -> sink->script (drainer-script); --yara rules
+ *
+ * Transports own framing, content codings and caps (http1.c, h2.c, ws.c: they call
+ * ww_app_cfg_defaults); the app layer (app.c) owns routing and builds the context of each
+ * call: conn_ctx is the connection's context (time, flow, app_proto, tls) with dir set to
+ * the message's direction. Nothing here knows which transport carried the message.
+ */
+#ifndef WW_HTTPMSG_INT_H
+#define WW_HTTPMSG_INT_H
+
+#include "decode/decode.h"
+
+#define WW_HM_PENDING_RPC_MAX 16 /* wallet-call requests per connection awaiting a response */
+
+/* Per connection: JSON-RPC requests awaiting their responses, a streamed script's addresses. */
+typedef struct ww_hm_conn {
+    struct ww_hm_pending {
+        char rpc_id[72];
+        char method[48];
+    } pending[WW_HM_PENDING_RPC_MAX];
+    size_t n_pending, next_pending;
+    ww_addr *sc_addrs; /* the streamed script's addresses so far (allocated at the first) */
+    size_t sc_n;
+} ww_hm_conn;
+
+/* One per ww_app: where facts go, the policy's configuration, scratch space, counters. */
+typedef struct ww_hm {
+    const ww_mem *mem;
+    const ww_app_cfg *cfg;
+    const ww_decode_sink *sink;
+    ww_app_stats *st;      /* http_messages, rpc_calls, wallet_calls */
+    ww_wallet_call *calls; /* scratch for one request's wallet calls */
+    ww_addr *script_addrs; /* scratch for one gathered script's addresses */
+} ww_hm;
+
+/* For transports, as they complete a message: the body fields of m. keep: the body was kept
+ * (p[0..n) its decoded bytes, the rest of it when stream); hash: SHA-256 of a whole kept body
+ * (--log-http). */
+void ww_http_msg_set_body(ww_http_msg *m, bool keep, bool stream, const uint8_t *p, size_t n,
+                          bool hash);
+
+int ww_hm_init(ww_hm *hm, const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
+               ww_app_stats *st) WW_WUR;
+void ww_hm_cleanup(ww_hm *hm);
+void ww_hm_conn_cleanup(const ww_hm *hm, ww_hm_conn *c);
+
+/* After a message's head: keep (and decode) its body? */
+bool ww_hm_want_body(const ww_hm *hm, const ww_http_msg *head);
+/* ... and stream it (scanned piece by piece, never gathered)? one_body_at_a_time: the
+ * transport delivers one response body at a time per connection (HTTP/1.1), so a script's
+ * addresses can be gathered per connection while it streams. */
+bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *head,
+                       bool one_body_at_a_time);
+/* A streamed response body's next piece (conn_ctx->dir TOCLIENT). Returns the bytes the
+ * transport drops (ww_h1_cbs.body_chunk). */
+size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *head,
+                        const uint8_t *p, size_t n);
+/* A complete message: the http event, then its body (the rest of it when streamed). */
+void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *m);
+/* A WebSocket text message on a session opened by host/url: JSON-RPC requests from the
+ * client, responses and served addresses from the server. */
+void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
+                   const char *url, const uint8_t *p, size_t n);
+
+#endif /* WW_HTTPMSG_INT_H */

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""registry.py DIR > addrdb/registry.csv - the canonical protocol contracts, read from the
+protocols' own npm packages (unpacked under DIR by `npm pack` + `tar xzf`, one directory per
+tarball name without .tgz). Every row names the package, version and file it came from.
+
+    cd DIR && npm pack @uniswap/permit2-sdk@1.4.0 @uniswap/universal-router-sdk@5.13.0 \
+        @cowprotocol/contracts@1.8.0 @opensea/seaport-js@4.3.0 @1inch/limit-order-sdk@5.4.3 \
+        @0x/contract-addresses@8.13.0 viem@2.58.8
+    for f in *.tgz; do mkdir -p "${f%.tgz}" && tar xzf "$f" -C "${f%.tgz}"; done
+"""
+import json, os, re, sys
+
+D = sys.argv[1]
+rows = {}
+
+
+def add(addr, name, chains, source):
+    a = addr.lower()
+    if not re.fullmatch(r"0x[0-9a-f]{40}", a) or a == "0x" + "0" * 40:
+        return
+    if a in rows:
+        n, c, s = rows[a]
+        cs = set(c.split(";")) | set(chains.split(";"))
+        rows[a] = (n, "*" if "*" in cs else ";".join(sorted(cs, key=int)), s)
+        return
+    rows[a] = (name, chains, source)
+
+
+def read(rel):
+    with open(os.path.join(D, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+# Uniswap Permit2
+p = "uniswap-permit2-sdk-1.4.0/package/dist/esm/src/constants.js"
+m = re.search(r"PERMIT2_ADDRESS = ['\"](0x[0-9a-fA-F]{40})", read(p))
+add(m.group(1), "Uniswap Permit2", "*", "npm @uniswap/permit2-sdk@1.4.0 PERMIT2_ADDRESS")
+
+# Uniswap Universal Router, every version per chain (CHAIN_CONFIGS)
+p = "uniswap-universal-router-sdk-5.13.0/package/dist/esm/src/utils/constants.js"
+chain, ver = None, None
+for line in read(p).splitlines():
+    m = re.match(r"\s*\[(\d+)\]: \{", line)
+    if m:
+        chain = m.group(1)
+        continue
+    m = re.search(r"UniversalRouterVersion\.(V[0-9_]+)\]", line)
+    if m:
+        ver = m.group(1).replace("_", ".")[1:]
+        continue
+    m = re.search(r"address: '(0x[0-9a-fA-F]{40})'", line)
+    if m and chain and ver:
+        add(m.group(1), "Uniswap Universal Router " + ver, chain,
+            "npm @uniswap/universal-router-sdk@5.13.0 CHAIN_CONFIGS")
+
+# CoW Protocol settlement and vault relayer
+p = "cowprotocol-contracts-1.8.0/package/networks.json"
+nets = json.loads(read(p))
+for name in ("GPv2Settlement", "GPv2VaultRelayer"):
+    for cid, v in nets[name].items():
+        add(v["address"], "CoW Protocol " + name, cid, "npm @cowprotocol/contracts@1.8.0 networks.json")
+
+# Seaport 1.5 / 1.6 (cross-chain deterministic)
+p = "opensea-seaport-js-4.3.0/package/lib/constants.js"
+src = read(p) if os.path.exists(os.path.join(D, p)) else ""
+if not src:
+    for root, _, files in os.walk(os.path.join(D, "opensea-seaport-js-4.3.0/package")):
+        for f in files:
+            if f == "constants.js":
+                src = open(os.path.join(root, f), encoding="utf-8").read()
+                p = os.path.relpath(os.path.join(root, f), D)
+                break
+for v in ("1_5", "1_6"):
+    m = re.search(r"CROSS_CHAIN_SEAPORT_V%s_ADDRESS = \"(0x[0-9a-fA-F]{40})\"" % v, src)
+    add(m.group(1), "Seaport " + v.replace("_", "."), "*",
+        "npm @opensea/seaport-js@4.3.0 CROSS_CHAIN_SEAPORT_V%s_ADDRESS" % v)
+
+# 1inch: the v6 aggregation router (also the v4 limit-order protocol)
+src = ""
+for root, _, files in os.walk(os.path.join(D, "1inch-limit-order-sdk-5.4.3/package/dist")):
+    for f in files:
+        if f.endswith(".js"):
+            src += open(os.path.join(root, f), encoding="utf-8").read()
+m = re.search(r"ONE_INCH_LIMIT_ORDER_V4 = '(0x[0-9a-fA-F]{40})'", src)
+add(m.group(1), "1inch Aggregation Router v6 / Limit Order Protocol v4", "*",
+    "npm @1inch/limit-order-sdk@5.4.3 ONE_INCH_LIMIT_ORDER_V4")
+
+# 0x exchange proxy per chain
+z = json.loads(read("0x-contract-addresses-8.13.0/package/addresses.json"))
+for cid, v in z.items():
+    if cid == "1337":
+        continue  # ganache
+    add(v["exchangeProxy"], "0x Exchange Proxy", cid,
+        "npm @0x/contract-addresses@8.13.0 addresses.json exchangeProxy")
+
+# ERC-4337 EntryPoints v0.6 / v0.7 / v0.8 and Multicall3 (viem's constants)
+src = ""
+for root, _, files in os.walk(os.path.join(D, "viem-2.58.8/package/_esm/account-abstraction/constants")):
+    for f in files:
+        src += open(os.path.join(root, f), encoding="utf-8").read()
+for v in ("06", "07", "08"):
+    m = re.search(r"entryPoint%sAddress = '(0x[0-9a-fA-F]{40})'" % v, src)
+    add(m.group(1), "ERC-4337 EntryPoint v0.%s" % v[1], "*",
+        "npm viem@2.58.8 account-abstraction entryPoint%sAddress" % v)
+m = re.search(r"multicall3: \{\s*address: '(0x[0-9a-fA-F]{40})'",
+              read("viem-2.58.8/package/_esm/chains/definitions/mainnet.js"))
+add(m.group(1), "Multicall3", "*", "npm viem@2.58.8 chains/definitions/mainnet multicall3")
+
+print("# walletwatch registry of canonical protocol contracts: a call target, spender or value")
+print("# receiver listed here is requested on every page (provenance \"registry\"). Generated by")
+print("# tests/gen/registry.py from the protocols' own npm packages (the source column says which")
+print("# package, version and constant); regenerate deliberately, do not edit by hand.")
+print("chain,address,name,chain_ids,source")
+for a, (n, c, s) in rows.items():
+    print("evm,%s,%s,%s,%s" % (a, n, c, s))
