@@ -208,6 +208,8 @@ void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
 /* End of input: deliver what can be delivered (reporting gaps), close every flow. */
 void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
 const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
+/* Takes the next flow id, for a flow of another transport (QUIC) numbered with TCP's. */
+uint64_t ww_tcp_next_flow_id(ww_tcp *t);
 void ww_tcp_free(ww_tcp *t);
 
 /* ---- live capture (capture/live.c, libpcap) ---- */

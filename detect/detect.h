@@ -46,6 +46,7 @@ typedef struct ww_alert {
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+    uint64_t quic_sessions, quic_decrypted, quic_undecryptable;
 } ww_run_stats;
 
 /* ---- output ---- */

@@ -6,6 +6,7 @@
  * fwrite and flushed, so `tail -f` and log shippers see whole lines at once.
  */
 #include "detect/detect.h"
+#include "decode/quic.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -243,7 +244,7 @@ static void common(ww_out *o, const ww_ctx *ctx, uint64_t ts_us, const char *typ
     jw_int(w, "src_port", to_server ? f->cli_port : f->srv_port);
     jw_str(w, "dest_ip", ww_ip_str(to_server ? &f->srv_ip : &f->cli_ip, ip, sizeof ip));
     jw_int(w, "dest_port", to_server ? f->srv_port : f->cli_port);
-    jw_str(w, "proto", "TCP");
+    jw_str(w, "proto", ctx->quic != NULL ? "UDP" : "TCP");
     jw_str(w, "app_proto", ctx->app_proto);
 }
 
@@ -270,6 +271,15 @@ static void http_tls(ww_out *o, const ww_ctx *ctx)
         if (ctx->tls->cipher != 0)
             jw_str(w, "cipher", ww_tls_cipher_name(ctx->tls->cipher));
         jw_str(w, "alpn", ctx->tls->alpn);
+        jw_close(w);
+    }
+    if (ctx->quic != NULL) { /* QUIC (SPEC: quic {version, sni, alpn, cipher}) */
+        jw_open(w, "quic");
+        jw_str(w, "version", ww_quic_version_name(ctx->quic->version));
+        jw_str(w, "sni", ctx->quic->sni);
+        jw_str(w, "alpn", ctx->quic->alpn);
+        if (ctx->quic->cipher != 0)
+            jw_str(w, "cipher", ww_tls_cipher_name(ctx->quic->cipher));
         jw_close(w);
     }
 }
@@ -309,7 +319,7 @@ static void text_where(char *out, size_t n, const ww_ctx *ctx)
         return;
     if (ctx->http != NULL) {
         snprintf(out + k, n - (size_t)k, "  %s %s%s%s", ctx->http->method ? ctx->http->method : "",
-                 ctx->tls ? "https://" : "http://",
+                 ctx->tls || ctx->quic ? "https://" : "http://",
                  ctx->http->hostname ? ctx->http->hostname : "",
                  ctx->http->url ? ctx->http->url : "");
     }
@@ -592,7 +602,7 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
         jw_str(w, "body_sha256", hex);
     }
     jw_close(w);
-    if (ctx != NULL && ctx->tls != NULL) {
+    if (ctx != NULL && (ctx->tls != NULL || ctx->quic != NULL)) {
         ww_ctx c2 = *ctx;
         c2.http = NULL;
         http_tls(o, &c2);
@@ -648,6 +658,9 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
     jw_u64(w, "tls_sessions", st->tls_sessions);
     jw_u64(w, "tls_decrypted", st->tls_decrypted);
     jw_u64(w, "tls_undecryptable", st->tls_undecryptable);
+    jw_u64(w, "quic_sessions", st->quic_sessions);
+    jw_u64(w, "quic_decrypted", st->quic_decrypted);
+    jw_u64(w, "quic_undecryptable", st->quic_undecryptable);
     jw_u64(w, "http_messages", st->http_messages);
     jw_u64(w, "rpc_calls", st->rpc_calls);
     jw_u64(w, "wallet_calls", st->wallet_calls);
@@ -668,6 +681,11 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
                          st->packets, st->flows, st->http_messages, st->rpc_calls,
                          st->wallet_calls, st->intents, st->alerts, st->anomalies,
                          st->tls_sessions, st->tls_decrypted, st->tls_undecryptable);
+        if (n > 0 && st->quic_sessions > 0 && (size_t)n < sizeof line - 1) /* QUIC, when seen */
+            n += snprintf(line + n - 1, sizeof line - (size_t)n + 1,
+                          "; QUIC %" PRIu64 " sessions, %" PRIu64 " decrypted, %" PRIu64
+                          " undecryptable\n",
+                          st->quic_sessions, st->quic_decrypted, st->quic_undecryptable) - 1;
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }

@@ -4,6 +4,7 @@
  */
 #include "engine/engine.h"
 #include "engine/follow.h"
+#include "decode/quic.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -41,6 +42,7 @@ struct ww_engine {
     /* stages, in packet order */
     ww_pktdec *pd;
     ww_tcp *tcp;
+    ww_quic *quic; /* UDP datagrams from pktdec: QUIC connections, HTTP/3 into app */
     ww_app *app;
     ww_detect *det;
     ww_decode_sink det_sink; /* detect's own sink: the engine's forwards to it */
@@ -354,6 +356,39 @@ static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
     ww_app_on_anomaly(((ww_engine *)ud)->app, ts_us, f, layer, type, detail);
 }
 
+/* ---- QUIC callbacks (UDP from pktdec): the app layer's HTTP/3, then the subscribers ---- */
+
+static void on_udp(void *ud, const ww_udp_dgram *dg)
+{
+    (void)ww_quic_datagram(((ww_engine *)ud)->quic, dg);
+}
+static void q_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app_quic_open(((ww_engine *)ud)->app, f, ts_us);
+}
+static void q_stream(void *ud, ww_flow *f, int dir, uint64_t sid, const uint8_t *p, size_t n,
+                     bool fin, uint64_t ts_us)
+{
+    ww_app_quic_stream(((ww_engine *)ud)->app, f, dir, sid, p, n, fin, ts_us);
+}
+static void q_reset(void *ud, ww_flow *f, int dir, uint64_t sid, uint64_t error_code,
+                    uint64_t ts_us)
+{
+    (void)error_code;
+    ww_app_quic_reset(((ww_engine *)ud)->app, f, dir, sid, ts_us);
+}
+static void q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    ww_engine *e = ud;
+    (void)reason;
+    ww_app_quic_close(e->app, f, ts_us);
+    fan_flow_close(e, f);
+}
+static uint64_t q_next_flow_id(void *ud)
+{
+    return ww_tcp_next_flow_id(((ww_engine *)ud)->tcp);
+}
+
 /* ---- construction ---- */
 
 static int open_output(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
@@ -421,7 +456,15 @@ static int build_stages(ww_engine *e)
     ww_stream_cbs cbs = {e, st_open, st_data, st_gap, st_close, st_anomaly};
     e->pd = ww_pktdec_new(mem, e->cfg.pktdec, st_anomaly, e);
     e->tcp = e->pd ? ww_tcp_new(mem, e->cfg.tcp, &cbs) : NULL;
-    return e->tcp != NULL ? WW_OK : WW_E_NOMEM;
+    if (e->tcp == NULL)
+        return WW_E_NOMEM;
+    ww_quic_cbs qc = {.ud = e, .open = q_open, .stream_data = q_stream, .stream_reset = q_reset,
+                      .close = q_close, .anomaly = st_anomaly, .next_flow_id = q_next_flow_id};
+    e->quic = ww_quic_new(mem, NULL, &qc, e->kl); /* the key log TLS gets: files, follows, DSBs */
+    if (e->quic == NULL)
+        return WW_E_NOMEM;
+    ww_pktdec_set_udp_fn(e->pd, on_udp, e);
+    return WW_OK;
 }
 
 int ww_engine_new(ww_engine **out, const ww_engine_cfg *cfg, char errbuf[WW_ERRBUF_SIZE])
@@ -526,6 +569,7 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         ww_tcp_segment(e->tcp, &seg);
     }
     ww_tcp_tick(e->tcp, e->last_ts);
+    ww_quic_tick(e->quic, e->last_ts);
 }
 
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
@@ -547,6 +591,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
     ww_tcp_tick(e->tcp, now_us_);
+    ww_quic_tick(e->quic, now_us_);
 }
 
 /* ---- -o rotation ---- */
@@ -640,7 +685,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) /* idle flows time out while nothing comes */
-                ww_tcp_tick(e->tcp, wall);
+                ww_engine_tick(e, wall);
         } else if (rc == 0) {
             break;
         } else {
@@ -659,6 +704,7 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
 {
     ww_run_stats *st = &e->st;
     ww_tcp_finish(e->tcp, e->last_ts);
+    ww_quic_finish(e->quic, e->last_ts);
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
     const ww_app_stats *as = ww_app_stats_get(e->app);
@@ -677,6 +723,9 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->alerts = ds->alerts;
     st->anomalies = ds->anomalies;
     st->drops = e->drops + drops;
+    st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
+    st->quic_decrypted = as->quic_decrypted;
+    st->quic_undecryptable = as->quic_undecryptable;
 }
 
 const ww_run_stats *ww_engine_stats(const ww_engine *e)
@@ -747,6 +796,7 @@ void ww_engine_free(ww_engine *e)
         return;
     if (e->tcp != NULL)
         ww_tcp_free(e->tcp);
+    ww_quic_free(e->quic);
     if (e->pd != NULL)
         ww_pktdec_free(e->pd);
     ww_evidence_free(e->evid.ev);
