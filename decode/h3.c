@@ -13,7 +13,8 @@
  * one's dynamic table is driven by that side's encoder stream). A header block that needs
  * encoder instructions not seen yet is blocked: it, and the stream's bytes after it (capped),
  * wait and are retried each time that encoder stream moves on. DATA goes to the body stage
- * (the want_body / stream_body policy, content codings and caps of decode/h2.c). Requests and
+ * of the HTTP message layer (ww_hm_body in decode/httpmsg.c, the one HTTP/2 uses: want_body /
+ * stream_body policy, content codings, caps, the streaming window). Requests and
  * responses pair by stream id; a message is complete at FIN, truncated at a reset or at close.
  *
  * Errors: a header block QPACK cannot decode (a reference to an entry that does not exist...)
@@ -21,11 +22,10 @@
  * (its later header blocks cannot be trusted); a frame not allowed where it is, an oversized
  * block, or a truncated frame is an anomaly on its stream.
  */
-#include "decode/coding_int.h"
+#include "decode/httpmsg_int.h"
 #include "decode/quic.h"
 
 #include <nghttp3/nghttp3.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 
 enum {
@@ -47,16 +47,13 @@ enum hfield { F_METHOD, F_PATH, F_AUTH, F_CTYPE, F_CENC, F_COUNT };
 
 /* One direction of one request stream: a request (TOSERVER) or a response (TOCLIENT). */
 typedef struct h3_half {
-    bool headers_done, ended, delivered, keep, stopped, truncated, has_body, dead;
+    bool headers_done, ended, delivered, dead;
+    bool truncated; /* the stream ended inside a frame */
     int status;
     int64_t clen;
     int32_t off[F_COUNT];
     ww_buf meta;
-    ww_buf body;
-    ww_coding *coding;
-    uint64_t raw_len;
-    bool stream;
-    uint64_t streamed;
+    ww_hm_body b; /* the body stage (decode/httpmsg.c), shared with HTTP/2 */
     /* frame parser */
     uint8_t fh[16];
     uint8_t fh_len;
@@ -161,7 +158,7 @@ static void half_init(h3_half *x, const ww_h3 *h)
 {
     memset(x, 0, sizeof *x);
     ww_buf_init(&x->meta, h->mem, h->cfg.max_header_bytes + 64);
-    ww_buf_init(&x->body, h->mem, h->cfg.max_body_bytes);
+    ww_buf_init(&x->b.body, h->mem, h->cfg.max_body_bytes);
     ww_buf_init(&x->block, h->mem, h->cfg.max_header_bytes);
     ww_buf_init(&x->pending, h->mem, H3_PENDING_MAX);
     for (int f = 0; f < F_COUNT; f++)
@@ -176,10 +173,8 @@ static void half_free(ww_h3 *h, h3_half *x, uint64_t id, int dir)
     if (x->sctx != NULL)
         nghttp3_qpack_stream_context_del(x->sctx);
     x->sctx = NULL;
-    ww_coding_free(x->coding);
-    x->coding = NULL;
+    ww_hm_body_release(&x->b);
     ww_buf_free(&x->meta);
-    ww_buf_free(&x->body);
     ww_buf_free(&x->block);
     ww_buf_free(&x->pending);
 }
@@ -281,43 +276,32 @@ static void build_msg(const h3_stream *s, int dir, ww_http_msg *m)
     m->stream_id = (uint32_t)s->id;
 }
 
+/* How the body stage (decode/httpmsg.c) reaches this connection for a message of s. */
+static void body_io(ww_h3 *h, const h3_stream *s, int dir, ww_hm_body_io *io, char label[32])
+{
+    snprintf(label, 32, "stream %llu", (unsigned long long)s->id);
+    *io = (ww_hm_body_io){h->mem, &h->cfg, h->cbs.ud, h->cbs.want_body, h->cbs.stream_body,
+                          h->cbs.body_chunk, h->cbs.anomaly, &h->st.anomalies, label, dname(dir)};
+}
+
 static void deliver(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated)
 {
     h3_half *x = &s->half[dir];
     ww_http_msg m;
+    ww_hm_body_io io;
+    char label[32];
     if (!x->headers_done || x->delivered)
         return;
     x->delivered = true;
-    if (x->coding != NULL && !x->stopped && x->keep) {
-        if (ww_coding_finish(x->coding) != WW_OK) {
-            anom(h, "bad-coding", "stream %llu %s body: compressed stream incomplete",
-                 (unsigned long long)s->id, dname(dir));
-            x->truncated = true;
-        }
-    }
+    body_io(h, s, dir, &io, label);
     build_msg(s, dir, &m);
-    if (x->has_body) {
-        m.body_len = x->keep ? (int64_t)(x->streamed + x->body.len) : (int64_t)x->raw_len;
-        m.body_truncated = x->truncated || truncated;
-        m.body_kept = x->keep;
-        m.body_streamed = x->stream;
-        if (x->keep) {
-            m.body.ptr = x->body.data;
-            m.body.len = x->body.len;
+    if (ww_hm_body_end(&x->b, &io, &m, truncated)) {
+        if (x->b.keep) {
             h->st.bodies_kept++;
         } else {
             h->st.bodies_skipped++;
-            h->st.body_bytes_skipped += x->raw_len;
+            h->st.body_bytes_skipped += x->b.raw_len;
         }
-        if (x->keep && !x->stream && h->cfg.hash_bodies && x->body.len > 0) {
-            unsigned int mdlen = 0;
-            if (EVP_Digest(x->body.data, x->body.len, m.body_sha256, &mdlen, EVP_sha256(), NULL) ==
-                    1 &&
-                mdlen == 32)
-                m.has_sha256 = true;
-        }
-    } else if (truncated) {
-        m.body_truncated = true;
     }
     if (m.is_request)
         h->st.requests++;
@@ -325,9 +309,7 @@ static void deliver(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated
         h->st.responses++;
     if (h->cbs.message != NULL)
         h->cbs.message(h->cbs.ud, &m, s->id, ts);
-    ww_coding_free(x->coding);
-    x->coding = NULL;
-    ww_buf_free(&x->body);
+    ww_hm_body_release(&x->b);
 }
 
 static void half_end(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated)
@@ -341,114 +323,24 @@ static void half_end(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncate
         stream_remove(h, s);
 }
 
-static int body_sink(void *ud, const uint8_t *p, size_t n)
-{
-    return ww_buf_append(&((h3_half *)ud)->body, p, n);
-}
-
-static void stream_flush(ww_h3 *h, h3_stream *s, int dir)
-{
-    h3_half *x = &s->half[dir];
-    ww_http_msg m;
-    build_msg(s, dir, &m);
-    size_t c = h->cbs.body_chunk(h->cbs.ud, &m, x->body.data, x->body.len);
-    if (c > x->body.len || x->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
-        c = x->body.len;
-    ww_buf_consume(&x->body, c);
-    x->streamed += c;
-}
-
-static int stream_append(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t n)
-{
-    h3_half *x = &s->half[dir];
-    while (n > 0) {
-        size_t take = WW_MIN(n, WW_HTTP_STREAM_WINDOW - x->body.len);
-        int r = ww_buf_append(&x->body, p, take);
-        if (r != WW_OK)
-            return r;
-        p += take;
-        n -= take;
-        if (x->body.len >= WW_HTTP_STREAM_WINDOW)
-            stream_flush(h, s, dir);
-    }
-    return WW_OK;
-}
-
-typedef struct sink_ctx {
-    ww_h3 *h;
-    h3_stream *s;
-    int dir;
-} sink_ctx;
-
-static int stream_sink(void *ud, const uint8_t *p, size_t n)
-{
-    sink_ctx *sc = ud;
-    return stream_append(sc->h, sc->s, sc->dir, p, n);
-}
-
 static void body_data(ww_h3 *h, h3_stream *s, int dir, const uint8_t *p, size_t n)
 {
-    h3_half *x = &s->half[dir];
-    x->has_body = true;
-    x->raw_len += n;
-    if (!x->keep || x->stopped || n == 0)
-        return;
-    if (x->coding != NULL) {
-        sink_ctx sc = {h, s, dir};
-        int r = x->stream ? ww_coding_feed(x->coding, p, n, stream_sink, &sc)
-                          : ww_coding_feed(x->coding, p, n, body_sink, x);
-        if (r == WW_OK)
-            return;
-        x->stopped = x->truncated = true;
-        if (r == WW_E_TOOBIG)
-            anom(h, "decompression-cap", "stream %llu %s body: decoded over the cap",
-                 (unsigned long long)s->id, dname(dir));
-        else
-            anom(h, "bad-coding", "stream %llu %s body: %s", (unsigned long long)s->id, dname(dir),
-                 ww_strerror(r));
-        return;
-    }
-    size_t cap = x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes;
-    uint64_t have = x->streamed + x->body.len;
-    size_t room = have < cap ? (size_t)(cap - have) : 0;
-    size_t take = WW_MIN(room, n);
-    int r = x->stream ? stream_append(h, s, dir, p, take) : ww_buf_append(&x->body, p, take);
-    if (r != WW_OK || take < n) {
-        x->stopped = x->truncated = true;
-        anom(h, "body-too-big", "stream %llu %s body over the cap (%zu)", (unsigned long long)s->id,
-             dname(dir), cap);
-    }
+    ww_hm_body_io io;
+    ww_http_msg m;
+    char label[32];
+    body_io(h, s, dir, &io, label);
+    build_msg(s, dir, &m);
+    ww_hm_body_data(&s->half[dir].b, &io, &m, p, n);
 }
 
 static void setup_body(ww_h3 *h, h3_stream *s, int dir)
 {
-    h3_half *x = &s->half[dir];
+    ww_hm_body_io io;
     ww_http_msg m;
+    char label[32];
+    body_io(h, s, dir, &io, label);
     build_msg(s, dir, &m);
-    x->keep = h->cbs.want_body != NULL && h->cbs.want_body(h->cbs.ud, &m);
-    x->stream = x->keep && !h->cfg.hash_bodies && h->cbs.stream_body != NULL &&
-                h->cbs.body_chunk != NULL && h->cbs.stream_body(h->cbs.ud, &m);
-    x->body.cap = x->stream ? WW_HTTP_STREAM_WINDOW : h->cfg.max_body_bytes;
-    const char *ce = hstr(x, F_CENC);
-    if (!x->keep || ce == NULL)
-        return;
-    uint8_t kinds[WW_CODING_MAX_STACK];
-    size_t nk = WW_CODING_MAX_STACK;
-    if (ww_coding_parse_list(kinds, &nk, ce, strlen(ce), false) != WW_OK) {
-        anom(h, "unsupported-coding", "stream %llu content-encoding \"%.64s\": body not decoded",
-             (unsigned long long)s->id, ce);
-        x->keep = false;
-        return;
-    }
-    if (nk == 0)
-        return;
-    x->coding =
-        ww_coding_new(h->mem, kinds, nk, x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes,
-                      h->cfg.max_decoded_ratio);
-    if (x->coding == NULL) {
-        anom(h, "out-of-memory", "stream %llu: no decoder for the body", (unsigned long long)s->id);
-        x->keep = false;
-    }
+    ww_hm_body_setup(&s->half[dir].b, &io, &m);
 }
 
 /* ---- header fields ---- */
