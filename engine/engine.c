@@ -64,6 +64,7 @@ struct ww_engine {
     bool reopen_failed;
     /* the clock and the run */
     uint64_t first_ts, last_ts;
+    const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
     uint64_t drops;
     ww_run_stats st;
@@ -358,9 +359,18 @@ static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
 
 /* ---- QUIC callbacks (UDP from pktdec): the app layer's HTTP/3, then the subscribers ---- */
 
+/* A QUIC datagram also goes to the evidence rings (by its 4-tuple, as a TCP segment): after
+ * QUIC took it, so an alert it raised has flagged its flow and it is written right after the
+ * ring. Other UDP is not kept. */
 static void on_udp(void *ud, const ww_udp_dgram *dg)
 {
-    (void)ww_quic_datagram(((ww_engine *)ud)->quic, dg);
+    ww_engine *e = ud;
+    if (ww_quic_datagram(e->quic, dg) && e->evid.ev != NULL && e->cur_pkt != NULL) {
+        ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst, .sport = dg->sport,
+                      .dport = dg->dport, .payload = dg->payload, .len = dg->len,
+                      .wire_len = dg->wire_len};
+        ww_evidence_packet(e->evid.ev, e->cur_pkt, &seg);
+    }
 }
 static void q_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
@@ -564,7 +574,10 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         e->last_ts = pkt->ts_us;
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
-    if (ww_pktdec_decode(e->pd, pkt, &seg) == 1) {
+    e->cur_pkt = pkt;
+    int r = ww_pktdec_decode(e->pd, pkt, &seg);
+    e->cur_pkt = NULL;
+    if (r == 1) {
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
