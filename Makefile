@@ -5,10 +5,14 @@
 #   make test       units, golden pcaps, corpus replay, fuzz-input replay; last line "N passed, N failed"
 #   make asan       the same suite under ASan + UBSan (build-asan/)
 #   make fuzz       libFuzzer binaries (clang) in build-fuzz/, one per tests/fuzz/fuzz_*.c
+#                   (T="fuzz_h2 fuzz_tcp" builds only those)
 #   make bench      throughput and memory (MB/s, packets/s, peak RSS), beside tshark
 #   make install    PREFIX=/usr/local DESTDIR=
 
-PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libsodium yara
+PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara
+# ISA-L's igzip inflates gzip/deflate when libisal is installed; zlib does it otherwise.
+ISAL      := $(shell pkg-config --exists libisal 2>/dev/null && echo libisal)
+PKGS      += $(ISAL)
 TEST_PKGS  = libbrotlienc
 BUILD     ?= build
 PREFIX    ?= /usr/local
@@ -18,6 +22,9 @@ SHELL      = /bin/bash
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef -Wvla
 OPT    ?= -O2 -g
 CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(WARN) -MMD -MP -I. -I$(BUILD)/gen
+ifneq ($(ISAL),)
+CFLAGS_BASE += -DWW_HAVE_ISAL
+endif
 ifeq ($(WERROR),1)
 CFLAGS_BASE += -Werror
 endif
@@ -96,20 +103,23 @@ test check: deps
 	@$(MAKE) --no-print-directory tests-build
 	@bash tests/run.sh $(BUILD)
 
+# Sanitizers: clang when it is installed (its UBSan reaches more than gcc's), gcc otherwise.
+# -fno-sanitize-recover=all makes every ASan/UBSan report fatal, so it fails the suite.
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CC  ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
-	  CFLAGS_EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS_EXTRA="-fsanitize=address,undefined" test
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=$(ASAN_CC) OPT="-O1 -g" \
+	  CFLAGS_EXTRA="$(SAN_FLAGS)" LDFLAGS_EXTRA="-fsanitize=address,undefined" test
 
 FUZZ_CC ?= clang
 fuzz: deps
 	@mkdir -p build-fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g" \
-	  CFLAGS_EXTRA="-fsanitize=fuzzer-no-link,address,undefined" $(addprefix build-fuzz/lib,walletwatch.a)
-	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  CFLAGS_EXTRA="-fsanitize=fuzzer-no-link $(SAN_FLAGS)" $(addprefix build-fuzz/lib,walletwatch.a)
+	@for f in $(if $(T),$(T:%=tests/fuzz/%.c),$(FUZZ_SRCS)); do n=$$(basename $$f .c); \
 	  echo "  FUZZ build-fuzz/$$n"; \
 	  $(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Ibuild-fuzz/gen $(PKG_CFLAGS) \
-	    -fsanitize=fuzzer,address,undefined $$f build-fuzz/libwalletwatch.a $(PKG_LIBS) -lm -o build-fuzz/$$n || exit 1; \
+	    -fsanitize=fuzzer $(SAN_FLAGS) $$f build-fuzz/libwalletwatch.a $(PKG_LIBS) -lm -o build-fuzz/$$n || exit 1; \
 	done
 	@echo "run e.g.: build-fuzz/fuzz_http1 -max_total_time=60 tests/corpus/fuzz_http1"
 

@@ -63,6 +63,7 @@ static void on_signal(int sig)
         return;
     }
     stop_requested = 1;
+    ww_source_interrupt(); /* a file source blocked on an idle pipe returns at once */
     if (live_src != NULL)
         ww_source_breakloop(live_src);
 }
@@ -567,6 +568,8 @@ static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_e
     int worst = ww_engine_worst(e);
     if (exit_code == EXIT_OK && o->fail_on != WW_SEV_NONE && worst >= o->fail_on)
         exit_code = EXIT_ALERT;
+    if (exit_code == EXIT_OK && o->n_inputs > 0 && (stop_requested || ww_source_interrupted()))
+        exit_code = 3; /* SPEC: inconclusive — the replay was interrupted before its end */
     return exit_code;
 }
 
@@ -583,6 +586,8 @@ static int run(const opts *o, ww_source *lsrc)
     ww_yara *yara = NULL;
     ww_engine *e = NULL;
 
+    /* SIGINT/SIGTERM are served from here on, also while `-r -` waits for its first bytes */
+    install_signals(lsrc);
     /* Everything that can be checked before the first packet is checked here: exit 2. */
     if (o->yara != NULL && ww_yara_load(&yara, o->yara, errbuf) != WW_OK) {
         fprintf(stderr, "walletwatch: --yara %s\n", errbuf);
@@ -611,8 +616,9 @@ static int run(const opts *o, ww_source *lsrc)
     }
     if (load_keylogs(e, o, lsrc != NULL) != 0)
         goto done;
+    for (size_t i = 0; i < o->n_inputs; i++)
+        ww_engine_attach(e, srcs[i]); /* all inputs up front: a pcapng's DSBs may key them all */
 
-    install_signals(lsrc);
     bool write_error = false;
     exit_code = run_inputs(e, o, lsrc, srcs, &write_error);
     exit_code = finish_run(e, o, lsrc, write_error, exit_code);

@@ -68,6 +68,29 @@ void ww_source_set_anomaly_fn(ww_source *s, ww_anomaly_fn fn, void *ud);
  * WW_E_INVALID for a corrupt record that cannot be skipped (errbuf says why).
  */
 int ww_source_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
+/*
+ * What a file source could not read, for stats and the "inconclusive" verdict. Every count
+ * also went out as a "pcap" anomaly (damaged packet blocks: the first 8, then at powers of 2).
+ */
+typedef struct ww_source_damage {
+    uint64_t damaged_blocks; /* blocks / records with a defect (short IDB, bad length, bad
+                                trailer, short packet or DSB block, truncated at the end...) */
+    uint64_t packets_lost;   /* packet blocks / records that could not be delivered */
+    uint64_t bytes_unread;   /* bytes skipped or never read after a damaged block */
+    bool ended_early;        /* the input ended inside a block, or at one that could not be
+                                skipped: the rest of the capture was not read */
+} ww_source_damage;
+const ww_source_damage *ww_source_damage_get(const ww_source *s);
+/*
+ * For SIGINT/SIGTERM handlers (async-signal-safe): every file source reading a pipe or a
+ * terminal stops waiting at once (poll() on a self-pipe); its input ends there (next returns
+ * 0, or WW_E_TRUNC inside a record). ww_source_interrupted() then says the input did not end
+ * by itself (stats "interrupted", exit 3 "inconclusive").
+ */
+void ww_source_interrupt(void);
+/* true for a pcapng file: Decryption Secrets Blocks may bring TLS keys later in the input */
+bool ww_source_may_carry_secrets(const ww_source *s);
+bool ww_source_interrupted(void);
 /* Counts for stats: packets the source delivered, and for live sources, kernel drops. */
 uint64_t ww_source_drops(const ww_source *s);
 void ww_source_free(ww_source *s);

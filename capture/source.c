@@ -28,6 +28,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -58,6 +61,10 @@ struct ww_source {
     ww_anomaly_fn anomaly_fn;
     void *anomaly_ud;
     uint64_t drops;
+    ww_source_damage dmg;
+    uint64_t last_ts; /* of the last packet delivered: the time of a damage report */
+    uint64_t file_size; /* a regular uncompressed file's size, else 0 (unknown) */
+    bool pollable;      /* a pipe, terminal or socket: reads wait in poll() with the wake-up pipe */
 
     /* raw input: a file descriptor or borrowed memory */
     int fd;
@@ -103,7 +110,47 @@ static void errf(char errbuf[WW_ERRBUF_SIZE], const char *fmt, ...)
 static void src_anomaly(ww_source *s, const char *type, const char *detail)
 {
     if (s->anomaly_fn != NULL)
-        s->anomaly_fn(s->anomaly_ud, 0, NULL, "pcap", type, detail);
+        s->anomaly_fn(s->anomaly_ud, s->last_ts, NULL, "pcap", type, detail);
+}
+
+/* A damaged block: counted, reported with where it is. */
+static void damaged(ww_source *s, const char *type, const char *what)
+{
+    char d[256];
+    s->dmg.damaged_blocks++;
+    snprintf(d, sizeof d, "%s at offset %llu", what, (unsigned long long)s->off);
+    src_anomaly(s, type, d);
+}
+
+/* A packet block that could not be delivered: counted; reported for the first 8, then at
+ * every power of two (a capture full of them must not flood the output). */
+static void packet_lost(ww_source *s, const char *type, const char *what)
+{
+    uint64_t n = ++s->dmg.packets_lost;
+    s->dmg.damaged_blocks++;
+    if (n <= 8 || (n & (n - 1)) == 0) {
+        char d[256];
+        snprintf(d, sizeof d, "%s at offset %llu: packet dropped (%llu so far)", what,
+                 (unsigned long long)s->off, (unsigned long long)n);
+        src_anomaly(s, type, d);
+    }
+}
+
+/* The input ends here, damaged: how much of the file is not read, for the message. */
+static const char *unread_note(ww_source *s, char *buf, size_t n)
+{
+    s->dmg.ended_early = true;
+    if (s->file_size > s->off) {
+        s->dmg.bytes_unread = s->file_size - s->off;
+        snprintf(buf, n, "; the %llu bytes after it (%.1f%% of the file) are not read",
+                 (unsigned long long)s->dmg.bytes_unread,
+                 100.0 * (double)s->dmg.bytes_unread / (double)s->file_size);
+    } else if (!s->eof) {
+        snprintf(buf, n, "; the rest of the input is not read");
+    } else {
+        buf[0] = '\0';
+    }
+    return buf;
 }
 
 static inline bool rd_u32(ww_rd *r, bool be, uint32_t *v)
@@ -117,7 +164,46 @@ static inline bool rd_u16(ww_rd *r, bool be, uint16_t *v)
 
 /* ---- raw input ---- */
 
-/* Reads up to n raw bytes. Returns bytes read (0 at end) or -1 (errno set). */
+/*
+ * Interruption (SIGINT/SIGTERM while a read waits on an idle pipe): the signal handler calls
+ * ww_source_interrupt(), which sets a flag and writes a byte to a self-pipe; reads from a pipe
+ * or terminal wait in poll() on both, so they return at once and the input ends there.
+ */
+static volatile sig_atomic_t src_intr;
+static int intr_pipe[2] = {-1, -1};
+
+void ww_source_interrupt(void)
+{
+    src_intr = 1;
+    if (intr_pipe[1] >= 0) {
+        char c = 0;
+        ssize_t k = write(intr_pipe[1], &c, 1);
+        (void)k; /* full pipe: a wake-up is already pending */
+    }
+}
+
+bool ww_source_interrupted(void)
+{
+    return src_intr != 0;
+}
+
+/* Sets up the self-pipe once (before a pollable source is read). */
+static void intr_pipe_init(void)
+{
+    if (intr_pipe[0] >= 0)
+        return;
+    int p[2];
+    if (pipe(p) != 0)
+        return; /* then reads still return on EINTR (no SA_RESTART), if the signal hits them */
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+        (void)fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    intr_pipe[0] = p[0];
+    intr_pipe[1] = p[1];
+}
+
+/* Reads up to n raw bytes. Returns bytes read (0 at end, or when interrupted) or -1 (errno). */
 static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
 {
     if (s->fd < 0) {
@@ -127,6 +213,16 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
         return (ssize_t)k;
     }
     for (;;) {
+        if (src_intr)
+            return 0; /* the input ends here; ww_source_interrupted() tells why */
+        if (s->pollable) {
+            struct pollfd pf[2] = {{s->fd, POLLIN, 0}, {intr_pipe[0], POLLIN, 0}};
+            int pr = poll(pf, intr_pipe[0] >= 0 ? 2 : 1, -1);
+            if (pr < 0 && errno != EINTR)
+                return -1;
+            if (pr <= 0 || (pf[0].revents == 0))
+                continue; /* a signal or the wake-up: the flag is checked above */
+        }
         ssize_t k = read(s->fd, dst, n);
         if (k >= 0 || errno != EINTR)
             return k;
@@ -256,6 +352,8 @@ static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
             return rc;
         if (s->len == s->pos)
             return 0;
+        s->dmg.damaged_blocks++;
+        s->dmg.ended_early = true;
         errf(errbuf, "truncated pcap record header at offset %llu (%zu of %zu bytes)",
              (unsigned long long)s->off, s->len - s->pos, hl);
         return WW_E_TRUNC;
@@ -267,14 +365,20 @@ static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     (void)rd_u32(&r, s->be, &incl);
     (void)rd_u32(&r, s->be, &orig);
     if (WW_UNLIKELY(incl > WW_SRC_MAX_BLOCK)) {
-        errf(errbuf, "pcap record at offset %llu: captured length %u over the %u-byte cap",
-             (unsigned long long)s->off, incl, WW_SRC_MAX_BLOCK);
+        char note[128];
+        s->dmg.damaged_blocks++;
+        errf(errbuf, "pcap record at offset %llu: captured length %u over the %u-byte cap%s",
+             (unsigned long long)s->off, incl, WW_SRC_MAX_BLOCK,
+             unread_note(s, note, sizeof note));
         return WW_E_INVALID;
     }
     rc = need(s, hl + incl, errbuf);
     if (WW_UNLIKELY(rc != 1)) {
         if (rc < 0)
             return rc;
+        s->dmg.damaged_blocks++;
+        s->dmg.packets_lost++;
+        s->dmg.ended_early = true;
         errf(errbuf, "truncated pcap record at offset %llu: %zu of %zu bytes",
              (unsigned long long)s->off, s->len - s->pos, hl + incl);
         return WW_E_TRUNC;
@@ -326,8 +430,11 @@ static int ng_idb(ww_source *s, ww_rd r, char errbuf[WW_ERRBUF_SIZE])
     uint16_t lt = 0, resv = 0;
     uint32_t snap = 0;
     if (!rd_u16(&r, s->be, &lt) || !rd_u16(&r, s->be, &resv) || !rd_u32(&r, s->be, &snap)) {
-        src_anomaly(s, "bad-idb", "interface description block too short");
-        return WW_OK;
+        /* the interface still takes its id (the packets that name it are reported as lost,
+         * not silently dropped); its link type is unknown */
+        damaged(s, "bad-idb", "interface description block too short: link type unknown");
+        lt = 0xffff;
+        r = ww_rd_init(NULL, 0);
     }
     if (s->n_ifs >= WW_SRC_MAX_IFACES) {
         errf(errbuf, "pcapng: more than %u interfaces in a section", WW_SRC_MAX_IFACES);
@@ -365,11 +472,11 @@ static int ng_idb(ww_source *s, ww_rd r, char errbuf[WW_ERRBUF_SIZE])
                     ifc->tsres_pow2 = 1;
                     ifc->tsres = res & 0x7f;
                 } else
-                    src_anomaly(s, "bad-if-tsresol", "power-of-2 resolution over 2^-63");
+                    damaged(s, "bad-if-tsresol", "power-of-2 resolution over 2^-63");
             } else if (res <= 19) {
                 ifc->tsres = res;
             } else {
-                src_anomaly(s, "bad-if-tsresol", "decimal resolution over 10^-19");
+                damaged(s, "bad-if-tsresol", "decimal resolution over 10^-19");
             }
         } else if (code == 14 && olen == 8) { /* if_tsoffset, seconds */
             ww_rd o = ww_rd_init(v.ptr, 8);
@@ -409,6 +516,46 @@ static int ng_shb(ww_source *s, size_t blen, char errbuf[WW_ERRBUF_SIZE])
 }
 
 /*
+ * After a block whose length cannot be right (a bit flip, a torn write): looks for the next
+ * block that is plausible — a known type, a sane length, and the trailing copy of that length
+ * where it belongs — 4 bytes at a time, consuming what it skips (memory stays one block).
+ * Returns 1 positioned on that block, 0 when the input ends first, or a negative error.
+ */
+static int ng_resync(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    for (;;) {
+        size_t step = WW_MIN((size_t)4, s->len - s->pos);
+        consume(s, step);
+        int rc = need(s, 12, errbuf);
+        if (rc != 1) {
+            if (rc < 0)
+                return rc;
+            consume(s, s->len - s->pos);
+            return 0;
+        }
+        ww_rd r = ww_rd_init(s->buf + s->pos, 8);
+        uint32_t t = 0, l = 0;
+        (void)rd_u32(&r, s->be, &t);
+        (void)rd_u32(&r, s->be, &l);
+        if (t != NG_IDB && t != NG_PB && t != NG_SPB && t != NG_EPB && t != NG_DSB && t != 4 &&
+            t != 5)
+            continue; /* (an SHB is not taken: its byte order would be a guess) */
+        if (l < 12 || (l & 3) != 0 || l > WW_SRC_MAX_BLOCK)
+            continue;
+        rc = need(s, l, errbuf);
+        if (rc < 0)
+            return rc;
+        if (rc != 1)
+            continue;
+        ww_rd tr = ww_rd_init(s->buf + s->pos + l - 4, 4);
+        uint32_t trail = 0;
+        (void)rd_u32(&tr, s->be, &trail);
+        if (trail == l)
+            return 1;
+    }
+}
+
+/*
  * Reads the type and length of the block at buf[pos] and makes the whole block available.
  * Returns 1 (*type, *blen set), 0 clean end, or a negative code.
  */
@@ -420,6 +567,8 @@ static int ng_block(ww_source *s, uint32_t *type, size_t *blen, char errbuf[WW_E
             return rc;
         if (s->len == s->pos)
             return 0;
+        s->dmg.damaged_blocks++;
+        s->dmg.ended_early = true;
         errf(errbuf, "truncated pcapng block header at offset %llu (%zu bytes left)",
              (unsigned long long)s->off, s->len - s->pos);
         return WW_E_TRUNC;
@@ -439,14 +588,38 @@ static int ng_block(ww_source *s, uint32_t *type, size_t *blen, char errbuf[WW_E
         (void)rd_u32(&r, s->be, &l);
     }
     if (l < 12 || (l & 3) != 0 || l > WW_SRC_MAX_BLOCK) {
-        errf(errbuf, "pcapng: bad block length %u (type 0x%x) at offset %llu", l, t,
-             (unsigned long long)s->off);
+        char d[200];
+        uint64_t at = s->off;
+        s->dmg.damaged_blocks++;
+        rc = ng_resync(s, errbuf);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            snprintf(d, sizeof d,
+                     "block length %u (type 0x%x) at offset %llu: %llu bytes skipped to the next "
+                     "valid block at offset %llu",
+                     l, t, (unsigned long long)at, (unsigned long long)(s->off - at),
+                     (unsigned long long)s->off);
+            s->dmg.bytes_unread += s->off - at;
+            src_anomaly(s, "bad-block-length", d);
+            return ng_block(s, type, blen, errbuf);
+        }
+        s->dmg.ended_early = true;
+        s->dmg.bytes_unread += s->off - at;
+        errf(errbuf,
+             "pcapng: bad block length %u (type 0x%x) at offset %llu, and no valid block after "
+             "it: the %llu bytes after it are not read",
+             l, t, (unsigned long long)at, (unsigned long long)(s->off - at));
         return WW_E_INVALID;
     }
     rc = need(s, l, errbuf);
     if (rc != 1) {
         if (rc < 0)
             return rc;
+        s->dmg.damaged_blocks++;
+        s->dmg.ended_early = true;
+        if (t == NG_EPB || t == NG_PB || t == NG_SPB)
+            s->dmg.packets_lost++;
         errf(errbuf, "truncated pcapng block (type 0x%x) at offset %llu: %zu of %u bytes", t,
              (unsigned long long)s->off, s->len - s->pos, l);
         return WW_E_TRUNC;
@@ -478,7 +651,7 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
             }
             (void)rd_u32(&t, be, &trail);
             if (trail != blen)
-                src_anomaly(s, "bad-block-trailer", "pcapng block trailer length differs");
+                damaged(s, "bad-block-trailer", "pcapng block trailer length differs");
         }
         switch (type) {
         case NG_SHB:
@@ -511,9 +684,12 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
             ok = ok && rd_u32(&r, s->be, &hi) && rd_u32(&r, s->be, &lo) &&
                  rd_u32(&r, s->be, &cl) && rd_u32(&r, s->be, &ol) && ww_rd_bytes(&r, &data, cl);
             if (!ok || ifid >= s->n_ifs) {
-                src_anomaly(s, "bad-packet-block",
-                            ok ? "packet block for an undeclared interface"
-                               : "packet block shorter than its captured length");
+                char w[96];
+                if (ok)
+                    snprintf(w, sizeof w, "packet block for interface %u of %zu declared", ifid,
+                             s->n_ifs);
+                packet_lost(s, "bad-packet-block",
+                            ok ? w : "packet block shorter than its captured length");
                 break;
             }
             const ng_iface *ifc = &s->ifs[ifid];
@@ -528,7 +704,7 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
         case NG_SPB: {
             uint32_t ol = 0;
             if (s->n_ifs == 0 || !rd_u32(&r, s->be, &ol)) {
-                src_anomaly(s, "bad-packet-block", "simple packet block without interface");
+                packet_lost(s, "bad-packet-block", "simple packet block without interface");
                 break;
             }
             const ng_iface *ifc = &s->ifs[0];
@@ -548,7 +724,7 @@ static int pcapng_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
             ww_slice data;
             if (!rd_u32(&r, s->be, &st) || !rd_u32(&r, s->be, &sl) ||
                 !ww_rd_bytes(&r, &data, sl)) {
-                src_anomaly(s, "bad-dsb", "decryption secrets block shorter than its length");
+                damaged(s, "bad-dsb", "decryption secrets block shorter than its length");
                 break;
             }
             if (s->secrets_fn != NULL)
@@ -606,6 +782,7 @@ static int src_start(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
     }
     if (got >= 2 && s->zin[0] == 0x1f && s->zin[1] == 0x8b) {
         s->gz = true;
+        s->file_size = 0; /* compressed: file offsets do not say how much is left */
         if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
             errf(errbuf, "zlib init failed");
             return WW_E_NOMEM;
@@ -737,8 +914,23 @@ int ww_source_open_file(ww_source **out, const char *path, char errbuf[WW_ERRBUF
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     }
+    struct stat sb;
+    if (fstat(s->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        s->file_size = (uint64_t)sb.st_size;
+    } else {
+        s->pollable = true;
+        intr_pipe_init();
+    }
     s->own_buf = true;
     int rc = src_start(s, errbuf);
+    if (rc != WW_OK && src_intr && s->buf != NULL && s->len == s->pos) {
+        /* interrupted before the first bytes came: an empty capture, not a bad one */
+        s->ops = &pcap_ops;
+        s->fmt = FMT_PCAP;
+        s->hdr_len = 16;
+        s->eof = true;
+        rc = WW_OK;
+    }
     if (rc != WW_OK) {
         file_destroy(s);
         ww_free(s->mem, s);
@@ -794,6 +986,18 @@ void ww_source_set_secrets_fn(ww_source *s, ww_secrets_fn fn, void *ud)
     s->secrets_ud = ud;
 }
 
+bool ww_source_may_carry_secrets(const ww_source *s)
+{
+    WW_ASSERT(s != NULL);
+    return s->fmt == FMT_PCAPNG;
+}
+
+const ww_source_damage *ww_source_damage_get(const ww_source *s)
+{
+    WW_ASSERT(s != NULL);
+    return &s->dmg;
+}
+
 void ww_source_set_anomaly_fn(ww_source *s, ww_anomaly_fn fn, void *ud)
 {
     WW_ASSERT(s != NULL);
@@ -804,7 +1008,10 @@ void ww_source_set_anomaly_fn(ww_source *s, ww_anomaly_fn fn, void *ud)
 int ww_source_next(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
 {
     WW_ASSERT(s != NULL && pkt != NULL);
-    return s->ops->next(s, pkt, errbuf);
+    int rc = s->ops->next(s, pkt, errbuf);
+    if (rc == 1 && pkt->ts_us != 0)
+        s->last_ts = pkt->ts_us;
+    return rc;
 }
 
 uint64_t ww_source_drops(const ww_source *s)

@@ -1,8 +1,13 @@
 /*
  * coding.c - HTTP content codings: gzip (RFC 1952), deflate (RFC 1950 zlib-wrapped, or raw
- * RFC 1951 as some servers send), br (RFC 7932), identity; stacked.
+ * RFC 1951 as some servers send), br (RFC 7932), zstd (RFC 8878, RFC 9659), identity; stacked.
  *
  *   encoded bytes -> stage 0 (last coding applied) -> stage 1 -> ... -> out(ud, p, n)
+ *
+ * gzip and deflate go through ISA-L's igzip (isal_inflate, streaming; it checks the gzip CRC-32
+ * and ISIZE, the zlib Adler-32) when the build found libisal (WW_HAVE_ISAL), zlib otherwise or
+ * when the caller asks for it (WW_CODING_F_ZLIB). zstd goes through libzstd's streaming
+ * decoder with the window capped at 8 MiB (RFC 9659: larger windows are refused).
  *
  * Each stage inflates into its own WW_CODING_CHUNK buffer with avail_out bounded by what the
  * caps still allow, so a bomb stops at the cap without producing (or allocating) more.
@@ -13,21 +18,38 @@
 
 #include <brotli/decode.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: the decoder allocates through ww_mem */
+#include <zstd.h>
+#include <zstd_errors.h>
+#ifdef WW_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
+
+/* RFC 9659 2: a zstd content coding uses a window of at most 8 MB; a larger frame is refused
+ * rather than given that much memory. */
+#define ZSTD_WINDOW_LOG_MAX 23
 
 typedef struct stage {
     uint8_t kind;
-    bool inited;  /* z / br set up */
+    bool inited;  /* z / isal / br / zs set up */
     bool done;    /* end of stream seen */
+    bool use_isal; /* gzip / deflate through ISA-L */
     uint8_t nsniff;
     uint8_t sniff[2]; /* deflate: first two bytes, to tell zlib from raw */
+    int isal_wrapper;  /* ISAL_GZIP, ISAL_ZLIB or ISAL_DEFLATE */
     z_stream z;
+#ifdef WW_HAVE_ISAL
+    struct inflate_state *isal; /* ~90 KiB: allocated only for gzip / deflate stages */
+#endif
     BrotliDecoderState *br;
+    ZSTD_DStream *zs;
     size_t out_total;
     uint8_t buf[WW_CODING_CHUNK];
 } stage;
 
 struct ww_coding {
     const ww_mem *mem;
+    unsigned flags;
     size_t max_out, ratio;
     size_t total_in, total_out;
     int err; /* sticky */
@@ -48,6 +70,8 @@ const char *ww_coding_name(int kind)
         return "deflate";
     case WW_CODING_BR:
         return "br";
+    case WW_CODING_ZSTD:
+        return "zstd";
     default:
         return "?";
     }
@@ -96,6 +120,8 @@ int ww_coding_parse_list(uint8_t *kinds, size_t *num, const char *s, size_t n, b
             k = WW_CODING_DEFLATE;
         else if (ww_ascii_ieq(s + b, e - b, "br"))
             k = WW_CODING_BR;
+        else if (ww_ascii_ieq(s + b, e - b, "zstd"))
+            k = WW_CODING_ZSTD;
         else {
             rc = WW_E_UNSUPPORTED;
             continue;
@@ -132,8 +158,49 @@ static void br_free(void *opaque, void *p)
     ww_free((const ww_mem *)opaque, p);
 }
 
+bool ww_coding_have_isal(void)
+{
+#ifdef WW_HAVE_ISAL
+    return true;
+#else
+    return false;
+#endif
+}
+
+/* Sets up a gzip / deflate stage's inflater (zlib window bits, or the ISA-L wrapper). */
+static int inflater_init(ww_coding *c, stage *s, int wbits, int isal_wrapper)
+{
+#ifdef WW_HAVE_ISAL
+    if (s->use_isal) {
+        s->isal = ww_malloc(c->mem, sizeof(*s->isal));
+        if (s->isal == NULL)
+            return WW_E_NOMEM;
+        isal_inflate_init(s->isal);
+        s->isal->crc_flag = (uint32_t)isal_wrapper;
+        s->isal_wrapper = isal_wrapper;
+        s->inited = true;
+        return WW_OK;
+    }
+#else
+    (void)isal_wrapper;
+#endif
+    s->z.zalloc = z_alloc;
+    s->z.zfree = z_free;
+    s->z.opaque = (voidpf)c->mem;
+    if (inflateInit2(&s->z, wbits) != Z_OK)
+        return WW_E_NOMEM;
+    s->inited = true;
+    return WW_OK;
+}
+
 ww_coding *ww_coding_new(const ww_mem *mem, const uint8_t *kinds, size_t n, size_t max_out,
                          size_t ratio)
+{
+    return ww_coding_new2(mem, kinds, n, max_out, ratio, 0);
+}
+
+ww_coding *ww_coding_new2(const ww_mem *mem, const uint8_t *kinds, size_t n, size_t max_out,
+                          size_t ratio, unsigned flags)
 {
     if (n > WW_CODING_MAX_STACK)
         return NULL;
@@ -141,13 +208,26 @@ ww_coding *ww_coding_new(const ww_mem *mem, const uint8_t *kinds, size_t n, size
     if (c == NULL)
         return NULL;
     c->mem = mem ? mem : ww_mem_default();
+    c->flags = flags;
     c->max_out = max_out;
     c->ratio = ratio;
     c->n = n;
     for (size_t j = 0; j < n; j++) {
         stage *s = &c->st[j];
         s->kind = kinds[n - 1 - j];
-        if (s->kind == WW_CODING_BR) {
+        s->use_isal = ww_coding_have_isal() && !(flags & WW_CODING_F_ZLIB);
+        if (s->kind == WW_CODING_ZSTD) {
+            ZSTD_customMem cm = {br_alloc, br_free, (void *)c->mem};
+            s->zs = ZSTD_createDStream_advanced(cm);
+            if (s->zs == NULL ||
+                ZSTD_isError(ZSTD_DCtx_setParameter(s->zs, ZSTD_d_windowLogMax,
+                                                    ZSTD_WINDOW_LOG_MAX))) {
+                ww_coding_free(c);
+                return NULL;
+            }
+            s->inited = true;
+            s->done = false;
+        } else if (s->kind == WW_CODING_BR) {
             s->br = BrotliDecoderCreateInstance(br_alloc, br_free, (void *)c->mem);
             if (s->br == NULL) {
                 ww_coding_free(c);
@@ -155,14 +235,15 @@ ww_coding *ww_coding_new(const ww_mem *mem, const uint8_t *kinds, size_t n, size
             }
             s->inited = true;
         } else if (s->kind == WW_CODING_GZIP) {
-            s->z.zalloc = z_alloc;
-            s->z.zfree = z_free;
-            s->z.opaque = (voidpf)c->mem;
-            if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+#ifdef WW_HAVE_ISAL
+            int wrapper = ISAL_GZIP;
+#else
+            int wrapper = 0;
+#endif
+            if (inflater_init(c, s, 16 + MAX_WBITS, wrapper) != WW_OK) {
                 ww_coding_free(c);
                 return NULL;
             }
-            s->inited = true;
         } else if (s->kind != WW_CODING_DEFLATE) {
             s->done = true; /* identity: never used (parse_list drops it) */
         }
@@ -180,6 +261,12 @@ void ww_coding_free(ww_coding *c)
             continue;
         if (s->kind == WW_CODING_BR)
             BrotliDecoderDestroyInstance(s->br);
+        else if (s->kind == WW_CODING_ZSTD)
+            ZSTD_freeDStream(s->zs);
+#ifdef WW_HAVE_ISAL
+        else if (s->use_isal)
+            ww_free(c->mem, s->isal);
+#endif
         else
             inflateEnd(&s->z);
     }
@@ -269,6 +356,109 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
     }
 }
 
+#ifdef WW_HAVE_ISAL
+/*
+ * The ISA-L twin of zlib_run. isal_inflate stops when the input is used up, the output is
+ * full, or the stream ends (block_state ISAL_BLOCK_FINISH, after the gzip CRC-32 + ISIZE or
+ * zlib Adler-32 trailer was checked); at the end it gives back the input bytes it had read
+ * ahead, so a further gzip member starts at next_in.
+ */
+static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
+{
+    stage *s = &c->st[i];
+    struct inflate_state *z = s->isal;
+    z->next_in = (uint8_t *)(uintptr_t)p;
+    z->avail_in = (uint32_t)n;
+    int stalls = 0;
+    for (;;) {
+        if (s->done) {
+            if (z->avail_in > 0 && s->kind == WW_CODING_GZIP && z->next_in[0] == 0x1f) {
+                uint8_t *next = z->next_in;
+                uint32_t left = z->avail_in;
+                isal_inflate_reset(z);
+                z->crc_flag = (uint32_t)s->isal_wrapper;
+                z->next_in = next;
+                z->avail_in = left;
+                s->done = false;
+                continue;
+            }
+            return WW_OK;
+        }
+        size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
+        uint8_t probe;
+        bool probing = cap == 0;
+        uint32_t in_before = z->avail_in;
+        z->next_out = probing ? &probe : s->buf;
+        z->avail_out = probing ? 1 : (uint32_t)cap;
+        int ret = isal_inflate(z);
+        size_t produced = (probing ? 1 : cap) - z->avail_out;
+        if (probing) {
+            if (produced > 0)
+                return WW_E_TOOBIG;
+        } else {
+            s->out_total += produced;
+            int r = emit(c, i, s->buf, produced);
+            if (r != WW_OK)
+                return r;
+        }
+        if (ret != ISAL_DECOMP_OK)
+            return WW_E_INVALID; /* a bad block, symbol, distance, wrapper or checksum */
+        if (z->block_state == ISAL_BLOCK_FINISH) {
+            s->done = true;
+            continue;
+        }
+        if (z->avail_in == 0 && z->avail_out > 0)
+            return WW_OK; /* needs more input */
+        /* isal_inflate always moves when it has room and input; guard against a stall */
+        if (produced == 0 && z->avail_in == in_before && ++stalls > 2)
+            return WW_E_INTERNAL;
+    }
+}
+#endif
+
+/*
+ * zstd: ZSTD_decompressStream returns 0 once a frame is decoded and flushed; a further frame
+ * (or a skippable frame) after it is decoded as part of the same body.
+ */
+static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
+{
+    stage *s = &c->st[i];
+    ZSTD_inBuffer in = {p, n, 0};
+    for (;;) {
+        size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
+        uint8_t probe;
+        bool probing = cap == 0;
+        ZSTD_outBuffer out = {probing ? &probe : s->buf, probing ? 1 : cap, 0};
+        size_t in_before = in.pos;
+        size_t ret = ZSTD_decompressStream(s->zs, &out, &in);
+        if (probing) {
+            if (out.pos > 0)
+                return WW_E_TOOBIG;
+        } else if (out.pos > 0) {
+            s->out_total += out.pos;
+            int r = emit(c, i, s->buf, out.pos);
+            if (r != WW_OK)
+                return r;
+        }
+        if (ZSTD_isError(ret)) {
+            switch (ZSTD_getErrorCode(ret)) {
+            case ZSTD_error_memory_allocation:
+                return WW_E_NOMEM;
+            case ZSTD_error_frameParameter_windowTooLarge:
+                return WW_E_TOOBIG;
+            default:
+                return WW_E_INVALID;
+            }
+        }
+        if (in.pos > in_before || out.pos > 0)
+            s->done = ret == 0;
+        if (in.pos == in.size && out.pos < out.size)
+            return WW_OK; /* all input taken, all output flushed */
+        if (in.pos == in_before && out.pos == 0)
+            return WW_E_INTERNAL; /* no progress with room and input: never expected */
+    }
+}
+
 static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
     stage *s = &c->st[i];
@@ -326,6 +516,8 @@ static int stage_feed(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         return WW_OK;
     if (s->kind == WW_CODING_BR)
         return br_run(c, i, p, n);
+    if (s->kind == WW_CODING_ZSTD)
+        return zstd_run(c, i, p, n);
     if (s->kind == WW_CODING_DEFLATE && !s->inited) {
         while (s->nsniff < 2 && n > 0) {
             s->sniff[s->nsniff++] = *p++;
@@ -333,20 +525,31 @@ static int stage_feed(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         }
         if (s->nsniff < 2)
             return WW_OK;
-        s->z.zalloc = z_alloc;
-        s->z.zfree = z_free;
-        s->z.opaque = (voidpf)c->mem;
-        int wbits = looks_zlib(s->sniff) ? MAX_WBITS : -MAX_WBITS;
-        if (inflateInit2(&s->z, wbits) != Z_OK)
-            return WW_E_NOMEM;
-        s->inited = true;
+        bool zl = looks_zlib(s->sniff);
+#ifdef WW_HAVE_ISAL
+        int wrapper = zl ? ISAL_ZLIB : ISAL_DEFLATE;
+#else
+        int wrapper = 0;
+#endif
+        int r = inflater_init(c, s, zl ? MAX_WBITS : -MAX_WBITS, wrapper);
+        if (r != WW_OK)
+            return r;
         uint8_t hdr[2] = {s->sniff[0], s->sniff[1]};
-        int r = zlib_run(c, i, hdr, 2);
+        r = stage_feed(c, i, hdr, 2);
         if (r != WW_OK)
             return r;
         if (n == 0)
             return WW_OK;
     }
+#ifdef WW_HAVE_ISAL
+    if (s->use_isal) {
+        /* zlib rejects a wrong gzip magic at once; ISA-L waits for the whole 10-byte header */
+        for (size_t j = 0; s->kind == WW_CODING_GZIP && s->nsniff < 2 && j < n; j++)
+            if (p[j] != (s->nsniff++ == 0 ? 0x1f : 0x8b))
+                return WW_E_INVALID;
+        return isal_run(c, i, p, n);
+    }
+#endif
     return zlib_run(c, i, p, n);
 }
 

@@ -18,7 +18,11 @@ enum ww_coding_kind {
     WW_CODING_GZIP,    /* also "x-gzip" */
     WW_CODING_DEFLATE, /* zlib (RFC 1950) or raw (RFC 1951) */
     WW_CODING_BR,
+    WW_CODING_ZSTD, /* RFC 8878 frames, window <= 8 MiB (RFC 9659) */
 };
+
+/* ww_coding_new2 flags */
+#define WW_CODING_F_ZLIB 1u /* gzip / deflate through zlib even when ISA-L is built in */
 
 #define WW_CODING_MAX_STACK 4
 #define WW_CODING_CHUNK 16384
@@ -29,7 +33,8 @@ enum ww_coding_kind {
  * OWS around commas, empty list elements ignored). identity is dropped; with
  * skip_chunked, "chunked" is dropped too (Transfer-Encoding).
  * Out: kinds[] in the order the codings were applied; *num = capacity in, count out.
- * Returns: WW_OK, WW_E_UNSUPPORTED (a coding we do not decode: compress, zstd...),
+ * Returns: WW_OK, WW_E_UNSUPPORTED (a coding we do not decode: compress, Chromium's
+ * shared-dictionary dcb / dcz...: the caller reports the body as not decodable, a blind spot),
  * WW_E_TOOBIG (more than the capacity), WW_E_INVALID (not a token list).
  */
 int ww_coding_parse_list(uint8_t *kinds, size_t *num, const char *s, size_t n,
@@ -47,10 +52,16 @@ typedef struct ww_coding ww_coding;
  */
 ww_coding *ww_coding_new(const ww_mem *mem, const uint8_t *kinds, size_t n, size_t max_out,
                          size_t ratio);
+/* The same with WW_CODING_F_* flags (tests compare ISA-L with zlib through WW_CODING_F_ZLIB). */
+ww_coding *ww_coding_new2(const ww_mem *mem, const uint8_t *kinds, size_t n, size_t max_out,
+                          size_t ratio, unsigned flags);
+/* true when gzip / deflate go through ISA-L by default (the build found libisal). */
+bool ww_coding_have_isal(void);
 /*
  * Feeds the next encoded bytes; decoded output goes to out(ud, ...) in chunks.
  * Returns: WW_OK; WW_E_TOOBIG (a cap was reached: the output so far is exactly the capped
- * prefix); WW_E_INVALID (corrupt stream); WW_E_NOMEM; or the out function's error. After an
+ * prefix; also a zstd frame asking for a window over 8 MiB); WW_E_INVALID (corrupt stream, bad
+ * checksum); WW_E_NOMEM; or the out function's error. After an
  * error every later call returns the same error.
  */
 int ww_coding_feed(ww_coding *c, const uint8_t *p, size_t n, ww_coding_out_fn out,

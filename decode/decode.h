@@ -1,10 +1,13 @@
 /*
  * decode.h - everything between reassembled TCP bytes and the facts detection works on.
  *
- *   ww_app (per-flow dispatch: TLS? HTTP/1.1? HTTP/2?)
+ *   ww_app (per-flow routing: TLS? HTTP/1.1? HTTP/2? WebSocket?)   (decode/app.c)
  *     -> TLS record layer + key log            (decode/tls*.c)
- *     -> HTTP/1.1 messages, content codings    (decode/http1.c, decode/coding.c)
- *     -> JSON-RPC wallet calls                 (decode/jsonrpc.c)
+ *     -> HTTP/1.1, HTTP/2, WebSocket framing, content codings
+ *                                              (decode/http1.c, h2.c, ws.c, coding.c)
+ *     -> the HTTP message layer: body policy, JSON-RPC pairing, served addresses, scripts
+ *                                              (decode/httpmsg.c)
+ *     -> JSON-RPC wallet calls                 (decode/jsonrpc.c, txdecode.c)
  *        -> EVM transactions, RLP, calldata    (decode/evm*.c, decode/rlp.c, decode/keccak.c)
  *     -> addresses in response bodies          (decode/addr.c)
  *   and out through a ww_decode_sink (detect/ implements it).
@@ -298,6 +301,28 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl);
  * material: the caller wipes it (ww_wipe) before freeing. */
 int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
+/*
+ * TLS records waiting for a key (decode/tls.c), over every session that uses this key log (one
+ * run): one budget for all their bytes (default WW_KEYWAIT_BUDGET); over it the direction that
+ * has waited longest is given up first ("no-key" anomaly, counted). When no key can arrive
+ * later (set_keys_may_come false: a replay of classic pcap files with every -k file loaded, or
+ * live without -k), records that lack a key once the ServerHello is known are not kept at all.
+ */
+#define WW_KEYWAIT_BUDGET ((size_t)64 << 20)
+typedef struct ww_keywait_stats {
+    uint64_t bytes_waiting; /* now */
+    uint64_t bytes_peak;
+    uint64_t evicted;       /* session directions given up to stay within the budget */
+    uint64_t bytes_evicted; /* their waiting bytes, dropped */
+} ww_keywait_stats;
+void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes);
+void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may);
+const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl);
+/* Live: how long the records of a closed connection keep waiting for a late key (default
+ * WW_LATE_KEY_GRACE_US; a replay waits until the end of its input). For an option to set. */
+#define WW_LATE_KEY_GRACE_US ((uint64_t)3000000)
+void ww_keylog_set_late_key_grace_us(ww_keylog *kl, uint64_t us);
+uint64_t ww_keylog_late_key_grace_us(const ww_keylog *kl);
 
 /* ---- the per-flow application layer ---- */
 typedef struct ww_app_cfg {

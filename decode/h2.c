@@ -41,6 +41,7 @@ typedef struct h2_half {
 typedef struct h2_stream {
     uint32_t id;
     uint64_t seq;  /* age, for dropping the oldest */
+    bool reset_by_server; /* the server reset it; the request half still takes DATA */
     void *tunnel;  /* extended CONNECT accepted */
     h2_half half[2];
 } h2_stream;
@@ -228,8 +229,10 @@ static void build_msg(const h2_stream *s, int dir, ww_http_msg *m)
 static void body_io(ww_h2 *h, const h2_stream *s, int dir, ww_hm_body_io *io, char label[24])
 {
     snprintf(label, 24, "stream %u", s->id);
-    *io = (ww_hm_body_io){h->mem, &h->cfg, h->cbs.ud, h->cbs.want_body, h->cbs.stream_body,
-                          h->cbs.body_chunk, h->cbs.anomaly, &h->st.anomalies, label, dname(dir)};
+    *io = (ww_hm_body_io){h->mem,          &h->cfg,           h->cbs.ud,
+                          h->cbs.want_body, h->cbs.stream_body, h->cbs.body_chunk,
+                          h->cbs.anomaly,   &h->st.anomalies,  &h->st.bodies_undecodable,
+                          label,            dname(dir)};
 }
 
 static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated)
@@ -372,8 +375,10 @@ static int inflate_block(ww_h2 *h, h2_dir *d, h2_half *x, const uint8_t *in, siz
                    nghttp2_strerror((int)rv));
             return WW_E_INVALID;
         }
-        in += rv;
-        n -= (size_t)rv;
+        if (rv > 0) { /* in may be NULL for an empty block: NULL + 0 is undefined */
+            in += rv;
+            n -= (size_t)rv;
+        }
         if (fl & NGHTTP2_HD_INFLATE_EMIT)
             take_field(h, d->dir, x, &nv);
         if (fl & NGHTTP2_HD_INFLATE_FINAL) {
@@ -517,6 +522,8 @@ static void settings(ww_h2 *h, h2_dir *d, const uint8_t *p, size_t n)
         poison(h, "h2-bad-frame", "%s SETTINGS of %zu bytes", dname(d->dir), n);
         return;
     }
+    if (n == 0)
+        return; /* an empty SETTINGS: p may be NULL (nothing was gathered) */
     ww_rd r = ww_rd_init(p, n);
     uint16_t id;
     uint32_t v;
@@ -539,6 +546,21 @@ static void rst_stream(ww_h2 *h, h2_dir *d, uint64_t ts)
     h2_stream *s = stream_find(h, d->sid);
     if (s == NULL)
         return;
+    h2_half *rq = &s->half[WW_DIR_TOSERVER];
+    if (d->dir == WW_DIR_TOCLIENT && rq->headers_done && !rq->ended && s->tunnel == NULL) {
+        /* RFC 9113 8.1: a server may answer and reset the stream (NO_ERROR, or refuse it)
+         * before it read the request body; the client's DATA already on its way still
+         * arrives, and it is the wallet call. The response is delivered now; the request
+         * stays open for that DATA and is delivered at its END_STREAM, the client's own
+         * RST_STREAM, the end of the connection, or when evicted as the oldest stream (the
+         * WW_H2_MAX_STREAMS bound). */
+        deliver(h, s, WW_DIR_TOCLIENT, ts, !s->half[1].ended);
+        s->half[1].ended = true;
+        if (!s->reset_by_server)
+            h->st.requests_after_reset++;
+        s->reset_by_server = true;
+        return;
+    }
     deliver(h, s, WW_DIR_TOSERVER, ts, !s->half[0].ended);
     deliver(h, s, WW_DIR_TOCLIENT, ts, !s->half[1].ended);
     stream_remove(h, s);
@@ -724,7 +746,7 @@ void ww_h2_data(ww_h2 *h, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
         if (d->preface_left > 0) {
             size_t off = H2_PREFACE_LEN - d->preface_left;
             size_t k = WW_MIN(n, d->preface_left);
-            if (memcmp(p, H2_PREFACE + off, k) != 0) {
+            if (memcmp(p, &H2_PREFACE[off], k) != 0) {
                 poison(h, "h2-bad-preface", "client did not send the HTTP/2 connection preface");
                 return;
             }

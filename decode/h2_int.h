@@ -65,6 +65,11 @@ typedef struct ww_h2_stats {
     uint64_t frames, requests, responses, streams, bodies_kept, bodies_skipped;
     uint64_t body_bytes_skipped; /* DATA bytes counted, never copied */
     uint64_t anomalies;
+    /* wanted bodies whose Content-Encoding cannot be decoded (dcb, dcz, compress...): blind
+     * spots, each also an "unsupported-coding" anomaly */
+    uint64_t bodies_undecodable;
+    /* streams the server reset before the request ended: kept open for the request's DATA */
+    uint64_t requests_after_reset;
 } ww_h2_stats;
 
 typedef struct ww_h2 ww_h2;

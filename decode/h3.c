@@ -280,8 +280,10 @@ static void build_msg(const h3_stream *s, int dir, ww_http_msg *m)
 static void body_io(ww_h3 *h, const h3_stream *s, int dir, ww_hm_body_io *io, char label[32])
 {
     snprintf(label, 32, "stream %llu", (unsigned long long)s->id);
-    *io = (ww_hm_body_io){h->mem, &h->cfg, h->cbs.ud, h->cbs.want_body, h->cbs.stream_body,
-                          h->cbs.body_chunk, h->cbs.anomaly, &h->st.anomalies, label, dname(dir)};
+    *io = (ww_hm_body_io){h->mem,          &h->cfg,           h->cbs.ud,
+                          h->cbs.want_body, h->cbs.stream_body, h->cbs.body_chunk,
+                          h->cbs.anomaly,   &h->st.anomalies,  &h->st.bodies_undecodable,
+                          label,            dname(dir)};
 }
 
 static void deliver(ww_h3 *h, h3_stream *s, int dir, uint64_t ts, bool truncated)

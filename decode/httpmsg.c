@@ -415,8 +415,12 @@ void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg 
     uint8_t kinds[WW_CODING_MAX_STACK];
     size_t nk = WW_CODING_MAX_STACK;
     if (ww_coding_parse_list(kinds, &nk, ce, strlen(ce), false) != WW_OK) {
-        body_anom(io, "unsupported-coding", "%s content-encoding \"%.64s\": body not decoded",
-                  io->label, ce);
+        /* a blind spot (Chromium's shared-dictionary dcb / dcz, compress, a malformed list):
+         * counted, so a run that could not read a wanted body can say so */
+        (*io->undecodable)++;
+        body_anom(io, "unsupported-coding",
+                  "%s %s content-encoding \"%.64s\": body not decoded (blind spot)", io->label,
+                  io->dir, ce);
         b->keep = false;
         return;
     }

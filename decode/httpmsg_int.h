@@ -98,6 +98,7 @@ typedef struct ww_hm_body_io {
     size_t (*body_chunk)(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n);
     ww_anom_fn anomaly; /* the transport's anomalies, counted in *anomalies */
     uint64_t *anomalies;
+    uint64_t *undecodable; /* wanted bodies whose coding cannot be decoded (blind spots) */
     const char *label; /* "stream 5": starts each anomaly's detail */
     const char *dir;   /* "client" / "server": whose body */
 } ww_hm_body_io;

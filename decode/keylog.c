@@ -45,6 +45,8 @@ struct ww_keylog {
     char line[KL_LINE_MAX];
     size_t line_len;
     bool line_overlong; /* the pending line went over KL_LINE_MAX: bad when it ends */
+    ww_keywait wait;    /* records of all sessions waiting for a key (decode/tls.c) */
+    uint64_t grace_us;  /* live: how long a closed connection's records wait for a late key */
 };
 
 ww_keylog *ww_keylog_new(const ww_mem *mem)
@@ -53,6 +55,9 @@ ww_keylog *ww_keylog_new(const ww_mem *mem)
     if (kl == NULL)
         return NULL;
     kl->mem = mem;
+    kl->wait.cap = WW_KEYWAIT_BUDGET;
+    kl->wait.keys_may_come = true;
+    kl->grace_us = WW_LATE_KEY_GRACE_US;
     kl->n_buckets = 256;
     kl->buckets = ww_calloc(mem, kl->n_buckets, sizeof *kl->buckets);
     if (kl->buckets == NULL) {
@@ -343,6 +348,41 @@ int ww_keylog_export(const ww_keylog *kl, ww_buf *out)
     }
     ww_wipe(line, sizeof line);
     return rc;
+}
+
+ww_keywait *ww_keylog_keywait(ww_keylog *kl)
+{
+    return kl != NULL ? &kl->wait : NULL;
+}
+
+void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes)
+{
+    WW_ASSERT(kl != NULL);
+    kl->wait.cap = bytes;
+}
+
+void ww_keylog_set_late_key_grace_us(ww_keylog *kl, uint64_t us)
+{
+    WW_ASSERT(kl != NULL);
+    kl->grace_us = us;
+}
+
+uint64_t ww_keylog_late_key_grace_us(const ww_keylog *kl)
+{
+    WW_ASSERT(kl != NULL);
+    return kl->grace_us;
+}
+
+void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may)
+{
+    WW_ASSERT(kl != NULL);
+    kl->wait.keys_may_come = may;
+}
+
+const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl)
+{
+    WW_ASSERT(kl != NULL);
+    return &kl->wait.st;
 }
 
 void ww_keylog_free(ww_keylog *kl)

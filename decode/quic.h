@@ -156,6 +156,7 @@ typedef struct ww_h3_cbs {
 typedef struct ww_h3_stats {
     uint64_t frames, requests, responses, streams, bodies_kept, bodies_skipped, body_bytes_skipped,
         anomalies, qpack_blocked;
+    uint64_t bodies_undecodable; /* wanted bodies whose Content-Encoding cannot be decoded */
 } ww_h3_stats;
 
 typedef struct ww_h3 ww_h3;

@@ -178,6 +178,12 @@ typedef struct tls_dir {
     /* records waiting for a key: 5-byte header + fragment, back to back */
     ww_buf backlog;
     bool backlog_app; /* it holds protected records */
+    /* in the key log's list of waiting directions (the shared key-wait budget) */
+    struct tls_dir *wprev, *wnext;
+    bool wlisted;
+    size_t wbytes; /* backlog bytes counted in the budget */
+    struct ww_tls *owner;
+    int dirno;
     bool dead;        /* given up: records are framed and dropped (or not even framed) */
     bool framing_lost;
 } tls_dir;
@@ -247,6 +253,8 @@ ww_tls *ww_tls_new(const ww_mem *mem, ww_keylog *kl, const ww_tls_cbs *cbs)
     for (int i = 0; i < 2; i++) {
         ww_buf_init(&t->d[i].hs, mem, HS_MAX);
         ww_buf_init(&t->d[i].backlog, mem, BACKLOG_MAX + 5 + REC_MAX);
+        t->d[i].owner = t;
+        t->d[i].dirno = i;
     }
     return t;
 }
@@ -782,10 +790,76 @@ static int record(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_t *body,
     return tls12_record(t, dir, hdr, body, n, ts_us);
 }
 
+/* ---- the key-wait budget (shared by the sessions of one key log) ---- */
+
+/* Brings the direction's share of the budget to its backlog's length; unlists it when empty. */
+static void wait_account(ww_tls *t, tls_dir *d)
+{
+    ww_keywait *w = ww_keylog_keywait(t->kl);
+    if (w == NULL)
+        return;
+    size_t now = d->backlog.len;
+    w->st.bytes_waiting = w->st.bytes_waiting - d->wbytes + now;
+    d->wbytes = now;
+    if (now > 0 && !d->wlisted) {
+        d->wprev = w->newest;
+        d->wnext = NULL;
+        if (w->newest != NULL)
+            w->newest->wnext = d;
+        else
+            w->oldest = d;
+        w->newest = d;
+        d->wlisted = true;
+    } else if (now == 0 && d->wlisted) {
+        if (d->wprev != NULL)
+            d->wprev->wnext = d->wnext;
+        else
+            w->oldest = d->wnext;
+        if (d->wnext != NULL)
+            d->wnext->wprev = d->wprev;
+        else
+            w->newest = d->wprev;
+        d->wprev = d->wnext = NULL;
+        d->wlisted = false;
+    }
+}
+
+static void give_up(ww_tls *t, int dir, const char *why);
+
+/* Over the budget: the directions that have waited longest are given up first. */
+static void wait_enforce(ww_tls *t)
+{
+    ww_keywait *w = ww_keylog_keywait(t->kl);
+    while (w != NULL && w->st.bytes_waiting > w->cap && w->oldest != NULL) {
+        tls_dir *o = w->oldest;
+        w->st.evicted++;
+        w->st.bytes_evicted += o->wbytes;
+        give_up(o->owner, o->dirno,
+                "records waiting for a key dropped: the key-wait budget for all sessions is "
+                "full (the oldest waiting go first)");
+    }
+    if (w != NULL && w->st.bytes_waiting > w->st.bytes_peak)
+        w->st.bytes_peak = w->st.bytes_waiting;
+}
+
+/* The ServerHello is known and no key can arrive any more for what lacks one. */
+static bool keys_hopeless(ww_tls *t)
+{
+    ww_keywait *w = ww_keylog_keywait(t->kl);
+    return t->have_sh && (w == NULL || !w->keys_may_come);
+}
+
+static const char *hopeless_why(ww_tls *t)
+{
+    return t->kl == NULL ? "no key log"
+                         : "no key for this session, and none can arrive later: records not kept";
+}
+
 static void give_up(ww_tls *t, int dir, const char *why)
 {
     tls_dir *d = &t->d[dir];
     ww_buf_free(&d->backlog);
+    wait_account(t, d);
     d->backlog_app = false;
     d->dead = true;
     t->undecryptable = true;
@@ -809,6 +883,8 @@ static void backlog_add(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_t 
     }
     if (hdr[0] == CT_APPDATA)
         d->backlog_app = true;
+    wait_account(t, d);
+    wait_enforce(t);
 }
 
 /* Retries the backlog of one direction, in order, until a record still lacks its key. */
@@ -830,6 +906,9 @@ static void drain(ww_tls *t, int dir, uint64_t ts_us)
     }
     if (d->backlog.len == 0)
         d->backlog_app = false;
+    wait_account(t, d);
+    if (d->backlog.len > 0 && !d->dead && keys_hopeless(t))
+        give_up(t, dir, hopeless_why(t));
 }
 
 static void drain_all(ww_tls *t, uint64_t ts_us)
@@ -850,14 +929,17 @@ static void handle_record(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_
 {
     tls_dir *d = &t->d[dir];
     if (d->backlog.len > 0) {
-        backlog_add(t, dir, hdr, body, n);
+        if (keys_hopeless(t))
+            give_up(t, dir, hopeless_why(t));
+        else
+            backlog_add(t, dir, hdr, body, n);
         return;
     }
     if (record(t, dir, hdr, body, n, ts_us) == WW_E_NOKEY) {
         if (dir == WW_DIR_TOCLIENT)
             fire_handshake(t); /* EncryptedExtensions will not come before this key */
-        if (t->kl == NULL && t->have_sh)
-            give_up(t, dir, "no key log");
+        if (keys_hopeless(t))
+            give_up(t, dir, hopeless_why(t));
         else
             backlog_add(t, dir, hdr, body, n);
     }
@@ -955,6 +1037,25 @@ bool ww_tls_decrypted(const ww_tls *t)
     return t->decrypted;
 }
 
+bool ww_tls_waiting(const ww_tls *t)
+{
+    for (int i = 0; i < 2; i++)
+        if (!t->d[i].dead && t->d[i].backlog.len > 0)
+            return true;
+    return false;
+}
+
+bool ww_tls_may_still_decrypt(const ww_tls *t)
+{
+    ww_keywait *w = ww_keylog_keywait(t->kl);
+    return ww_tls_waiting(t) && w != NULL && w->keys_may_come;
+}
+
+void ww_tls_retry(ww_tls *t, uint64_t ts_us)
+{
+    ww_tls_data(t, WW_DIR_TOSERVER, NULL, 0, ts_us); /* a new key log generation drains */
+}
+
 bool ww_tls_undecryptable(const ww_tls *t)
 {
     return t->undecryptable || t->d[0].backlog_app || t->d[1].backlog_app;
@@ -976,6 +1077,7 @@ void ww_tls_free(ww_tls *t)
             ww_wipe(d->hs.data, d->hs.alloc);
         ww_buf_free(&d->hs);
         ww_buf_free(&d->backlog);
+        wait_account(t, d);
     }
     ww_wipe(t->out, sizeof t->out);
     ww_free(t->mem, t);

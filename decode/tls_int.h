@@ -25,6 +25,16 @@ typedef struct ww_tls_cbs {
 
 typedef struct ww_tls ww_tls;
 
+/* The key-wait budget shared by the sessions of one key log (kept inside the ww_keylog). */
+struct tls_dir;
+typedef struct ww_keywait {
+    size_t cap;
+    bool keys_may_come;
+    ww_keywait_stats st;
+    struct tls_dir *oldest, *newest; /* directions with records waiting, oldest first */
+} ww_keywait;
+ww_keywait *ww_keylog_keywait(ww_keylog *kl); /* NULL when kl is NULL */
+
 /* Does this look like the start of a TLS connection (a handshake record)? n may be small. */
 bool ww_tls_probe(const uint8_t *p, size_t n);
 ww_tls *ww_tls_new(const ww_mem *mem, ww_keylog *kl, const ww_tls_cbs *cbs);
@@ -35,6 +45,17 @@ const ww_tls_info *ww_tls_info_get(const ww_tls *t);
 bool ww_tls_decrypted(const ww_tls *t);
 /* true when application data was seen that could not be decrypted (no key, bad tag...) */
 bool ww_tls_undecryptable(const ww_tls *t);
+/*
+ * Late keys (a key log line or DSB that comes after the connection closed). On the flow's
+ * close the owner may keep the session instead of freeing it while ww_tls_may_still_decrypt():
+ * records wait for a key that can still arrive (their bytes stay inside the key log's shared
+ * key-wait budget, which may give them up at any time). It calls ww_tls_retry() when the key
+ * log grew (ww_keylog_generation changed) and frees the session once it no longer waits, when
+ * the grace period (ww_keylog_late_key_grace_us, live) has passed, or at the end of the input.
+ */
+bool ww_tls_waiting(const ww_tls *t);
+bool ww_tls_may_still_decrypt(const ww_tls *t);
+void ww_tls_retry(ww_tls *t, uint64_t ts_us);
 void ww_tls_free(ww_tls *t);
 
 

@@ -77,8 +77,8 @@ static uint64_t now_us(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void logf_(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
-static void logf_(const ww_engine *e, const char *fmt, ...)
+static void say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
+static void say(const ww_engine *e, const char *fmt, ...)
 {
     va_list ap;
     if (e->cfg.log == NULL)
@@ -496,6 +496,9 @@ int ww_engine_new(ww_engine **out, const ww_engine_cfg *cfg, char errbuf[WW_ERRB
         }
     }
     e->kl = ww_keylog_new(cfg->mem);
+    if (e->kl != NULL) /* records wait for a key only while one can come: a followed key log
+                          or a pcapng input (DSBs) says so (ww_engine_follow_keylog/_attach) */
+        ww_keylog_set_keys_may_come(e->kl, false);
     rc = e->kl != NULL ? open_output(e, errbuf) : WW_E_NOMEM;
     if (rc == WW_OK && cfg->evidence_path != NULL)
         rc = evidence_open(e, errbuf);
@@ -536,6 +539,7 @@ int ww_engine_follow_keylog(ww_engine *e, const char *path)
         return WW_E_TOOBIG;
     ww_kl_follow *f = &e->follow[e->n_follow++];
     memset(f, 0, sizeof *f);
+    ww_keylog_set_keys_may_come(e->kl, true); /* a followed key log grows */
     f->path = path;
     return ww_kl_follow_poll(f, e->kl) ? WW_OK : WW_E_IO;
 }
@@ -555,13 +559,16 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e->kl);
+    ww_source_set_anomaly_fn(src, ww_app_on_anomaly, e->app); /* damaged blocks */
+    if (ww_source_may_carry_secrets(src)) /* pcapng: DSBs may bring keys later */
+        ww_keylog_set_keys_may_come(e->kl, true);
 }
 
 static void follow_all(ww_engine *e)
 {
     for (size_t i = 0; i < e->n_follow; i++)
         if (!ww_kl_follow_poll(&e->follow[i], e->kl) && e->cfg.verbose > 0)
-            logf_(e, "key log %s: %s", e->follow[i].path, strerror(errno));
+            say(e, "key log %s: %s", e->follow[i].path, strerror(errno));
 }
 
 /* ---- packets and the clock ---- */
@@ -590,7 +597,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
     char err[WW_ERRBUF_SIZE];
     int pass = bpf_pass(&e->bpf, pkt, err, sizeof err);
     if (pass < 0) {
-        logf_(e, "%s", err);
+        say(e, "%s", err);
         return WW_E_INVALID;
     }
     if (pass == 0) {
@@ -616,7 +623,7 @@ bool ww_engine_reopen_output(ww_engine *e)
         return true;
     FILE *nf = fopen(path, "a");
     if (nf == NULL) {
-        logf_(e, "SIGHUP: cannot reopen -o %s: %s", path, strerror(errno));
+        say(e, "SIGHUP: cannot reopen -o %s: %s", path, strerror(errno));
         e->reopen_failed = true;
         return false;
     }
@@ -625,7 +632,7 @@ bool ww_engine_reopen_output(ww_engine *e)
         e->reopen_failed = true;
     e->jsonl = nf;
     if (e->cfg.verbose > 0)
-        logf_(e, "SIGHUP: reopened %s", path);
+        say(e, "SIGHUP: reopened %s", path);
     return true;
 }
 
@@ -666,13 +673,13 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     if (ctl_stop(ctl))
         return 0;
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
-        logf_(e, "warning: %s: %s", path, errbuf);
+        say(e, "warning: %s: %s", path, errbuf);
         ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
                           rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
         return 0;
     }
     if (rc < 0) {
-        logf_(e, "%s: %s", path, errbuf);
+        say(e, "%s: %s", path, errbuf);
         return -1;
     }
     return 0;
@@ -702,7 +709,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         } else if (rc == 0) {
             break;
         } else {
-            logf_(e, "%s", errbuf);
+            say(e, "%s", errbuf);
             return -1;
         }
         if (ww_engine_output_failed(e))

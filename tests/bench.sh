@@ -36,6 +36,11 @@ fi
 if [ -x "$BUILD/tools/detq" ]; then
     "$BUILD/tools/detq" | tee "$DIR/detq.txt"
 fi
+# Content codings: gzip/deflate through ISA-L and through zlib, zstd, br on a JSON body with
+# addresses (tests/tools/bench_inflate.c).
+if [ -x "$BUILD/tools/bench_inflate" ]; then
+    "$BUILD/tools/bench_inflate" 32 4 | tee "$DIR/inflate.txt"
+fi
 # Detection scenarios (issue 13): each generated capture at --fail-on high, its exit status and
 # the rules it raised (clean flows exit 0; attacks get the most specific rule).
 if [ -x "$BIN" ]; then

@@ -228,6 +228,39 @@ if [ -f "$QPC" ]; then
 else
     echo "SKIP: HTTP/3 CLI test: $QPC absent (set WW_SHARED to the shared directory)"
 fi
+# SIGTERM / SIGINT while the input pipe is idle (before any byte, and after a capture's first
+# packets): served within 1 s, stats written, exit 3 (an interrupted replay is inconclusive).
+# CMD_IN: what feeds the pipe (it then stays open, idle, for 30 s).
+sig_idle() { # SIGNAL DESC FEED-FILE-OR-EMPTY
+    local sig=$1 desc=$2 feed=$3
+    rm -f "$T/sig.jsonl" "$T/sig.rc"
+    mkfifo "$T/sig.fifo"
+    ( "$WW" -q -r - -o "$T/sig.jsonl" <"$T/sig.fifo" >/dev/null 2>"$T/sig.err"; echo $? >"$T/sig.rc" ) &
+    local sub=$!
+    exec 9>"$T/sig.fifo" # the writer end stays open and idle until the end of the test
+    [ -n "$feed" ] && cat "$feed" >&9
+    sleep 0.5
+    local pid
+    pid=$(ps -o pid= --ppid "$sub" | tr -d ' ' | head -n 1)
+    if [ -z "$pid" ]; then bad "$desc: walletwatch not running"; exec 9>&-; rm -f "$T/sig.fifo"; return; fi
+    local t0 t1
+    t0=$(date +%s%N)
+    kill -"$sig" "$pid"
+    for _ in $(seq 1 40); do [ -s "$T/sig.rc" ] && break; sleep 0.05; done
+    t1=$(date +%s%N)
+    exec 9>&-
+    wait "$sub" 2>/dev/null
+    rm -f "$T/sig.fifo"
+    local ms=$(((t1 - t0) / 1000000))
+    if [ -s "$T/sig.rc" ] && [ "$ms" -le 1000 ]; then ok; else bad "$desc: not served within 1 s (${ms} ms)"; fi
+    if [ "$(cat "$T/sig.rc" 2>/dev/null)" = 3 ]; then ok; else bad "$desc: exit $(cat "$T/sig.rc" 2>/dev/null), want 3"; fi
+    contains "$T/sig.jsonl" '"event_type":"stats"' "$desc: stats written"
+}
+sig_idle TERM "SIGTERM on an idle pipe before any byte" ""
+head -c 24 "$CLEAN" >"$T/hdr.pcap"
+sig_idle INT "SIGINT on an idle pipe after the pcap header" "$T/hdr.pcap"
+sig_idle TERM "SIGTERM on an idle pipe after a whole capture" "$CLEAN"
+contains "$T/sig.jsonl" '"packets":' "interrupted replay: stats count what was read"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

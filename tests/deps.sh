@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
 # Installs what walletwatch needs to build and test on Debian 12, when it is missing.
+# The packages are listed once, in tests/debian-packages.txt (also read by .ci/run).
 # As root: apt-get install. Otherwise: prints the exact command and stops (exit 1).
+#   tests/deps.sh          check the list's pc:/cmd: items, install the list if one is missing
+#   tests/deps.sh --list   print the package names
 set -u
-PKGS="libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libbrotlienc libsodium yara"
-DEBS="build-essential pkg-config libpcap-dev libnghttp2-dev libnghttp3-dev libssl-dev libsecp256k1-dev libcjson-dev zlib1g-dev libbrotli-dev libsodium-dev libyara-dev python3"
-missing=0
-command -v pkg-config >/dev/null 2>&1 || missing=1
-command -v cc >/dev/null 2>&1 || missing=1
-command -v python3 >/dev/null 2>&1 || missing=1
-if [ $missing -eq 0 ]; then
-    for p in $PKGS; do
-        pkg-config --exists "$p" 2>/dev/null || { missing=1; break; }
-    done
+LIST="$(dirname "$0")/debian-packages.txt"
+[ -r "$LIST" ] || { echo "walletwatch: $LIST is missing" >&2; exit 1; }
+DEBS=$(sed -e 's/#.*//' "$LIST" | awk 'NF { print $1 }' | tr '\n' ' ')
+if [ "${1:-}" = "--list" ]; then
+    echo "$DEBS"
+    exit 0
 fi
-[ $missing -eq 0 ] && exit 0
+missing=""
+while read -r item; do
+    case $item in
+    pc:*) pkg-config --exists "${item#pc:}" 2>/dev/null || missing="$missing ${item#pc:}" ;;
+    cmd:*) command -v "${item#cmd:}" >/dev/null 2>&1 || missing="$missing ${item#cmd:}" ;;
+    esac
+done < <(sed -e 's/#.*//' "$LIST" | awk '{ for (i = 2; i <= NF; i++) print $i }')
+[ -z "$missing" ] && exit 0
 cmd="apt-get install -y --no-install-recommends $DEBS"
 if [ "$(id -u)" -ne 0 ]; then
-    echo "walletwatch: build dependencies are missing. Install them with:" >&2
+    echo "walletwatch: build dependencies are missing:$missing. Install them with:" >&2
     echo "  sudo apt-get update && sudo $cmd" >&2
     exit 1
 fi
-echo "walletwatch: installing build dependencies: $DEBS"
+echo "walletwatch: installing build dependencies (missing:$missing): $DEBS"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null && $cmd >/tmp/walletwatch-apt.log 2>&1 || {
     echo "walletwatch: apt-get failed; see /tmp/walletwatch-apt.log" >&2

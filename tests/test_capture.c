@@ -1402,4 +1402,145 @@ T_CASE(udp_datagrams)
     T_EQ_INT(u.last.len, 100);
     T_EQ_INT(u.last.dport, 4433);
     ww_pktdec_free(d);
+/* ---- damaged captures: every damaged block and lost packet is reported and counted ---- */
+typedef struct dmg_rec {
+    int n;
+    char types[512];
+    char last[256];
+} dmg_rec;
+static void d_anom(void *ud, uint64_t ts, const struct ww_flow *f, const char *layer,
+                   const char *type, const char *detail)
+{
+    dmg_rec *d = ud;
+    (void)ts;
+    (void)f;
+    (void)layer;
+    d->n++;
+    size_t l = strlen(d->types);
+    snprintf(d->types + l, sizeof d->types - l, "%s;", type);
+    snprintf(d->last, sizeof d->last, "%s", detail);
+}
+
+static ww_source *open_dmg(const ngb *g, dmg_rec *d, char *err)
+{
+    ww_source *s = NULL;
+    memset(d, 0, sizeof *d);
+    if (ww_source_open_mem(&s, g->b, g->n, err) != WW_OK)
+        return NULL;
+    ww_source_set_anomaly_fn(s, d_anom, d);
+    return s;
+}
+
+T_CASE(pcapng_damage_reported)
+{
+    char err[WW_ERRBUF_SIZE] = "";
+    dmg_rec d;
+    ngb g;
+    int rc;
+    /* a short first IDB (4 bytes of body): reported; its packets still come (link type
+     * unknown, for the decoder to report), nothing vanishes silently */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    size_t st = ng_begin(&g, 1);
+    ng16(&g, WW_LINK_RAW);
+    ng16(&g, 0);
+    ng_end(&g, st);
+    ng_epb(&g, 0, 1, "ABCD", 4);
+    ww_source *s = open_dmg(&g, &d, err);
+    T_CHECK(s != NULL);
+    ww_pkt p;
+    T_EQ_INT(ww_source_next(s, &p, err), 1);
+    T_EQ_INT(p.linktype, 0xffff);
+    T_EQ_INT(ww_source_next(s, &p, err), 0);
+    T_CHECK(strstr(d.types, "bad-idb") != NULL);
+    T_EQ_INT(ww_source_damage_get(s)->damaged_blocks, 1);
+    ww_source_free(s);
+
+    /* packets for an interface id out of range: each counted as lost, reported */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    ng_idb(&g, WW_LINK_RAW, -1);
+    ng_epb(&g, 0, 1, "ok", 2);
+    for (int i = 0; i < 20; i++)
+        ng_epb(&g, 7, 2, "lost", 4);
+    ng_epb(&g, 0, 3, "ok", 2);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 2);
+    T_EQ_INT(rc, 0);
+    T_EQ_INT(ww_source_damage_get(s)->packets_lost, 20);
+    T_EQ_INT(d.n, 8 + 1); /* the first 8, then the 16th */
+    T_CHECK(strstr(d.last, "interface 7 of 1 declared") != NULL);
+    T_CHECK(strstr(d.last, "16 so far") != NULL);
+    ww_source_free(s);
+
+    /* a block with a huge length in the middle: reported with what was skipped, and the
+     * packets after it are still read */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    ng_idb(&g, WW_LINK_RAW, -1);
+    ng_epb(&g, 0, 1, "one", 3);
+    size_t bad = g.n;
+    ng_epb(&g, 0, 2, "torn", 4);
+    g.b[bad + 4] = 0xf0, g.b[bad + 5] = 0xff, g.b[bad + 6] = 0xff, g.b[bad + 7] = 0x7f;
+    ng_epb(&g, 0, 3, "two", 3);
+    ng_epb(&g, 0, 4, "three", 5);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, 0);
+    T_CHECK(strstr(d.types, "bad-block-length") != NULL);
+    T_CHECK(strstr(d.last, "bytes skipped to the next valid block") != NULL);
+    T_EQ_INT(ww_source_damage_get(s)->damaged_blocks, 1);
+    T_EQ_INT(ww_source_damage_get(s)->bytes_unread, 32 + 4); /* the torn EPB */
+    T_CHECK(!ww_source_damage_get(s)->ended_early);
+    ww_source_free(s);
+
+    /* a huge length with nothing valid after it: the error says how much was not read */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    ng_idb(&g, WW_LINK_RAW, -1);
+    ng_epb(&g, 0, 1, "one", 3);
+    ng32(&g, 6);
+    ng32(&g, 0x7ffffff0);
+    for (int i = 0; i < 100; i++)
+        ng32(&g, 0x11111111);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 1);
+    T_EQ_INT(rc, WW_E_INVALID);
+    T_CHECK(strstr(err, "408 bytes after it are not read") != NULL);
+    if (strstr(err, "408 bytes") == NULL)
+        t_fail_msg(__FILE__, __LINE__, "  %s", err);
+    T_CHECK(ww_source_damage_get(s)->ended_early);
+    T_EQ_INT(ww_source_damage_get(s)->bytes_unread, 408);
+    ww_source_free(s);
+
+    /* a truncated last packet block: TRUNC, counted as a lost packet */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    ng_idb(&g, WW_LINK_RAW, -1);
+    ng_epb(&g, 0, 1, "one", 3);
+    ng_epb(&g, 0, 2, "cut here", 8);
+    g.n -= 10;
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 1);
+    T_EQ_INT(rc, WW_E_TRUNC);
+    T_EQ_INT(ww_source_damage_get(s)->packets_lost, 1);
+    T_CHECK(ww_source_damage_get(s)->ended_early);
+    ww_source_free(s);
+
+    /* a bad trailer and a short DSB: damaged blocks, reported */
+    memset(&g, 0, sizeof g);
+    ng_shb(&g, false);
+    ng_idb(&g, WW_LINK_RAW, -1);
+    st = ng_begin(&g, 0x0a);
+    ng32(&g, 0x544c534b);
+    ng32(&g, 200);
+    ngbytes(&g, "short", 5);
+    ng_end(&g, st);
+    ng_epb(&g, 0, 1, "one", 3);
+    g.b[g.n - 4] ^= 0x04; /* trailer */
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 1);
+    T_CHECK(strstr(d.types, "bad-dsb") != NULL && strstr(d.types, "bad-block-trailer") != NULL);
+    T_EQ_INT(ww_source_damage_get(s)->damaged_blocks, 2);
+    ww_source_free(s);
 }

@@ -8,6 +8,7 @@
 #include "tests/t.h"
 
 #include <zlib.h>
+#include <zstd.h>
 
 /* ---- a recorder for what the decoder reports ---- */
 typedef struct rec {
@@ -672,6 +673,23 @@ static void a_http(void *ud, const ww_ctx *ctx, const ww_http_msg *m)
     ((app_rec *)ud)->http++;
 }
 
+/* An app layer whose sink records into ar, with flow f opened. */
+static ww_app *app_start(app_rec *ar, ww_flow *f)
+{
+    ww_decode_sink sink;
+    memset(ar, 0, sizeof *ar);
+    memset(&sink, 0, sizeof sink);
+    sink.ud = ar;
+    sink.served = a_served;
+    sink.wallet_call = a_wc;
+    sink.anomaly = a_anom;
+    sink.http = a_http;
+    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
+    memset(f, 0, sizeof *f);
+    ww_app_on_open(app, f, 1);
+    return app;
+}
+
 static const char RPC[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTransaction\",\"params\":"
                           "[{\"from\":\"0x1111111111111111111111111111111111111111\",\"to\":"
                           "\"0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976\",\"value\":\"0x1\"}]}";
@@ -679,18 +697,8 @@ static const char RPC[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTr
 T_CASE(h2_app_h2c_jsonrpc)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
     F1.n = 0;
@@ -729,18 +737,8 @@ T_CASE(h2_app_h2c_jsonrpc)
 T_CASE(h2_app_sse_served_before_end_stream)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "GET", "/events", NULL, NULL);
     F1.n = 0;
@@ -793,18 +791,8 @@ static size_t ws_frame(uint8_t *o, int op, const char *s, size_t n, bool mask)
 T_CASE(h2_app_websocket_over_h2_rfc8441)
 {
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     uint8_t blk[256];
     size_t n = req_block(blk, "CONNECT", "/ws", NULL, NULL);
     blk[n++] = 0x00;
@@ -847,18 +835,8 @@ T_CASE(h2_app_h2c_upgrade_and_ws_upgrade)
 {
     /* HTTP/1.1 Upgrade: h2c, the 101 then the server's h2 frames in the same segment */
     app_rec ar;
-    memset(&ar, 0, sizeof ar);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.ud = &ar;
-    sink.served = a_served;
-    sink.wallet_call = a_wc;
-    sink.anomaly = a_anom;
-    sink.http = a_http;
-    ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
     ww_flow f;
-    memset(&f, 0, sizeof f);
-    ww_app_on_open(app, &f, 1);
+    ww_app *app = app_start(&ar, &f);
     const char req[] = "GET /page HTTP/1.1\r\nHost: dapp.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                        "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
     ww_app_on_data(app, &f, WW_DIR_TOSERVER, (const uint8_t *)req, strlen(req), 2);
@@ -911,4 +889,142 @@ T_CASE(h2_app_h2c_upgrade_and_ws_upgrade)
     T_EQ_INT(ar.anoms, 0);
     ww_app_on_close(app, &f, 0, 5);
     ww_app_free(app);
+}
+
+/* Content-Encoding zstd and "gzip, zstd" decoded; Chromium's shared-dictionary dcb is a counted
+ * blind spot (an anomaly and bodies_undecodable), never silently skipped. */
+T_CASE(h2_zstd_and_blind_codings)
+{
+    static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\"}";
+    /* zstd -c of body, then gzip -c | zstd -c of it: made here with the libraries */
+    uint8_t z[256], g[256], gz[512];
+    size_t zn = ZSTD_compress(z, sizeof z, body, sizeof body - 1, 3);
+    T_CHECK(!ZSTD_isError(zn));
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = (Bytef *)(uintptr_t)body;
+    zs.avail_in = sizeof body - 1;
+    zs.next_out = g;
+    zs.avail_out = sizeof g;
+    T_EQ_INT(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t gn = sizeof g - zs.avail_out;
+    deflateEnd(&zs);
+    size_t gzn = ZSTD_compress(gz, sizeof gz, g, gn, 3);
+    T_CHECK(!ZSTD_isError(gzn));
+
+    rec r;
+    ww_h2 *h = mk(&r);
+    uint8_t blk[256];
+    F1.n = 0;
+    preface(&F1);
+    size_t n = req_block(blk, "POST", "/rpc", "application/json", "zstd");
+    frame(&F1, 1, 0x4, 1, blk, n);
+    frame(&F1, 0, 0x1, 1, z, zn);
+    n = req_block(blk, "POST", "/rpc", "application/json", "gzip, zstd");
+    frame(&F1, 1, 0x4, 3, blk, n);
+    frame(&F1, 0, 0x1, 3, gz, gzn);
+    n = req_block(blk, "POST", "/rpc", "application/json", "dcb");
+    frame(&F1, 1, 0x4, 5, blk, n);
+    frame(&F1, 0, 0x1, 5, "\xff\xd8\xff\xe0 dictionary-compressed", 26);
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        if (bytewise) {
+            ww_h2_free(h);
+            h = mk(&r);
+        }
+        feed(h, WW_DIR_TOSERVER, &F1, bytewise);
+        ww_h2_close(h, 2);
+        T_EQ_INT(r.nmsg, 3);
+        T_CHECK(r.last[0].body_kept && r.last[0].body.len == sizeof body - 1 &&
+                memcmp(r.last_body[0], body, sizeof body - 1) == 0);
+        T_CHECK(r.last[1].body_kept && r.last[1].body.len == sizeof body - 1 &&
+                memcmp(r.last_body[1], body, sizeof body - 1) == 0);
+        T_CHECK(!r.last[2].body_kept);
+        T_CHECK(strstr(r.anoms, "unsupported-coding") != NULL);
+        T_EQ_INT(ww_h2_stats_get(h)->bodies_undecodable, 1);
+    }
+    ww_h2_free(h);
+}
+
+/* The server answers /rpc and resets the stream (RFC 9113 8.1, NO_ERROR) before it read the
+ * request body; the client's body still arrives and is the wallet call. Also the server ending
+ * its side (END_STREAM) without a reset. Whole and byte by byte, through ww_app. */
+T_CASE(h2_request_body_after_response_and_reset)
+{
+    for (int variant = 0; variant < 4; variant++) {
+        bool with_rst = variant & 1, bytewise = variant & 2;
+        app_rec ar;
+        memset(&ar, 0, sizeof ar);
+        ww_decode_sink sink;
+        memset(&sink, 0, sizeof sink);
+        sink.ud = &ar;
+        sink.served = a_served;
+        sink.wallet_call = a_wc;
+        sink.anomaly = a_anom;
+        sink.http = a_http;
+        ww_app *app = ww_app_new(NULL, NULL, &sink, NULL);
+        ww_flow f;
+        memset(&f, 0, sizeof f);
+        ww_app_on_open(app, &f, 1);
+        uint8_t blk[256];
+        size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
+        F1.n = 0;
+        preface(&F1);
+        frame(&F1, 1, 0x4, 1, blk, n); /* HEADERS, END_HEADERS, no END_STREAM */
+        ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 2);
+        /* the server: SETTINGS, a 200 with END_STREAM, then RST_STREAM(NO_ERROR) */
+        F2.n = 0;
+        frame(&F2, 4, 0, 0, NULL, 0);
+        frame(&F2, 1, 0x5, 1, "\x88", 1);
+        if (with_rst)
+            frame(&F2, 3, 0, 1, "\0\0\0\0", 4);
+        ww_app_on_data(app, &f, WW_DIR_TOCLIENT, F2.b, F2.n, 3);
+        T_EQ_INT(ar.http, 1); /* the response */
+        T_EQ_INT(ar.calls, 0);
+        /* the request body, in two DATA frames, after the reset */
+        F1.n = 0;
+        size_t half = strlen(RPC) / 2;
+        frame(&F1, 0, 0x0, 1, RPC, half);
+        frame(&F1, 0, 0x1, 1, RPC + half, strlen(RPC) - half);
+        if (bytewise)
+            for (size_t i = 0; i < F1.n; i++)
+                ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b + i, 1, 4);
+        else
+            ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 4);
+        T_EQ_INT(ar.calls, 1);
+        T_EQ_STR(ar.to, "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976");
+        T_EQ_INT(ar.http, 2);
+        T_EQ_INT(ar.anoms, 0); /* no h2-unknown-stream */
+        /* the stream is gone now: more DATA on it is an unknown stream again */
+        F1.n = 0;
+        frame(&F1, 0, 0x1, 1, "x", 1);
+        ww_app_on_data(app, &f, WW_DIR_TOSERVER, F1.b, F1.n, 5);
+        T_EQ_INT(ar.anoms, 1);
+        ww_app_on_close(app, &f, 0, 6);
+        ww_app_free(app);
+    }
+    /* the client gives up after the reset (never sends END_STREAM): the request is delivered,
+     * truncated, with what arrived, when the connection ends */
+    rec r;
+    ww_h2 *h = mk(&r);
+    uint8_t blk[256];
+    size_t n = req_block(blk, "POST", "/rpc", "application/json", NULL);
+    F1.n = 0;
+    preface(&F1);
+    frame(&F1, 1, 0x4, 1, blk, n);
+    feed(h, WW_DIR_TOSERVER, &F1, false);
+    F2.n = 0;
+    frame(&F2, 1, 0x5, 1, "\x88", 1);
+    frame(&F2, 3, 0, 1, "\0\0\0\x07", 4); /* REFUSED_STREAM */
+    feed(h, WW_DIR_TOCLIENT, &F2, false);
+    F1.n = 0;
+    frame(&F1, 0, 0x0, 1, "{\"id\":1", 7);
+    feed(h, WW_DIR_TOSERVER, &F1, false);
+    T_EQ_INT(r.nmsg, 1);
+    T_EQ_INT(ww_h2_stats_get(h)->requests_after_reset, 1);
+    ww_h2_close(h, 9);
+    T_EQ_INT(r.nmsg, 2);
+    T_CHECK(r.last[1].is_request && r.last[1].body_truncated && r.last[1].body_len == 7);
+    T_CHECK(strstr(r.anoms, "h2-unknown-stream") == NULL);
+    ww_h2_free(h);
 }

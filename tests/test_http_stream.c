@@ -25,7 +25,7 @@ typedef struct rx {
 static void rx_put(rx *r, const uint8_t *p, size_t n)
 {
     if (n == 0)
-        return;
+        return; /* body_chunk may consume nothing yet (a run still open at the end) */
     if (r->n + n > r->cap) {
         r->cap = (r->n + n) * 2;
         r->got = realloc(r->got, r->cap);

@@ -479,3 +479,108 @@ T_CASE(tls_fuzz_seeds)
         }
     }
 }
+
+/* One budget for the bytes of every session waiting for a key: 40 key-less sessions with
+ * 48 KiB waiting each against a 1 MiB budget: bytes waiting never exceed it, the sessions that
+ * waited longest are given up first (counted), and a late key still decrypts the newest. */
+T_CASE(tls_keywait_budget_shared)
+{
+    conn c;
+    build(&c, 0xc02f);
+    ww_keylog *kl = ww_keylog_new(NULL);
+    ww_keylog_set_wait_budget(kl, 1u << 20);
+    enum { N = 40 };
+    static rec rs[N];
+    ww_tls *t[N];
+    static uint8_t big[16384];
+    uint8_t h[5] = {23, 3, 3, 0x40, 0x00};
+    bool within = true;
+    for (int i = 0; i < N; i++) {
+        t[i] = new_tls(kl, &rs[i]);
+        feed(t[i], &c, 100000);
+        for (int k = 0; k < 3; k++) {
+            ww_tls_data(t[i], 0, h, 5, 0);
+            ww_tls_data(t[i], 0, big, sizeof big, 0);
+        }
+        within = within && ww_keylog_wait_stats(kl)->bytes_waiting <= (1u << 20);
+    }
+    const ww_keywait_stats *ws = ww_keylog_wait_stats(kl);
+    T_CHECK(within);
+    T_CHECK(ws->bytes_peak <= (1u << 20));
+    T_CHECK(ws->evicted >= 20);
+    T_CHECK(ws->bytes_evicted >= N * 3 * 16384u - (1u << 20));
+    /* the oldest went first: session 0 was given up, the newest still waits */
+    T_EQ_STR(rs[0].last_anomaly, "no-key");
+    T_EQ_INT(rs[N - 1].anomalies, 0);
+    /* the key arrives: the newest session's waiting records decrypt (the big ones are junk:
+     * tag failures, but its server side decrypts the response) */
+    char line[256];
+    snprintf(line, sizeof line, "CLIENT_RANDOM %s %s\n", CR_HEX, MS_HEX);
+    ww_keylog_add_text(kl, (const uint8_t *)line, strlen(line));
+    ww_tls_data(t[N - 1], 1, NULL, 0, 0);
+    T_EQ_INT(rs[N - 1].n[1], strlen(RESP));
+    T_EQ_INT(rs[N - 1].n[0], strlen(REQ));
+    for (int i = 0; i < N; i++)
+        ww_tls_free(t[i]);
+    T_EQ_INT(ww_keylog_wait_stats(kl)->bytes_waiting, 0); /* freed sessions leave the budget */
+    ww_keylog_free(kl);
+}
+
+/* No key can arrive later (classic pcap replay, every -k loaded): nothing is kept after the
+ * ServerHello; 4,000 key-less sessions hold no waiting bytes. */
+T_CASE(tls_keywait_none_when_no_key_can_come)
+{
+    conn c;
+    build(&c, 0xc02f);
+    ww_keylog *kl = ww_keylog_new(NULL);
+    ww_keylog_set_keys_may_come(kl, false);
+    static uint8_t big[16384];
+    uint8_t h[5] = {23, 3, 3, 0x40, 0x00};
+    uint64_t most = 0;
+    for (int i = 0; i < 4000; i++) {
+        rec r;
+        ww_tls *t = new_tls(kl, &r);
+        feed(t, &c, 100000);
+        ww_tls_data(t, 0, h, 5, 0);
+        ww_tls_data(t, 0, big, sizeof big, 0);
+        if (ww_keylog_wait_stats(kl)->bytes_waiting > most)
+            most = ww_keylog_wait_stats(kl)->bytes_waiting;
+        if (i == 0) {
+            T_CHECK(ww_tls_undecryptable(t));
+            T_EQ_STR(r.last_anomaly, "no-key");
+        }
+        ww_tls_free(t);
+    }
+    T_EQ_INT(most, 0);
+    /* only what came before the ServerHello waited (the client's first records), never more */
+    T_CHECK(ww_keylog_wait_stats(kl)->bytes_peak < 1024);
+    ww_keylog_free(kl);
+}
+
+/* The late-key API: a session whose records wait can still decrypt after its connection closed
+ * (the owner keeps it, retries when the key log grows); not when no key can come. */
+T_CASE(tls_late_key_api)
+{
+    conn c;
+    build(&c, 0xc02f);
+    ww_keylog *kl = ww_keylog_new(NULL);
+    T_EQ_INT(ww_keylog_late_key_grace_us(kl), WW_LATE_KEY_GRACE_US);
+    ww_keylog_set_late_key_grace_us(kl, 500000);
+    T_EQ_INT(ww_keylog_late_key_grace_us(kl), 500000);
+    rec r;
+    ww_tls *t = new_tls(kl, &r);
+    feed(t, &c, 100000); /* the whole connection, no key yet: "closed" now */
+    T_CHECK(ww_tls_waiting(t));
+    T_CHECK(ww_tls_may_still_decrypt(t));
+    T_EQ_INT(r.n[0], 0);
+    char line[256];
+    snprintf(line, sizeof line, "CLIENT_RANDOM %s %s\n", CR_HEX, MS_HEX);
+    ww_keylog_add_text(kl, (const uint8_t *)line, strlen(line));
+    ww_tls_retry(t, 5);
+    T_EQ_INT(r.n[0], strlen(REQ));
+    T_EQ_INT(r.n[1], strlen(RESP));
+    T_CHECK(!ww_tls_waiting(t));
+    T_CHECK(!ww_tls_may_still_decrypt(t));
+    ww_tls_free(t);
+    ww_keylog_free(kl);
+}

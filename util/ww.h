@@ -91,7 +91,8 @@ typedef struct ww_rd {
 
 static inline ww_rd ww_rd_init(const uint8_t *p, size_t n)
 {
-    ww_rd r = {p, p + n};
+    /* an empty buffer may come as (NULL, 0): NULL + 0 is undefined behaviour in C */
+    ww_rd r = {p, n > 0 ? p + n : p};
     return r;
 }
 static inline size_t ww_rd_left(const ww_rd *r)
