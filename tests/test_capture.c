@@ -1402,6 +1402,8 @@ T_CASE(udp_datagrams)
     T_EQ_INT(u.last.len, 100);
     T_EQ_INT(u.last.dport, 4433);
     ww_pktdec_free(d);
+}
+
 /* ---- damaged captures: every damaged block and lost packet is reported and counted ---- */
 typedef struct dmg_rec {
     int n;
