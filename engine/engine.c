@@ -67,6 +67,7 @@ struct ww_engine {
     const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
     uint64_t drops;
+    bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
     ww_run_stats st;
 };
 
@@ -670,8 +671,10 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
             return -2;
     }
     e->drops += ww_source_drops(src);
-    if (ctl_stop(ctl))
+    if (ctl_stop(ctl)) {
+        e->interrupted = true; /* the verdict says so (exit 3) */
         return 0;
+    }
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
         say(e, "warning: %s: %s", path, errbuf);
         ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
@@ -746,6 +749,8 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
     st->quic_decrypted = as->quic_decrypted;
     st->quic_undecryptable = as->quic_undecryptable;
+    st->evicted = ts->evicted;
+    st->interrupted = e->interrupted;
 }
 
 const ww_run_stats *ww_engine_stats(const ww_engine *e)
@@ -763,6 +768,7 @@ int ww_engine_write_report(ww_engine *e, const char *path, const char *title)
     if (e->report == NULL)
         return WW_OK;
     ww_report_stats(e->report, &e->st, e->first_ts, e->last_ts);
+    ww_report_inconclusive(e->report, ww_out_inconclusive(e->out));
     FILE *hf = fopen(path, "w");
     if (hf == NULL)
         return WW_E_IO;
@@ -791,6 +797,11 @@ int ww_engine_close_evidence(ww_engine *e)
     int rc = ww_pcapngw_close(e->evid.w);
     e->evid.w = NULL;
     return rc != WW_OK || e->evid.failed ? WW_E_IO : WW_OK;
+}
+
+const char *ww_engine_inconclusive(const ww_engine *e)
+{
+    return ww_out_inconclusive(e->out);
 }
 
 int ww_engine_worst(const ww_engine *e)
