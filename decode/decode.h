@@ -284,6 +284,11 @@ typedef struct ww_decode_sink {
      * matched by id on the same connection (method is the request's). */
     void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
                        const struct ww_jsonrpc_resp *resp);
+    /* optional (may be NULL): a JSON-RPC request body (HTTP or a WebSocket message) cut by a
+     * cap may carry a wallet call past the cut that could not be checked (the decoder's
+     * ww_jsonrpc_req_info.unchecked; the `unchecked-body` anomaly went first). A fact, not a
+     * verdict: detect/ decides (unchecked-wallet-call). detail: a short description. */
+    void (*unchecked_call)(void *ud, const ww_ctx *ctx, const char *detail);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */

@@ -263,16 +263,24 @@ static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
 }
 
 /* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. Anomalies go
- * with anom_ctx (the connection's context, with the message's HTTP facts). */
+ * with anom_ctx (the connection's context, with the message's HTTP facts). prefix: p[0..n)
+ * is only the first bytes of the body (it went on past the body or message cap): the calls
+ * whole before the cut are decoded, and a possible wallet call past it is reported to
+ * sink->unchecked_call (detect/ decides what that means). */
 static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ctx *anom_ctx,
-                        const uint8_t *p, size_t n)
+                        const uint8_t *p, size_t n, bool prefix)
 {
     size_t num = WC_BATCH_MAX;
     rpc_anom ra = {hm, anom_ctx};
-    int k =
-        ww_jsonrpc_decode_request(hm->calls, &num, p, n, hm->cfg->json_max_depth, rpc_anomaly, &ra);
+    ww_jsonrpc_req_info info;
+    int k = ww_jsonrpc_decode_request_prefix(hm->calls, &num, p, n, prefix,
+                                             hm->cfg->json_max_depth, &info, rpc_anomaly, &ra);
     if (k > 0)
         hm->st->rpc_calls += (uint64_t)k;
+    if (info.unchecked && hm->sink->unchecked_call != NULL)
+        hm->sink->unchecked_call(hm->sink->ud, ctx,
+                                 "a JSON-RPC request body goes on past the body cap (" 
+                                 "a wallet call there could not be checked)");
     for (size_t i = 0; i < num; i++) {
         hm->st->wallet_calls++;
         if (hm->sink->wallet_call != NULL)
@@ -369,11 +377,11 @@ void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_ht
     if (!m->is_request)
         response_body(hm, c, &ctx, m);
     else if (rpc_candidate(m))
-        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len);
+        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len, m->body_truncated);
 }
 
 void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
-                   const char *url, const uint8_t *p, size_t n)
+                   const char *url, const uint8_t *p, size_t n, bool truncated)
 {
     ww_http_info http;
     memset(&http, 0, sizeof http);
@@ -383,15 +391,16 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
     ctx.app_proto = "websocket";
     ctx.http = &http;
     if (conn_ctx->dir == WW_DIR_TOSERVER) {
-        /* JSON-RPC requests and batches, exactly as an HTTP body */
+        /* JSON-RPC requests and batches, exactly as an HTTP body; a message over the cap is
+         * its first bytes (whitespace padding past the cap is as suspect as a cut call) */
         ww_ctx anom_ctx = *conn_ctx;
         anom_ctx.http = &http;
         size_t i = 0;
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
             i++;
-        if (i < n && (p[i] == '{' || p[i] == '['))
-            rpc_request(hm, c, &ctx, &anom_ctx, p, n);
-    } else {
+        if ((i < n && (p[i] == '{' || p[i] == '[')) || (i == n && truncated))
+            rpc_request(hm, c, &ctx, &anom_ctx, p, n, truncated);
+    } else if (!truncated) {
         rpc_response(hm, c, &ctx, p, n);
         scan_ctx sc = {hm, &ctx};
         (void)ww_addr_scan(p, n, found_addr, &sc);

@@ -929,6 +929,13 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     if (wc->has_token)
         addr_obj_fields(w, "token", &wc->token);
     addr_obj_fields(w, "recipient", recipient);
+    /* Solana: the destination token account beside its owner (the first recipient) */
+    for (size_t i = 0; i < wc->n_parties; i++)
+        if (wc->parties[i].role == WW_ROLE_RECIPIENT) {
+            if (wc->parties[i].sol_has_account)
+                addr_obj_fields(w, "token_account", &wc->parties[i].sol_account);
+            break;
+        }
     addr_obj_fields(w, "spender", spender);
     addr_obj_fields(w, "operator", first[WW_ROLE_OPERATOR]);
     addr_obj_fields(w, "delegate", first[WW_ROLE_DELEGATE]);

@@ -316,6 +316,11 @@ static void fw_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
     const ww_engine *e = ud;
     e->det_sink.rpc_result(e->det_sink.ud, ctx, method, resp);
 }
+static void fw_unchecked_call(void *ud, const ww_ctx *ctx, const char *detail)
+{
+    const ww_engine *e = ud;
+    e->det_sink.unchecked_call(e->det_sink.ud, ctx, detail);
+}
 
 static void engine_sink(ww_engine *e, ww_decode_sink *s)
 {
@@ -330,6 +335,7 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
     s->script = d->script ? fw_script : NULL;
     s->script_body = d->script_body ? fw_script_body : NULL;
     s->rpc_result = d->rpc_result ? fw_rpc_result : NULL;
+    s->unchecked_call = d->unchecked_call ? fw_unchecked_call : NULL;
 }
 
 /* ---- TCP stream callbacks: the app layer, then the subscribers ---- */

@@ -127,6 +127,23 @@ contains "$T/script.jsonl" 'embeds 2 attacker-DB addresses' "drainer-script coun
 printf 'rule qix { meta: severity = "medium" strings: $a = "checkethereumw" condition: $a }\n' >"$T/qix.yar"
 expect_rc 1 "--yara over a served script" "$WW" --yara "$T/qix.yar" -r "$T/script.pcap" -o "$T/yara.jsonl"
 contains "$T/yara.jsonl" '"rule":"yara-match","level":"medium"' "yara-match alert with the rule's severity"
+# issue 14.2: 9 MiB of whitespace before a hijacked call in one POST (over the 8 MiB body cap):
+# the call cannot be decoded, so the binary says it could not check it, and fails (exit 1)
+python3 - "$T/pad.pcap" <<'PY'
+import runpy, sys
+raw = ('{"jsonrpc":"2.0","id":2,"method":"eth_sendRawTransaction","params":['
+       '"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001"]}')
+body = " " * (9 << 20) + raw
+sys.argv = ["mkflow.py", sys.argv[1],
+            "c:POST / HTTP/1.1\\r\\nHost: rpc.test\\r\\nContent-Type: application/json\\r\\n"
+            "Content-Length: %d\\r\\n\\r\\n%s" % (len(body), body)]
+runpy.run_path("tests/tools/mkflow.py")
+PY
+expect_rc 1 "a wallet call past the body cap" "$WW" -r "$T/pad.pcap" -o "$T/pad.jsonl"
+contains "$T/pad.jsonl" '"rule":"unchecked-wallet-call","level":"high"' "unchecked-wallet-call alert from the binary"
+contains "$T/pad.jsonl" '"type":"unchecked-body"' "unchecked-body anomaly beside it"
+rm -f "$T/pad.pcap"
+
 # the node's answers to wallet calls, matched by id
 "$WW" -r "$HIJACK" -o "$T/rpc.jsonl" >/dev/null 2>&1
 [ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"

@@ -936,3 +936,168 @@ T_CASE(e2e_http3_evidence_replays)
     ww_addrdb_free(db);
     unlink(ev);
 }
+
+/* ---- issue 14.2: a hijacked call hidden by a body over the cap or by deep junk ---- */
+
+/* A POST whose body is pad bytes of filler (c) then tail: n = pad + strlen(tail). */
+static char *padded(size_t pad, char c, const char *head_part, const char *tail, size_t *n)
+{
+    size_t h = strlen(head_part), t = strlen(tail);
+    char *b = malloc(h + pad + t + 1);
+    T_CHECK(b != NULL);
+    memcpy(b, head_part, h);
+    memset(b + h, c, pad);
+    memcpy(b + h + pad, tail, t + 1);
+    *n = h + pad + t;
+    return b;
+}
+
+static void rpc_post_n(pipe_ *p, conn *c, const char *body, size_t n)
+{
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             n);
+    http_send(p, c, 0, head, body, n);
+}
+
+#define RAW_HIJACK                                                                                 \
+    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"eth_sendRawTransaction\",\"params\":["            \
+    "\"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001\"]}"
+
+/* 9 MiB of whitespace before a hijacked eth_sendRawTransaction: the call lies past the body
+ * cap; it cannot be decoded, so the finding that it could not be checked is raised (high:
+ * exit 1 at the default --fail-on). */
+T_CASE(e2e_whitespace_padding_past_cap_hides_no_call)
+{
+    pipe_ p;
+    conn c;
+    size_t n;
+    pipe_init(&p);
+    conn_open(&p, &c, 40200, 8545);
+    serve_invoice(&p, &c);
+    char *body = padded((size_t)9 << 20, ' ', "", RAW_HIJACK, &n);
+    rpc_post_n(&p, &c, body, n);
+    free(body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/unchecked-body;") != NULL);
+    T_CHECK(strstr(ev, "alert:unchecked-wallet-call:-;") != NULL);
+}
+
+/* The call whole before the cap, a huge junk member after it: the call is decoded from the
+ * body's first bytes. */
+T_CASE(e2e_call_before_cap_decoded_from_prefix)
+{
+    pipe_ p;
+    conn c;
+    size_t n;
+    pipe_init(&p);
+    conn_open(&p, &c, 40201, 8545);
+    serve_invoice(&p, &c);
+    char *body = padded((size_t)2 << 20, 'x',
+                        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                        "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                        "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\","
+                        "\"value\":\"0x1\"}],\"junk\":\"",
+                        "\"}", &n);
+    rpc_post_n(&p, &c, body, n);
+    free(body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+    T_CHECK(strstr(ev, "unchecked-wallet-call") == NULL);
+}
+
+/* One junk member nested 62 deep beside the params of a hijacked call (the whole body is
+ * then deeper than the 64 limit): the call is still decoded and flagged. */
+T_CASE(e2e_deep_junk_member_beside_hijack)
+{
+    pipe_ p;
+    conn c;
+    char body[1024];
+    char deep[200];
+    pipe_init(&p);
+    conn_open(&p, &c, 40202, 8545);
+    serve_invoice(&p, &c);
+    memset(deep, '[', 62);
+    memset(deep + 62, ']', 62);
+    deep[124] = '\0';
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"junk\":{\"a\":%s},\"method\":\"eth_sendTransaction\","
+             "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+             "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\",\"value\":\"0x1\"}]}",
+             deep);
+    rpc_post(&p, &c, body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/json-too-deep;") != NULL);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+}
+
+/* A client WebSocket text frame (masked, key 0) of n bytes: its header into o (14 bytes). */
+static size_t ws_head(uint8_t *o, size_t n)
+{
+    o[0] = 0x81;
+    o[1] = 0x80 | 127;
+    for (int i = 0; i < 8; i++)
+        o[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    memset(o + 10, 0, 4);
+    return 14;
+}
+
+static void ws_open(pipe_ *p, conn *c, uint16_t port)
+{
+    const char *req = "GET /ws HTTP/1.1\r\nHost: rpc.test\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    const char *resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\n"
+                       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    conn_open(p, c, port, 8546);
+    conn_send(p, c, 0, req, strlen(req));
+    conn_send(p, c, 1, resp, strlen(resp));
+}
+
+/* The same over WebSocket: a message over its cap (whitespace, then the call) is reported;
+ * a message whose call is whole before the cap is decoded. */
+T_CASE(e2e_websocket_message_past_cap)
+{
+    pipe_ p;
+    conn c, d;
+    size_t n;
+    uint8_t h[14];
+    pipe_init(&p);
+    conn_open(&p, &d, 40203, 80);
+    serve_invoice(&p, &d);
+    conn_close(&p, &d);
+    ws_open(&p, &c, 40204);
+    char *msg = padded((size_t)2 << 20, '\n', "", RAW_HIJACK, &n);
+    conn_send(&p, &c, 0, h, ws_head(h, n));
+    conn_send(&p, &c, 0, msg, n);
+    free(msg);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/unchecked-body;") != NULL);
+    T_CHECK(strstr(ev, "alert:unchecked-wallet-call:-;") != NULL);
+
+    pipe_init(&p);
+    conn_open(&p, &d, 40205, 80);
+    serve_invoice(&p, &d);
+    conn_close(&p, &d);
+    ws_open(&p, &c, 40206);
+    msg = padded((size_t)2 << 20, 'x',
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                 "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                 "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\","
+                 "\"value\":\"0x1\"}],\"junk\":\"",
+                 "\"}", &n);
+    conn_send(&p, &c, 0, h, ws_head(h, n));
+    conn_send(&p, &c, 0, msg, n);
+    free(msg);
+    conn_close(&p, &c);
+    ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+    T_CHECK(strstr(ev, "unchecked-wallet-call") == NULL);
+}
