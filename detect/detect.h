@@ -68,6 +68,9 @@ int ww_blind_classify(const char *layer, const char *type);
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+    /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
+     * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
+    uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;
     uint64_t quic_sessions, quic_decrypted, quic_undecryptable; /* QUIC connections */
     uint64_t evicted;        /* TCP flows evicted under the flow cap */
     bool interrupted;        /* a replay was stopped (SIGINT) before its end */

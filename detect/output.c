@@ -1253,6 +1253,11 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_str(w, "verdict", o->inconclusive ? "inconclusive" : st->alerts ? "alerts" : "clean");
     if (o->inconclusive != NULL)
         jw_str(w, "inconclusive", o->inconclusive + strlen("inconclusive: "));
+    jw_u64(w, "suppressed", st->suppressed);
+    jw_u64(w, "clients_evicted", st->clients_evicted);
+    jw_u64(w, "served_dropped", st->served_dropped);
+    jw_u64(w, "served_pairs", st->served_pairs);
+    jw_u64(w, "mac_aliases", st->mac_aliases);
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
@@ -1284,6 +1289,14 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
         else
             n = snprintf(line, sizeof line, "walletwatch: %sno wallet hijacking detected%s\n",
                          col(o, C_GRN), col(o, C_RESET));
+        if (n > 0)
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+        n = snprintf(line, sizeof line,
+                     "walletwatch: %" PRIu64 " accepted by the baseline, %" PRIu64
+                     " browsers evicted, %" PRIu64 " served addresses dropped, %" PRIu64
+                     " poisoned pairs, %" PRIu64 " addresses joined by MAC\n",
+                     st->suppressed, st->clients_evicted, st->served_dropped, st->served_pairs,
+                     st->mac_aliases);
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }

@@ -592,6 +592,8 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
     int r = ww_pktdec_decode(e->pd, pkt, &seg);
     e->cur_pkt = NULL;
     if (r == 1) {
+        if (seg.has_src_mac) /* a host's IPv4 and IPv6 addresses are one browser (issue 13.5) */
+            ww_detect_learn_mac(e->det, seg.src_mac, &seg.src, seg.ts_us);
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
@@ -755,6 +757,11 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
     st->quic_decrypted = as->quic_decrypted;
     st->quic_undecryptable = as->quic_undecryptable;
+    st->suppressed = ds->suppressed;
+    st->clients_evicted = ds->clients_evicted;
+    st->served_dropped = ds->served_dropped;
+    st->served_pairs = ds->served_pairs;
+    st->mac_aliases = ds->mac_aliases;
     st->evicted = ts->evicted;
     st->interrupted = e->interrupted;
 }

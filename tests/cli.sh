@@ -254,6 +254,35 @@ if [ -f "$QPC" ]; then
 else
     echo "SKIP: HTTP/3 CLI test: $QPC absent (set WW_SHARED to the shared directory)"
 fi
+# issue 13: --baseline (accepted findings), --registry / --no-registry, --detect-memory
+printf '# accepted\n* 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 our test payee\n* 0xe291a6a58259f660e8965c2f0938097030bf1767 expires=2999-12-31 ok\n' >"$T/bl.txt"
+expect_rc 0 "--baseline accepting every finding" "$WW" --baseline "$T/bl.txt" -r "$HIJACK" -o "$T/bl.jsonl"
+[ "$(count_alerts "$T/bl.jsonl")" -eq 0 ] && ok || bad "--baseline: accepted alerts still written"
+python3 - "$T/bl.jsonl" "$n_hijack" <<'PY' && ok || bad "--baseline: stats.suppressed counts every accepted alert"
+import json, sys
+st = json.loads(open(sys.argv[1]).read().splitlines()[-1])["walletwatch"]
+assert st["suppressed"] == int(sys.argv[2]), st
+for k in ("clients_evicted", "served_dropped", "served_pairs", "mac_aliases"):
+    assert st[k] == 0, (k, st)
+PY
+contains "$T/out" "accepted by the baseline" "text summary counts accepted findings"
+printf 'unrequested-recipient 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 fine\nnot-a-rule\n' >"$T/badbl.txt"
+expect_rc 2 "--baseline with a bad line" "$WW" --baseline "$T/badbl.txt" -r "$CLEAN"
+contains "$T/err" "badbl.txt:2" "--baseline error names the file and line"
+expect_rc 2 "--baseline file missing" "$WW" --baseline "$T/nobl.txt" -r "$CLEAN"
+contains "$T/err" "nobl.txt" "--baseline missing file named"
+printf 'evm,0x1111222233334444555566667777888899990000,Test Router,1,test\n' >"$T/reg.csv"
+expect_rc 0 "--registry extra rows" "$WW" --registry "$T/reg.csv" -r "$CLEAN"
+expect_rc 1 "--registry keeps the hijack" "$WW" --registry "$T/reg.csv" -r "$HIJACK"
+printf 'evm,0x1111222233334444555566667777888899990000,Ok,1,test\nevm,0xnot-an-address,Bad,1,test\n' >"$T/badreg.csv"
+expect_rc 2 "--registry with a bad line" "$WW" --registry "$T/badreg.csv" -r "$CLEAN"
+contains "$T/err" "badreg.csv:2" "--registry error names the file and line"
+expect_rc 2 "--registry file missing" "$WW" --registry "$T/noreg.csv" -r "$CLEAN"
+expect_rc 0 "--no-registry" "$WW" --no-registry -r "$CLEAN"
+expect_rc 1 "--detect-memory 64M" "$WW" --detect-memory 64M -r "$HIJACK"
+expect_rc 2 "--detect-memory too small" "$WW" --detect-memory 1k -r "$CLEAN"
+expect_rc 2 "--detect-memory not a size" "$WW" --detect-memory lots -r "$CLEAN"
+
 # SIGTERM / SIGINT while the input pipe is idle (before any byte, and after a capture's first
 # packets): served within 1 s, stats written, exit 3 (an interrupted replay is inconclusive).
 # CMD_IN: what feeds the pipe (it then stays open, idle, for 30 s).
