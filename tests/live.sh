@@ -210,6 +210,11 @@ check "-B without -i: usage error (got $rc)" [ "$rc" -eq 2 ]
 if id nobody >/dev/null 2>&1; then
     mkdir -p "$T/z" && chmod 777 "$T/z"
     start_ww z -f "$FILTER" -Z nobody -o "$T/z/z.jsonl" -q
+    # the drop happens once lo is open: wait for it (up to 5 s on a loaded machine)
+    for _ in $(seq 50); do
+        [ "$(awk '/^Uid:/ {print $2}' "/proc/$WWPID/status" 2>/dev/null)" = "$(id -u nobody)" ] && break
+        sleep 0.1
+    done
     check "-Z nobody: the process runs as nobody" \
         [ "$(awk '/^Uid:/ {print $2}' "/proc/$WWPID/status" 2>/dev/null)" = "$(id -u nobody)" ]
     replay --topspeed "$HIJ"
