@@ -46,6 +46,8 @@ typedef struct ww_alert {
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+    uint64_t keywait_bytes_peak, keywait_evicted; /* TLS bytes waiting for keys: peak; sessions
+                                                     given up over the key-wait budget */
 } ww_run_stats;
 
 /* ---- output ---- */

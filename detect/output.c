@@ -655,6 +655,8 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
     jw_u64(w, "alerts", st->alerts);
     jw_u64(w, "anomalies", st->anomalies);
     jw_u64(w, "drops", st->drops);
+    jw_u64(w, "keywait_bytes_peak", st->keywait_bytes_peak);
+    jw_u64(w, "keywait_evicted", st->keywait_evicted);
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
