@@ -224,3 +224,18 @@ T_CASE(latekey_budget_evicts)
     T_EQ_INT(events_with(&t, "\"keywait_evicted\":0"), 0);
     lk_free(&t);
 }
+
+/* An engine freed while closed sessions still wait (no ww_engine_end): released, no event
+ * written after the end (ASan: nothing leaks). */
+T_CASE(latekey_free_while_waiting)
+{
+    lk t;
+    if (!lk_init(&t, true, 30000000))
+        return;
+    lk_feed(&t, PCAP);
+    int before = events_with(&t, "\"event_type\"");
+    ww_engine_free(t.e);
+    t.e = NULL;
+    T_EQ_INT(events_with(&t, "\"event_type\""), before);
+    lk_free(&t);
+}
