@@ -138,9 +138,18 @@ record:
 golden: all
 	@bash tests/golden.sh $(BUILD) --update
 
+# The attacker DB is compiled into the binary (bundled_db.inc): nothing else to install for it.
+STRIP ?= strip
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/walletwatch
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/walletwatch
+	$(STRIP) $(DESTDIR)$(PREFIX)/bin/walletwatch
+	install -m 0644 walletwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/walletwatch.1
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' contrib/walletwatch.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/walletwatch.service
+	install -m 0644 contrib/walletwatch.logrotate LICENSE README.md \
+	  $(DESTDIR)$(PREFIX)/share/doc/walletwatch/
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(wildcard */*.h) $(TEST_SRCS) $(FUZZ_SRCS)

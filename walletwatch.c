@@ -20,6 +20,7 @@
 #define EXIT_OK 0
 #define EXIT_ALERT 1
 #define EXIT_USAGE 2
+#define EXIT_INCONCLUSIVE 3
 
 #define MAX_INPUTS 256
 
@@ -52,6 +53,7 @@ typedef struct opts {
     double lookalike_bits;
     uint64_t key_grace_us;  /* --key-grace (0: the default) */
     size_t key_wait_budget; /* --key-wait-budget (0: the default) */
+    const char *blind_ok; /* --blind-ok */
 } opts;
 
 static volatile sig_atomic_t stop_requested;
@@ -105,11 +107,15 @@ static void usage(FILE *f)
            "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
            "  --yara RULES          run these YARA rules over every script served to a browser\n"
            "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
+           "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
+           "                        subdomains; comma list) do not make the run inconclusive\n"
+           "  --html FILE           a self-contained HTML report\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
            "\n"
-           "exit status: 0 no alert at or above --fail-on, 1 such alerts, 2 usage or unreadable "
-           "input\n");
+           "exit status: 0 no alert at or above --fail-on and everything wallet-relevant was read,\n"
+           "  1 such alerts, 2 usage or unreadable input, 3 inconclusive (traffic that could carry\n"
+           "  wallet calls could not be read: TLS/QUIC without keys, undecodable bodies, gaps...)\n");
 }
 
 static bool parse_duration(const char *s, uint64_t *us)
@@ -224,7 +230,8 @@ enum {
     OPT_EVIDENCE_SECRETS,
     OPT_YARA,
     OPT_KEY_GRACE,
-    OPT_KEY_WAIT_BUDGET
+    OPT_KEY_WAIT_BUDGET,
+    OPT_BLIND_OK
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -241,6 +248,7 @@ static const struct option longopts[] = {
     {"yara", required_argument, NULL, OPT_YARA},
     {"key-grace", required_argument, NULL, OPT_KEY_GRACE},
     {"key-wait-budget", required_argument, NULL, OPT_KEY_WAIT_BUDGET},
+    {"blind-ok", required_argument, NULL, OPT_BLIND_OK},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -379,6 +387,9 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_YARA:
         o->yara = arg;
         break;
+    case OPT_BLIND_OK:
+        o->blind_ok = arg;
+        break;
     case 'q':
         o->quiet = true;
         break;
@@ -469,6 +480,9 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->out.log_http = o->log_http;
     ec->out.verbose = o->verbose;
     ec->out.quiet = o->quiet;
+    ec->out.in_iface = o->iface;
+    ec->out.blind_ok = o->blind_ok;
+    ec->out.color = o->format == WW_FMT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
     ec->out_path = o->out_path;
     ec->bpf = live ? NULL : o->filter; /* live: compiled on the handle */
     ec->report = o->html != NULL;
@@ -599,8 +613,10 @@ static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_e
     int worst = ww_engine_worst(e);
     if (exit_code == EXIT_OK && o->fail_on != WW_SEV_NONE && worst >= o->fail_on)
         exit_code = EXIT_ALERT;
+    else if (exit_code == EXIT_OK && ww_engine_inconclusive(e) != NULL)
+        exit_code = EXIT_INCONCLUSIVE; /* no alert decided it, and the run could not see all */
     if (exit_code == EXIT_OK && o->n_inputs > 0 && (stop_requested || ww_source_interrupted()))
-        exit_code = 3; /* SPEC: inconclusive — the replay was interrupted before its end */
+        exit_code = EXIT_INCONCLUSIVE; /* SPEC: inconclusive — the replay was interrupted before its end */
     return exit_code;
 }
 

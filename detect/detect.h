@@ -43,11 +43,39 @@ typedef struct ww_alert {
     const ww_addrdb_entry *db; /* NULL when not in the DB */
 } ww_alert;
 
+/* ---- what a run could not see (SPEC exit code 3 "inconclusive") ---- */
+enum ww_blind_kind {
+    WW_BLIND_TLS_NO_KEY = 0,     /* TLS sessions without keys (none given, or not for them) */
+    WW_BLIND_TLS_DECRYPT_FAILED, /* records that failed to decrypt (wrong keys) */
+    WW_BLIND_QUIC_NO_KEY,        /* QUIC connections without keys */
+    WW_BLIND_UNSUPPORTED_CODING, /* bodies in a content coding we cannot decode */
+    WW_BLIND_BODY_OVER_CAP,      /* bodies over a size or decompression cap */
+    WW_BLIND_HTTP_GAPS,          /* bytes lost inside flows carrying HTTP or TLS */
+    WW_BLIND_SNAPLEN_CUT,        /* packets cut by the capture's snaplen */
+    WW_BLIND_DAMAGED_INPUT,      /* unreadable or damaged capture blocks */
+    WW_BLIND_EVICTED,            /* flow state evicted or not allocated (memory caps) */
+    WW_BLIND_CAPTURE_DROPS,      /* packets the kernel or interface dropped */
+    WW_BLIND_INTERRUPTED,        /* a replay stopped before the end of its input */
+    WW_BLIND_COUNT
+};
+/* JSON key of a blind-spot counter ("tls_no_key", ...) and its sentence ("TLS sessions
+ * without keys"). */
+const char *ww_blind_key(int kind);
+const char *ww_blind_words(int kind);
+/* Which blind-spot counter an anomaly (layer, type) feeds; -1 when none. */
+int ww_blind_classify(const char *layer, const char *type);
+
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
     uint64_t keywait_bytes_peak, keywait_evicted; /* TLS bytes waiting for keys: peak; sessions
                                                      given up over the key-wait budget */
+    uint64_t quic_sessions;  /* 0 until QUIC lands */
+    uint64_t evicted;        /* TCP flows evicted under the flow cap */
+    bool interrupted;        /* a replay was stopped (SIGINT) before its end */
+    /* Filled by ww_out_stats (anomalies seen + the counters above); callers leave it 0. */
+    uint64_t blind[WW_BLIND_COUNT];
+    uint64_t blind_ok;       /* encrypted sessions --blind-ok excused */
 } ww_run_stats;
 
 /* ---- output ---- */
@@ -60,6 +88,15 @@ typedef struct ww_out_cfg {
     bool log_http;    /* emit "http" events (one per HTTP message) */
     int verbose;      /* text: -v also prints wallet calls and anomalies */
     bool quiet;       /* text: alerts only, no summary */
+    /* Optional: every EVE line (with its newline) is also handed here (--redis). */
+    void (*on_line)(void *ud, const char *line, size_t n);
+    void *on_line_ud;
+    const char *in_iface;  /* live capture: the EVE in_iface member; NULL for replays */
+    uint64_t flow_seed;    /* mixed into flow_id (0: the same capture gives the same ids) */
+    /* --blind-ok: "all", or a comma list of host names; an undecryptable TLS/QUIC session to
+     * one of them (or a subdomain) does not make the run inconclusive. NULL: every one does. */
+    const char *blind_ok;
+    bool color;            /* text: ANSI colour (a TTY without NO_COLOR) */
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -74,8 +111,19 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m);
 /* The node's answer to a wallet call's JSON-RPC request (matched by id). */
 void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
                        const ww_jsonrpc_resp *r);
-/* Last event of a run; also the text summary. */
-void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st);
+/* Last event of a run; also the text summary. Fills st->blind and decides whether the run is
+ * inconclusive (ww_out_inconclusive). */
+void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st);
+/* NULL when the run saw what it needed; else "inconclusive: <reasons>" (valid until free). */
+const char *ww_out_inconclusive(const ww_out *o);
+/* EVE helpers: the 63-bit flow_id of a flow (a hash of its 5-tuple and start time with a
+ * seed), and its Community ID v1 ("1:" + base64 SHA-1) into out (at least 34 bytes). */
+uint64_t ww_out_flow_id(const ww_flow *f, bool udp, uint64_t seed);
+const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out, size_t n);
+/* Strict UTF-8 copy of src[0..len) into dst (NUL-terminated, at most n-1 bytes, never a cut
+ * character): invalid bytes become U+FFFD, control characters '?' (tab kept). Returns the
+ * length written. */
+size_t ww_utf8_clean(char *dst, size_t n, const char *src, size_t len);
 /* Flushes (and writes the JUnit report). Returns WW_OK or WW_E_IO when a write failed. */
 int ww_out_finish(ww_out *o) WW_WUR;
 /* Replaces the -o stream (SIGHUP log rotation) between events; the caller closes the old one
@@ -93,6 +141,8 @@ ww_report *ww_report_new(void);
 void ww_report_alert(ww_report *r, const ww_ctx *ctx, const ww_alert *a);
 /* The run's counters and its first and last packet times (microseconds). */
 void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, uint64_t last_ts);
+/* The run's verdict when it could not see everything (ww_out_inconclusive); NULL: conclusive. */
+void ww_report_inconclusive(ww_report *r, const char *reasons);
 /* Writes one self-contained HTML page (title: what was read). WW_OK or WW_E_IO. */
 int ww_report_write(const ww_report *r, FILE *f, const char *title) WW_WUR;
 void ww_report_free(ww_report *r);

@@ -1,16 +1,84 @@
 /*
- * output.c - event writers: JSON lines (-o, --format jsonl), readable text, JUnit XML.
+ * output.c - event writers: EVE-compatible JSON lines (-o, --format jsonl, --redis), readable
+ * text, JUnit XML; and the run's verdict on what it could not see (exit code 3).
  *
  * JSON keys are written in a fixed order (SPEC.md "JSON-lines events"), timestamps come from
  * packet time, absent facts are omitted. Each event is built in one buffer and written with one
- * fwrite and flushed, so `tail -f` and log shippers see whole lines at once.
+ * fwrite and flushed, so `tail -f` and log shippers see whole lines at once. Every string goes
+ * through one strict UTF-8 escaper (invalid bytes become U+FFFD), in JSON, XML and text alike.
  */
 #include "detect/detect.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <time.h>
+
+/* ---- strict UTF-8 ---- */
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF), 0 when s[0] does not start one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t k;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        k = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < k || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < k; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return k;
+}
+
+size_t ww_utf8_clean(char *dst, size_t n, const char *src, size_t len)
+{
+    static const char repl[] = "\xEF\xBF\xBD";
+    size_t o = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *p = (const unsigned char *)src + i;
+        size_t k = utf8_seq(p, len - i);
+        const char *put = (const char *)p;
+        size_t m = k;
+        char q = '?';
+        if (k == 0) {
+            put = repl;
+            m = 3;
+            k = 1;
+        } else if (k == 1 && ((p[0] < 0x20 && p[0] != '\t') || p[0] == 0x7f)) {
+            put = &q;
+            m = 1;
+        }
+        if (o + m >= n)
+            break;
+        memcpy(dst + o, put, m);
+        o += m;
+        i += k;
+    }
+    dst[o] = '\0';
+    return o;
+}
 
 /* ---- a tiny JSON builder ---- */
 typedef struct jw {
@@ -51,6 +119,17 @@ static void jw_escaped(jw *w, const char *s, size_t n)
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) { /* strict UTF-8: a well-formed sequence as is, else U+FFFD */
+            size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+            if (k > 0) {
+                i += k - 1;
+                continue;
+            }
+            jw_raw(w, s + start, i - start);
+            start = i + 1;
+            jw_raw(w, "\\ufffd", 6);
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
             continue;
         jw_raw(w, s + start, i - start);
@@ -143,11 +222,175 @@ static void jw_reset(jw *w)
         w->buf[0] = '\0';
 }
 
+/* ---- EVE identity of a flow ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t ww_out_flow_id(const ww_flow *f, bool udp, uint64_t seed)
+{
+    uint64_t h = mix64(seed ^ 0x9e3779b97f4a7c15ULL);
+    size_t alen = f->cli_ip.family == 6 ? 16 : 4;
+    for (size_t i = 0; i < alen; i++)
+        h = mix64(h ^ ((uint64_t)f->cli_ip.a[i] << 8 | f->srv_ip.a[i]));
+    h = mix64(h ^ ((uint64_t)f->cli_port << 32 | (uint64_t)f->srv_port << 16 | (udp ? 17 : 6)));
+    h = mix64(h ^ f->first_ts_us);
+    h &= 0x7fffffffffffffffULL; /* a positive int64, as Suricata's */
+    return h ? h : 1;
+}
+
+const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out, size_t n)
+{
+    uint8_t buf[2 + 16 + 16 + 4 + 4];
+    size_t alen = f->cli_ip.family == 6 ? 16 : 4, k = 0;
+    const uint8_t *a1 = f->cli_ip.a, *a2 = f->srv_ip.a;
+    uint16_t p1 = f->cli_port, p2 = f->srv_port;
+    int c = memcmp(a1, a2, alen);
+    if (c > 0 || (c == 0 && p1 > p2)) { /* the smaller endpoint first */
+        const uint8_t *t = a1;
+        a1 = a2;
+        a2 = t;
+        uint16_t tp = p1;
+        p1 = p2;
+        p2 = tp;
+    }
+    buf[k++] = (uint8_t)(seed >> 8);
+    buf[k++] = (uint8_t)seed;
+    memcpy(buf + k, a1, alen);
+    k += alen;
+    memcpy(buf + k, a2, alen);
+    k += alen;
+    buf[k++] = udp ? 17 : 6;
+    buf[k++] = 0;
+    buf[k++] = (uint8_t)(p1 >> 8);
+    buf[k++] = (uint8_t)p1;
+    buf[k++] = (uint8_t)(p2 >> 8);
+    buf[k++] = (uint8_t)p2;
+    unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+    unsigned mdlen = 0;
+    if (n < 34 || EVP_Digest(buf, k, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20) {
+        if (n > 0)
+            out[0] = '\0';
+        return out;
+    }
+    EVP_EncodeBlock(b64, md, 20); /* 28 characters */
+    snprintf(out, n, "1:%s", (const char *)b64);
+    return out;
+}
+
+/* ---- alert identity: EVE signature_id, category, severity ---- */
+
+static const struct {
+    const char *rule, *category;
+    int sid;
+} RULES[] = {
+    {"known-attacker", "Known attacker address", 9100001},
+    {"lookalike-recipient", "Address poisoning", 9100002},
+    {"unrequested-recipient", "Wallet hijacking", 9100003},
+    {"unlimited-approval", "Wallet hijacking", 9100004},
+    {"drainer-script", "Wallet drainer", 9100005},
+    {"bad-checksum", "Malformed address", 9100006},
+    {"authority-change", "Wallet hijacking", 9100007},
+    {"unverified-recipient", "Unverifiable wallet call", 9100008},
+    {"yara-match", "YARA match", 9100009},
+};
+#define RULE_REV 1
+
+static void rule_identity(const char *rule, int *sid, const char **category)
+{
+    for (size_t i = 0; i < sizeof RULES / sizeof RULES[0]; i++)
+        if (rule != NULL && strcmp(rule, RULES[i].rule) == 0) {
+            *sid = RULES[i].sid;
+            *category = RULES[i].category;
+            return;
+        }
+    /* a rule this table does not know yet: still stable (FNV-1a of its name) */
+    uint32_t h = 2166136261u;
+    for (const char *c = rule ? rule : ""; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    *sid = 9100100 + (int)(h % 900);
+    *category = "Wallet hijacking";
+}
+
+/* EVE severity: 1 critical and high, 2 medium, 3 low and info */
+static int eve_severity(int sev)
+{
+    return sev >= WW_SEV_HIGH ? 1 : sev == WW_SEV_MEDIUM ? 2 : 3;
+}
+
+/* ---- blind spots ---- */
+
+static const char *const BLIND_KEY[WW_BLIND_COUNT] = {
+    "tls_no_key",  "tls_decrypt_failed", "quic_no_key",    "unsupported_coding",
+    "body_over_cap", "http_gaps",        "snaplen_cut",    "damaged_input",
+    "evicted",     "capture_drops",      "interrupted",
+};
+static const char *const BLIND_WORDS[WW_BLIND_COUNT] = {
+    "TLS sessions without keys",
+    "TLS records that failed to decrypt (wrong keys?)",
+    "QUIC connections without keys",
+    "bodies in a content coding walletwatch cannot decode",
+    "bodies over a size cap",
+    "gaps (lost bytes) inside HTTP/TLS flows",
+    "packets cut by the snaplen",
+    "damaged or unreadable capture blocks",
+    "flows whose state was evicted or could not be kept",
+    "packets dropped by the kernel or interface",
+    "replay interrupted before the end of its input",
+};
+
+const char *ww_blind_key(int k)
+{
+    return k >= 0 && k < WW_BLIND_COUNT ? BLIND_KEY[k] : "?";
+}
+const char *ww_blind_words(int k)
+{
+    return k >= 0 && k < WW_BLIND_COUNT ? BLIND_WORDS[k] : "?";
+}
+
+int ww_blind_classify(const char *layer, const char *type)
+{
+    if (layer == NULL || type == NULL)
+        return -1;
+    bool quic = strcmp(layer, "quic") == 0 || strcmp(layer, "http3") == 0;
+    if (strcmp(type, "no-key") == 0 || strcmp(type, "midstream") == 0)
+        return quic ? WW_BLIND_QUIC_NO_KEY : strcmp(layer, "tls") == 0 ? WW_BLIND_TLS_NO_KEY : -1;
+    if (strcmp(type, "decrypt-failed") == 0 || strcmp(type, "unsupported-cipher") == 0)
+        return quic ? WW_BLIND_QUIC_NO_KEY : WW_BLIND_TLS_DECRYPT_FAILED;
+    if (strcmp(type, "unsupported-coding") == 0 || strcmp(type, "bad-coding") == 0)
+        return WW_BLIND_UNSUPPORTED_CODING;
+    if (strcmp(type, "body-too-big") == 0 || strcmp(type, "body-truncated") == 0 ||
+        strcmp(type, "decompression-cap") == 0)
+        return WW_BLIND_BODY_OVER_CAP;
+    if (strcmp(type, "gap") == 0 || strcmp(type, "h2-gap") == 0)
+        return WW_BLIND_HTTP_GAPS;
+    if (strcmp(type, "snaplen-truncated") == 0)
+        return WW_BLIND_SNAPLEN_CUT;
+    if (strcmp(layer, "pcap") == 0 || strcmp(layer, "pcapng") == 0)
+        return WW_BLIND_DAMAGED_INPUT;
+    if (strcmp(type, "out-of-memory") == 0)
+        return WW_BLIND_EVICTED;
+    return -1;
+}
+
 /* ---- the writer ---- */
 
+/* One JUnit testcase: a wallet call (and its findings), or a finding outside any call. */
 typedef struct junit_case {
     char *name;
-    char *message;
+    char *message; /* first finding, one line; NULL when the call passed */
+    char *body;    /* every finding, a paragraph each */
+    size_t body_len;
+    size_t findings;
+    uint64_t flow_id;
+    uint64_t ts_us;
 } junit_case;
 
 struct ww_out {
@@ -159,7 +402,17 @@ struct ww_out {
     junit_case *cases;
     size_t ncases, acases;
     size_t junit_dropped;
+    size_t ncalls;        /* wallet calls seen (the JUnit case numbers) */
+    ssize_t last_call;    /* the case of the last wallet call; -1 none */
     uint64_t n_alerts_text;
+    /* text: the call that is printed as the heading of the alerts under it */
+    size_t text_call_printed; /* ncalls when its heading was printed; 0 none */
+    char text_call[2048];     /* heading of the last wallet call, not yet printed */
+    /* blind spots seen in anomalies */
+    uint64_t blind[WW_BLIND_COUNT];
+    uint64_t blind_ok;
+    uint64_t last_blind_flow[WW_BLIND_COUNT]; /* one count per flow for session kinds */
+    char *inconclusive;
 };
 
 #define JUNIT_MAX_CASES 10000
@@ -171,6 +424,7 @@ ww_out *ww_out_new(const ww_mem *mem, const ww_out_cfg *cfg)
         return NULL;
     o->mem = mem;
     o->cfg = *cfg;
+    o->last_call = -1;
     return o;
 }
 
@@ -181,9 +435,11 @@ void ww_out_free(ww_out *o)
     for (size_t i = 0; i < o->ncases; i++) {
         free(o->cases[i].name);
         free(o->cases[i].message);
+        free(o->cases[i].body);
     }
     free(o->cases);
     free(o->w.buf);
+    free(o->inconclusive);
     ww_free(o->mem, o);
 }
 
@@ -201,6 +457,11 @@ bool ww_out_failed(const ww_out *o)
     return o->failed;
 }
 
+const char *ww_out_inconclusive(const ww_out *o)
+{
+    return o->inconclusive;
+}
+
 static void put(ww_out *o, FILE *f, const char *s, size_t n)
 {
     if (f == NULL || o->failed)
@@ -209,6 +470,23 @@ static void put(ww_out *o, FILE *f, const char *s, size_t n)
         o->failed = true;
         o->fail_errno = errno;
     }
+}
+
+/* Text to a person: strict UTF-8, control characters out. */
+static void put_text(ww_out *o, const char *s, size_t n)
+{
+    char clean[4096 * 3 + 1];
+    size_t k = ww_utf8_clean(clean, sizeof clean, s, WW_MIN(n, (size_t)4096));
+    /* ww_utf8_clean turns newlines into '?': put them back (ours, not the data's) */
+    for (size_t i = 0; i < k && i < n; i++)
+        if (s[i] == '\n' && clean[i] == '?')
+            clean[i] = '\n';
+    put(o, o->cfg.console, clean, k);
+}
+
+static void put_s(ww_out *o, FILE *f, const char *s)
+{
+    put(o, f, s, strlen(s));
 }
 
 int ww_out_errno(const ww_out *o)
@@ -222,36 +500,54 @@ static void fmt_ts(char *out, size_t n, uint64_t ts_us)
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + k, n - k, ".%06uZ", (unsigned)(ts_us % 1000000));
+    snprintf(out + k, n - k, ".%06u+0000", (unsigned)(ts_us % 1000000));
+}
+
+static bool ctx_udp(const ww_ctx *ctx)
+{
+    return ctx != NULL && ctx->app_proto != NULL && strcmp(ctx->app_proto, "http3") == 0;
+}
+
+static uint64_t ctx_flow_id(const ww_out *o, const ww_ctx *ctx)
+{
+    if (ctx == NULL || ctx->flow == NULL)
+        return 0;
+    return ww_out_flow_id(ctx->flow, ctx_udp(ctx), o->cfg.flow_seed);
 }
 
 static void common(ww_out *o, const ww_ctx *ctx, uint64_t ts_us, const char *type)
 {
-    char ts[40], ip[64];
+    char ts[40], ip[64], cid[48];
     jw *w = &o->w;
     jw_reset(w);
     jw_open(w, NULL);
     fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : ts_us);
     jw_str(w, "timestamp", ts);
+    if (ctx != NULL && ctx->flow != NULL)
+        jw_u64(w, "flow_id", ctx_flow_id(o, ctx));
+    jw_str(w, "in_iface", o->cfg.in_iface);
     jw_str(w, "event_type", type);
     if (ctx == NULL || ctx->flow == NULL)
         return;
     const ww_flow *f = ctx->flow;
-    bool to_server = ctx->dir == WW_DIR_TOSERVER;
-    jw_u64(w, "flow_id", f->id);
+    bool to_server = ctx->dir == WW_DIR_TOSERVER, udp = ctx_udp(ctx);
     jw_str(w, "src_ip", ww_ip_str(to_server ? &f->cli_ip : &f->srv_ip, ip, sizeof ip));
     jw_int(w, "src_port", to_server ? f->cli_port : f->srv_port);
     jw_str(w, "dest_ip", ww_ip_str(to_server ? &f->srv_ip : &f->cli_ip, ip, sizeof ip));
     jw_int(w, "dest_port", to_server ? f->srv_port : f->cli_port);
-    jw_str(w, "proto", "TCP");
+    jw_str(w, "proto", udp ? "UDP" : "TCP");
+    jw_str(w, "community_id", ww_community_id(f, udp, 0, cid, sizeof cid));
     jw_str(w, "app_proto", ctx->app_proto);
 }
 
-static void http_tls(ww_out *o, const ww_ctx *ctx)
+/* http, tls/quic, and walletwatch's own facts EVE has no member for (the TLS cipher, an
+ * anomaly's detail) in one top-level "walletwatch" object. */
+static void http_tls_detail(ww_out *o, const ww_ctx *ctx, const char *detail)
 {
     jw *w = &o->w;
+    const char *cipher = NULL;
     if (ctx == NULL)
-        return;
+        goto own;
     if (ctx->http != NULL) {
         jw_open(w, "http");
         jw_str(w, "hostname", ctx->http->hostname);
@@ -259,19 +555,30 @@ static void http_tls(ww_out *o, const ww_ctx *ctx)
         jw_str(w, "http_method", ctx->http->method);
         if (ctx->http->status > 0)
             jw_int(w, "status", ctx->http->status);
-        jw_str(w, "content_type", ctx->http->content_type);
+        jw_str(w, "http_content_type", ctx->http->content_type);
         jw_close(w);
     }
     if (ctx->tls != NULL) {
-        jw_open(w, "tls");
+        jw_open(w, ctx_udp(ctx) ? "quic" : "tls");
         jw_str(w, "sni", ctx->tls->sni);
         if (ctx->tls->version != 0)
             jw_str(w, "version", ww_tls_version_name(ctx->tls->version));
         if (ctx->tls->cipher != 0)
-            jw_str(w, "cipher", ww_tls_cipher_name(ctx->tls->cipher));
-        jw_str(w, "alpn", ctx->tls->alpn);
+            cipher = ww_tls_cipher_name(ctx->tls->cipher);
         jw_close(w);
     }
+own:
+    if ((cipher != NULL && cipher[0] != '\0') || (detail != NULL && detail[0] != '\0')) {
+        jw_open(w, "walletwatch");
+        jw_str(w, ctx_udp(ctx) ? "quic_cipher" : "tls_cipher", cipher);
+        jw_str(w, "detail", detail);
+        jw_close(w);
+    }
+}
+
+static void http_tls(ww_out *o, const ww_ctx *ctx)
+{
+    http_tls_detail(o, ctx, NULL);
 }
 
 static void emit(ww_out *o, bool console_too)
@@ -286,6 +593,8 @@ static void emit(ww_out *o, bool console_too)
     put(o, o->cfg.jsonl, w->buf, w->len);
     if (console_too && o->cfg.format == WW_FMT_JSONL)
         put(o, o->cfg.console, w->buf, w->len);
+    if (o->cfg.on_line != NULL)
+        o->cfg.on_line(o->cfg.on_line_ud, w->buf, w->len);
 }
 
 static void addr_obj_fields(jw *w, const char *k, const ww_addr *a)
@@ -294,113 +603,250 @@ static void addr_obj_fields(jw *w, const char *k, const ww_addr *a)
         jw_str(w, k, a->text);
 }
 
+/* Text to a terminal: data from the wire, cleaned (no escapes, strict UTF-8). */
+static const char *tc(char *buf, size_t n, const char *s)
+{
+    ww_utf8_clean(buf, n, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+    return buf;
+}
+
 /* Text: the URL as a user would type it. */
-static void text_where(char *out, size_t n, const ww_ctx *ctx)
+static void text_where(const ww_out *o, char *out, size_t n, const ww_ctx *ctx)
 {
     char a[64], b[64];
     out[0] = '\0';
     if (ctx == NULL || ctx->flow == NULL)
         return;
     const ww_flow *f = ctx->flow;
-    int k = snprintf(out, n, "flow %" PRIu64 "  %s:%u -> %s:%u", f->id,
-                     ww_ip_str(&f->cli_ip, a, sizeof a), f->cli_port,
-                     ww_ip_str(&f->srv_ip, b, sizeof b), f->srv_port);
+    int k;
+    char m[64], h[300], u[700];
+    if (ctx->http != NULL)
+        k = snprintf(out, n, "%s %s%s%s  (", tc(m, sizeof m, ctx->http->method),
+                     ctx->tls ? "https://" : "http://", tc(h, sizeof h, ctx->http->hostname),
+                     tc(u, sizeof u, ctx->http->url));
+    else
+        k = snprintf(out, n, "(");
     if (k < 0 || (size_t)k >= n)
         return;
-    if (ctx->http != NULL) {
-        snprintf(out + k, n - (size_t)k, "  %s %s%s%s", ctx->http->method ? ctx->http->method : "",
-                 ctx->tls ? "https://" : "http://",
-                 ctx->http->hostname ? ctx->http->hostname : "",
-                 ctx->http->url ? ctx->http->url : "");
+    snprintf(out + k, n - (size_t)k, "%s:%u -> %s:%u, flow %" PRIu64 ")",
+             ww_ip_str(&f->cli_ip, a, sizeof a), f->cli_port, ww_ip_str(&f->srv_ip, b, sizeof b),
+             f->srv_port, ctx_flow_id(o, ctx));
+}
+
+/* ANSI colour on a TTY */
+static const char *col(const ww_out *o, const char *code)
+{
+    return o->cfg.color ? code : "";
+}
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[1;31m"
+#define C_YEL "\033[33m"
+#define C_GRN "\033[32m"
+#define C_DIM "\033[2m"
+
+static const char *sev_col(const ww_out *o, int sev)
+{
+    return col(o, sev >= WW_SEV_HIGH ? C_RED : sev == WW_SEV_MEDIUM ? C_YEL : C_DIM);
+}
+
+/* observed with the characters that differ from expected marked: colour, or a ^ line */
+static void text_marked(const ww_out *o, char *out, size_t n, const ww_addr *obs,
+                        const ww_addr *exp, char *marks, size_t mn)
+{
+    size_t k = 0, lo = obs->len, le = exp ? exp->len : 0, m = 0;
+    bool open = false;
+    out[0] = '\0';
+    for (size_t i = 0; i < lo && k + 16 < n; i++) {
+        char x = obs->text[i], y = i < le ? exp->text[i] : 0;
+        if (x >= 'A' && x <= 'F')
+            x = (char)(x + 32);
+        if (y >= 'A' && y <= 'F')
+            y = (char)(y + 32);
+        bool diff = exp != NULL && x != y;
+        if (o->cfg.color && diff != open) {
+            const char *c = diff ? C_RED : C_RESET;
+            memcpy(out + k, c, strlen(c));
+            k += strlen(c);
+            open = diff;
+        }
+        out[k++] = obs->text[i];
+        if (m + 1 < mn)
+            marks[m++] = diff ? '^' : ' ';
     }
+    if (open)
+        k += (size_t)snprintf(out + k, n - k, "%s", C_RESET);
+    out[k] = '\0';
+    while (m > 0 && marks[m - 1] == ' ')
+        m--;
+    marks[m] = '\0';
+}
+
+static void text_call_heading(ww_out *o)
+{
+    if (o->text_call[0] == '\0' || o->text_call_printed == o->ncalls)
+        return;
+    o->text_call_printed = o->ncalls;
+    put(o, o->cfg.console, o->text_call, strlen(o->text_call)); /* its data cleaned */
+}
+
+static const char *role_words(int role)
+{
+    return role >= 0 ? ww_role_name(role) : "address";
 }
 
 static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
 {
-    char ts[40], where[512], line[2048];
-    FILE *f = o->cfg.console;
+    char ts[40], where[600], line[2048], obs[WW_ADDR_TEXT_MAX * 8 + 64],
+        marks[WW_ADDR_TEXT_MAX + 1];
     int n;
 
+    if (a->where != NULL && strcmp(a->where, "wallet_call") == 0)
+        text_call_heading(o);
+    else
+        o->text_call_printed = o->ncalls; /* a finding outside the call: no heading */
     fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
-    text_where(where, sizeof where, ctx);
-    n = snprintf(line, sizeof line, "%s  ALERT %-8s %s: %s\n    %s\n", ts,
-                 ww_severity_name(a->severity), a->rule, a->signature, where);
+    text_where(o, where, sizeof where, ctx);
+    char sig[600], lab[300], src[300], rule[64];
+    n = snprintf(line, sizeof line, "%s  %sALERT %s%s %s%s%s: %s\n    %s%s%s\n", ts,
+                 sev_col(o, a->severity), ww_severity_name(a->severity), col(o, C_RESET),
+                 col(o, C_BOLD), tc(rule, sizeof rule, a->rule), col(o, C_RESET),
+                 tc(sig, sizeof sig, a->signature), col(o, C_DIM), where, col(o, C_RESET));
     if (n > 0)
-        put(o, f, line, WW_MIN((size_t)n, sizeof line - 1));
+        put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     if (a->observed != NULL) {
+        text_marked(o, obs, sizeof obs, a->observed, a->expected, marks, sizeof marks);
         if (a->db != NULL)
-            n = snprintf(line, sizeof line, "    observed %s  (attacker DB: %s; %s)\n",
-                         a->observed->text, a->db->label, a->db->source);
+            n = snprintf(line, sizeof line, "    %-9s %s  (attacker DB: %s; %s)\n", "sent",
+                         obs, tc(lab, sizeof lab, a->db->label), tc(src, sizeof src, a->db->source));
         else
-            n = snprintf(line, sizeof line, "    observed %s\n", a->observed->text);
+            n = snprintf(line, sizeof line, "    %-9s %s  (the %s the wallet call names)\n",
+                         "sent", obs, role_words(a->role));
         if (n > 0)
-            put(o, f, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
     if (a->expected != NULL) {
-        char marks[WW_ADDR_TEXT_MAX + 1];
-        size_t lo = a->observed ? a->observed->len : 0, le = a->expected->len;
-        size_t m = WW_MAX(lo, le);
-        for (size_t i = 0; i < m && i < WW_ADDR_TEXT_MAX; i++) {
-            char x = i < lo ? a->observed->text[i] : 0, y = i < le ? a->expected->text[i] : 0;
-            if (x >= 'A' && x <= 'F')
-                x = (char)(x + 32);
-            if (y >= 'A' && y <= 'F')
-                y = (char)(y + 32);
-            marks[i] = x == y ? ' ' : '^';
-        }
-        marks[WW_MIN(m, (size_t)WW_ADDR_TEXT_MAX)] = '\0';
-        while (m > 0 && marks[m - 1] == ' ')
-            marks[--m] = '\0';
         if (a->has_similarity)
             n = snprintf(line, sizeof line,
-                         "    expected %s  (served to this client)\n             %s\n"
-                         "    similarity: %u leading + %u trailing characters, %.1f bits\n",
-                         a->expected->text, marks, a->prefix, a->suffix, a->bits);
+                         "    %-9s %s  (served to this browser)\n    %-9s %s\n"
+                         "    alike:    %u leading + %u trailing characters, %.1f bits beyond "
+                         "chance\n",
+                         "served", a->expected->text, "", marks, a->prefix, a->suffix, a->bits);
         else
-            n = snprintf(line, sizeof line,
-                         "    expected %s  (served to this client)\n             %s\n",
-                         a->expected->text, marks);
+            n = snprintf(line, sizeof line, "    %-9s %s  (served to this browser)\n    %-9s %s\n",
+                         "served", a->expected->text, "", marks);
         if (n > 0)
-            put(o, f, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
 }
 
-static void junit_add(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
+/* ---- JUnit: one testcase per wallet call ---- */
+
+static junit_case *junit_new_case(ww_out *o)
 {
-    char name[512], msg[1024], where[512];
     if (o->ncases >= JUNIT_MAX_CASES) {
         o->junit_dropped++;
-        return;
+        return NULL;
     }
     if (o->ncases == o->acases) {
         size_t na = o->acases ? o->acases * 2 : 16;
         junit_case *nc = realloc(o->cases, na * sizeof(*nc));
         if (nc == NULL) {
             o->junit_dropped++;
-            return;
+            return NULL;
         }
         o->cases = nc;
         o->acases = na;
     }
-    text_where(where, sizeof where, ctx);
-    snprintf(name, sizeof name, "%s %s %s", a->rule, a->method ? a->method : a->where,
-             a->observed ? a->observed->text : "");
-    snprintf(msg, sizeof msg, "%s [%s] %s; observed %s; expected %s", a->signature,
-             ww_severity_name(a->severity), where, a->observed ? a->observed->text : "-",
-             a->expected ? a->expected->text : "-");
-    o->cases[o->ncases].name = strdup(name);
-    o->cases[o->ncases].message = strdup(msg);
-    o->ncases++;
+    junit_case *c = &o->cases[o->ncases++];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static void junit_body_add(junit_case *c, const char *s)
+{
+    size_t n = strlen(s);
+    if (c->body_len + n > 64 * 1024)
+        return;
+    char *nb = realloc(c->body, c->body_len + n + 1);
+    if (nb == NULL)
+        return;
+    memcpy(nb + c->body_len, s, n + 1);
+    c->body = nb;
+    c->body_len += n;
+}
+
+static void junit_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc,
+                       const ww_addr *payee)
+{
+    char name[512];
+    o->last_call = -1;
+    junit_case *c = junit_new_case(o);
+    if (c == NULL)
+        return;
+    snprintf(name, sizeof name, "wallet call #%zu: %s %s%s%s (%s)", o->ncalls, wc->method,
+             wc->kind[0] ? wc->kind : "call", payee ? " to " : "", payee ? payee->text : "",
+             ww_chain_name(wc->chain));
+    c->name = strdup(name);
+    c->flow_id = ctx_flow_id(o, ctx);
+    c->ts_us = ctx ? ctx->ts_us : 0;
+    o->last_call = (ssize_t)(o->ncases - 1);
+}
+
+static void junit_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
+{
+    char where[600], msg[1024], body[2048];
+    junit_case *c = NULL;
+    bool in_call = a->where != NULL && strcmp(a->where, "wallet_call") == 0 &&
+                   o->last_call >= 0 && o->cases[o->last_call].flow_id == ctx_flow_id(o, ctx);
+    if (in_call)
+        c = &o->cases[o->last_call];
+    else {
+        char name[512];
+        c = junit_new_case(o);
+        if (c == NULL)
+            return;
+        snprintf(name, sizeof name, "finding #%zu: %s in a %s (%s)", o->ncases, a->rule,
+                 a->where ? a->where : "message", a->observed ? a->observed->text : "-");
+        c->name = strdup(name);
+    }
+    text_where(o, where, sizeof where, ctx);
+    snprintf(msg, sizeof msg, "%s %s: %s", ww_severity_name(a->severity), a->rule, a->signature);
+    if (c->message == NULL)
+        c->message = strdup(msg);
+    int k = snprintf(body, sizeof body, "%s%s\n  sent:   %s%s%s\n", c->findings ? "\n" : "",
+                     msg, a->observed ? a->observed->text : "-",
+                     a->role >= 0 ? "  (" : "", a->role >= 0 ? ww_role_name(a->role) : "");
+    if (k > 0 && a->role >= 0 && (size_t)k + 2 < sizeof body)
+        k += snprintf(body + k, sizeof body - (size_t)k, ")\n") - 1;
+    if (k > 0 && (size_t)k < sizeof body && a->expected != NULL)
+        k += snprintf(body + k, sizeof body - (size_t)k, "  served: %s\n", a->expected->text);
+    if (k > 0 && (size_t)k < sizeof body && a->db != NULL)
+        k += snprintf(body + k, sizeof body - (size_t)k, "  attacker DB: %s (%s)\n", a->db->label,
+                      a->db->source);
+    if (k > 0 && (size_t)k < sizeof body)
+        snprintf(body + k, sizeof body - (size_t)k, "  where:  %s\n", where);
+    junit_body_add(c, body);
+    c->findings++;
 }
 
 void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
 {
     jw *w = &o->w;
+    int sid;
+    const char *category;
+    rule_identity(a->rule, &sid, &category);
     common(o, ctx, 0, "alert");
     jw_open(w, "alert");
-    jw_str(w, "rule", a->rule);
-    jw_str(w, "severity", ww_severity_name(a->severity));
+    jw_str(w, "action", "allowed");
+    jw_int(w, "gid", 1);
+    jw_int(w, "signature_id", sid);
+    jw_int(w, "rev", RULE_REV);
     jw_str(w, "signature", a->signature);
+    jw_str(w, "category", category);
+    jw_int(w, "severity", eve_severity(a->severity));
+    jw_str(w, "rule", a->rule);
+    jw_str(w, "level", ww_severity_name(a->severity));
     if (a->chain != WW_CHAIN_NONE)
         jw_str(w, "chain", ww_chain_name(a->chain));
     jw_str(w, "method", a->method);
@@ -427,8 +873,7 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT)
         text_alert(o, ctx, a);
-    else if (o->cfg.format == WW_FMT_JUNIT)
-        junit_add(o, ctx, a);
+    junit_alert(o, ctx, a);
 }
 
 void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
@@ -510,16 +955,32 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     jw_close(w);
     http_tls(o, ctx);
     emit(o, true);
-    if (o->cfg.format == WW_FMT_TEXT && o->cfg.verbose > 0) {
-        char ts[40], where[512], line[1024];
+    o->ncalls++;
+    const ww_addr *payee = recipient ? recipient : spender ? spender : wc->has_to ? &wc->to : NULL;
+    junit_call(o, ctx, wc, payee);
+    if (o->cfg.format == WW_FMT_TEXT) {
+        /* the heading printed above the call's alerts (always with -v) */
+        char ts[40], where[600], amt[200], mth[160], knd[100], txh[300];
         fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
-        text_where(where, sizeof where, ctx);
-        int n = snprintf(line, sizeof line, "%s  wallet call %s %s to %s%s%s%s%s\n    %s\n", ts,
-                         wc->method, wc->kind, wc->has_to ? wc->to.text : "(none)",
-                         recipient ? " recipient " : "", recipient ? recipient->text : "",
-                         spender ? " spender " : "", spender ? spender->text : "", where);
-        if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+        text_where(o, where, sizeof where, ctx);
+        amt[0] = '\0';
+        if (amount[0] != '\0')
+            snprintf(amt, sizeof amt, " of %s%s%s", amount, wc->has_token ? " units of token " : "",
+                     wc->has_token ? wc->token.text : "");
+        else if (wc->value[0] != '\0' && strcmp(wc->value, "0") != 0)
+            snprintf(amt, sizeof amt, " of %s %s", wc->value,
+                     wc->chain == WW_CHAIN_SOLANA ? "lamports" : "wei");
+        char cid[40] = "";
+        if (wc->has_chain_id)
+            snprintf(cid, sizeof cid, ", chain id %" PRIu64, wc->chain_id);
+        snprintf(o->text_call, sizeof o->text_call,
+                 "%s  %swallet call%s %s (%s%s): %s%s%s%s%s%s\n    %s\n", ts, col(o, C_BOLD),
+                 col(o, C_RESET), tc(mth, sizeof mth, wc->method), ww_chain_name(wc->chain), cid,
+                 wc->kind[0] ? tc(knd, sizeof knd, wc->kind) : "call", amt, payee ? " to " : "",
+                 payee ? payee->text : "", wc->tx_hash[0] ? ", tx " : "",
+                 tc(txh, sizeof txh, wc->tx_hash), where);
+        if (o->cfg.verbose > 0)
+            text_call_heading(o);
     }
 }
 
@@ -538,26 +999,74 @@ void ww_out_intent(ww_out *o, const ww_ctx *ctx, const ww_addr *a, const char *s
     emit(o, true);
 }
 
+/* Does host (an SNI) fall under the --blind-ok list ("all", or "a.com,b.org": each name and its
+ * subdomains)? */
+static bool blind_ok_host(const char *list, const char *host)
+{
+    if (list == NULL)
+        return false;
+    if (strcmp(list, "all") == 0)
+        return true;
+    if (host == NULL || host[0] == '\0')
+        return false;
+    size_t hl = strlen(host);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 2 && p[0] == '*' && p[1] == '.') { /* "*.a.com" as "a.com" */
+            p += 2;
+            n -= 2;
+        }
+        if (n > 0 && hl >= n && strncasecmp(host + hl - n, p, n) == 0 &&
+            (hl == n || host[hl - n - 1] == '.'))
+            return true;
+        p += n + (e != NULL);
+    }
+    return false;
+}
+
+static void blind_count(ww_out *o, const ww_ctx *ctx, const char *layer, const char *type)
+{
+    int k = ww_blind_classify(layer, type);
+    if (k < 0)
+        return;
+    uint64_t fid = ctx_flow_id(o, ctx);
+    bool per_session = k == WW_BLIND_TLS_NO_KEY || k == WW_BLIND_TLS_DECRYPT_FAILED ||
+                       k == WW_BLIND_QUIC_NO_KEY;
+    if (k == WW_BLIND_HTTP_GAPS && (ctx == NULL || (ctx->app_proto == NULL && ctx->tls == NULL)))
+        return; /* a gap in a flow that never carried HTTP or TLS: not wallet traffic */
+    if (per_session) {
+        if (fid != 0 && o->last_blind_flow[k] == fid)
+            return; /* one count per session */
+        o->last_blind_flow[k] = fid;
+        if (blind_ok_host(o->cfg.blind_ok, ctx && ctx->tls ? ctx->tls->sni : NULL)) {
+            o->blind_ok++;
+            return;
+        }
+    }
+    o->blind[k]++;
+}
+
 void ww_out_anomaly(ww_out *o, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail)
 {
     jw *w = &o->w;
+    blind_count(o, ctx, layer, type);
     common(o, ctx, 0, "anomaly");
     jw_open(w, "anomaly");
     jw_str(w, "layer", layer);
     jw_str(w, "type", type);
-    jw_str(w, "detail", detail);
     jw_close(w);
-    http_tls(o, ctx);
+    http_tls_detail(o, ctx, detail); /* EVE's anomaly has no room for the detail */
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && o->cfg.verbose > 0) {
-        char ts[40], where[512], line[1024];
+        char ts[40], where[600], line[1024];
         fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
-        text_where(where, sizeof where, ctx);
+        text_where(o, where, sizeof where, ctx);
         int n = snprintf(line, sizeof line, "%s  anomaly %s/%s: %s  %s\n", ts, layer, type,
                          detail ? detail : "", where);
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
     }
 }
 
@@ -624,30 +1133,90 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
     jw_close(w);
     http_tls(o, ctx);
     emit(o, true);
-    if (o->cfg.format == WW_FMT_TEXT && o->cfg.verbose > 0) {
-        char ts[40], line[512];
-        fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
-        int n = r->is_error ? snprintf(line, sizeof line, "%s  rpc result %s id %s: error %lld %s\n",
-                                       ts, method, r->rpc_id, (long long)r->error_code,
-                                       r->error_msg)
-                            : snprintf(line, sizeof line, "%s  rpc result %s id %s: %s\n", ts,
-                                       method, r->rpc_id, r->result);
+    /* the node's answer: under the call's findings (and always with -v) */
+    if (o->cfg.format == WW_FMT_TEXT &&
+        (o->cfg.verbose > 0 || (o->text_call_printed == o->ncalls && o->ncalls > 0))) {
+        char line[512];
+        int n = r->is_error
+                    ? snprintf(line, sizeof line, "    node answered %s (id %s): error %lld %s\n",
+                               method, r->rpc_id, (long long)r->error_code, r->error_msg)
+                    : snprintf(line, sizeof line, "    node answered %s (id %s): %s%s\n", method,
+                               r->rpc_id, r->result,
+                               r->result_truncated ? "(a long result)" : "");
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
+    }
+    if (o->last_call >= 0 && o->cases[o->last_call].findings > 0) {
+        char b[300];
+        snprintf(b, sizeof b, "\nnode answered %s (id %s): %s\n", method, r->rpc_id,
+                 r->is_error ? r->error_msg : r->result);
+        junit_body_add(&o->cases[o->last_call], b);
     }
 }
 
-void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
+/* Merges the blind spots the caller knows (counters of other layers) with those seen in
+ * anomalies, and decides the verdict. */
+static void verdict(ww_out *o, ww_run_stats *st)
+{
+    memcpy(st->blind, o->blind, sizeof st->blind);
+    st->blind_ok = o->blind_ok;
+    /* sessions that ended undecrypted without an anomaly (no key log at all): counted by the
+     * TLS layer; those --blind-ok excused are taken off */
+    uint64_t tls = st->tls_undecryptable > o->blind_ok ? st->tls_undecryptable - o->blind_ok : 0;
+    if (o->cfg.blind_ok != NULL && strcmp(o->cfg.blind_ok, "all") == 0)
+        tls = 0;
+    if (tls > st->blind[WW_BLIND_TLS_NO_KEY])
+        st->blind[WW_BLIND_TLS_NO_KEY] = tls;
+    if (st->evicted > 0)
+        st->blind[WW_BLIND_EVICTED] += st->evicted;
+    st->blind[WW_BLIND_CAPTURE_DROPS] = st->drops;
+    st->blind[WW_BLIND_INTERRUPTED] = st->interrupted ? 1 : 0;
+    free(o->inconclusive);
+    o->inconclusive = NULL;
+    char buf[2048];
+    size_t k = (size_t)snprintf(buf, sizeof buf, "inconclusive: ");
+    size_t start = k;
+    for (int i = 0; i < WW_BLIND_COUNT; i++) {
+        if (st->blind[i] == 0)
+            continue;
+        int n = i == WW_BLIND_INTERRUPTED
+                    ? snprintf(buf + k, sizeof buf - k, "%s%s", k > start ? "; " : "",
+                               BLIND_WORDS[i])
+                    : snprintf(buf + k, sizeof buf - k, "%s%" PRIu64 " %s", k > start ? "; " : "",
+                               st->blind[i], BLIND_WORDS[i]);
+        if (n < 0 || (size_t)n >= sizeof buf - k)
+            break;
+        k += (size_t)n;
+    }
+    if (k > start)
+        o->inconclusive = strdup(buf);
+}
+
+void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
 {
     jw *w = &o->w;
+    verdict(o, st);
     common(o, NULL, ts_us, "stats");
+    /* EVE's own stats members where they mean the same thing */
     jw_open(w, "stats");
+    jw_open(w, "decoder");
+    jw_u64(w, "pkts", st->packets);
+    jw_u64(w, "bytes", st->bytes);
+    jw_close(w);
+    jw_open(w, "capture");
+    jw_u64(w, "kernel_packets", st->packets);
+    jw_u64(w, "kernel_drops", st->drops);
+    jw_close(w);
+    jw_close(w);
+    /* walletwatch's own counters, namespaced */
+    jw_open(w, "walletwatch");
     jw_u64(w, "packets", st->packets);
     jw_u64(w, "bytes", st->bytes);
     jw_u64(w, "flows", st->flows);
     jw_u64(w, "tls_sessions", st->tls_sessions);
     jw_u64(w, "tls_decrypted", st->tls_decrypted);
     jw_u64(w, "tls_undecryptable", st->tls_undecryptable);
+    jw_u64(w, "quic_sessions", st->quic_sessions);
     jw_u64(w, "http_messages", st->http_messages);
     jw_u64(w, "rpc_calls", st->rpc_calls);
     jw_u64(w, "wallet_calls", st->wallet_calls);
@@ -657,10 +1226,18 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
     jw_u64(w, "drops", st->drops);
     jw_u64(w, "keywait_bytes_peak", st->keywait_bytes_peak);
     jw_u64(w, "keywait_evicted", st->keywait_evicted);
+    jw_open(w, "blind");
+    for (int i = 0; i < WW_BLIND_COUNT; i++)
+        jw_u64(w, BLIND_KEY[i], st->blind[i]);
+    jw_u64(w, "excused", st->blind_ok);
+    jw_close(w);
+    jw_str(w, "verdict", o->inconclusive ? "inconclusive" : st->alerts ? "alerts" : "clean");
+    if (o->inconclusive != NULL)
+        jw_str(w, "inconclusive", o->inconclusive + strlen("inconclusive: "));
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
-        char line[512];
+        char line[3072];
         int n = snprintf(line, sizeof line,
                          "walletwatch: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
                          " HTTP messages, %" PRIu64 " JSON-RPC calls, %" PRIu64
@@ -671,58 +1248,132 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, const ww_run_stats *st)
                          st->wallet_calls, st->intents, st->alerts, st->anomalies,
                          st->tls_sessions, st->tls_decrypted, st->tls_undecryptable);
         if (n > 0)
+            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
+        if (st->alerts > 0)
+            n = snprintf(line, sizeof line, "walletwatch: %s%" PRIu64 " alert%s%s%s%s\n",
+                         col(o, C_RED), st->alerts, st->alerts == 1 ? "" : "s", col(o, C_RESET),
+                         o->inconclusive ? "; also " : "",
+                         o->inconclusive ? o->inconclusive : "");
+        else if (o->inconclusive != NULL)
+            n = snprintf(line, sizeof line, "walletwatch: %s%s%s\n", col(o, C_YEL),
+                         o->inconclusive, col(o, C_RESET));
+        else
+            n = snprintf(line, sizeof line, "walletwatch: %sno wallet hijacking detected%s\n",
+                         col(o, C_GRN), col(o, C_RESET));
+        if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
 }
 
-static void xml_escaped(ww_out *o, FILE *f, const char *s)
+/* XML character data / attribute value: strict UTF-8, the five specials escaped, control
+ * characters (not allowed in XML 1.0) dropped; newlines kept in bodies. */
+static void xml_escaped(ww_out *o, FILE *f, const char *s, bool attr)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k == 0) {
+            put_s(o, f, "\xEF\xBF\xBD");
+            i++;
+            continue;
+        }
+        if (k > 1) {
+            put(o, f, s + i, k);
+            i += k;
+            continue;
+        }
+        i++;
+        switch (c) {
         case '<':
-            put(o, f, "&lt;", 4);
+            put_s(o, f, "&lt;");
             break;
         case '>':
-            put(o, f, "&gt;", 4);
+            put_s(o, f, "&gt;");
             break;
         case '&':
-            put(o, f, "&amp;", 5);
+            put_s(o, f, "&amp;");
             break;
         case '"':
-            put(o, f, "&quot;", 6);
+            put_s(o, f, "&quot;");
+            break;
+        case '\n':
+            if (attr)
+                put_s(o, f, "&#10;");
+            else
+                put_s(o, f, "\n");
             break;
         default:
-            if ((unsigned char)*s >= 0x20)
-                put(o, f, s, 1);
+            if (c >= 0x20 && c != 0x7f)
+                put(o, f, (const char *)&c, 1);
         }
     }
 }
 
+static void junit_write(ww_out *o, FILE *f)
+{
+    char line[512];
+    size_t fails = 0;
+    for (size_t i = 0; i < o->ncases; i++)
+        fails += o->cases[i].findings > 0;
+    fails += o->junit_dropped;
+    size_t tests = o->ncases + o->junit_dropped + 1; /* + the visibility case */
+    int n = snprintf(line, sizeof line,
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+                     "<testsuite name=\"walletwatch\" tests=\"%zu\" failures=\"%zu\" "
+                     "errors=\"%d\">\n",
+                     tests, fails, o->inconclusive != NULL);
+    put(o, f, line, (size_t)n);
+    for (size_t i = 0; i < o->ncases; i++) {
+        const junit_case *c = &o->cases[i];
+        char ts[40];
+        fmt_ts(ts, sizeof ts, c->ts_us);
+        put_s(o, f, "<testcase classname=\"walletwatch\" name=\"");
+        xml_escaped(o, f, c->name ? c->name : "?", true);
+        if (c->ts_us > 0) {
+            n = snprintf(line, sizeof line, "\" timestamp=\"%s", ts);
+            put(o, f, line, (size_t)n);
+        }
+        if (c->findings == 0) {
+            put_s(o, f, "\"/>\n");
+            continue;
+        }
+        put_s(o, f, "\">\n<failure type=\"wallet-hijacking\" message=\"");
+        xml_escaped(o, f, c->message ? c->message : "", true);
+        put_s(o, f, "\">");
+        xml_escaped(o, f, c->body ? c->body : "", false);
+        put_s(o, f, "</failure>\n</testcase>\n");
+    }
+    if (o->junit_dropped > 0) {
+        n = snprintf(line, sizeof line,
+                     "<testcase classname=\"walletwatch\" name=\"%zu more findings\">"
+                     "<failure message=\"%zu more findings are in the JSON events\"/>"
+                     "</testcase>\n",
+                     o->junit_dropped, o->junit_dropped);
+        put(o, f, line, (size_t)n);
+    }
+    /* the run's visibility: passed, or an error that says what could not be seen */
+    if (o->inconclusive != NULL) {
+        put_s(o, f, "<testcase classname=\"walletwatch\" name=\"visibility\">\n<error "
+                  "type=\"inconclusive\" message=\"");
+        xml_escaped(o, f, o->inconclusive, true);
+        put_s(o, f, "\">");
+        xml_escaped(o, f, o->inconclusive, false);
+        put_s(o, f, "\nThe wallet-relevant traffic could not all be read, so a hijacking could "
+                  "have gone unseen.</error>\n</testcase>\n");
+    } else {
+        const char *ok = fails ? "<testcase classname=\"walletwatch\" name=\"visibility\"/>\n"
+                               : "<testcase classname=\"walletwatch\" name=\"visibility: no "
+                                 "wallet hijacking detected\"/>\n";
+        put(o, f, ok, strlen(ok));
+    }
+    put_s(o, f, "</testsuite>\n</testsuites>\n");
+}
+
 int ww_out_finish(ww_out *o)
 {
-    if (o->cfg.format == WW_FMT_JUNIT && o->cfg.console != NULL) {
-        FILE *f = o->cfg.console;
-        char line[256];
-        size_t fails = o->ncases + o->junit_dropped;
-        int n = snprintf(line, sizeof line,
-                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-                         "<testsuite name=\"walletwatch\" tests=\"%zu\" failures=\"%zu\">\n",
-                         fails ? fails : 1, fails);
-        put(o, f, line, (size_t)n);
-        if (o->ncases == 0) {
-            const char *ok = "<testcase classname=\"walletwatch\" name=\"no wallet hijacking "
-                             "detected\"/>\n";
-            put(o, f, ok, strlen(ok));
-        }
-        for (size_t i = 0; i < o->ncases; i++) {
-            put(o, f, "<testcase classname=\"walletwatch\" name=\"", 41);
-            xml_escaped(o, f, o->cases[i].name ? o->cases[i].name : "");
-            put(o, f, "\"><failure message=\"", 20);
-            xml_escaped(o, f, o->cases[i].message ? o->cases[i].message : "");
-            put(o, f, "\"/></testcase>\n", 15);
-        }
-        put(o, f, "</testsuite>\n</testsuites>\n", 27);
-    }
+    if (o->cfg.format == WW_FMT_JUNIT && o->cfg.console != NULL)
+        junit_write(o, o->cfg.console);
     if (o->cfg.jsonl != NULL && fflush(o->cfg.jsonl) != 0 && !o->failed) {
         o->failed = true;
         o->fail_errno = errno;

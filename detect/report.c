@@ -27,11 +27,18 @@ struct ww_report {
     bool have_stats;
     uint64_t first_ts, last_ts;
     size_t by_sev[WW_SEV_CRITICAL + 1];
+    char *inconclusive; /* "inconclusive: ..." or NULL */
 };
 
 ww_report *ww_report_new(void)
 {
     return calloc(1, sizeof(ww_report));
+}
+
+void ww_report_inconclusive(ww_report *r, const char *reasons)
+{
+    free(r->inconclusive);
+    r->inconclusive = reasons != NULL ? strdup(reasons) : NULL;
 }
 
 static char *dupz(const char *s)
@@ -99,9 +106,11 @@ void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, ui
     r->last_ts = last_ts;
 }
 
-static void esc(FILE *f, const char *s)
+static void esc(FILE *f, const char *raw)
 {
-    for (; *s; s++) {
+    char clean[8192];
+    ww_utf8_clean(clean, sizeof clean, raw, strlen(raw)); /* strict UTF-8 */
+    for (const char *s = clean; *s; s++) {
         switch (*s) {
         case '<':
             fputs("&lt;", f);
@@ -169,6 +178,7 @@ int ww_report_write(const ww_report *r, FILE *f, const char *title)
           "th{background:#f4f4f4}.addr{font-family:ui-monospace,monospace;white-space:nowrap}\n"
           "mark{background:#fbb;color:#900}.sev{color:#fff;border-radius:3px;padding:0 .4em}\n"
           ".ok{color:#080;font-weight:bold}.small{color:#666;font-size:.9em}\n"
+          ".inconclusive{background:#fff4d6;border:1px solid #e0b000;padding:.5em}\n"
           "</style></head><body>\n<h1>walletwatch report</h1>\n",
           f);
     fputs("<p class=\"small\">", f);
@@ -192,8 +202,15 @@ int ww_report_write(const ww_report *r, FILE *f, const char *title)
                 r->by_sev[WW_SEV_CRITICAL], r->by_sev[WW_SEV_HIGH], r->by_sev[WW_SEV_MEDIUM],
                 r->by_sev[WW_SEV_LOW], r->by_sev[WW_SEV_INFO], r->st.anomalies, r->st.drops);
     }
+    if (r->inconclusive != NULL) {
+        fputs("<p class=\"inconclusive\" id=\"verdict\"><b>Inconclusive</b>: ", f);
+        esc(f, r->inconclusive + (strncmp(r->inconclusive, "inconclusive: ", 14) == 0 ? 14 : 0));
+        fputs(". Wallet-relevant traffic could not all be read, so a hijacking could have gone "
+              "unseen.</p>\n", f);
+    }
     if (r->n == 0) {
-        fputs("<p class=\"ok\">No wallet hijacking detected.</p>\n", f);
+        if (r->inconclusive == NULL)
+            fputs("<p class=\"ok\" id=\"verdict\">No wallet hijacking detected.</p>\n", f);
     } else {
         fputs("<h2>Alerts</h2>\n<table><tr><th>time</th><th>severity</th><th>rule</th><th>what"
               "</th><th>observed / served</th><th>where</th></tr>\n",
@@ -270,5 +287,6 @@ void ww_report_free(ww_report *r)
         free(w->db);
     }
     free(r->rows);
+    free(r->inconclusive);
     free(r);
 }

@@ -64,6 +64,7 @@ struct ww_engine {
     uint64_t first_ts, last_ts;
     uint64_t filtered;
     uint64_t drops;
+    bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
     ww_run_stats st;
 };
 
@@ -627,8 +628,10 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
             return -2;
     }
     e->drops += ww_source_drops(src);
-    if (ctl_stop(ctl))
+    if (ctl_stop(ctl)) {
+        e->interrupted = true; /* the verdict says so (exit 3) */
         return 0;
+    }
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
         say(e, "warning: %s: %s", path, errbuf);
         ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
@@ -705,6 +708,8 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->drops = e->drops + drops;
     st->keywait_bytes_peak = kw->bytes_peak;
     st->keywait_evicted = kw->evicted;
+    st->evicted = ts->evicted;
+    st->interrupted = e->interrupted;
 }
 
 const ww_run_stats *ww_engine_stats(const ww_engine *e)
@@ -722,6 +727,7 @@ int ww_engine_write_report(ww_engine *e, const char *path, const char *title)
     if (e->report == NULL)
         return WW_OK;
     ww_report_stats(e->report, &e->st, e->first_ts, e->last_ts);
+    ww_report_inconclusive(e->report, ww_out_inconclusive(e->out));
     FILE *hf = fopen(path, "w");
     if (hf == NULL)
         return WW_E_IO;
@@ -750,6 +756,11 @@ int ww_engine_close_evidence(ww_engine *e)
     int rc = ww_pcapngw_close(e->evid.w);
     e->evid.w = NULL;
     return rc != WW_OK || e->evid.failed ? WW_E_IO : WW_OK;
+}
+
+const char *ww_engine_inconclusive(const ww_engine *e)
+{
+    return ww_out_inconclusive(e->out);
 }
 
 int ww_engine_worst(const ww_engine *e)

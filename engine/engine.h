@@ -127,6 +127,8 @@ int ww_engine_output_errno(const ww_engine *e);
 int ww_engine_close_evidence(ww_engine *e) WW_WUR;
 /* Highest alert severity raised (WW_SEV_NONE when none). */
 int ww_engine_worst(const ww_engine *e);
+/* After ww_engine_write_stats: NULL, or "inconclusive: <what could not be seen>" (exit 3). */
+const char *ww_engine_inconclusive(const ww_engine *e);
 /* Alert latency (live): alerts measured, mean and max in microseconds. */
 void ww_engine_latency(const ww_engine *e, uint64_t *n, uint64_t *sum_us, uint64_t *max_us);
 const ww_evidence_stats *ww_engine_evidence_stats(const ww_engine *e); /* NULL without -w */

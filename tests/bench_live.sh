@@ -55,7 +55,7 @@ run_ww() { # ARGS... ; then replay with $REPLAY_ARGS on $REPLAY_FILE
 stat_of() {
     python3 -c 'import json,sys
 st=[json.loads(l) for l in open(sys.argv[1]) if "\"stats\"" in l]
-print(st[-1]["stats"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
+print(st[-1]["walletwatch"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
 }
 
 # 1. latency

@@ -57,7 +57,7 @@ expect_rc 1 "hijacked session exits 1" "$WW" -r "$HIJACK" -o "$T/hijack.jsonl"
 n_hijack=$(count_alerts "$T/hijack.jsonl")
 [ "$n_hijack" -gt 0 ] && ok || bad "hijacked session raised no alert"
 contains "$T/out" "known-attacker" "text output names the rule"
-contains "$T/out" "observed 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976" "text output shows the observed address"
+contains "$T/out" "sent      0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976" "text output shows the observed address"
 contains "$T/out" "^" "text output marks the differing characters"
 python3 - "$T/hijack.jsonl" <<'PY' && ok || bad "every -o line is JSON and the last is stats"
 import json, sys
@@ -65,11 +65,14 @@ lines = open(sys.argv[1]).read().splitlines()
 evs = [json.loads(l) for l in lines]
 assert evs and evs[-1]["event_type"] == "stats", "last event is not stats"
 ts = [e["timestamp"] for e in evs]
-assert all(len(t) == 27 and t.endswith("Z") for t in ts), ts[:3]
+assert all(len(t) == 31 and t.endswith("+0000") for t in ts), ts[:3]
 for e in evs:
     if e["event_type"] == "alert":
         a = e["alert"]
-        assert a["severity"] in ("critical", "high", "medium", "low", "info")
+        assert a["level"] in ("critical", "high", "medium", "low", "info")
+        assert a["severity"] == {"critical": 1, "high": 1, "medium": 2}.get(a["level"], 3)
+        assert a["action"] == "allowed" and a["gid"] == 1 and a["signature_id"] > 0
+        assert e["community_id"].startswith("1:") and len(e["community_id"]) == 30
         assert a["chain"] == "evm" and a["observed"].startswith("0x") and a["observed"] == a["observed"].lower()
         assert "flow_id" in e and e["proto"] == "TCP"
     for k, v in e.items():
@@ -77,6 +80,13 @@ for e in evs:
 PY
 
 expect_rc 0 "--fail-on none" "$WW" --fail-on none -r "$HIJACK"
+# visibility (issue 12 item 6): a TLS session without keys never passes; --blind-ok excuses it
+expect_rc 3 "TLS without keys is inconclusive" "$WW" -r pcaps/tls13-hijack.pcap --format junit
+"$WW" -r pcaps/tls13-hijack.pcap >"$T/blind.txt" 2>&1
+contains "$T/blind.txt" "inconclusive: 2 TLS sessions without keys" "text summary says inconclusive and why"
+expect_rc 0 "--blind-ok all runs green" "$WW" --blind-ok all -r pcaps/tls13-hijack.pcap
+expect_rc 3 "--blind-ok other hosts does not excuse keyless sessions" "$WW" --blind-ok other.example -r pcaps/tls13-hijack.pcap
+expect_rc 1 "an alert at --fail-on decides before visibility" "$WW" -r pcaps/tls13-hijack.pcap -k pcaps/tls13-hijack.keys
 expect_rc 1 "--fail-on critical" "$WW" --fail-on critical -r "$HIJACK"
 expect_rc 1 "stdin replay" bash -c "cat '$HIJACK' | '$WW' -r - -o '$T/stdin.jsonl'"
 [ "$(count_alerts "$T/stdin.jsonl")" -eq "$n_hijack" ] && ok || bad "stdin replay gives other alerts"
@@ -88,7 +98,7 @@ expect_rc 1 "-o - with --format jsonl" "$WW" -o - --format jsonl -r "$HIJACK"
 [ "$(count_alerts "$T/out")" -eq "$n_hijack" ] && ok || bad "jsonl on stdout printed each event once"
 expect_rc 1 "--format junit" "$WW" --format junit -r "$HIJACK"
 contains "$T/out" "<testsuite name=\"walletwatch\"" "junit report"
-contains "$T/out" "<failure message=" "junit failure per alert"
+contains "$T/out" "<failure type=\"wallet-hijacking\" message=" "junit failure per wallet call"
 expect_rc 2 "output to a full disk" "$WW" -r "$HIJACK" -o /dev/full
 contains "$T/err" "writing output failed" "full disk message"
 
@@ -116,7 +126,7 @@ contains "$T/script.jsonl" '"rule":"drainer-script"' "drainer-script alert from 
 contains "$T/script.jsonl" 'embeds 2 attacker-DB addresses' "drainer-script counts the DB addresses"
 printf 'rule qix { meta: severity = "medium" strings: $a = "checkethereumw" condition: $a }\n' >"$T/qix.yar"
 expect_rc 1 "--yara over a served script" "$WW" --yara "$T/qix.yar" -r "$T/script.pcap" -o "$T/yara.jsonl"
-contains "$T/yara.jsonl" '"rule":"yara-match","severity":"medium"' "yara-match alert with the rule's severity"
+contains "$T/yara.jsonl" '"rule":"yara-match","level":"medium"' "yara-match alert with the rule's severity"
 # the node's answers to wallet calls, matched by id
 "$WW" -r "$HIJACK" -o "$T/rpc.jsonl" >/dev/null 2>&1
 [ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"

@@ -48,7 +48,7 @@ try:
                 continue
             if e.get("event_type") == "alert":
                 a = e.get("alert", {})
-                sev[a.get("severity", "?")] += 1
+                sev[a.get("level", "?")] += 1
                 rules[a.get("rule", "?")] += 1
             elif e.get("event_type") == "wallet_call":
                 calls += 1

@@ -19,7 +19,7 @@ for l in open(sys.argv[1]):
         a=e["alert"]; print(a["rule"], a.get("role"), a.get("observed"), a.get("expected"))' "$1" | sort
 }
 packets_of() { python3 -c 'import json,sys
-print([json.loads(l) for l in open(sys.argv[1])][-1]["stats"]["packets"])' "$1"; }
+print([json.loads(l) for l in open(sys.argv[1])][-1]["walletwatch"]["packets"])' "$1"; }
 
 for p in http1-hijack http1-lookalike http1-unrequested; do
     "$WW" -q -r "pcaps/$p.pcap" -o "$T/a.jsonl" -w "$T/ev.pcapng" >/dev/null 2>&1

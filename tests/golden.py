@@ -19,7 +19,10 @@ Checks, all of which must hold (prints "PASS NAME" or "FAIL NAME" and a readable
     "wallet_calls":0} for a TLS capture replayed without its keys. It replaces the
     `wallet_call` requirement above (it says what was, or was not, decoded);
   - the exit status is 1 when a critical or high alert is expected (severity from the line's
-    "severity" key, else from the rule table of SPEC.md), 0 otherwise.
+    "severity" key, else from the rule table of SPEC.md), 0 otherwise; a stats line's "exit"
+    key overrides it (3: the run is inconclusive, e.g. TLS without keys).
+  - stats keys are looked up in the stats event's `walletwatch` object (and `blind.KEY` in its
+    blind-spot counters).
 Exit status: 0 pass, 1 fail. Deterministic; no state.
 """
 import argparse
@@ -63,6 +66,8 @@ def load_jsonl(path, what, problems):
 
 def field(event, key):
     alert = event.get("alert")
+    if key == "severity" and isinstance(alert, dict) and "level" in alert:
+        return alert["level"]  # EVE's severity is an integer; the word is `level`
     if isinstance(alert, dict) and key in alert:
         return alert[key]
     return event.get(key, MISSING)
@@ -97,7 +102,9 @@ def show(obj):
 
 
 def brief(event):
-    a = event.get("alert", {})
+    a = dict(event.get("alert", {}))
+    if "level" in a:  # EVE: severity is an integer, walletwatch's word is `level`
+        a["severity"] = a["level"]
     keys = ("rule", "severity", "chain", "role", "observed", "expected", "method", "where")
     short = {k: a[k] for k in keys if k in a}
     if "timestamp" in event:
@@ -125,10 +132,19 @@ def main():
 
     stats_exp = [e for e in expected if e.get("event_type") == "stats"]
     expected = [e for e in expected if e.get("event_type") != "stats"]
-    stats = next((e.get("stats") for e in reversed(events) if e.get("event_type") == "stats"), None)
+    last = next((e for e in reversed(events) if e.get("event_type") == "stats"), None)
+    stats = None
+    if last is not None:  # walletwatch's counters (namespaced beside EVE's own `stats`)
+        stats = dict(last.get("stats") or {})
+        stats.update(last.get("walletwatch") or {})
+        stats.update({"blind." + k: v for k, v in (stats.get("blind") or {}).items()})
+    want_exit = None
     for se in stats_exp:
         for k, v in se.items():
             if k == "event_type":
+                continue
+            if k == "exit":  # the expected exit status (3: inconclusive)
+                want_exit = v
                 continue
             got = stats.get(k, "(absent)") if isinstance(stats, dict) else "(no stats)"
             if got != v:
@@ -156,6 +172,8 @@ def main():
         sev = e.get("severity") or SEVERITY.get(e.get("rule"), "high")
         if sev in ("critical", "high"):
             want_rc = 1
+    if want_exit is not None:
+        want_rc = want_exit
     if args.rc != want_rc:
         problems.append(f"exit status {args.rc}, expected {want_rc}")
 

@@ -42,7 +42,7 @@ check() { # DESC COND...
 stat_of() { # FILE KEY -> value from the stats line
     python3 -c 'import json,sys
 st=[json.loads(l) for l in open(sys.argv[1]) if "\"stats\"" in l]
-print(st[-1]["stats"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
+print(st[-1]["walletwatch"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
 }
 alerts_of() { # FILE -> sorted "rule role observed expected" lines
     python3 -c 'import json,sys

@@ -122,8 +122,8 @@ T_CASE(yara_alert)
         T_CHECK(strstr(line, "\"rule\":\"yara-match\"") != NULL);
         T_CHECK(strstr(line, "\"where\":\"script\"") != NULL);
         T_CHECK(strstr(line, "\"chain\"") == NULL); /* no chain: omitted, not "none" */
-        crit += strstr(line, "\"severity\":\"critical\"") != NULL;
-        high += strstr(line, "\"severity\":\"high\"") != NULL;
+        crit += strstr(line, "\"level\":\"critical\"") != NULL;
+        high += strstr(line, "\"level\":\"high\"") != NULL;
     }
     T_EQ_INT(crit, 1);
     T_EQ_INT(high, 2);
