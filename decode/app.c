@@ -57,6 +57,7 @@ typedef struct app_flow {
     ww_flow closed;         /* the flow as it was at close (af->flow points here then) */
     uint64_t parked_us;
     struct app_flow *next;
+    struct app_flow *tprev, *tnext; /* open TLS connections, retried when the key log grows */
 } app_flow;
 
 struct ww_app {
@@ -70,6 +71,7 @@ struct ww_app {
     app_flow *parked, *parked_tail;
     size_t n_parked;
     uint64_t parked_gen; /* key log generation they were last retried with */
+    app_flow *tls_open;  /* open TLS connections (tprev/tnext) */
 };
 
 static void flow_finish(app_flow *af, uint64_t ts_us);
@@ -542,7 +544,12 @@ static void decide(app_flow *af, int dir, const uint8_t *p, size_t n)
         if (af->tls == NULL) {
             anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate TLS state");
             af->proto = P_OTHER;
+            return;
         }
+        af->tnext = af->app->tls_open;
+        if (af->tnext != NULL)
+            af->tnext->tprev = af;
+        af->app->tls_open = af;
         return;
     }
     /* TLS records picked up mid-stream: application data (0x17 0x03 0x0X) */
@@ -675,6 +682,15 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
         return;
     f->app = NULL;
     af->ts_us = ts_us;
+    if (af->tls != NULL) { /* off the open list */
+        if (af->tprev != NULL)
+            af->tprev->tnext = af->tnext;
+        else
+            app->tls_open = af->tnext;
+        if (af->tnext != NULL)
+            af->tnext->tprev = af->tprev;
+        af->tprev = af->tnext = NULL;
+    }
     /* keys that arrived since this flow's last packet (a DSB late in the file, a key log line
      * written late): records waiting in the TLS backlog get one last try */
     if (af->tls != NULL)
@@ -703,6 +719,13 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
 void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool final)
 {
     uint64_t gen = ww_keylog_generation(app->kl);
+    if (gen != app->parked_gen) {
+        /* open connections too: one idle after its last record (or lingering after its FIN)
+         * gets its plaintext now, not at its next packet or close */
+        for (app_flow *af = app->tls_open; af != NULL; af = af->tnext)
+            if (ww_tls_waiting(af->tls))
+                ww_tls_retry(af->tls, WW_MAX(now_us, af->ts_us));
+    }
     if (app->parked == NULL) {
         app->parked_gen = gen;
         return;
@@ -732,7 +755,8 @@ void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool fina
     /* live: the grace period, oldest first */
     while (app->parked != NULL && now_us > app->parked->parked_us &&
            now_us - app->parked->parked_us >= grace_us)
-        unpark_head(app, now_us, "no key within the late-key grace period after the connection closed");
+        unpark_head(app, now_us,
+                    "no key within the late-key grace period after the connection closed");
 }
 
 size_t ww_app_parked(const ww_app *app)

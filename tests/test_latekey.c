@@ -50,7 +50,16 @@ static bool lk_init(lk *t, bool live, uint64_t grace_us)
 }
 
 /* Every packet of the capture through the engine, then the clock past the closed flows' linger. */
+static void lk_feed_only(lk *t, const char *pcap);
 static void lk_feed(lk *t, const char *pcap)
+{
+    lk_feed_only(t, pcap);
+    t->last_ts += 11000000; /* FIN-closed flows linger 10 s */
+    ww_engine_tick(t->e, t->last_ts);
+}
+
+/* Every packet of the capture through the engine; the connections stay open (lingering). */
+static void lk_feed_only(lk *t, const char *pcap)
 {
     char err[WW_ERRBUF_SIZE];
     ww_source *src = NULL;
@@ -63,8 +72,6 @@ static void lk_feed(lk *t, const char *pcap)
         t->last_ts = pkt.ts_us;
     }
     ww_source_free(src);
-    t->last_ts += 11000000; /* FIN-closed flows linger 10 s */
-    ww_engine_tick(t->e, t->last_ts);
 }
 
 /* Appends lines [from, to) of the key log file rel to the followed key log. */
@@ -237,5 +244,23 @@ T_CASE(latekey_free_while_waiting)
     ww_engine_free(t.e);
     t.e = NULL;
     T_EQ_INT(events_with(&t, "\"event_type\""), before);
+    lk_free(&t);
+}
+
+/* The keys come while the connections are not closed yet (FIN linger): retried on the key log's
+ * growth, not at their close 10 s later. */
+T_CASE(latekey_open_connections_retried_when_keys_come)
+{
+    lk t;
+    if (!lk_init(&t, true, 30000000))
+        return;
+    lk_feed_only(&t, PCAP);
+    T_EQ_INT(events_with(&t, "\"event_type\":\"alert\""), 0);
+    lk_append_keys(&t, KEYS, 0, 1000);
+    ww_engine_tick(t.e, t.last_ts + 500000);
+    T_EQ_INT(events_with(&t, "\"event_type\":\"alert\""), 4);
+    lk_end(&t);
+    T_EQ_INT(ww_engine_stats(t.e)->tls_decrypted, 2);
+    T_EQ_INT(events_with(&t, "\"event_type\":\"alert\""), 4);
     lk_free(&t);
 }
