@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_OK 0
@@ -53,6 +54,10 @@ typedef struct opts {
     double lookalike_bits;
     uint64_t key_grace_us;  /* --key-grace (0: the default) */
     size_t key_wait_budget; /* --key-wait-budget (0: the default) */
+    /* issue 13: accepted findings, protocol registry, detection memory */
+    const char *baseline, *registry;
+    bool no_registry;
+    size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
 } opts;
 
@@ -106,6 +111,10 @@ static void usage(FILE *f)
            "  --window DURATION     how long a served address stays expected (default 30m)\n"
            "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
            "  --yara RULES          run these YARA rules over every script served to a browser\n"
+           "  --baseline FILE       accepted findings: RULE ADDRESS [host=H] [expires=DATE] REASON\n"
+           "  --registry FILE       more canonical protocol contracts (chain,address,name,ids,source)\n"
+           "  --no-registry         leave the bundled protocol registry out\n"
+           "  --detect-memory SIZE  all detection state (default 256M; K, M, G)\n"
            "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
@@ -231,7 +240,11 @@ enum {
     OPT_YARA,
     OPT_KEY_GRACE,
     OPT_KEY_WAIT_BUDGET,
-    OPT_BLIND_OK
+    OPT_BLIND_OK,
+    OPT_BASELINE, /* issue 13 (parse_detect_option) */
+    OPT_REGISTRY,
+    OPT_NO_REGISTRY,
+    OPT_DETECT_MEMORY
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -249,6 +262,10 @@ static const struct option longopts[] = {
     {"key-grace", required_argument, NULL, OPT_KEY_GRACE},
     {"key-wait-budget", required_argument, NULL, OPT_KEY_WAIT_BUDGET},
     {"blind-ok", required_argument, NULL, OPT_BLIND_OK},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"registry", required_argument, NULL, OPT_REGISTRY},
+    {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
+    {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -329,6 +346,39 @@ static int parse_checked(opts *o, int c, const char *arg)
     }
 }
 
+/* --baseline, --registry, --no-registry, --detect-memory SIZE (bytes, or K/M/G: KiB...). */
+static int parse_detect_option(opts *o, int c, const char *arg)
+{
+    char *end;
+    switch (c) {
+    case OPT_BASELINE:
+        o->baseline = arg;
+        return GO_ON;
+    case OPT_REGISTRY:
+        o->registry = arg;
+        return GO_ON;
+    case OPT_NO_REGISTRY:
+        o->no_registry = true;
+        return GO_ON;
+    default: { /* OPT_DETECT_MEMORY */
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        unsigned shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                         : *end == 'G' || *end == 'g'                      ? 30
+                                                                           : 0;
+        if (shift != 0)
+            end++;
+        if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v > (1ULL << 40) ||
+            (v << shift) < (1ULL << 20) || (v << shift) > ((size_t)1 << 40))
+            return fprintf(stderr, "walletwatch: --detect-memory: a size from 1M to 1T, e.g. "
+                                   "256M\n"),
+                   EXIT_USAGE;
+        o->detect_memory = (size_t)(v << shift);
+        return GO_ON;
+    }
+    }
+}
+
 /* Repeatable options (-r, -k, --db): slot into a bounded list. */
 static int add_to(const char **list, size_t *n, size_t cap, const char *arg, const char *what)
 {
@@ -406,6 +456,11 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_KEY_GRACE:
     case OPT_KEY_WAIT_BUDGET:
         return parse_checked(o, c, arg);
+    case OPT_BASELINE:
+    case OPT_REGISTRY:
+    case OPT_NO_REGISTRY:
+    case OPT_DETECT_MEMORY:
+        return parse_detect_option(o, c, arg);
     case OPT_VERSION:
         printf("walletwatch %s\n", WW_VERSION);
         return EXIT_OK;
@@ -620,6 +675,50 @@ static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_e
     return exit_code;
 }
 
+/* --baseline and --registry, checked before the first packet: a file that cannot be read or
+ * has a bad line is a usage error (exit 2) naming the file and line. Returns 0 or -1. */
+static int load_detect_files(const opts *o, ww_baseline **bl, ww_registry **reg)
+{
+    char errbuf[WW_ERRBUF_SIZE];
+    if (o->baseline != NULL) {
+        ww_baseline_report rep;
+        if (ww_baseline_load_file(bl, NULL, o->baseline, (int64_t)time(NULL), &rep, errbuf) !=
+            WW_OK) {
+            fprintf(stderr, "walletwatch: --baseline %s\n", errbuf);
+            return -1;
+        }
+        if (rep.bad > 0) {
+            fprintf(stderr,
+                    "walletwatch: --baseline %s:%zu: not RULE ADDRESS [host=H] "
+                    "[expires=YYYY-MM-DD] [REASON] (%zu bad lines)\n",
+                    o->baseline, rep.bad_line_no[0], rep.bad);
+            return -1;
+        }
+        if (rep.expired > 0 && !o->quiet)
+            fprintf(stderr, "walletwatch: --baseline %s: %zu expired entries not applied\n",
+                    o->baseline, rep.expired);
+    }
+    if (o->registry != NULL) {
+        ww_registry_report rep = {0};
+        *reg = ww_registry_new(NULL);
+        if (*reg == NULL || (!o->no_registry && ww_registry_load_bundled(*reg) < 0))
+            return fprintf(stderr, "walletwatch: out of memory\n"), -1;
+        int rc = ww_registry_load_file(*reg, o->registry, &rep, errbuf);
+        if (rc == WW_E_IO) {
+            fprintf(stderr, "walletwatch: --registry %s\n", errbuf);
+            return -1;
+        }
+        if (rc != WW_OK || rep.bad > 0) {
+            fprintf(stderr,
+                    "walletwatch: --registry %s:%zu: not chain,address,name,chain_ids,source "
+                    "(%zu bad lines)\n",
+                    o->registry, rep.first_bad_line, rep.bad);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Opens what the options name (files, DB, rules, the engine), runs, reports. */
 static int run(const opts *o, ww_source *lsrc)
 {
@@ -632,6 +731,8 @@ static int run(const opts *o, ww_source *lsrc)
     size_t n_expect = 0;
     ww_yara *yara = NULL;
     ww_engine *e = NULL;
+    ww_baseline *baseline = NULL;
+    ww_registry *registry = NULL;
 
     /* SIGINT/SIGTERM are served from here on, also while `-r -` waits for its first bytes */
     install_signals(lsrc);
@@ -653,10 +754,15 @@ static int run(const opts *o, ww_source *lsrc)
     }
     db = ww_addrdb_new(NULL);
     if (db == NULL || ww_addrdb_load_all(db, o->dbs, o->n_dbs, o->no_default_db) != 0 ||
-        (o->expect != NULL && load_expect(o->expect, &expect, &n_expect) != 0))
+        (o->expect != NULL && load_expect(o->expect, &expect, &n_expect) != 0) ||
+        load_detect_files(o, &baseline, &registry) != 0)
         goto done;
     ww_engine_cfg ec;
     engine_cfg_of(&ec, o, db, expect, n_expect, yara, lsrc != NULL);
+    ec.detect.baseline = baseline;
+    ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
+    ec.detect.no_registry = o->no_registry;
+    ec.detect.max_bytes = o->detect_memory;
     if (ww_engine_new(&e, &ec, errbuf) != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
         goto done;
@@ -677,6 +783,8 @@ done:
     ww_addrdb_free(db);
     free(expect);
     ww_yara_free(yara);
+    ww_baseline_free(baseline);
+    ww_registry_free(registry);
     return exit_code;
 }
 

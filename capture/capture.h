@@ -131,6 +131,9 @@ typedef struct ww_seg {
     const uint8_t *payload; /* points into the packet (or the defrag buffer); same lifetime */
     uint32_t len;           /* payload bytes captured */
     uint32_t wire_len;      /* payload bytes per the IP header; > len when snaplen cut it */
+    bool has_src_mac;       /* the link header gave the sender's 6-byte address (Ethernet,
+                               Linux cooked v1/v2 with address length 6) */
+    uint8_t src_mac[6];
 } ww_seg;
 
 typedef struct ww_pktdec ww_pktdec;

@@ -599,23 +599,30 @@ int ww_pktdec_decode(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg)
     d->st.bytes += pkt->len;
     bool cut = pkt->len > pkt->caplen;
     ww_rd r = ww_rd_init(pkt->data, pkt->caplen);
+    seg->has_src_mac = false;
     switch (pkt->linktype) {
     case WW_LINK_ETHERNET: {
         uint16_t et;
         if (!ww_rd_skip(&r, 12) || !ww_rd_be16(&r, &et))
             break;
+        memcpy(seg->src_mac, pkt->data + 6, 6); /* the 14 bytes were read */
+        seg->has_src_mac = true;
         return dec_ethertype(d, pkt, seg, &r, et, cut);
     }
-    case WW_LINK_SLL: {
+    case WW_LINK_SLL: { /* type, ARPHRD, address length, address[8], protocol */
         uint16_t et;
         if (!ww_rd_skip(&r, 14) || !ww_rd_be16(&r, &et))
             break;
+        seg->has_src_mac = pkt->data[4] == 0 && pkt->data[5] == 6;
+        memcpy(seg->src_mac, pkt->data + 6, 6);
         return dec_ethertype(d, pkt, seg, &r, et, cut);
     }
-    case WW_LINK_SLL2: {
+    case WW_LINK_SLL2: { /* protocol, reserved, ifindex, ARPHRD, type, address length, address[8] */
         uint16_t et;
         if (!ww_rd_be16(&r, &et) || !ww_rd_skip(&r, 18))
             break;
+        seg->has_src_mac = pkt->data[11] == 6;
+        memcpy(seg->src_mac, pkt->data + 12, 6);
         return dec_ethertype(d, pkt, seg, &r, et, cut);
     }
     case WW_LINK_NULL: {

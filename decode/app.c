@@ -237,11 +237,11 @@ static void ws_message(void *ud, int dir, int opcode, const uint8_t *p, size_t n
     ws_sess *ws = ud;
     app_flow *af = ws->af;
     ww_ctx ctx;
-    if (opcode != WW_WS_TEXT || n == 0 || truncated)
+    if (opcode != WW_WS_TEXT || n == 0)
         return;
     af->ts_us = ts_us;
     ctx_init(&ctx, af, dir);
-    ww_hm_ws_text(&af->app->hm, &af->hc, &ctx, ws->host, ws->url, p, n);
+    ww_hm_ws_text(&af->app->hm, &af->hc, &ctx, ws->host, ws->url, p, n, truncated);
 }
 
 static void ws_anomaly(void *ud, const char *type, const char *detail)

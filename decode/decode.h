@@ -101,6 +101,28 @@ size_t ww_addr_scan_cut(const uint8_t *p, size_t n);
 size_t ww_addr_scan_chunk(const uint8_t *p, size_t n, bool last, ww_addr_found_fn fn, void *ud,
                           size_t *found);
 
+/* ---- ABI address words in responses (decode/abiwords.c, issue 13.1) ---- */
+/*
+ * A 32-byte ABI word is taken for an address when its top 12 bytes are zero and its low 20
+ * bytes have at most this many leading zero hex digits (value >= 2^96): contracts mined for
+ * up to 7 zero bytes (Permit2, Seaport) pass; amounts below ~7.9e28 (79 billion tokens of 18
+ * decimals), counters and detect's sentinels (< 2^16) are not taken for addresses.
+ */
+#define WW_ABI_WORD_MAX_ZERO_DIGITS 15
+#define WW_ABI_WORDS_MAX 1024 /* words looked at per call (per body, or per streamed piece) */
+typedef void (*ww_abi_word_fn)(void *ud, const struct ww_addr *a, int prov);
+/*
+ * Finds JSON members "result" (prov WW_PROV_RPC_WORD: "0x" + 64k hex digits, a JSON-RPC
+ * result such as eth_call's) and "data" / "input" / "calldata" (WW_PROV_CALLDATA: "0x" +
+ * 8-digit selector + 64k digits, or 64k digits as in log data) whose value is a whole hex
+ * string in p[0..n), and calls fn for every address word (at most max_words words looked
+ * at). open_at (may be NULL): where the member whose value runs past p starts (its name's
+ * opening quote), n when none: a streaming caller keeps p[open_at..n) and presents it again
+ * with what follows. Returns the addresses found.
+ */
+size_t ww_abi_words_scan(const uint8_t *p, size_t n, size_t max_words, ww_abi_word_fn fn,
+                         void *ud, size_t *open_at);
+
 /* ---- wallet calls ---- */
 enum ww_role {
     WW_ROLE_TO = 0,   /* call target, or the payee of a plain value transfer */
@@ -218,6 +240,9 @@ typedef struct ww_http_msg {
     const char *method, *url, *host, *version; /* NULL when absent */
     int status;
     const char *content_type, *content_encoding, *transfer_encoding; /* NULL when absent */
+    /* response headers that may name addresses (served with WW_PROV_HEADER); the first of
+     * each; NULL when absent */
+    const char *location, *content_location, *link;
     int64_t content_length;   /* -1 when absent */
     int64_t body_len;         /* decoded body length; -1 when there is no body */
     bool body_truncated;      /* over a cap, or a gap: body is a prefix */
@@ -283,6 +308,11 @@ typedef struct ww_decode_sink {
      * matched by id on the same connection (method is the request's). */
     void (*rpc_result)(void *ud, const ww_ctx *ctx, const char *method,
                        const struct ww_jsonrpc_resp *resp);
+    /* optional (may be NULL): a JSON-RPC request body (HTTP or a WebSocket message) cut by a
+     * cap may carry a wallet call past the cut that could not be checked (the decoder's
+     * ww_jsonrpc_req_info.unchecked; the `unchecked-body` anomaly went first). A fact, not a
+     * verdict: detect/ decides (unchecked-wallet-call). detail: a short description. */
+    void (*unchecked_call)(void *ud, const ww_ctx *ctx, const char *detail);
 } ww_decode_sink;
 
 /* ---- key log (TLS) ---- */

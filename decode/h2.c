@@ -20,7 +20,11 @@ enum { T_DATA = 0, T_HEADERS, T_PRIORITY, T_RST, T_SETTINGS, T_PUSH, T_PING, T_G
 enum { FL_END_STREAM = 0x1, FL_ACK = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8,
        FL_PRIORITY = 0x20 };
 enum { M_HDR = 0, M_GATHER, M_SKIP, M_DATA };
-enum hfield { F_METHOD, F_PATH, F_AUTH, F_CTYPE, F_CENC, F_PROTOCOL, F_WSEXT, F_COUNT };
+enum hfield {
+    F_METHOD, F_PATH, F_AUTH, F_CTYPE, F_CENC, F_PROTOCOL, F_WSEXT,
+    F_LOCATION, F_CLOCATION, F_LINK, /* response headers that may name addresses */
+    F_COUNT
+};
 
 #define SETTINGS_GATHER_MAX 4096
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -226,6 +230,9 @@ static void build_msg(const h2_stream *s, int dir, ww_http_msg *m)
     m->version = "HTTP/2";
     m->status = m->is_request ? 0 : x->status;
     m->content_type = hstr(x, F_CTYPE);
+    m->location = hstr(x, F_LOCATION);
+    m->content_location = hstr(x, F_CLOCATION);
+    m->link = hstr(x, F_LINK);
     m->content_encoding = hstr(x, F_CENC);
     m->content_length = x->clen;
     m->body_len = -1;
@@ -430,6 +437,12 @@ static void take_field(ww_h2 *h, int dir, h2_half *x, const nghttp2_nv *nv)
         f = F_CENC;
     } else if (nameq(nv, "sec-websocket-extensions")) {
         f = F_WSEXT;
+    } else if (nameq(nv, "location")) {
+        f = F_LOCATION;
+    } else if (nameq(nv, "content-location")) {
+        f = F_CLOCATION;
+    } else if (nameq(nv, "link")) {
+        f = F_LINK;
     } else if (nameq(nv, "host") && x->off[F_AUTH] < 0) {
         f = F_AUTH;
     } else if (nameq(nv, "content-length")) {

@@ -42,7 +42,11 @@ enum h1_state {
     ST_RESYNC,
 };
 
-enum h1_field { F_METHOD, F_URL, F_HOST, F_VERSION, F_CTYPE, F_CENC, F_TENC, F_UPGRADE, F_COUNT };
+enum h1_field {
+    F_METHOD, F_URL, F_HOST, F_VERSION, F_CTYPE, F_CENC, F_TENC, F_UPGRADE,
+    F_LOCATION, F_CLOCATION, F_LINK, /* response headers that may name addresses */
+    F_COUNT
+};
 
 enum { RQ_HEAD = 1, RQ_CONNECT = 2, RQ_HAS_HOST = 4 };
 
@@ -382,6 +386,12 @@ static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_
         case 4:
             if (ieq(name, nlen, "host"))
                 f = F_HOST;
+            else if (ieq(name, nlen, "link"))
+                f = F_LINK;
+            break;
+        case 8:
+            if (ieq(name, nlen, "location"))
+                f = F_LOCATION;
             break;
         case 7:
             if (ieq(name, nlen, "upgrade"))
@@ -404,6 +414,8 @@ static const char *parse_head(ww_h1 *h, int dir, const uint8_t *p, size_t n, h1_
         case 16:
             if (ieq(name, nlen, "content-encoding"))
                 f = F_CENC;
+            else if (ieq(name, nlen, "content-location"))
+                f = F_CLOCATION;
             break;
         case 17:
             if (ieq(name, nlen, "transfer-encoding")) {
@@ -469,6 +481,9 @@ static void build_msg(const h1_dir *d, ww_http_msg *m)
     m->content_type = mstr(d, F_CTYPE);
     m->content_encoding = mstr(d, F_CENC);
     m->transfer_encoding = mstr(d, F_TENC);
+    m->location = mstr(d, F_LOCATION);
+    m->content_location = mstr(d, F_CLOCATION);
+    m->link = mstr(d, F_LINK);
     m->content_length = d->clen;
     m->body_len = -1;
 }

@@ -176,6 +176,42 @@ static void found_addr(void *ud, const ww_addr *a)
         sc->hm->sink->served(sc->hm->sink->ud, sc->ctx, a);
 }
 
+/* An address whose provenance the message layer knows (a header, an ABI word). */
+static void found_prov(void *ud, const ww_addr *a, int prov)
+{
+    const scan_ctx *sc = ud;
+    if (sc->hm->sink->served_prov != NULL)
+        sc->hm->sink->served_prov(sc->hm->sink->ud, sc->ctx, a, prov);
+    else if (sc->hm->sink->served != NULL)
+        sc->hm->sink->served(sc->hm->sink->ud, sc->ctx, a);
+}
+
+static void found_header_addr(void *ud, const ww_addr *a)
+{
+    found_prov(ud, a, WW_PROV_HEADER);
+}
+
+/* Address words in the whole hex strings of p[0..n) (JSON-RPC results, calldata). */
+static void abi_words(const scan_ctx *sc, const uint8_t *p, size_t n)
+{
+    (void)ww_abi_words_scan(p, n, WW_ABI_WORDS_MAX, found_prov, (void *)sc, NULL);
+}
+
+/* Response headers that may name addresses: a redirect's Location (a payment page that
+ * sends the browser to .../pay/0x...), Content-Location, Link. */
+static void response_headers(const ww_hm *hm, const ww_ctx *ctx, const ww_http_msg *m)
+{
+    const char *h[3] = {m->location, m->content_location, m->link};
+    scan_ctx sc = {hm, ctx};
+    for (size_t i = 0; i < 3; i++)
+        if (h[i] != NULL)
+            (void)ww_addr_scan((const uint8_t *)h[i], strlen(h[i]), found_header_addr, &sc);
+}
+
+/* Bytes a streamed body keeps so that a hex string cut by a piece's end is read whole (the
+ * transports force a drop beyond WW_HTTP_STREAM_WINDOW / 2): 256 words. */
+#define ABI_KEEP_MAX (WW_HTTP_STREAM_WINDOW / 4)
+
 /* ---- scripts ---- */
 
 typedef struct script_scan {
@@ -263,16 +299,24 @@ static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
 }
 
 /* A JSON-RPC request body (HTTP or a WebSocket text message) -> wallet calls. Anomalies go
- * with anom_ctx (the connection's context, with the message's HTTP facts). */
+ * with anom_ctx (the connection's context, with the message's HTTP facts). prefix: p[0..n)
+ * is only the first bytes of the body (it went on past the body or message cap): the calls
+ * whole before the cut are decoded, and a possible wallet call past it is reported to
+ * sink->unchecked_call (detect/ decides what that means). */
 static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ctx *anom_ctx,
-                        const uint8_t *p, size_t n)
+                        const uint8_t *p, size_t n, bool prefix)
 {
     size_t num = WC_BATCH_MAX;
     rpc_anom ra = {hm, anom_ctx};
-    int k =
-        ww_jsonrpc_decode_request(hm->calls, &num, p, n, hm->cfg->json_max_depth, rpc_anomaly, &ra);
+    ww_jsonrpc_req_info info;
+    int k = ww_jsonrpc_decode_request_prefix(hm->calls, &num, p, n, prefix,
+                                             hm->cfg->json_max_depth, &info, rpc_anomaly, &ra);
     if (k > 0)
         hm->st->rpc_calls += (uint64_t)k;
+    if (info.unchecked && hm->sink->unchecked_call != NULL)
+        hm->sink->unchecked_call(hm->sink->ud, ctx,
+                                 "a JSON-RPC request body goes on past the body cap (" 
+                                 "a wallet call there could not be checked)");
     for (size_t i = 0; i < num; i++) {
         hm->st->wallet_calls++;
         if (hm->sink->wallet_call != NULL)
@@ -331,7 +375,13 @@ size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const 
         return ww_addr_scan_chunk(p, n, false, found_streamed_script_addr, &ss, NULL);
     }
     scan_ctx sc = {hm, &ctx};
-    return ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL);
+    size_t r = ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL), open_at;
+    /* ABI words of the hex strings wholly before r; one cut by r is presented again from its
+     * member name (what lies between holds no address run the scan above reported) */
+    (void)ww_abi_words_scan(p, r, WW_ABI_WORDS_MAX, found_prov, &sc, &open_at);
+    if (open_at < r && n - open_at <= ABI_KEEP_MAX)
+        r = open_at;
+    return r;
 }
 
 /* A response body (the rest of it when streamed): scripts, or served candidates. */
@@ -347,6 +397,7 @@ static void response_body(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_
             rpc_response(hm, c, ctx, m->body.ptr, m->body.len);
         scan_ctx sc = {hm, ctx};
         (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
+        abi_words(&sc, m->body.ptr, m->body.len);
     }
 }
 
@@ -364,16 +415,18 @@ void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_ht
     ctx.http = &http;
     if (hm->sink->http != NULL)
         hm->sink->http(hm->sink->ud, &ctx, m);
+    if (!m->is_request)
+        response_headers(hm, &ctx, m);
     if (!m->body_kept || (m->body.len == 0 && !m->body_streamed))
         return;
     if (!m->is_request)
         response_body(hm, c, &ctx, m);
     else if (rpc_candidate(m))
-        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len);
+        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len, m->body_truncated);
 }
 
 void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
-                   const char *url, const uint8_t *p, size_t n)
+                   const char *url, const uint8_t *p, size_t n, bool truncated)
 {
     ww_http_info http;
     memset(&http, 0, sizeof http);
@@ -383,17 +436,19 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
     ctx.app_proto = "websocket";
     ctx.http = &http;
     if (conn_ctx->dir == WW_DIR_TOSERVER) {
-        /* JSON-RPC requests and batches, exactly as an HTTP body */
+        /* JSON-RPC requests and batches, exactly as an HTTP body; a message over the cap is
+         * its first bytes (whitespace padding past the cap is as suspect as a cut call) */
         ww_ctx anom_ctx = *conn_ctx;
         anom_ctx.http = &http;
         size_t i = 0;
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
             i++;
-        if (i < n && (p[i] == '{' || p[i] == '['))
-            rpc_request(hm, c, &ctx, &anom_ctx, p, n);
-    } else {
+        if ((i < n && (p[i] == '{' || p[i] == '[')) || (i == n && truncated))
+            rpc_request(hm, c, &ctx, &anom_ctx, p, n, truncated);
+    } else if (!truncated) {
         rpc_response(hm, c, &ctx, p, n);
         scan_ctx sc = {hm, &ctx};
         (void)ww_addr_scan(p, n, found_addr, &sc);
+        abi_words(&sc, p, n);
     }
 }

@@ -68,8 +68,9 @@ size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const 
 /* A complete message: the http event, then its body (the rest of it when streamed). */
 void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_http_msg *m);
 /* A WebSocket text message on a session opened by host/url: JSON-RPC requests from the
- * client, responses and served addresses from the server. */
+ * client, responses and served addresses from the server. truncated: p[0..n) is the first
+ * bytes of a message over the cap (requests: decoded as a prefix; responses: ignored). */
 void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
-                   const char *url, const uint8_t *p, size_t n);
+                   const char *url, const uint8_t *p, size_t n, bool truncated);
 
 #endif /* WW_HTTPMSG_INT_H */

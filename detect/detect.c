@@ -28,6 +28,8 @@
  *   unverified-recipient   a payee not served while nothing of its chain was served
  *   unlimited-approval     a maximum approval to a spender/operator that was not served
  *   bad-checksum           mixed-case EVM address that fails EIP-55
+ * for a JSON-RPC request cut by the body cap where a wallet call may lie past the cut:
+ * unchecked-wallet-call (the decoder reports the fact through sink->unchecked_call);
  * for an address served in a response: known-attacker (where: response), or
  * lookalike-recipient (where: response) when it resembles a DB entry far beyond chance;
  * for a script served to the browser: drainer-script when it embeds DB addresses.
@@ -44,6 +46,10 @@
 #define EVICTED_SLOTS 131072 /* remembered evicted browsers, at most (2 MiB) */
 #define MAX_HOSTS 4096       /* hosts remembered (where an address was served), all browsers */
 #define MAC_SLOTS_MAX 65536
+#define SOL_MINTS_MAX 16     /* Solana mints remembered per browser from its wallet calls */
+#define ATA_OWNERS_MAX 32    /* served Solana addresses tried as a token account's owner... */
+#define ATA_MINTS_MAX 48     /* ... and as its mint (with the remembered ones), per party */
+#define WC_RAISED_MAX 64     /* alerts deduplicated per wallet call (then raised as they come) */
 
 enum { IX_EXACT = 0, IX_PRE, IX_SUF, IX_N };
 
@@ -84,6 +90,9 @@ typedef struct client {
     spair *pairs;
     size_t n_pairs;
     uint32_t n_chain[WW_CHAIN_COUNT]; /* entries per chain */
+    uint8_t (*mints)[32]; /* Solana mints this browser's wallet calls named (a ring of
+                             SOL_MINTS_MAX, allocated on the first) */
+    uint8_t n_mints, next_mint;
 } client;
 
 typedef struct mac_ent {
@@ -121,6 +130,15 @@ struct ww_detect {
     uint16_t *host_slots;
     size_t n_hosts;
     ww_detect_stats st;
+    /* alerts raised for the wallet call being checked, (rule, role, observed): one alert per
+     * triple and call, not one per token party (Permit2 batches name one spender per token) */
+    bool in_call;
+    size_t n_raised;
+    struct raised {
+        const char *rule;
+        int role;
+        ww_addr observed;
+    } raised[WC_RAISED_MAX];
 };
 
 const char *ww_severity_name(int sev)
@@ -175,7 +193,8 @@ static size_t client_bytes(const ww_detect *d, const client *c)
 {
     (void)d;
     return c->cap * (sizeof(served) + sizeof(smeta) + IX_N * sizeof(uint32_t)) +
-           (c->pairs ? d->cfg.max_pairs * sizeof(spair) : 0);
+           (c->pairs ? d->cfg.max_pairs * sizeof(spair) : 0) +
+           (c->mints ? SOL_MINTS_MAX * sizeof(*c->mints) : 0);
 }
 
 static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a);
@@ -404,6 +423,9 @@ static void client_release(ww_detect *d, client *c)
     ww_free(d->mem, c->m);
     ww_free(d->mem, c->heads);
     ww_free(d->mem, c->pairs);
+    ww_free(d->mem, c->mints);
+    c->mints = NULL;
+    c->n_mints = c->next_mint = 0;
     c->v = NULL;
     c->m = NULL;
     c->heads = NULL;
@@ -985,8 +1007,30 @@ static const char *ctx_host(const ww_ctx *ctx)
     return NULL;
 }
 
+/* Within one wallet call: was (rule, role, observed) raised already? Records it if not. */
+static bool raised_already(ww_detect *d, const ww_alert *a)
+{
+    if (!d->in_call || a->observed == NULL)
+        return false;
+    for (size_t i = 0; i < d->n_raised; i++) {
+        const struct raised *r = &d->raised[i];
+        if (r->role == a->role && strcmp(r->rule, a->rule) == 0 &&
+            ww_addr_eq(&r->observed, a->observed))
+            return true;
+    }
+    if (d->n_raised < WC_RAISED_MAX) {
+        struct raised *r = &d->raised[d->n_raised++];
+        r->rule = a->rule;
+        r->role = a->role;
+        r->observed = *a->observed;
+    }
+    return false;
+}
+
 static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
 {
+    if (raised_already(d, a))
+        return;
     if (d->cfg.baseline != NULL &&
         ww_baseline_match(d->cfg.baseline, a->rule, a->observed, ctx_host(ctx), NULL)) {
         d->st.suppressed++;
@@ -1406,6 +1450,11 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
     bool served_ok = (in_win && prov_satisfies(sv->prov, p)) || expected_by_cfg(d, a) ||
                      (reg != NULL && e == NULL);
     bool script_only = in_win && !served_ok;
+    /* a revocation (approve(s, 0), setApprovalForAll(op, false)...) moves no funds and grants
+     * nothing: the approval rules skip it; known-attacker and lookalikes still apply (the page
+     * still has the user talk to that address) */
+    bool approval_rules = !(p->revocation && (p->role == WW_ROLE_SPENDER ||
+                                              p->role == WW_ROLE_OPERATOR));
     ww_alert al;
     best b;
     char sig[512];
@@ -1487,7 +1536,8 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
             al.suffix = suf;
             al.bits = bits1(d, a, pre + suf);
             raise(d, ctx, &al);
-        } else if (p->payee && (b.addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
+        } else if (approval_rules && p->payee &&
+                   (b.addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
             int sev = incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH;
             snprintf(sig, sizeof sig, "%s %s was not served to this client%s%s", wc->method,
                      role, script_only ? " (named only in a script)" : "",
@@ -1496,7 +1546,7 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
             wc_alert(&al, "unrequested-recipient", sev, sig, wc, p->role, a, e);
             al.expected = b.addr;
             raise(d, ctx, &al);
-        } else if (p->payee && e == NULL) {
+        } else if (approval_rules && p->payee && e == NULL) {
             /* nothing of its chain was served: nothing to compare with */
             int sev = d->cfg.n_expect > 0 && !incomplete ? WW_SEV_HIGH : WW_SEV_MEDIUM;
             snprintf(sig, sizeof sig,
@@ -1507,7 +1557,7 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
             raise(d, ctx, &al);
         }
     }
-    if (p->unlimited && !served_ok) {
+    if (approval_rules && p->unlimited && !served_ok) {
         snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served%s",
                  wc->method, role, incomplete ? " (served set incomplete)" : "");
         wc_alert(&al, "unlimited-approval", incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH, sig, wc,
@@ -1559,6 +1609,70 @@ static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client
  * associated token account of a wallet served to this client (for the party's mint and token
  * program), the payee is that wallet. Pure derivation (ww_solana_ata_is), no byte parsing.
  * Returns true when wc was copied into *out with such parties replaced by their owner. */
+/* TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA, TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb */
+static const uint8_t TOKEN_PROGRAMS[2][32] = {
+    {0x06, 0xdd, 0xf6, 0xe1, 0xd7, 0x65, 0xa1, 0x93, 0xd9, 0xcb, 0xe1, 0x46, 0xce, 0xeb, 0x79, 0xac,
+     0x1c, 0xb4, 0x85, 0xed, 0x5f, 0x5b, 0x37, 0x91, 0x3a, 0x8c, 0xf5, 0x85, 0x7e, 0xff, 0x00, 0xa9},
+    {0x06, 0xdd, 0xf6, 0xe1, 0xee, 0x75, 0x8f, 0xde, 0x18, 0x42, 0x5d, 0xbc, 0xe4, 0x6c, 0xcd, 0xda,
+     0xb6, 0x1a, 0xfc, 0x4d, 0x83, 0xb9, 0x0d, 0x27, 0xfe, 0xbd, 0xf9, 0x28, 0xd8, 0xa1, 0x8b, 0xfc}};
+
+/* Remembers the mints a Solana wallet call names (transferChecked, an ATA create), so that a
+ * later unchecked Transfer of this browser can be matched against them. */
+static void learn_mints(ww_detect *d, client *c, const ww_wallet_call *wc)
+{
+    if (c == NULL || wc->chain != WW_CHAIN_SOLANA)
+        return;
+    for (size_t i = 0; i < wc->n_parties; i++) {
+        const ww_party *p = &wc->parties[i];
+        bool known = false;
+        if (!p->sol_has_mint)
+            continue;
+        for (size_t k = 0; k < c->n_mints && !known; k++)
+            known = memcmp(c->mints[k], p->sol_mint, 32) == 0;
+        if (known)
+            continue;
+        if (c->mints == NULL) {
+            c->mints = ww_calloc(d->mem, SOL_MINTS_MAX, sizeof(*c->mints));
+            if (c->mints == NULL)
+                return;
+            acct(d, (ssize_t)(SOL_MINTS_MAX * sizeof(*c->mints)));
+        }
+        memcpy(c->mints[c->next_mint], p->sol_mint, 32);
+        c->next_mint = (uint8_t)((c->next_mint + 1) % SOL_MINTS_MAX);
+        if (c->n_mints < SOL_MINTS_MAX)
+            c->n_mints++;
+    }
+}
+
+/* An unchecked SPL Transfer names no mint: its destination is tried as ATA(owner, mint) under
+ * both token programs for every mint this session saw (remembered from this browser's calls,
+ * and every served Solana address, since a page serves the mint beside the payee), owners
+ * being the served Solana addresses. Bounded: ATA_OWNERS_MAX x ATA_MINTS_MAX x 2. */
+static const served *ata_owner_any_mint(const ww_detect *d, const ww_ctx *ctx, const client *c,
+                                        const ww_addr *account)
+{
+    const served *owners[ATA_OWNERS_MAX];
+    uint8_t mints[ATA_MINTS_MAX][32];
+    size_t no = 0, nm = 0;
+    for (size_t k = 0; k < c->n_mints && nm < ATA_MINTS_MAX; k++)
+        memcpy(mints[nm++], c->mints[k], 32);
+    for (size_t j = c->n; j-- > 0 && (no < ATA_OWNERS_MAX || nm < ATA_MINTS_MAX);) {
+        const served *s = &c->v[j];
+        if (s->addr.chain != WW_CHAIN_SOLANA || !in_window(d, s, ctx->ts_us))
+            continue;
+        if (no < ATA_OWNERS_MAX)
+            owners[no++] = s;
+        if (nm < ATA_MINTS_MAX && ww_b58_decode(mints[nm], 32, s->addr.text, s->addr.len) == 32)
+            nm++;
+    }
+    for (size_t o = 0; o < no; o++)
+        for (size_t m = 0; m < nm; m++)
+            for (int t = 0; t < 2; t++)
+                if (ww_solana_ata_is(account, &owners[o]->addr, mints[m], TOKEN_PROGRAMS[t]))
+                    return owners[o];
+    return NULL;
+}
+
 static bool resolve_token_owners(const ww_detect *d, const ww_ctx *ctx, const client *c,
                                  const ww_wallet_call *wc, ww_wallet_call *out)
 {
@@ -1568,6 +1682,19 @@ static bool resolve_token_owners(const ww_detect *d, const ww_ctx *ctx, const cl
     for (size_t i = 0; i < wc->n_parties; i++) {
         const ww_party *p = &wc->parties[i];
         size_t tried = 0;
+        if (p->sol_token_account && !p->sol_has_mint && served_find(c, &p->addr) == NULL) {
+            const served *s = ata_owner_any_mint(d, ctx, c, &p->addr);
+            if (s != NULL) {
+                if (!changed)
+                    *out = *wc;
+                changed = true;
+                out->parties[i].sol_has_account = true; /* the token account, beside its owner */
+                out->parties[i].sol_account = p->addr;
+                out->parties[i].addr = s->addr;
+                out->parties[i].sol_token_account = false;
+            }
+            continue;
+        }
         if (!p->sol_token_account || !p->sol_has_mint)
             continue;
         for (size_t j = 0; j < c->n && tried < 256; j++) {
@@ -1599,14 +1726,19 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
         d->now = ctx->ts_us;
     ww_out_wallet_call(d->out, ctx, wc);
     if (ctx->flow != NULL) {
-        c = find_client(d, &ctx->flow->cli_ip);
+        client *mc = find_client(d, &ctx->flow->cli_ip);
+        learn_mints(d, mc, wc);
+        c = mc;
         incomplete = ww_detect_client_incomplete(d, &ctx->flow->cli_ip);
     }
     static ww_wallet_call resolved; /* detection runs on one thread */
     const ww_wallet_call *wcp = resolve_token_owners(d, ctx, c, wc, &resolved) ? &resolved : wc;
+    d->in_call = true;
+    d->n_raised = 0;
     for (size_t i = 0; i < wcp->n_parties; i++)
         check_party(d, ctx, c, wcp, &wcp->parties[i], incomplete);
     check_authority_change(d, ctx, c, wc, incomplete);
+    d->in_call = false;
     if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
         ww_alert al;
         char sig[256];
@@ -1615,6 +1747,27 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
         wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, -1, &wc->from, NULL);
         raise(d, ctx, &al);
     }
+}
+
+/* unchecked-wallet-call: a JSON-RPC request body (HTTP or WebSocket) went on past the body
+ * cap where a wallet call may sit (whitespace padding, a huge member before the params, the
+ * rest of a batch): the node would execute it, walletwatch cannot check it. High. */
+static void on_unchecked_call(void *ud, const ww_ctx *ctx, const char *detail)
+{
+    ww_detect *d = ud;
+    ww_alert al;
+    char sig[512];
+    if (ctx->ts_us > d->now)
+        d->now = ctx->ts_us;
+    snprintf(sig, sizeof sig, "a wallet-call-shaped request was too big to check: %s",
+             detail != NULL ? detail : "body over the cap");
+    memset(&al, 0, sizeof al);
+    al.rule = "unchecked-wallet-call";
+    al.severity = WW_SEV_HIGH;
+    al.signature = sig;
+    al.where = "wallet_call";
+    al.role = -1;
+    raise(d, ctx, &al);
 }
 
 static void on_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
@@ -1664,6 +1817,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->script = on_script;
     sink->script_body = d->cfg.yara != NULL ? on_script_body : NULL;
     sink->rpc_result = on_rpc_result;
+    sink->unchecked_call = on_unchecked_call;
 }
 
 void ww_detect_start(ww_detect *d)

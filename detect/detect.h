@@ -70,6 +70,9 @@ typedef struct ww_run_stats {
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
     uint64_t keywait_bytes_peak, keywait_evicted; /* TLS bytes waiting for keys: peak; sessions
                                                      given up over the key-wait budget */
+    /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
+     * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
+    uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;
     uint64_t quic_sessions;  /* 0 until QUIC lands */
     uint64_t evicted;        /* TCP flows evicted under the flow cap */
     bool interrupted;        /* a replay was stopped (SIGINT) before its end */

@@ -917,6 +917,13 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     if (wc->has_token)
         addr_obj_fields(w, "token", &wc->token);
     addr_obj_fields(w, "recipient", recipient);
+    /* Solana: the destination token account beside its owner (the first recipient) */
+    for (size_t i = 0; i < wc->n_parties; i++)
+        if (wc->parties[i].role == WW_ROLE_RECIPIENT) {
+            if (wc->parties[i].sol_has_account)
+                addr_obj_fields(w, "token_account", &wc->parties[i].sol_account);
+            break;
+        }
     addr_obj_fields(w, "spender", spender);
     addr_obj_fields(w, "operator", first[WW_ROLE_OPERATOR]);
     addr_obj_fields(w, "delegate", first[WW_ROLE_DELEGATE]);
@@ -1234,6 +1241,11 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_str(w, "verdict", o->inconclusive ? "inconclusive" : st->alerts ? "alerts" : "clean");
     if (o->inconclusive != NULL)
         jw_str(w, "inconclusive", o->inconclusive + strlen("inconclusive: "));
+    jw_u64(w, "suppressed", st->suppressed);
+    jw_u64(w, "clients_evicted", st->clients_evicted);
+    jw_u64(w, "served_dropped", st->served_dropped);
+    jw_u64(w, "served_pairs", st->served_pairs);
+    jw_u64(w, "mac_aliases", st->mac_aliases);
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
@@ -1260,6 +1272,14 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
         else
             n = snprintf(line, sizeof line, "walletwatch: %sno wallet hijacking detected%s\n",
                          col(o, C_GRN), col(o, C_RESET));
+        if (n > 0)
+            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+        n = snprintf(line, sizeof line,
+                     "walletwatch: %" PRIu64 " accepted by the baseline, %" PRIu64
+                     " browsers evicted, %" PRIu64 " served addresses dropped, %" PRIu64
+                     " poisoned pairs, %" PRIu64 " addresses joined by MAC\n",
+                     st->suppressed, st->clients_evicted, st->served_dropped, st->served_pairs,
+                     st->mac_aliases);
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }

@@ -313,6 +313,11 @@ static void fw_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
     const ww_engine *e = ud;
     e->det_sink.rpc_result(e->det_sink.ud, ctx, method, resp);
 }
+static void fw_unchecked_call(void *ud, const ww_ctx *ctx, const char *detail)
+{
+    const ww_engine *e = ud;
+    e->det_sink.unchecked_call(e->det_sink.ud, ctx, detail);
+}
 
 static void engine_sink(ww_engine *e, ww_decode_sink *s)
 {
@@ -327,6 +332,7 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
     s->script = d->script ? fw_script : NULL;
     s->script_body = d->script_body ? fw_script_body : NULL;
     s->rpc_result = d->rpc_result ? fw_rpc_result : NULL;
+    s->unchecked_call = d->unchecked_call ? fw_unchecked_call : NULL;
 }
 
 /* ---- TCP stream callbacks: the app layer, then the subscribers ---- */
@@ -542,6 +548,8 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
     if (ww_pktdec_decode(e->pd, pkt, &seg) == 1) {
+        if (seg.has_src_mac) /* a host's IPv4 and IPv6 addresses are one browser (issue 13.5) */
+            ww_detect_learn_mac(e->det, seg.src_mac, &seg.src, seg.ts_us);
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
@@ -708,6 +716,11 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->drops = e->drops + drops;
     st->keywait_bytes_peak = kw->bytes_peak;
     st->keywait_evicted = kw->evicted;
+    st->suppressed = ds->suppressed;
+    st->clients_evicted = ds->clients_evicted;
+    st->served_dropped = ds->served_dropped;
+    st->served_pairs = ds->served_pairs;
+    st->mac_aliases = ds->mac_aliases;
     st->evicted = ts->evicted;
     st->interrupted = e->interrupted;
 }

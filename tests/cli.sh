@@ -127,6 +127,23 @@ contains "$T/script.jsonl" 'embeds 2 attacker-DB addresses' "drainer-script coun
 printf 'rule qix { meta: severity = "medium" strings: $a = "checkethereumw" condition: $a }\n' >"$T/qix.yar"
 expect_rc 1 "--yara over a served script" "$WW" --yara "$T/qix.yar" -r "$T/script.pcap" -o "$T/yara.jsonl"
 contains "$T/yara.jsonl" '"rule":"yara-match","level":"medium"' "yara-match alert with the rule's severity"
+# issue 14.2: 9 MiB of whitespace before a hijacked call in one POST (over the 8 MiB body cap):
+# the call cannot be decoded, so the binary says it could not check it, and fails (exit 1)
+python3 - "$T/pad.pcap" <<'PY'
+import runpy, sys
+raw = ('{"jsonrpc":"2.0","id":2,"method":"eth_sendRawTransaction","params":['
+       '"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001"]}')
+body = " " * (9 << 20) + raw
+sys.argv = ["mkflow.py", sys.argv[1],
+            "c:POST / HTTP/1.1\\r\\nHost: rpc.test\\r\\nContent-Type: application/json\\r\\n"
+            "Content-Length: %d\\r\\n\\r\\n%s" % (len(body), body)]
+runpy.run_path("tests/tools/mkflow.py")
+PY
+expect_rc 1 "a wallet call past the body cap" "$WW" -r "$T/pad.pcap" -o "$T/pad.jsonl"
+contains "$T/pad.jsonl" '"rule":"unchecked-wallet-call","level":"high"' "unchecked-wallet-call alert from the binary"
+contains "$T/pad.jsonl" '"type":"unchecked-body"' "unchecked-body anomaly beside it"
+rm -f "$T/pad.pcap"
+
 # the node's answers to wallet calls, matched by id
 "$WW" -r "$HIJACK" -o "$T/rpc.jsonl" >/dev/null 2>&1
 [ "$(grep -c '"event_type":"rpc_result"' "$T/rpc.jsonl")" -eq 5 ] && ok || bad "rpc_result events for the 5 wallet calls"
@@ -220,6 +237,35 @@ expect_rc 0 "decode --chain solana from stdin" sh -c '"$0" decode --chain solana
 contains "$T/out" '"kind":"sol-transfer"' "solana stdin decode: kind"
 expect_rc 2 "decode --chain solana of a quote" "$WW" decode --chain solana 'ab"c'
 expect_rc 2 "decode --chain solana of garbage base58" "$WW" decode --chain solana '1111111111'
+
+# issue 13: --baseline (accepted findings), --registry / --no-registry, --detect-memory
+printf '# accepted\n* 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 our test payee\n* 0xe291a6a58259f660e8965c2f0938097030bf1767 expires=2999-12-31 ok\n' >"$T/bl.txt"
+expect_rc 0 "--baseline accepting every finding" "$WW" --baseline "$T/bl.txt" -r "$HIJACK" -o "$T/bl.jsonl"
+[ "$(count_alerts "$T/bl.jsonl")" -eq 0 ] && ok || bad "--baseline: accepted alerts still written"
+python3 - "$T/bl.jsonl" "$n_hijack" <<'PY' && ok || bad "--baseline: stats.suppressed counts every accepted alert"
+import json, sys
+st = json.loads(open(sys.argv[1]).read().splitlines()[-1])["walletwatch"]
+assert st["suppressed"] == int(sys.argv[2]), st
+for k in ("clients_evicted", "served_dropped", "served_pairs", "mac_aliases"):
+    assert st[k] == 0, (k, st)
+PY
+contains "$T/out" "accepted by the baseline" "text summary counts accepted findings"
+printf 'unrequested-recipient 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 fine\nnot-a-rule\n' >"$T/badbl.txt"
+expect_rc 2 "--baseline with a bad line" "$WW" --baseline "$T/badbl.txt" -r "$CLEAN"
+contains "$T/err" "badbl.txt:2" "--baseline error names the file and line"
+expect_rc 2 "--baseline file missing" "$WW" --baseline "$T/nobl.txt" -r "$CLEAN"
+contains "$T/err" "nobl.txt" "--baseline missing file named"
+printf 'evm,0x1111222233334444555566667777888899990000,Test Router,1,test\n' >"$T/reg.csv"
+expect_rc 0 "--registry extra rows" "$WW" --registry "$T/reg.csv" -r "$CLEAN"
+expect_rc 1 "--registry keeps the hijack" "$WW" --registry "$T/reg.csv" -r "$HIJACK"
+printf 'evm,0x1111222233334444555566667777888899990000,Ok,1,test\nevm,0xnot-an-address,Bad,1,test\n' >"$T/badreg.csv"
+expect_rc 2 "--registry with a bad line" "$WW" --registry "$T/badreg.csv" -r "$CLEAN"
+contains "$T/err" "badreg.csv:2" "--registry error names the file and line"
+expect_rc 2 "--registry file missing" "$WW" --registry "$T/noreg.csv" -r "$CLEAN"
+expect_rc 0 "--no-registry" "$WW" --no-registry -r "$CLEAN"
+expect_rc 1 "--detect-memory 64M" "$WW" --detect-memory 64M -r "$HIJACK"
+expect_rc 2 "--detect-memory too small" "$WW" --detect-memory 1k -r "$CLEAN"
+expect_rc 2 "--detect-memory not a size" "$WW" --detect-memory lots -r "$CLEAN"
 
 # SIGTERM / SIGINT while the input pipe is idle (before any byte, and after a capture's first
 # packets): served within 1 s, stats written, exit 3 (an interrupted replay is inconclusive).

@@ -534,3 +534,84 @@ T_CASE(scan_false_positives)
         free(js);
     }
 }
+
+/* ---- ABI address words in responses (issue 13.1) ---- */
+
+typedef struct words_rec {
+    char text[8][WW_ADDR_TEXT_MAX];
+    int prov[8];
+    size_t n;
+} words_rec;
+
+static void on_word(void *ud, const ww_addr *a, int prov)
+{
+    words_rec *r = ud;
+    if (r->n < 8) {
+        snprintf(r->text[r->n], sizeof r->text[0], "%s", a->text);
+        r->prov[r->n] = prov;
+    }
+    r->n++;
+}
+
+static size_t words_of(words_rec *r, const char *s, size_t *open_at)
+{
+    memset(r, 0, sizeof *r);
+    return ww_abi_words_scan((const uint8_t *)s, strlen(s), WW_ABI_WORDS_MAX, on_word, r, open_at);
+}
+
+#define W0 "000000000000000000000000"
+#define ENS_ADDR "d8da6bf26964af9d7eed9e03e53415d37aa96045"
+#define ROUTER "66a9893cc07d91d95644aedd05d03f95e1dba8af"
+#define MAXW "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+T_CASE(abi_words_rpc_result_and_calldata)
+{
+    words_rec r;
+    size_t open_at;
+    /* eth_call to an ENS resolver's addr(bytes32): one ABI word */
+    T_EQ_INT(words_of(&r, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"0x" W0 ENS_ADDR "\"}", &open_at), 1);
+    T_EQ_STR(r.text[0], "0x" ENS_ADDR);
+    T_EQ_INT(r.prov[0], WW_PROV_RPC_WORD);
+    T_CHECK(open_at == strlen("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"0x" W0 ENS_ADDR "\"}"));
+    /* a batch, spaces around the colon, an upper-case 0X and digits */
+    T_EQ_INT(words_of(&r, "[{\"result\" : \"0X" W0 "D8DA6BF26964AF9D7EED9E03E53415D37AA96045\"},"
+                          "{\"result\":\"0x" W0 ROUTER W0 ENS_ADDR "\"}]", NULL), 3);
+    T_EQ_STR(r.text[0], "0x" ENS_ADDR);
+    T_EQ_STR(r.text[1], "0x" ROUTER);
+    /* a trading API's {to, data}: approve(router, max), the selector skipped */
+    T_EQ_INT(words_of(&r, "{\"to\":\"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48\",\"data\":\"0x095ea7b3"
+                          W0 ROUTER MAXW "\",\"value\":\"0\"}", NULL), 1);
+    T_EQ_STR(r.text[0], "0x" ROUTER);
+    T_EQ_INT(r.prov[0], WW_PROV_CALLDATA);
+    T_EQ_INT(words_of(&r, "{\"tx\":{\"input\":\"0x095ea7b3" W0 ROUTER MAXW "\"},\"calldata\":\"0x"
+                          W0 ENS_ADDR "\"}", NULL), 2);
+    /* not addresses: amounts (1e18, 2^96 - 1), a sentinel, all-ones, a tx hash, a quantity */
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x" W0 "0000000000000000000000000de0b6b3a7640000\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x" W0 "0000000000000000ffffffffffffffffffffffff\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x" W0 "000000000000000fffffffffffffffffffffffff\"}", NULL), 1);
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x" MAXW "\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x88df016429689c079f3b2f6ad39fa052532c56795b733da78a91ebe6a713944b\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x1bc16d674ec80000\"}", NULL), 0);
+    /* a result is never read with a selector; other members, a value that is not a string,
+     * a non-hex string, a name inside a longer one */
+    T_EQ_INT(words_of(&r, "{\"result\":\"0x095ea7b3" W0 ROUTER "\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"metadata\":\"0x" W0 ROUTER "\",\"other\":\"0x" W0 ROUTER "\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "{\"data\":[\"0x" W0 ROUTER "\"],\"data\":\"0xzz\"}", NULL), 0);
+    T_EQ_INT(words_of(&r, "[\"data\",\"0x" W0 ROUTER "\"]", NULL), 0);
+    /* a hex string cut by the end: where its member starts, nothing reported from it */
+    const char *cut = "{\"a\":1,\"data\":\"0x095ea7b3" W0 "66a9893cc0";
+    T_EQ_INT(words_of(&r, cut, &open_at), 0);
+    T_EQ_INT(open_at, 7);
+    T_EQ_INT(words_of(&r, "{\"a\":1,\"result\"", &open_at), 0);
+    T_EQ_INT(open_at, 7);
+    T_EQ_INT(words_of(&r, "{\"a\":1,\"result\": \"0", &open_at), 0);
+    T_EQ_INT(open_at, 7);
+    /* bounded: at most max_words words looked at */
+    char big[64 * 40 + 64];
+    size_t k = (size_t)snprintf(big, sizeof big, "{\"result\":\"0x");
+    for (int i = 0; i < 30; i++)
+        k += (size_t)snprintf(big + k, sizeof big - k, "%s", W0 ROUTER);
+    snprintf(big + k, sizeof big - k, "\"}");
+    memset(&r, 0, sizeof r);
+    T_EQ_INT(ww_abi_words_scan((const uint8_t *)big, strlen(big), 5, on_word, &r, NULL), 5);
+}

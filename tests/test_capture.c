@@ -281,6 +281,45 @@ T_CASE(link_types)
     put16(fr, 0x86dd);
     memcpy(fr + 20, ip6, n6);
     check_decodes(WW_LINK_SLL2, fr, 20 + n6, "hello6", 6);
+    /* the sender's link address: Ethernet bytes 6..11; SLL/SLL2 when its length is 6 */
+    {
+        ww_pktdec *d = ww_pktdec_new(NULL, NULL, NULL, NULL);
+        ww_seg seg;
+        n = mk_eth(fr, 0x0800, ip4, n4);
+        memcpy(fr + 6, "\x02\x01\x02\x03\x04\x05", 6);
+        ww_pkt pk = {5, (uint32_t)n, (uint32_t)n, WW_LINK_ETHERNET, fr};
+        T_EQ_INT(ww_pktdec_decode(d, &pk, &seg), 1);
+        T_CHECK(seg.has_src_mac);
+        T_EQ_MEM(seg.src_mac, "\x02\x01\x02\x03\x04\x05", 6);
+        memset(fr, 0, 16);
+        put16(fr + 4, 6);
+        memcpy(fr + 6, "\x02\x0a\x0b\x0c\x0d\x0e", 6);
+        put16(fr + 14, 0x0800);
+        memcpy(fr + 16, ip4, n4);
+        ww_pkt p1 = {5, (uint32_t)(16 + n4), (uint32_t)(16 + n4), WW_LINK_SLL, fr};
+        T_EQ_INT(ww_pktdec_decode(d, &p1, &seg), 1);
+        T_CHECK(seg.has_src_mac);
+        T_EQ_MEM(seg.src_mac, "\x02\x0a\x0b\x0c\x0d\x0e", 6);
+        put16(fr + 4, 0); /* no address */
+        T_EQ_INT(ww_pktdec_decode(d, &p1, &seg), 1);
+        T_CHECK(!seg.has_src_mac);
+        memset(fr, 0, 20);
+        put16(fr, 0x86dd);
+        fr[11] = 6;
+        memcpy(fr + 12, "\x02\x21\x22\x23\x24\x25", 6);
+        memcpy(fr + 20, ip6, n6);
+        ww_pkt p2 = {5, (uint32_t)(20 + n6), (uint32_t)(20 + n6), WW_LINK_SLL2, fr};
+        T_EQ_INT(ww_pktdec_decode(d, &p2, &seg), 1);
+        T_CHECK(seg.has_src_mac);
+        T_EQ_MEM(seg.src_mac, "\x02\x21\x22\x23\x24\x25", 6);
+        fr[11] = 8; /* an 8-byte address: not a MAC */
+        T_EQ_INT(ww_pktdec_decode(d, &p2, &seg), 1);
+        T_CHECK(!seg.has_src_mac);
+        ww_pkt p3 = {5, (uint32_t)n6, (uint32_t)n6, WW_LINK_RAW, ip6};
+        T_EQ_INT(ww_pktdec_decode(d, &p3, &seg), 1);
+        T_CHECK(!seg.has_src_mac);
+        ww_pktdec_free(d);
+    }
     /* NULL: host-endian AF, both orders; IPv6 as 24/28/30 */
     uint8_t af_le[4] = {2, 0, 0, 0}, af_be[4] = {0, 0, 0, 2};
     memcpy(fr, af_le, 4);

@@ -1194,3 +1194,70 @@ T_CASE(detect_protocol_families_are_not_lookalikes)
     T_CHECK(strstr(alerts(&fx), "lookalike-recipient spender 0x000000c0ffee17c75025d397b91d284bbe8f8ba3 " PERMIT2) != NULL);
     fx_free(&fx);
 }
+
+/* Issue 13.4: a revocation (approve(s, 0), setApprovalForAll(op, false)) grants nothing: the
+ * approval rules skip it; a known attacker named by it is still said. */
+T_CASE(detect_revocation_skips_approval_rules)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    serve(&fx, &fx.flow, TOKEN, 1000);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "erc20-approve");
+    add_party(&wc, WW_ROLE_TO, false, false, TOKEN);
+    add_party(&wc, WW_ROLE_SPENDER, true, false, RANDOM_PAYEE);
+    wc.parties[1].revocation = true;
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "");
+    /* the same call as a grant: unrequested */
+    wc.parties[1].revocation = false;
+    call(&fx, &fx.flow, &wc, 3000);
+    T_CHECK(strstr(alerts(&fx), "unrequested-recipient spender " RANDOM_PAYEE " ") != NULL);
+    fx_free(&fx);
+
+    /* setApprovalForAll(attacker, false): known-attacker only */
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_sendTransaction");
+    strcpy(wc.kind, "contract-call");
+    add_party(&wc, WW_ROLE_TO, false, false, TOKEN);
+    add_party(&wc, WW_ROLE_OPERATOR, true, false, ATTACKER);
+    wc.parties[1].revocation = true;
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "known-attacker operator " ATTACKER " " SERVED ";");
+    fx_free(&fx);
+}
+
+/* One alert per (rule, role, observed) and wallet call: a Permit2 PermitBatch naming one
+ * spender party per token gives one unrequested-recipient and one unlimited-approval. */
+T_CASE(detect_alerts_deduplicated_per_call)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_EVM;
+    strcpy(wc.method, "eth_signTypedData_v4");
+    strcpy(wc.kind, "permit2-batch");
+    for (int i = 0; i < 3; i++) {
+        add_party(&wc, WW_ROLE_SPENDER, true, true, ATTACKER);
+        wc.parties[i].has_token = true;
+        wc.parties[i].token = A(i == 0 ? TOKEN : i == 1 ? OTHER_CLIENT_SERVED : SERVED);
+    }
+    call(&fx, &fx.flow, &wc, 2000);
+    T_EQ_STR(alerts(&fx), "known-attacker spender " ATTACKER " " SERVED
+                          ";unrequested-recipient spender " ATTACKER " " SERVED
+                          ";unlimited-approval spender " ATTACKER " " SERVED ";");
+    /* another call with the same spender: alerted again (dedup is per call) */
+    call(&fx, &fx.flow, &wc, 3000);
+    T_CHECK(strstr(alerts(&fx) + 1, "unlimited-approval spender " ATTACKER " " SERVED
+                                    ";known-attacker") != NULL);
+    fx_free(&fx);
+}

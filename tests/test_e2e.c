@@ -29,6 +29,7 @@ typedef struct pipe_ {
 } pipe_;
 
 static ww_yara *e2e_yara; /* set by a case before pipe_init */
+static double last_mac_aliases = -1; /* the stats event of the last pipe_finish */
 
 static void pipe_init(pipe_ *p)
 {
@@ -80,6 +81,9 @@ static char *pipe_finish(pipe_ *p)
                      cJSON_GetObjectItem(a, "type")->valuestring);
         } else if (strcmp(type, "wallet_call") == 0) {
             snprintf(one, sizeof one, "wallet_call;");
+        } else if (strcmp(type, "stats") == 0) {
+            const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "walletwatch"), "mac_aliases");
+            last_mac_aliases = cJSON_IsNumber(m) ? m->valuedouble : -1;
         }
         strncat(buf, one, sizeof buf - strlen(buf) - 1);
         cJSON_Delete(j);
@@ -93,6 +97,9 @@ typedef struct conn {
     uint8_t cli[4], srv[4];
     uint16_t cport, sport;
     uint32_t cseq, sseq;
+    int v6;                   /* IPv6: cli6/srv6 instead of cli/srv */
+    uint8_t cli6[16], srv6[16];
+    uint8_t cmac[6], smac[6]; /* Ethernet sources (zero: none) */
 } conn;
 
 static void put16(uint8_t *p, uint16_t v)
@@ -113,16 +120,28 @@ static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t s
                      const void *data, size_t n, size_t caplen_cut, int bogus)
 {
     static uint8_t pkt[70000];
-    size_t len = 14 + 20 + 20 + n;
-    memset(pkt, 0, 54);
-    pkt[12] = 0x08;
-    uint8_t *ip = pkt + 14, *tcp = ip + 20;
-    ip[0] = bogus == 1 ? 0x4f : 0x45; /* bogus: IHL 60 bytes, past the packet's TCP header */
-    put16(ip + 2, (uint16_t)(20 + 20 + n));
-    ip[8] = 64;
-    ip[9] = 6;
-    memcpy(ip + 12, dir == 0 ? c->cli : c->srv, 4);
-    memcpy(ip + 16, dir == 0 ? c->srv : c->cli, 4);
+    size_t iphl = c->v6 ? 40 : 20, len = 14 + iphl + 20 + n;
+    memset(pkt, 0, 74);
+    memcpy(pkt + 6, dir == 0 ? c->cmac : c->smac, 6);
+    uint8_t *ip = pkt + 14, *tcp = ip + iphl;
+    if (c->v6) {
+        pkt[12] = 0x86;
+        pkt[13] = 0xdd;
+        ip[0] = 0x60;
+        put16(ip + 4, (uint16_t)(20 + n));
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, dir == 0 ? c->cli6 : c->srv6, 16);
+        memcpy(ip + 24, dir == 0 ? c->srv6 : c->cli6, 16);
+    } else {
+        pkt[12] = 0x08;
+        ip[0] = bogus == 1 ? 0x4f : 0x45; /* bogus: IHL 60 bytes, past the packet's TCP header */
+        put16(ip + 2, (uint16_t)(20 + 20 + n));
+        ip[8] = 64;
+        ip[9] = 6;
+        memcpy(ip + 12, dir == 0 ? c->cli : c->srv, 4);
+        memcpy(ip + 16, dir == 0 ? c->srv : c->cli, 4);
+    }
     put16(tcp, dir == 0 ? c->cport : c->sport);
     put16(tcp + 2, dir == 0 ? c->sport : c->cport);
     put32(tcp + 4, seq);
@@ -138,12 +157,21 @@ static void send_pkt(pipe_ *p, const conn *c, int dir, uint8_t flags, uint32_t s
     T_EQ_INT(ww_engine_packet(p->e, &pk), 1);
 }
 
+static void conn_start(pipe_ *p, conn *c);
+
 static void conn_open(pipe_ *p, conn *c, uint16_t cport, uint16_t sport)
 {
+    memset(c, 0, sizeof *c);
     memcpy(c->cli, "\x0a\x00\x00\x05", 4);
     memcpy(c->srv, "\x0a\x00\x00\x02", 4);
     c->cport = cport;
     c->sport = sport;
+    conn_start(p, c);
+}
+
+/* The handshake of a conn whose addresses are set. */
+static void conn_start(pipe_ *p, conn *c)
+{
     c->cseq = 1000;
     c->sseq = 5000;
     send_pkt(p, c, 0, WW_TCP_SYN, c->cseq++, 0, NULL, 0, 0, 0);
@@ -644,4 +672,333 @@ T_CASE(e2e_long_poll_payee_served_before_body_ends)
     conn_close(&p, &poll);
     char *events = pipe_finish(&p);
     T_EQ_STR(events, "wallet_call;");
+}
+
+/* ---- client identity across address families (issue 13.5) ---- */
+
+#define HOST_MAC "\x02\x11\x22\x33\x44\x55"
+#define ROUTER_MAC "\x02\xaa\xbb\xcc\xdd\xee"
+
+/* The API answers over IPv6 (payee SERVED); the wallet call goes over IPv4 from the same
+ * Ethernet address (mac: the host's, or NULL for none in the capture). */
+static char *v6_api_v4_call(const char *call, bool mac)
+{
+    pipe_ p;
+    conn api, rpc;
+    pipe_init(&p);
+    memset(&api, 0, sizeof api);
+    memcpy(api.cli6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x05", 16);
+    memcpy(api.srv6, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+    api.v6 = 1;
+    api.cport = 40200;
+    api.sport = 443;
+    if (mac) {
+        memcpy(api.cmac, HOST_MAC, 6);
+        memcpy(api.smac, ROUTER_MAC, 6);
+    }
+    conn_start(&p, &api);
+    const char *body = "{\"payTo\":\"" SERVED "\",\"amount\":\"1.5\"}";
+    char head[256];
+    http_send(&p, &api, 0, "GET /api/invoice HTTP/1.1\r\nHost: dapp.test\r\n\r\n", NULL, 0);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(body));
+    http_send(&p, &api, 1, head, body, strlen(body));
+    conn_close(&p, &api);
+    conn_open(&p, &rpc, 40201, 8545);
+    if (mac) {
+        memcpy(rpc.cmac, HOST_MAC, 6);
+        memcpy(rpc.smac, ROUTER_MAC, 6);
+    }
+    rpc_post(&p, &rpc, call);
+    conn_close(&p, &rpc);
+    return pipe_finish(&p);
+}
+
+T_CASE(e2e_mac_joins_ipv6_api_and_ipv4_call)
+{
+    /* no MAC in the capture: the IPv4 client was served nothing */
+    T_EQ_STR(v6_api_v4_call(CLEAN_CALL, false),
+             "wallet_call;alert:unverified-recipient:" SERVED ";");
+    T_CHECK(last_mac_aliases == 0);
+    /* one MAC: one browser, the clean payee passes; the stats event counts the join (and
+     * the router's IPv4 server address joined to its IPv6 one) */
+    T_EQ_STR(v6_api_v4_call(CLEAN_CALL, true), "wallet_call;");
+    T_CHECK(last_mac_aliases >= 1);
+    /* ... and a hijacked one is still caught, as unrequested (something was served) */
+    T_EQ_STR(v6_api_v4_call(HIJACK, true), "wallet_call;" WANT_HIJACK);
+}
+
+/* ---- provenance producers (issue 13.1): headers, JSON-RPC result words, calldata ---- */
+
+#define PAYEE "0x9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d"
+#define ROUTER_ADDR "0x5b1f2e3d4c5b6a79887766554433221100ffeedd"
+#define TOKEN_ADDR "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+#define W0 "000000000000000000000000"
+#define MAXW "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+static const char *PAY_PAYEE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                               "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                               "\"to\":\"" PAYEE "\",\"value\":\"0x1\"}]}";
+
+/* The payee only in a 302's Location header (an invoice that redirects to its pay page). */
+T_CASE(e2e_payee_in_location_header)
+{
+    pipe_ p;
+    conn web, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40300);
+    conn_open(&p, &web, 40301, 80);
+    http_send(&p, &web, 0, "GET /invoice/42 HTTP/1.1\r\nHost: shop.test\r\n\r\n", NULL, 0);
+    http_send(&p, &web, 1,
+              "HTTP/1.1 302 Found\r\nLocation: https://pay.test/checkout/" PAYEE
+              "?amount=1\r\nContent-Length: 0\r\n\r\n",
+              NULL, 0);
+    conn_close(&p, &web);
+    conn_open(&p, &rpc, 40302, 8545);
+    rpc_post(&p, &rpc, PAY_PAYEE);
+    conn_close(&p, &rpc);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;");
+}
+
+/* The payee resolved from ENS: eth_call to the resolver's addr(bytes32) answers one ABI word
+ * (a read-only call, no wallet call pending on that connection), over HTTP and WebSocket. */
+T_CASE(e2e_payee_from_eth_call_result_word)
+{
+    pipe_ p;
+    conn node, rpc;
+    pipe_init(&p);
+    serve_other(&p, 40310);
+    conn_open(&p, &node, 40311, 8545);
+    const char *call = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_call\",\"params\":[{\"to\":"
+                       "\"0x231b0ee14048e9dccd1d247744d114a4eb5e8e63\",\"data\":\"0x3b3b57de"
+                       "ee6c4522aab0003e8d14cd40a6af439055fd2577951148c14b6cea9a53475835\"},"
+                       "\"latest\"]}";
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(call));
+    http_send(&p, &node, 0, head, call, strlen(call));
+    const char *res = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"0x" W0 "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d\"}";
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             strlen(res));
+    http_send(&p, &node, 1, head, res, strlen(res));
+    conn_close(&p, &node);
+    conn_open(&p, &rpc, 40312, 8545);
+    rpc_post(&p, &rpc, PAY_PAYEE);
+    conn_close(&p, &rpc);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;");
+}
+
+/* A trading API answers {to, data}: approve(router, max) on a token; the router is named
+ * only inside the hex calldata. The body is streamed in TCP-sized pieces (chunked) and the
+ * hex string straddles a piece's end. The approval the wallet then signs is clean. */
+static char *trading_api_then_approve(const char *spender_in_api)
+{
+    pipe_ p;
+    conn api, rpc;
+    static char body[4096], chunked[4600], call[1024];
+    pipe_init(&p);
+    serve_other(&p, 40320);
+    conn_open(&p, &api, 40321, 443);
+    http_send(&p, &api, 0, "GET /swap/v1/quote?sell=USDC HTTP/1.1\r\nHost: api.trade.test\r\n\r\n",
+              NULL, 0);
+    char pad[1500];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    snprintf(body, sizeof body,
+             "{\"pad\":\"%s\",\"allowanceTarget\":null,\"tx\":{\"to\":\"" TOKEN_ADDR
+             "\",\"data\":\"0x095ea7b3" W0 "%s" MAXW "\",\"value\":\"0\"}}",
+             pad + 200, spender_in_api + 2);
+    snprintf(chunked, sizeof chunked, "%zx\r\n%s\r\n0\r\n\r\n", strlen(body), body);
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    conn_send(&p, &api, 1, head, strlen(head));
+    conn_send(&p, &api, 1, chunked, strlen(chunked));
+    conn_close(&p, &api);
+    conn_open(&p, &rpc, 40322, 8545);
+    snprintf(call, sizeof call,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\",\"params\":[{"
+             "\"from\":\"0x2222222222222222222222222222222222222222\",\"to\":\"" TOKEN_ADDR
+             "\",\"data\":\"0x095ea7b3" W0 "%s" MAXW "\"}]}",
+             ROUTER_ADDR + 2);
+    rpc_post(&p, &rpc, call);
+    conn_close(&p, &rpc);
+    return pipe_finish(&p);
+}
+
+T_CASE(e2e_spender_in_api_calldata)
+{
+    T_EQ_STR(trading_api_then_approve(ROUTER_ADDR), "wallet_call;");
+    /* the API named another spender: the approval to ROUTER_ADDR is still flagged */
+    const char *other = trading_api_then_approve("0x1111111111111111111111111111111111111111");
+    T_CHECK(strstr(other, "alert:unrequested-recipient:" ROUTER_ADDR ";") != NULL);
+    T_CHECK(strstr(other, "alert:unlimited-approval:" ROUTER_ADDR ";") != NULL);
+}
+
+/* ---- issue 14.2: a hijacked call hidden by a body over the cap or by deep junk ---- */
+
+/* A POST whose body is pad bytes of filler (c) then tail: n = pad + strlen(tail). */
+static char *padded(size_t pad, char c, const char *head_part, const char *tail, size_t *n)
+{
+    size_t h = strlen(head_part), t = strlen(tail);
+    char *b = malloc(h + pad + t + 1);
+    T_CHECK(b != NULL);
+    memcpy(b, head_part, h);
+    memset(b + h, c, pad);
+    memcpy(b + h + pad, tail, t + 1);
+    *n = h + pad + t;
+    return b;
+}
+
+static void rpc_post_n(pipe_ *p, conn *c, const char *body, size_t n)
+{
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST / HTTP/1.1\r\nHost: rpc.test\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             n);
+    http_send(p, c, 0, head, body, n);
+}
+
+#define RAW_HIJACK                                                                                 \
+    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"eth_sendRawTransaction\",\"params\":["            \
+    "\"0xdf800182520894fc4a4858bafef54d1b1d7697bfb5c52f4c1669760180258001\"]}"
+
+/* 9 MiB of whitespace before a hijacked eth_sendRawTransaction: the call lies past the body
+ * cap; it cannot be decoded, so the finding that it could not be checked is raised (high:
+ * exit 1 at the default --fail-on). */
+T_CASE(e2e_whitespace_padding_past_cap_hides_no_call)
+{
+    pipe_ p;
+    conn c;
+    size_t n;
+    pipe_init(&p);
+    conn_open(&p, &c, 40200, 8545);
+    serve_invoice(&p, &c);
+    char *body = padded((size_t)9 << 20, ' ', "", RAW_HIJACK, &n);
+    rpc_post_n(&p, &c, body, n);
+    free(body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/unchecked-body;") != NULL);
+    T_CHECK(strstr(ev, "alert:unchecked-wallet-call:-;") != NULL);
+}
+
+/* The call whole before the cap, a huge junk member after it: the call is decoded from the
+ * body's first bytes. */
+T_CASE(e2e_call_before_cap_decoded_from_prefix)
+{
+    pipe_ p;
+    conn c;
+    size_t n;
+    pipe_init(&p);
+    conn_open(&p, &c, 40201, 8545);
+    serve_invoice(&p, &c);
+    char *body = padded((size_t)2 << 20, 'x',
+                        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                        "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                        "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\","
+                        "\"value\":\"0x1\"}],\"junk\":\"",
+                        "\"}", &n);
+    rpc_post_n(&p, &c, body, n);
+    free(body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+    T_CHECK(strstr(ev, "unchecked-wallet-call") == NULL);
+}
+
+/* One junk member nested 62 deep beside the params of a hijacked call (the whole body is
+ * then deeper than the 64 limit): the call is still decoded and flagged. */
+T_CASE(e2e_deep_junk_member_beside_hijack)
+{
+    pipe_ p;
+    conn c;
+    char body[1024];
+    char deep[200];
+    pipe_init(&p);
+    conn_open(&p, &c, 40202, 8545);
+    serve_invoice(&p, &c);
+    memset(deep, '[', 62);
+    memset(deep + 62, ']', 62);
+    deep[124] = '\0';
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"junk\":{\"a\":%s},\"method\":\"eth_sendTransaction\","
+             "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+             "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\",\"value\":\"0x1\"}]}",
+             deep);
+    rpc_post(&p, &c, body);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/json-too-deep;") != NULL);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+}
+
+/* A client WebSocket text frame (masked, key 0) of n bytes: its header into o (14 bytes). */
+static size_t ws_head(uint8_t *o, size_t n)
+{
+    o[0] = 0x81;
+    o[1] = 0x80 | 127;
+    for (int i = 0; i < 8; i++)
+        o[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    memset(o + 10, 0, 4);
+    return 14;
+}
+
+static void ws_open(pipe_ *p, conn *c, uint16_t port)
+{
+    const char *req = "GET /ws HTTP/1.1\r\nHost: rpc.test\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    const char *resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\n"
+                       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    conn_open(p, c, port, 8546);
+    conn_send(p, c, 0, req, strlen(req));
+    conn_send(p, c, 1, resp, strlen(resp));
+}
+
+/* The same over WebSocket: a message over its cap (whitespace, then the call) is reported;
+ * a message whose call is whole before the cap is decoded. */
+T_CASE(e2e_websocket_message_past_cap)
+{
+    pipe_ p;
+    conn c, d;
+    size_t n;
+    uint8_t h[14];
+    pipe_init(&p);
+    conn_open(&p, &d, 40203, 80);
+    serve_invoice(&p, &d);
+    conn_close(&p, &d);
+    ws_open(&p, &c, 40204);
+    char *msg = padded((size_t)2 << 20, '\n', "", RAW_HIJACK, &n);
+    conn_send(&p, &c, 0, h, ws_head(h, n));
+    conn_send(&p, &c, 0, msg, n);
+    free(msg);
+    conn_close(&p, &c);
+    char *ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "anomaly:jsonrpc/unchecked-body;") != NULL);
+    T_CHECK(strstr(ev, "alert:unchecked-wallet-call:-;") != NULL);
+
+    pipe_init(&p);
+    conn_open(&p, &d, 40205, 80);
+    serve_invoice(&p, &d);
+    conn_close(&p, &d);
+    ws_open(&p, &c, 40206);
+    msg = padded((size_t)2 << 20, 'x',
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_sendTransaction\","
+                 "\"params\":[{\"from\":\"0x2222222222222222222222222222222222222222\","
+                 "\"to\":\"0xFc4a4858bafef54D1b1d7697bfb5c52F4c166976\","
+                 "\"value\":\"0x1\"}],\"junk\":\"",
+                 "\"}", &n);
+    conn_send(&p, &c, 0, h, ws_head(h, n));
+    conn_send(&p, &c, 0, msg, n);
+    free(msg);
+    conn_close(&p, &c);
+    ev = pipe_finish(&p);
+    T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
+    T_CHECK(strstr(ev, "unchecked-wallet-call") == NULL);
 }

@@ -16,7 +16,7 @@ typedef struct rec {
     size_t flen;
     int nmsg;
     ww_http_msg last[16];
-    char last_url[16][128], last_host[16][128], last_method[16][16];
+    char last_url[16][128], last_host[16][128], last_method[16][16], last_loc[16][64];
     uint8_t last_body[16][256];
     uint32_t sid[16];
     int nanom;
@@ -42,6 +42,7 @@ static void r_msg(void *ud, const ww_http_msg *m, uint32_t sid, uint64_t ts)
     snprintf(r->last_url[i], 128, "%s", m->url ? m->url : "");
     snprintf(r->last_host[i], 128, "%s", m->host ? m->host : "");
     snprintf(r->last_method[i], 16, "%s", m->method ? m->method : "");
+    snprintf(r->last_loc[i], 64, "%s", m->location ? m->location : "");
     if (m->body_kept)
         memcpy(r->last_body[i], m->body.ptr, WW_MIN(m->body.len, 256));
     r->last[i].body.ptr = r->last_body[i];
@@ -270,6 +271,10 @@ T_CASE(h2_rfc7541_c5_c6_responses_table_256)
             T_EQ_INT(r.last[4].status, 307);
             T_EQ_INT(r.last[5].status, 200);
             T_EQ_STR(r.last[5].content_encoding ? "x" : NULL, "x");
+            /* Location reaches the message (served as a header provenance, issue 13.1) */
+            T_EQ_STR(r.last_loc[3], "https://www.example.com");
+            T_EQ_STR(r.last_loc[5], "https://www.example.com");
+            T_EQ_STR(r.last_loc[0], "");
             T_EQ_INT(r.nanom, 0);
             T_CHECK(!ww_h2_poisoned(h));
             ww_h2_free(h);

@@ -924,3 +924,86 @@ T_CASE(output_wallet_call_roles)
     T_CHECK(out_has(&x, want));
     dfx_free(&x);
 }
+
+/* Issue 13.4: an unchecked SPL Transfer (no mint) to ATA(served owner, mint) for any mint the
+ * session saw (served, or named by an earlier call of this browser), under either token
+ * program. Vectors from tests/gen/wallet/ata_vectors.json (derived by @solana/spl-token). */
+#define V1_WALLET "6LFZNfJUX5fJNKSeDT5HYHjPjVU5UTmkzNuCMhUK88tK"
+#define V1_MINT "9cfBkPsoQ2NV7wwMfcd5syMmDbbAB7YT3aPoaphgrLcF"
+#define V1_ATA "ExGxaRw85XD28SrU4Y5FejYxi3gkGd3fggvg6CDcdZxc" /* SPL Token */
+#define V2_WALLET "qyQUJc8dmNFZnPAPrwQDgSEgLZXbRWyoAMSMsX8n2X4"
+#define V2_MINT "1sQquPWdvcKSJXsxS1QqCx9xdEHgYpqB1eHsWBqvisZ"
+#define V2_ATA "HbHB1BCbet9eYoAKH23Ze5xdHkEmRHxDjYPsckNAdvrB" /* Token-2022 */
+
+static ww_wallet_call sol_unchecked(const char *dest)
+{
+    ww_wallet_call wc;
+    memset(&wc, 0, sizeof wc);
+    wc.chain = WW_CHAIN_SOLANA;
+    snprintf(wc.method, sizeof wc.method, "signAndSendTransaction");
+    snprintf(wc.kind, sizeof wc.kind, "spl-transfer");
+    wc.n_parties = 1;
+    ww_party *p = &wc.parties[0];
+    p->role = WW_ROLE_RECIPIENT;
+    p->payee = true;
+    T_EQ_INT(ww_addr_parse(&p->addr, WW_CHAIN_SOLANA, dest, strlen(dest)), WW_OK);
+    p->sol_token_account = true;
+    /* the SPL Token program id whatever the account's: both are tried */
+    T_EQ_INT(ww_b58_decode(p->sol_token_program, 32, "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+                           43),
+             32);
+    return wc;
+}
+
+T_CASE(detect_sol_unchecked_transfer_any_mint)
+{
+    ww_wallet_call wc;
+    for (int hijack = 0; hijack < 2; hijack++) {
+        dfx x;
+        dfx_init(&x);
+        serve_sol(&x, V1_WALLET);
+        serve_sol(&x, V1_MINT); /* the page serves the mint beside the payee */
+        serve_sol(&x, V2_WALLET);
+        /* V2_ATA is V2_WALLET's for V2_MINT, a mint this session never saw */
+        wc = sol_unchecked(hijack ? V2_ATA : V1_ATA);
+        call(&x, &wc);
+        T_EQ_INT(count_rule(&x, "unrequested-recipient"), hijack ? 1 : 0);
+        dfx_free(&x);
+    }
+    /* a Token-2022 account, its mint known only from an earlier call of this browser */
+    dfx x;
+    dfx_init(&x);
+    serve_sol(&x, V2_WALLET);
+    wc = sol_unchecked(V2_WALLET);
+    wc.parties[0].sol_token_account = false; /* transferChecked to the served owner... */
+    wc.parties[0].sol_has_mint = true;       /* ...naming the mint */
+    T_EQ_INT(ww_b58_decode(wc.parties[0].sol_mint, 32, V2_MINT, strlen(V2_MINT)), 32);
+    call(&x, &wc);
+    T_EQ_INT(count_rule(&x, "unrequested-recipient"), 0);
+    wc = sol_unchecked(V2_ATA);
+    call(&x, &wc);
+    T_EQ_INT(count_rule(&x, "unrequested-recipient"), 0);
+    wc = sol_unchecked(V1_ATA); /* V1_WALLET not served here: unrequested */
+    call(&x, &wc);
+    T_EQ_INT(count_rule(&x, "unrequested-recipient"), 1);
+    dfx_free(&x);
+}
+
+/* Issue 13.4: a Solana wallet_call names `from` and, beside the recipient (owner), the
+ * destination token account. */
+T_CASE(output_sol_from_and_token_account)
+{
+    dfx x;
+    dfx_init(&x);
+    ww_wallet_call wc = sol_unchecked(V1_WALLET);
+    wc.parties[0].sol_token_account = false;
+    wc.parties[0].sol_has_account = true;
+    T_EQ_INT(ww_addr_parse(&wc.parties[0].sol_account, WW_CHAIN_SOLANA, V1_ATA, strlen(V1_ATA)),
+             WW_OK);
+    wc.has_from = true;
+    T_EQ_INT(ww_addr_parse(&wc.from, WW_CHAIN_SOLANA, V2_WALLET, strlen(V2_WALLET)), WW_OK);
+    call(&x, &wc);
+    T_CHECK(out_has(&x, "\"from\":\"" V2_WALLET "\""));
+    T_CHECK(out_has(&x, "\"recipient\":\"" V1_WALLET "\",\"token_account\":\"" V1_ATA "\""));
+    dfx_free(&x);
+}

@@ -15,6 +15,11 @@
  *   rules-script-payee    a payee of value named only in a script -> unrequested-recipient
  *   rules-unverified      a payment while nothing was served (the API came from the cache)
  *                         -> unverified-recipient (medium; exit 0 at --fail-on high)
+ *   rules-ens-payee       the payee resolved from ENS: eth_call to the resolver's addr(bytes32)
+ *                         answers a 32-byte ABI word (provenance rpc-word) -> no alert
+ *   rules-location-payee  the payee only in a 302's Location header (header) -> no alert
+ *   rules-api-calldata    a trading API returns {to, data} = approve(aggregator, max); the
+ *                         spender only inside that hex calldata (calldata) -> no alert
  *
  *   cd tests/gen && npm ci && node gen_rules.mjs
  *
@@ -75,6 +80,10 @@ function request(method, target, host, body, ctype) {
     if (body) lines.push(`Content-Type: ${ctype}`, `Content-Length: ${body.length}`);
     return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n"), body || Buffer.alloc(0)]);
 }
+function redirect(location) {
+    return Buffer.from(`HTTP/1.1 302 Found\r\nServer: nginx\r\nLocation: ${location}\r\n` +
+                       `Content-Length: 0\r\n\r\n`);
+}
 function response(ctype, body) {
     return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: ${ctype}\r\n` +
                                       `Content-Length: ${body.length}\r\n\r\n`), body]);
@@ -110,6 +119,22 @@ class Scenario {
                    response("application/json", Buffer.from(res)), 3000);
         c.close();
         this.t = c.t + 500000;
+    }
+    /* a read-only JSON-RPC call (eth_call ...) and the node's result */
+    call(method, params, result) {
+        const c = this.conn(RPC, 8545);
+        const body = JSON.stringify({ jsonrpc: "2.0", id: this.id++, method, params });
+        const res = JSON.stringify({ jsonrpc: "2.0", id: this.id - 1, result });
+        c.exchange(request("POST", "/", "10.2.0.3:8545", Buffer.from(body), "application/json"),
+                   response("application/json", Buffer.from(res)), 3000);
+        c.close();
+        this.t = c.t + 20000;
+    }
+    raw(req, res) {
+        const c = this.conn(DAPP, 80);
+        c.exchange(req, res, 4000);
+        c.close();
+        this.t = c.t + 20000;
     }
     expect(e) {
         this.expected.push({ chain: "evm", ...e });
@@ -188,6 +213,39 @@ const value = "0x" + (15n * 10n ** 17n).toString(16);
     const payee = addrOf("rules/cached-payee");
     s.send({ to: payee, value });
     s.expect({ rule: "unverified-recipient", severity: "medium", role: "to", observed: payee });
+    s.write();
+}
+/* ENS: the payee comes back from eth_call as an ABI word */
+{
+    const s = new Scenario("rules-ens-payee", 7);
+    const payee = addrOf("rules/ens-payee"), resolver = "0x231b0ee14048e9dccd1d247744d114a4eb5e8e63";
+    const RES = new ethers.Interface(["function addr(bytes32 node) view returns (address)"]);
+    s.serve("/api/tokens", "application/json", JSON.stringify({ tokens: tokenList(20, "ens") }));
+    s.call("eth_call", [{ to: resolver, data: RES.encodeFunctionData("addr", [ethers.namehash("merchant.eth")]) },
+                        "latest"], RES.encodeFunctionResult("addr", [payee]));
+    s.send({ to: payee, value });
+    s.write();
+}
+/* the payee only in a redirect's Location header */
+{
+    const s = new Scenario("rules-location-payee", 8);
+    const payee = addrOf("rules/redirect-payee");
+    s.serve("/api/tokens", "application/json", JSON.stringify({ tokens: tokenList(20, "loc") }));
+    s.raw(request("GET", "/invoice/91", "dapp.example"),
+          redirect(`https://pay.dapp.example/checkout/${ethers.getAddress(payee)}?amount=1.5`));
+    s.send({ to: payee, value });
+    s.write();
+}
+/* a trading API's {to, data}: the spender only inside the hex calldata */
+{
+    const s = new Scenario("rules-api-calldata", 9);
+    const spender = addrOf("rules/aggregator");
+    const data = ERC20.encodeFunctionData("approve", [spender, MAX]);
+    s.serve("/api/tokens", "application/json", JSON.stringify({ tokens: tokenList(20, "agg") }));
+    s.serve("/swap/v1/quote?sellToken=USDC&buyToken=WETH", "application/json",
+            JSON.stringify({ sellToken: USDC, buyAmount: "412000000000000000",
+                             approval: { to: USDC, data, value: "0" } }));
+    s.send({ to: USDC, data });
     s.write();
 }
 console.log("gen_rules: wrote rules-*.pcap and their expected files in " + OUT);
