@@ -23,10 +23,10 @@ node_deps() {
     (cd "$REC_DIR" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in $REC_DIR"
 }
 
-# A throwaway self-signed certificate for 127.0.0.1 / localhost in directory $1.
+# A throwaway self-signed certificate for 127.0.0.1 / localhost / shop.test in directory $1.
 make_cert() {
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,DNS:shop.test,IP:127.0.0.1" \
         -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null || die "openssl req failed"
 }
 
@@ -92,8 +92,17 @@ inject_keys() {
 }
 
 cleanup_all() {
+    [ -n "${KEEP_WORK:-}" ] && cp -r "$WORK" "$KEEP_WORK"
+    declare -F caddy_stop >/dev/null && caddy_stop
     srv_stop_all
     [ -n "$CAP_PID" ] && { kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; }
     [ -n "${WORK:-}" ] && rm -rf "$WORK"
     return 0
+}
+
+# spki_hash CERT: base64 SHA-256 of the certificate's SubjectPublicKeyInfo (Chromium's
+# --ignore-certificate-errors-spki-list, which QUIC honours).
+spki_hash() {
+    openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | base64
 }

@@ -10,6 +10,8 @@
 // ?flow=permit2 instead: one Permit2 PermitSingle signature request (eth_signTypedData_v4,
 // Uniswap's Permit2 domain and types, via ethers' signer.signTypedData) granting the router
 // an allowance of the token.
+// ?flow=sse: the same payment flow, but the invoice arrives as an "invoice" event of an
+// EventSource on /api/stream (text/event-stream) that stays open until the order is posted.
 // window.ethereum is the wallet (the recorder injects it, like an extension would).
 // When done, window.__dapp = { ok, results | error } for the recorder.
 'use strict';
@@ -46,7 +48,14 @@
 
   async function main() {
     const cfg = await xhrJson('/api/config');
-    const inv = await (await fetch('/api/invoice', { cache: 'no-store' })).json();
+    let es = null, inv;
+    if (flow === 'sse') {
+      es = new EventSource('/api/stream');
+      inv = await new Promise((resolve, reject) => {
+        es.addEventListener('invoice', (e) => resolve(JSON.parse(e.data)));
+        es.onerror = () => reject(new Error('EventSource /api/stream failed'));
+      });
+    } else inv = await (await fetch('/api/invoice', { cache: 'no-store' })).json();
     log(`invoice ${inv.invoice}: pay ${inv.payee}`);
     for (const [k, v] of Object.entries(inv.pay_alt || {})) log(`  or pay with ${k}: ${v}`);
     const provider = new ethers.BrowserProvider(window.ethereum, Number(cfg.chain_id));
@@ -86,16 +95,18 @@
       data: ERC20.encodeFunctionData('approve', [inv.router, BigInt(inv.approve_amount)]),
     }));
     log(`sent: ${results.join(' ')}`);
+    if (es) window.__dappSseOpen = es.readyState === EventSource.OPEN;
 
     // 4. The order, with the other payment addresses the customer was shown.
     const r = await fetch('/api/order', { method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ invoice: inv.invoice, paid: results, pay_alt: inv.pay_alt }) });
     log(`order: ${r.status}`);
     window.__dappOrder = inv.pay_alt;
+    if (es) es.close();
     return results;
   }
 
   main().then(
-    (results) => { document.getElementById('status').textContent = 'paid'; window.__dapp = { ok: true, results, order: window.__dappOrder }; },
+    (results) => { document.getElementById('status').textContent = 'paid'; window.__dapp = { ok: true, results, order: window.__dappOrder, sse_open: window.__dappSseOpen }; },
     (e) => { document.getElementById('status').textContent = 'failed'; window.__dapp = { ok: false, error: String(e && e.stack || e) }; });
 })();

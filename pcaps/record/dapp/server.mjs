@@ -13,6 +13,16 @@
 //       answer a deterministic hash, eth_signTypedData_v4 a real signature by the wallet's
 //       (unlocked) test key, Solana getLatestBlockhash a fixed blockhash and sendTransaction
 //       the transaction's own first signature. No response carries an account address.
+// shop --zstd: the API's JSON and HTML answers (config, invoice, order receipt) are sent with
+//       Content-Encoding: zstd (precompressed by Debian's `zstd` CLI) to a request whose
+//       Accept-Encoding lists zstd (each such answer is logged as "zstd PATH").
+// shop GET /api/stream: Server-Sent Events (text/event-stream): an "invoice" event (the same
+//       invoice as /api/invoice), then a comment every second; the stream never ends by itself.
+// rpc --early (h2 only): the node advertises SETTINGS_INITIAL_WINDOW_SIZE 0 and answers every
+//       stream on the 'stream' event, before its request body is read (a deterministic
+//       transaction hash), with END_STREAM; 50 ms later it opens the window (SETTINGS 65535),
+//       so the browser's body (the wallet call) follows the complete response on the wire;
+//       then the window is closed again for the next request.
 // proto: http = HTTP/1.1 cleartext; https = node's https module (HTTP/1.1 only, ALPN
 //        http/1.1); h2 = node's http2 secure server with allowHTTP1 (ALPN h2 first).
 // Prints "listening PORT" once ready; SIGTERM closes it.
@@ -21,6 +31,7 @@ import https from 'node:https';
 import http2 from 'node:http2';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ethers } from 'ethers';
@@ -29,12 +40,14 @@ import { DAPP_INVOICE, WALLET_KEY } from '../fixtures.mjs';
 import { ALT_PAY, SOL_INVOICE, SOL_BLOCKHASH } from '../solfix.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const opt = { role: 'shop', port: 0, proto: 'http', cert: null, key: null, rpcUrl: '', solBundle: null };
+const opt = { role: 'shop', port: 0, proto: 'http', cert: null, key: null, rpcUrl: '', solBundle: null,
+              zstd: false, early: false };
+const FLAGS = new Set(['zstd', 'early']);
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
   if (!(k in opt)) { console.error(`server: unknown argument ${argv[i]}`); process.exit(2); }
-  opt[k] = k === 'port' ? Number(argv[++i]) : argv[++i];
+  opt[k] = FLAGS.has(k) ? true : k === 'port' ? Number(argv[++i]) : argv[++i];
 }
 
 // Static files, gzip-compressed once (level 9, deterministic): the ethers bundle is ~515 KB raw.
@@ -99,10 +112,14 @@ function rpcCall(req) {
   }
 }
 
-function send(res, status, type, body, extra = {}, gzBody = null, acceptGzip = false) {
+// zstd level 19 by the CLI (node 20's zlib has no zstd); deterministic output.
+const zst = (buf) => execFileSync('zstd', ['-19', '-q', '-c', '--no-progress'], { input: buf });
+
+function send(res, status, type, body, extra = {}, gzBody = null, acceptGzip = false, zstdOk = false) {
   const h = { 'content-type': type, 'cache-control': 'no-store', ...extra };
   let b = Buffer.isBuffer(body) ? body : Buffer.from(body);
   if (gzBody && acceptGzip) { b = gzBody; h['content-encoding'] = 'gzip'; }
+  else if (zstdOk && b.length) { b = zst(b); h['content-encoding'] = 'zstd'; console.log(`zstd ${res.req ? res.req.url : ''} ${b.length}`); }
   h['content-length'] = b.length;
   res.writeHead(status, h);
   res.end(b);
@@ -111,14 +128,26 @@ function send(res, status, type, body, extra = {}, gzBody = null, acceptGzip = f
 function shop(req, res, body) {
   const url = req.url.split('?')[0];
   const acceptGzip = /\bgzip\b/.test(req.headers['accept-encoding'] || '');
+  const z = opt.zstd && /\bzstd\b/.test(req.headers['accept-encoding'] || '');
+  if (opt.zstd && url.startsWith('/api/')) console.log(`accept-encoding ${url}: ${req.headers['accept-encoding'] || ''}`);
   if (req.method === 'GET' && files[url]) {
     const [type, raw, z] = files[url];
     return send(res, 200, type, raw, {}, z, acceptGzip);
   }
   if (req.method === 'GET' && url === '/api/config')
-    return send(res, 200, 'application/json', JSON.stringify({ chain_id: 1, rpc_url: opt.rpcUrl }));
+    return send(res, 200, 'application/json', JSON.stringify({ chain_id: 1, rpc_url: opt.rpcUrl }), {}, null, false, z);
   if (req.method === 'GET' && url === '/api/invoice')
-    return send(res, 200, 'application/json', JSON.stringify({ ...DAPP_INVOICE, pay_alt: ALT_PAY }));
+    return send(res, 200, 'application/json', JSON.stringify({ ...DAPP_INVOICE, pay_alt: ALT_PAY }), {}, null, false, z);
+  if (req.method === 'GET' && url === '/api/stream') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write(': invoice stream\n\n');
+    const t1 = setTimeout(() => res.write(`event: invoice\ndata: ${JSON.stringify({ ...DAPP_INVOICE, pay_alt: ALT_PAY })}\n\n`), 300);
+    const t2 = setInterval(() => res.write(': keep-alive\n\n'), 1000);
+    const stop = () => { clearTimeout(t1); clearInterval(t2); };
+    res.on('close', stop);
+    streams.add(res);
+    return;
+  }
   if (req.method === 'GET' && url === '/api/sol-invoice')
     return send(res, 200, 'application/json', JSON.stringify(SOL_INVOICE));
   if (req.method === 'POST' && url === '/api/order') {
@@ -128,7 +157,7 @@ function shop(req, res, body) {
     const rows = Object.entries(o.pay_alt || {}).map(([k, v]) => `<li>${esc(k)}: <code>${esc(v)}</code></li>`);
     return send(res, 200, 'text/html; charset=utf-8',
       `<!doctype html><title>Order ${esc(o.invoice)}</title><h2>Order ${esc(o.invoice)} received</h2>` +
-      `<p>Other ways to pay this order:</p><ul>${rows.join('')}</ul>\n`);
+      `<p>Other ways to pay this order:</p><ul>${rows.join('')}</ul>\n`, {}, null, false, z);
   }
   if (url === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
   return send(res, 404, 'text/plain', 'not found\n');
@@ -154,12 +183,38 @@ function handler(req, res) {
   req.on('end', () => (opt.role === 'rpc' ? node : shop)(req, res, Buffer.concat(chunks)));
 }
 
+const streams = new Set();
 const tls = () => ({ cert: fs.readFileSync(opt.cert), key: fs.readFileSync(opt.key) });
 let server;
 if (opt.proto === 'http') server = http.createServer(handler);
 else if (opt.proto === 'https')
   server = https.createServer({ ...tls(), ALPNProtocols: ['http/1.1'] }, handler);
-else if (opt.proto === 'h2') server = http2.createSecureServer({ ...tls(), allowHTTP1: true }, handler);
+else if (opt.proto === 'h2' && opt.early) {
+  // SETTINGS_INITIAL_WINDOW_SIZE 0: the browser may send a request's HEADERS but no body byte
+  // until the window opens, so the whole response (END_STREAM) is on the wire first.
+  server = http2.createSecureServer({ ...tls(), settings: { initialWindowSize: 0 } });
+  server.on('stream', (stream, headers) => {
+    const cors = { 'access-control-allow-origin': headers.origin || '*',
+                   'access-control-allow-methods': 'POST, OPTIONS',
+                   'access-control-allow-headers': headers['access-control-request-headers'] || 'content-type',
+                   'access-control-max-age': '600' };
+    if (headers[':method'] === 'OPTIONS') { stream.respond({ ':status': 204, ...cors }, { endStream: true }); return; }
+    // Answered before a byte of the body is read (the wallet's calls all want a tx hash).
+    const body = JSON.stringify({ jsonrpc: '2.0', id: ++txn, result: '0x' + txn.toString(16).padStart(64, 'b') });
+    stream.respond({ ':status': 200, 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
+    stream.end(body);
+    console.log(`early ${headers[':path']}`);
+    const sess = stream.session;
+    let got = 0;
+    stream.on('data', (c) => { got += c.length; });
+    stream.on('end', () => {
+      console.log(`late body ${got}`);
+      sess.settings({ initialWindowSize: 0 });   // the next request waits again
+    });
+    // Then the window opens (a SETTINGS change applies to open streams): the body follows.
+    setTimeout(() => { if (!sess.destroyed) sess.settings({ initialWindowSize: 65535 }); }, 50);
+  });
+} else if (opt.proto === 'h2') server = http2.createSecureServer({ ...tls(), allowHTTP1: true }, handler);
 else { console.error(`server: unknown proto ${opt.proto}`); process.exit(2); }
 if (server.keepAliveTimeout !== undefined) server.keepAliveTimeout = 5000;
 // JSON-RPC over WebSocket on the node's port (ethers WebSocketProvider / wallets do the same);
@@ -178,6 +233,7 @@ const sessions = new Set();
 server.on('session', (s) => { sessions.add(s); s.on('close', () => sessions.delete(s)); });
 server.listen(opt.port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
 process.on('SIGTERM', () => {
+  for (const r of streams) r.end();
   for (const s of sessions) s.close();
   if (server.closeAllConnections) server.closeAllConnections();
   server.close(() => process.exit(0));

@@ -6,7 +6,7 @@
 // WebSocket RPC endpoints are used; the browser offers permessage-deflate).
 // Every request it forwards is logged in window.__walletLog (method + params as sent), which
 // the recorder turns into the expected alerts.
-// Called by playwright's addInitScript with { rpcUrl, account, chainId }.
+// Called by playwright's addInitScript with { rpcUrl, account, chainId, delayMs }.
 (cfg) => {
   let id = 0;
   window.__walletLog = [];
@@ -27,6 +27,8 @@
     return sock;
   }
   async function send(body, rid) {
+    // cfg.delayMs: pause before each call (the dapp-early node must close its window first).
+    if (cfg.delayMs) await new Promise((r) => setTimeout(r, cfg.delayMs));
     if (/^wss?:/.test(cfg.rpcUrl)) {
       const ws = await wsSocket();
       return new Promise((resolve) => { pending.set(rid, resolve); ws.send(body); });
