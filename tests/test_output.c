@@ -104,7 +104,7 @@ static void hostile_run(ww_out *o, const ww_flow *f)
     memset(&tls, 0, sizeof tls);
     snprintf(tls.sni, sizeof tls.sni, "%s", "a\xfe.example");
     tls.version = 0x0304;
-    ww_ctx ctx = {1757343600123456ULL, f, WW_DIR_TOSERVER, "http", &http, &tls};
+    ww_ctx ctx = {1757343600123456ULL, f, WW_DIR_TOSERVER, "http", &http, &tls, NULL};
     ww_wallet_call wc;
     memset(&wc, 0, sizeof wc);
     wc.chain = WW_CHAIN_EVM;
