@@ -214,8 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ww_out_stats(out, ctx.ts_us + 1, &st);
     ww_report_stats(rep, &st, ctx.ts_us, ctx.ts_us + 1);
     ww_report_inconclusive(rep, ww_out_inconclusive(out));
-    (void)ww_out_finish(out);
-    (void)ww_report_write(rep, hf, str[0]);
+    if (ww_out_finish(out) != WW_OK || ww_report_write(rep, hf, str[0]) != WW_OK)
+        abort(); /* memory streams do not fail */
     ww_out_free(out);
     ww_report_free(rep);
     fclose(jf);
