@@ -113,11 +113,18 @@ static void jw_cstr(jw *w, const char *s)
     jw_raw(w, s, strlen(s));
 }
 /* JSON text made elsewhere (a JSON-RPC id as cJSON printed it): as is, except that bytes
- * that are not strict UTF-8 (cJSON keeps them raw inside strings) become U+FFFD. */
+ * that are not strict UTF-8 (cJSON keeps them raw inside strings) become U+FFFD and DEL is
+ * escaped, as jw_escaped does. */
 static void jw_json_text(jw *w, const char *s)
 {
     size_t n = strlen(s), start = 0;
     for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] == 0x7f) { /* escaped as in every other string */
+            jw_raw(w, s + start, i - start);
+            start = i + 1;
+            jw_raw(w, "\\u007f", 6);
+            continue;
+        }
         if ((unsigned char)s[i] < 0x80)
             continue;
         size_t k = utf8_seq((const unsigned char *)s + i, n - i);
