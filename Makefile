@@ -9,7 +9,7 @@
 #   make bench      throughput and memory (MB/s, packets/s, peak RSS), beside tshark
 #   make install    PREFIX=/usr/local DESTDIR=
 
-PKGS       = libpcap libnghttp2 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara
+PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara
 # ISA-L's igzip inflates gzip/deflate when libisal is installed; zlib does it otherwise.
 ISAL      := $(shell pkg-config --exists libisal 2>/dev/null && echo libisal)
 PKGS      += $(ISAL)
@@ -129,6 +129,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(TOOL_BINS)
 	@bash tests/bench.sh $(BUILD)
 	@bash tests/bench_tls.sh $(BUILD)
+	@$(BUILD)/tools/bench_quic 256
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -145,7 +145,20 @@ typedef struct ww_pktdec_cfg {
 typedef struct ww_pktdec_stats {
     uint64_t packets, bytes, non_ip, non_tcp, truncated, malformed, frags, reassembled,
         frag_dropped;
+    uint64_t udp; /* UDP datagrams handed to the UDP callback (also counted in non_tcp) */
 } ww_pktdec_stats;
+
+/* ---- one UDP datagram, decoded from a packet (QUIC) ---- */
+typedef struct ww_udp_dgram {
+    uint64_t ts_us;
+    ww_ip src, dst;
+    uint16_t sport, dport;
+    const uint8_t *payload; /* points into the packet (or the defrag buffer); valid for the call */
+    uint32_t len;           /* payload bytes captured */
+    uint32_t wire_len;      /* payload bytes per the UDP header; > len when snaplen cut it */
+} ww_udp_dgram;
+/* Called from ww_pktdec_decode for every UDP datagram (after IP reassembly). */
+typedef void (*ww_udp_fn)(void *ud, const ww_udp_dgram *dg);
 
 /* cfg may be NULL (defaults). */
 ww_pktdec *ww_pktdec_new(const ww_mem *mem, const ww_pktdec_cfg *cfg, ww_anomaly_fn anomaly,
@@ -157,6 +170,13 @@ ww_pktdec *ww_pktdec_new(const ww_mem *mem, const ww_pktdec_cfg *cfg, ww_anomaly
  * reporting an anomaly (malformed/truncated header). Never reads past pkt->caplen.
  */
 int ww_pktdec_decode(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg);
+/*
+ * Optional: UDP datagrams are handed to fn (ww_pktdec_decode then returns 0 for them, as for
+ * any non-TCP packet). Without it (fn NULL, the default) UDP is skipped as before. A UDP
+ * header that is too short or whose length field disagrees with the IP payload is an
+ * anomaly ("udp" layer) and the datagram is not handed on.
+ */
+void ww_pktdec_set_udp_fn(ww_pktdec *d, ww_udp_fn fn, void *ud);
 const ww_pktdec_stats *ww_pktdec_stats_get(const ww_pktdec *d);
 void ww_pktdec_free(ww_pktdec *d);
 
@@ -214,6 +234,8 @@ void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
 /* End of input: deliver what can be delivered (reporting gaps), close every flow. */
 void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
 const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
+/* Takes the next flow id, for a flow of another transport (QUIC) numbered with TCP's. */
+uint64_t ww_tcp_next_flow_id(ww_tcp *t);
 void ww_tcp_free(ww_tcp *t);
 
 /* ---- live capture (capture/live.c, libpcap) ---- */

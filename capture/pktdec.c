@@ -25,6 +25,7 @@
 #include <stdarg.h>
 
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
 #define FRAG_MAX_DGRAM 65535u
 #define FRAG_UNITS ((FRAG_MAX_DGRAM + 8) / 8)
 #define FRAG_HASH 256u
@@ -57,6 +58,8 @@ struct ww_pktdec {
     frag_q *oldest, *newest;
     size_t n_q, held;
     uint8_t *done; /* payload of the last reassembled datagram (lives until the next call) */
+    ww_udp_fn udp_fn; /* NULL: UDP skipped */
+    void *udp_ud;
 };
 
 static void dec_anomaly(ww_pktdec *d, uint64_t ts, const char *layer, const char *type,
@@ -327,6 +330,59 @@ static int dec_tcp(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t *
     return 1;
 }
 
+/* ---- UDP (RFC 768) ----
+ *   sport(16) dport(16) | length(16) checksum(16) | payload
+ * Only when a UDP callback is set; returns 0 (no TCP segment) or a negative WW_E_*. */
+
+static int dec_udp(ww_pktdec *d, const ww_pkt *pkt, const ww_seg *ips, const uint8_t *p,
+                   uint32_t caplen, uint32_t wirelen)
+{
+    ww_rd r = ww_rd_init(p, caplen);
+    uint16_t sp, dp, ulen, csum;
+    d->st.non_tcp++;
+    if (wirelen < 8) {
+        d->st.malformed++;
+        dec_anomaly(d, pkt->ts_us, "udp", "udp-too-short", "UDP datagram of %u bytes", wirelen);
+        return WW_E_INVALID;
+    }
+    if (!ww_rd_be16(&r, &sp) || !ww_rd_be16(&r, &dp) || !ww_rd_be16(&r, &ulen) ||
+        !ww_rd_be16(&r, &csum)) {
+        d->st.truncated++;
+        dec_anomaly(d, pkt->ts_us, "udp", "snaplen-truncated", "UDP header cut by snaplen");
+        return WW_E_TRUNC;
+    }
+    /* length 0: a jumbogram (RFC 2675) or a TSO capture; take the IP payload */
+    if (ulen != 0 && (ulen < 8 || ulen > wirelen)) {
+        d->st.malformed++;
+        dec_anomaly(d, pkt->ts_us, "udp", "bad-udp-length", "UDP length %u, IP payload %u",
+                    ulen, wirelen);
+        return WW_E_INVALID;
+    }
+    uint32_t wlen = (ulen != 0 ? ulen : wirelen) - 8;
+    uint32_t avail = caplen - 8;
+    if (avail > wlen)
+        avail = wlen; /* IP payload longer than the UDP length: trailing padding */
+    ww_udp_dgram dg;
+    dg.ts_us = pkt->ts_us;
+    dg.src = ips->src;
+    dg.dst = ips->dst;
+    dg.sport = sp;
+    dg.dport = dp;
+    dg.payload = r.p;
+    dg.len = avail;
+    dg.wire_len = wlen;
+    d->st.udp++;
+    d->udp_fn(d->udp_ud, &dg);
+    return 0;
+}
+
+void ww_pktdec_set_udp_fn(ww_pktdec *d, ww_udp_fn fn, void *ud)
+{
+    WW_ASSERT(d != NULL);
+    d->udp_fn = fn;
+    d->udp_ud = ud;
+}
+
 /* ---- IPv4 ---- */
 
 static int dec_ipv4(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t *p, size_t n,
@@ -392,7 +448,8 @@ static int dec_ipv4(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
     seg->src.family = seg->dst.family = 4;
     memcpy(seg->src.a, sa.ptr, 4);
     memcpy(seg->dst.a, da.ptr, 4);
-    if (proto != IPPROTO_TCP_) {
+    bool udp = proto == IPPROTO_UDP_ && d->udp_fn != NULL;
+    if (proto != IPPROTO_TCP_ && !udp) {
         d->st.non_tcp++;
         return 0;
     }
@@ -414,10 +471,14 @@ static int dec_ipv4(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
                           mf, &whole, &wlen);
         if (rc != 1)
             return rc < 0 ? rc : 0;
+        if (udp)
+            return dec_udp(d, pkt, seg, whole, wlen, wlen);
         return dec_tcp(d, pkt, seg, whole, wlen, wlen);
     }
     if (avail < wpay)
         d->st.truncated++;
+    if (udp)
+        return dec_udp(d, pkt, seg, pl, (uint32_t)avail, (uint32_t)wpay);
     return dec_tcp(d, pkt, seg, pl, (uint32_t)avail, (uint32_t)wpay);
 }
 
@@ -471,6 +532,13 @@ static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
                 d->st.truncated++;
             return dec_tcp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
         }
+        if (nh == IPPROTO_UDP_ && d->udp_fn != NULL) {
+            size_t left = ww_rd_left(&r);
+            size_t wleft = reassembled ? left : wpay - (size_t)(r.p - (p + 40));
+            if (left < wleft)
+                d->st.truncated++;
+            return dec_udp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
+        }
         uint8_t next, hlen;
         const uint8_t *hstart = r.p;
         switch (nh) {
@@ -508,7 +576,8 @@ static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
                 nh = next;
                 break;
             }
-            if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51) {
+            if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51 &&
+                !(next == IPPROTO_UDP_ && d->udp_fn != NULL)) {
                 d->st.non_tcp++;
                 return 0;
             }

@@ -591,3 +591,9 @@ void ww_tcp_free(ww_tcp *t)
     ww_free(t->mem, t->tab);
     ww_free(t->mem, t);
 }
+
+uint64_t ww_tcp_next_flow_id(ww_tcp *t)
+{
+    WW_ASSERT(t != NULL);
+    return ++t->next_id;
+}

@@ -8,19 +8,21 @@
  *
  * Every framed message, body piece and WebSocket text message goes on to the one HTTP
  * message layer (decode/httpmsg.c: body policy, JSON-RPC, served addresses, scripts) with
- * the connection's context. A new transport (HTTP/3 over QUIC) is routed here the same way.
+ * the connection's context. HTTP/3 over QUIC (decode/quic.c, fed by the engine) comes in by
+ * ww_app_quic_*: one ww_h3 per QUIC connection, into the same message layer.
  * It decides nothing about alerts. State per flow lives in f->app.
  */
 #include "decode/decode.h"
 #include "decode/h2_int.h"
 #include "decode/http1_int.h"
 #include "decode/httpmsg_int.h"
+#include "decode/quic.h"
 #include "decode/tls_int.h"
 #include "decode/ws_int.h"
 
 #include <strings.h>
 
-enum proto { P_UNKNOWN = 0, P_HTTP1, P_TLS, P_H2, P_OTHER };
+enum proto { P_UNKNOWN = 0, P_HTTP1, P_TLS, P_H2, P_OTHER, P_H3 };
 enum upgrade_kind { UP_NONE = 0, UP_OTHER, UP_WS, UP_H2C };
 
 /* A WebSocket session: over the whole connection (HTTP/1.1 Upgrade) or one h2 stream. */
@@ -44,6 +46,7 @@ typedef struct app_flow {
     bool upgraded;
     int up_kind;            /* enum upgrade_kind, once upgraded */
     ww_h2 *h2;              /* HTTP/2 (TLS h2, h2c prior knowledge, h2c upgrade) */
+    ww_h3 *h3;              /* HTTP/3 on a QUIC connection (proto P_H3) */
     ws_sess *ws;            /* WebSocket after an HTTP/1.1 upgrade */
     char *up_method, *up_url, *up_host; /* the request that the 101 answered */
     const uint8_t *cur_p;   /* the chunk being fed to the HTTP/1.1 parser */
@@ -106,6 +109,8 @@ static const char *app_proto_name(const app_flow *af)
         return "http";
     case P_H2:
         return "http2";
+    case P_H3:
+        return "http3";
     default:
         return NULL;
     }
@@ -119,6 +124,7 @@ static void ctx_init(ww_ctx *ctx, const app_flow *af, int dir)
     ctx->dir = dir;
     ctx->app_proto = app_proto_name(af);
     ctx->tls = af->proto == P_TLS ? &af->tls_info : NULL;
+    ctx->quic = af->proto == P_H3 ? ww_quic_conn_info(af->flow) : NULL;
 }
 
 static void anomaly(app_flow *af, int dir, const ww_http_info *http, const char *layer,
@@ -498,6 +504,70 @@ static void tls_anomaly(void *ud, const char *type, const char *detail)
 
 /* ---- the stream callbacks ---- */
 
+/* ---- HTTP/3 over QUIC (the engine's ww_quic calls these) ---- */
+
+static void h3_message(void *ud, const ww_http_msg *m, uint64_t stream_id, uint64_t ts_us)
+{
+    (void)stream_id;
+    msg_out(ud, m, ts_us);
+}
+
+static void h3_anomaly(void *ud, const char *type, const char *detail)
+{
+    app_flow *af = ud;
+    anomaly(af, af->dir, NULL, "http3", type, detail);
+}
+
+void ww_app_quic_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app_on_open(ud, f, ts_us);
+    app_flow *af = f->app;
+    if (af == NULL)
+        return;
+    af->ts_us = ts_us;
+    af->proto = P_H3;
+    ww_h3_cbs cbs = {af, app_want_body, h3_message, h3_anomaly, NULL, app_stream_body,
+                     app_body_chunk};
+    af->h3 = ww_h3_new(af->app->mem, &af->app->cfg, &cbs);
+    if (af->h3 == NULL) {
+        anomaly(af, WW_DIR_TOSERVER, NULL, "app", "out-of-memory", "cannot allocate HTTP/3 state");
+        af->proto = P_OTHER;
+    }
+}
+
+void ww_app_quic_stream(void *ud, ww_flow *f, int dir, uint64_t stream_id, const uint8_t *p,
+                        size_t n, bool fin, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    (void)ud;
+    if (af == NULL || af->h3 == NULL)
+        return;
+    af->ts_us = ts_us;
+    af->dir = dir;
+    ww_h3_stream_data(af->h3, dir, stream_id, p, n, fin, ts_us);
+}
+
+void ww_app_quic_reset(void *ud, ww_flow *f, int dir, uint64_t stream_id, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    (void)ud;
+    if (af == NULL || af->h3 == NULL)
+        return;
+    af->ts_us = ts_us;
+    af->dir = dir;
+    ww_h3_stream_reset(af->h3, dir, stream_id, ts_us);
+}
+
+void ww_app_quic_close(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app *app = ud;
+    if (ww_quic_conn_decrypted(f))
+        app->st.quic_decrypted++;
+    else if (ww_quic_conn_undecryptable(f))
+        app->st.quic_undecryptable++;
+    ww_app_on_close(ud, f, WW_CLOSE_END, ts_us);
+}
+
 void ww_app_on_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
     ww_app *app = ud;
@@ -621,6 +691,8 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
         ww_h1_close(af->h1, ts_us);
     if (af->h2 != NULL)
         ww_h2_close(af->h2, ts_us);
+    if (af->h3 != NULL)
+        ww_h3_close(af->h3, ts_us);
     if (af->tls != NULL) {
         if (ww_tls_decrypted(af->tls))
             af->app->st.tls_decrypted++;
@@ -630,6 +702,7 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     }
     ww_h1_free(af->h1);
     ww_h2_free(af->h2);
+    ww_h3_free(af->h3);
     ws_sess_free(af->app->mem, af->ws);
     ww_free(af->app->mem, af->up_method);
     ww_free(af->app->mem, af->up_url);
@@ -651,6 +724,7 @@ void ww_app_on_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
         const app_flow *af = f->app;
         ctx.app_proto = app_proto_name(af);
         ctx.tls = af->proto == P_TLS ? &af->tls_info : NULL;
+        ctx.quic = af->proto == P_H3 ? ww_quic_conn_info(f) : NULL;
     }
     if (app->sink.anomaly != NULL)
         app->sink.anomaly(app->sink.ud, &ctx, layer, type, detail);

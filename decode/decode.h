@@ -229,9 +229,10 @@ typedef struct ww_ctx {
     uint64_t ts_us;           /* time of the packet that completed the message */
     const ww_flow *flow;
     int dir;                  /* WW_DIR_TOSERVER / WW_DIR_TOCLIENT: who sent the message */
-    const char *app_proto;    /* "http", "http2", "websocket"; NULL when not known yet */
+    const char *app_proto;    /* "http", "http2", "http3", "websocket"; NULL when not known */
     const ww_http_info *http; /* NULL when no HTTP message is involved */
     const ww_tls_info *tls;   /* NULL when the flow is not TLS */
+    const struct ww_quic_info *quic; /* NULL when the flow is not QUIC (decode/quic.h) */
 } ww_ctx;
 
 /* One HTTP message, for logging and conformance (--log-http). Slices live for the call. */
@@ -376,6 +377,7 @@ void ww_app_cfg_defaults(ww_app_cfg *cfg);
 typedef struct ww_app_stats {
     uint64_t tls_sessions, tls_decrypted, tls_undecryptable, http_messages, rpc_calls,
         wallet_calls, h2_flows;
+    uint64_t quic_decrypted, quic_undecryptable; /* QUIC connections, counted as they close */
 } ww_app_stats;
 
 typedef struct ww_app ww_app;
@@ -391,6 +393,15 @@ void ww_app_on_close(void *app, ww_flow *f, int reason, uint64_t ts_us);
 void ww_app_on_anomaly(void *app, uint64_t ts_us, const ww_flow *f, const char *layer,
                        const char *type, const char *detail);
 const ww_app_stats *ww_app_stats_get(const ww_app *a);
+
+/* QUIC connections (decode/quic.c, fed by the engine): each one gets an HTTP/3 decoder whose
+ * messages go to the same HTTP message layer as HTTP/1.1 and HTTP/2. The ww_quic_cbs of the
+ * engine call these with the app as app. */
+void ww_app_quic_open(void *app, ww_flow *f, uint64_t ts_us);
+void ww_app_quic_stream(void *app, ww_flow *f, int dir, uint64_t stream_id, const uint8_t *p,
+                        size_t n, bool fin, uint64_t ts_us);
+void ww_app_quic_reset(void *app, ww_flow *f, int dir, uint64_t stream_id, uint64_t ts_us);
+void ww_app_quic_close(void *app, ww_flow *f, uint64_t ts_us);
 void ww_app_free(ww_app *a);
 
 /* ---- one-shot decoding (walletwatch decode, tests, fuzzers) ---- */

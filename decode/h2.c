@@ -35,16 +35,11 @@ typedef struct h2_half {
     bool headers_done; /* the message's header block was decoded */
     bool ended;        /* END_STREAM seen (or delivered) */
     bool delivered;
-    bool keep, stopped, truncated, has_body;
     int status;
     int64_t clen;
     int32_t off[F_COUNT]; /* offsets of NUL-terminated values in meta; -1 when absent */
     ww_buf meta;
-    ww_buf body;
-    ww_coding *coding;
-    uint64_t raw_len;
-    bool stream;       /* kept body streamed through body_chunk (body = the window) */
-    uint64_t streamed; /* decoded bytes already handed on and dropped */
+    ww_hm_body b; /* the body stage (decode/httpmsg.c) */
 } h2_half;
 
 typedef struct h2_stream {
@@ -127,7 +122,7 @@ static void half_init(h2_half *x, const ww_h2 *h)
 {
     memset(x, 0, sizeof(*x));
     ww_buf_init(&x->meta, h->mem, h->cfg.max_header_bytes + 64);
-    ww_buf_init(&x->body, h->mem, h->cfg.max_body_bytes);
+    ww_buf_init(&x->b.body, h->mem, h->cfg.max_body_bytes);
     for (int f = 0; f < F_COUNT; f++)
         x->off[f] = -1;
     x->clen = -1;
@@ -135,10 +130,8 @@ static void half_init(h2_half *x, const ww_h2 *h)
 
 static void half_free(h2_half *x)
 {
-    ww_coding_free(x->coding);
-    x->coding = NULL;
+    ww_hm_body_release(&x->b);
     ww_buf_free(&x->meta);
-    ww_buf_free(&x->body);
 }
 
 static const char *hstr(const h2_half *x, int f)
@@ -239,34 +232,34 @@ static void build_msg(const h2_stream *s, int dir, ww_http_msg *m)
     m->stream_id = s->id;
 }
 
+/* How the body stage (decode/httpmsg.c) reaches this connection for a message of s. */
+static void body_io(ww_h2 *h, const h2_stream *s, int dir, ww_hm_body_io *io, char label[24])
+{
+    snprintf(label, 24, "stream %u", s->id);
+    *io = (ww_hm_body_io){h->mem,          &h->cfg,           h->cbs.ud,
+                          h->cbs.want_body, h->cbs.stream_body, h->cbs.body_chunk,
+                          h->cbs.anomaly,   &h->st.anomalies,  &h->st.bodies_undecodable,
+                          label,            dname(dir)};
+}
+
 static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated)
 {
     h2_half *x = &s->half[dir];
     ww_http_msg m;
+    ww_hm_body_io io;
+    char label[24];
     if (!x->headers_done || x->delivered)
         return;
     x->delivered = true;
-    if (x->coding != NULL && !x->stopped && x->keep) {
-        if (ww_coding_finish(x->coding) != WW_OK) {
-            anom(h, "bad-coding", "stream %u %s body: compressed stream incomplete", s->id,
-                 dname(dir));
-            x->truncated = true;
-        }
-    }
+    body_io(h, s, dir, &io, label);
     build_msg(s, dir, &m);
-    if (x->has_body) {
-        m.body_len = x->keep ? (int64_t)(x->streamed + x->body.len) : (int64_t)x->raw_len;
-        m.body_truncated = x->truncated || truncated;
-        ww_http_msg_set_body(&m, x->keep, x->stream, x->body.data, x->body.len,
-                             h->cfg.hash_bodies);
-        if (x->keep) {
+    if (ww_hm_body_end(&x->b, &io, &m, truncated)) {
+        if (x->b.keep) {
             h->st.bodies_kept++;
         } else {
             h->st.bodies_skipped++;
-            h->st.body_bytes_skipped += x->raw_len;
+            h->st.body_bytes_skipped += x->b.raw_len;
         }
-    } else if (truncated) {
-        m.body_truncated = true;
     }
     if (m.is_request)
         h->st.requests++;
@@ -275,9 +268,7 @@ static void deliver(ww_h2 *h, h2_stream *s, int dir, uint64_t ts, bool truncated
     if (h->cbs.message != NULL)
         h->cbs.message(h->cbs.ud, &m, s->id, ts);
     /* the body is not needed any more; the request's meta is (for the response) */
-    ww_coding_free(x->coding);
-    x->coding = NULL;
-    ww_buf_free(&x->body);
+    ww_hm_body_release(&x->b);
 }
 
 /* A direction of a stream ended: deliver, and drop the stream when both are done. */
@@ -290,94 +281,20 @@ static void half_end(ww_h2 *h, h2_stream *s, int dir, uint64_t ts)
         stream_remove(h, s);
 }
 
-static int body_sink(void *ud, const uint8_t *p, size_t n)
-{
-    return ww_buf_append(&((h2_half *)ud)->body, p, n);
-}
-
-/* Streamed body: the window is full, hand it on and drop what the callback consumed. */
-static void stream_flush(ww_h2 *h, h2_stream *s, int dir)
-{
-    h2_half *x = &s->half[dir];
-    ww_http_msg m;
-    build_msg(s, dir, &m);
-    size_t c = h->cbs.body_chunk(h->cbs.ud, &m, x->body.data, x->body.len);
-    if (c > x->body.len || x->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
-        c = x->body.len; /* a callback that keeps too much: the window must not stall */
-    ww_buf_consume(&x->body, c);
-    x->streamed += c;
-}
-
-/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
- * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
-static int stream_append(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n)
-{
-    h2_half *x = &s->half[dir];
-    while (n > 0) {
-        size_t take = WW_MIN(n, WW_HTTP_STREAM_WINDOW - x->body.len);
-        int r = ww_buf_append(&x->body, p, take);
-        if (r != WW_OK)
-            return r;
-        p += take;
-        n -= take;
-        stream_flush(h, s, dir);
-    }
-    return WW_OK;
-}
-
-typedef struct stream_sink_ctx {
-    ww_h2 *h;
-    h2_stream *s;
-    int dir;
-} stream_sink_ctx;
-
-static int stream_sink(void *ud, const uint8_t *p, size_t n)
-{
-    stream_sink_ctx *sc = ud;
-    return stream_append(sc->h, sc->s, sc->dir, p, n);
-}
-
 static void body_data(ww_h2 *h, h2_stream *s, int dir, const uint8_t *p, size_t n,
                       uint64_t ts)
 {
-    h2_half *x = &s->half[dir];
+    ww_hm_body_io io;
+    ww_http_msg m;
+    char label[24];
     if (s->tunnel != NULL) {
         if (h->cbs.tunnel_data != NULL && n > 0)
             h->cbs.tunnel_data(h->cbs.ud, s->tunnel, dir, p, n, ts);
         return;
     }
-    x->has_body = true;
-    x->raw_len += n;
-    if (!x->keep || x->stopped || n == 0)
-        return;
-    if (x->coding != NULL) {
-        stream_sink_ctx sc = {h, s, dir};
-        int r = x->stream ? ww_coding_feed(x->coding, p, n, stream_sink, &sc)
-                          : ww_coding_feed(x->coding, p, n, body_sink, x);
-        if (r == WW_OK)
-            return;
-        x->stopped = x->truncated = true;
-        if (r == WW_E_TOOBIG)
-            anom(h, "decompression-cap", "stream %u %s body: decoded %zu bytes from %zu, over the cap",
-                 s->id, dname(dir), ww_coding_total_out(x->coding), ww_coding_total_in(x->coding));
-        else
-            anom(h, "bad-coding", "stream %u %s body: %s", s->id, dname(dir), ww_strerror(r));
-        return;
-    }
-    size_t cap = x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes;
-    uint64_t have = x->streamed + x->body.len;
-    size_t room = have < cap ? (size_t)(cap - have) : 0;
-    size_t take = WW_MIN(room, n);
-    int r = x->stream ? stream_append(h, s, dir, p, take) : ww_buf_append(&x->body, p, take);
-    if (r != WW_OK || take < n) {
-        x->stopped = x->truncated = true;
-        if (x->stream)
-            anom(h, "body-too-big", "stream %u %s body over max_scan_bytes (%zu), scanned in part",
-                 s->id, dname(dir), h->cfg.max_scan_bytes);
-        else
-            anom(h, "body-too-big", "stream %u %s body over max_body_bytes (%zu)", s->id,
-                 dname(dir), h->cfg.max_body_bytes);
-    }
+    body_io(h, s, dir, &io, label);
+    build_msg(s, dir, &m);
+    ww_hm_body_data(&s->half[dir].b, &io, &m, p, n);
 }
 
 /* ---- header blocks ---- */
@@ -494,38 +411,12 @@ static int inflate_block(ww_h2 *h, h2_dir *d, h2_half *x, const uint8_t *in, siz
 
 static void setup_body(ww_h2 *h, h2_stream *s, int dir)
 {
-    h2_half *x = &s->half[dir];
+    ww_hm_body_io io;
     ww_http_msg m;
+    char label[24];
+    body_io(h, s, dir, &io, label);
     build_msg(s, dir, &m);
-    x->keep = h->cbs.want_body != NULL && h->cbs.want_body(h->cbs.ud, &m);
-    x->stream = x->keep && !h->cfg.hash_bodies && h->cbs.stream_body != NULL &&
-                h->cbs.body_chunk != NULL && h->cbs.stream_body(h->cbs.ud, &m);
-    x->body.cap = x->stream ? WW_HTTP_STREAM_WINDOW : h->cfg.max_body_bytes;
-    const char *ce = hstr(x, F_CENC);
-    if (!x->keep || ce == NULL)
-        return;
-    uint8_t kinds[WW_CODING_MAX_STACK];
-    size_t nk = WW_CODING_MAX_STACK;
-    int r = ww_coding_parse_list(kinds, &nk, ce, strlen(ce), false);
-    if (r != WW_OK) {
-        /* a blind spot (Chromium's shared-dictionary dcb / dcz, compress, a malformed list):
-         * counted, so a run that could not read a wanted body can say so */
-        h->st.bodies_undecodable++;
-        anom(h, "unsupported-coding",
-             "stream %u %s content-encoding \"%.64s\": body not decoded (blind spot)", s->id,
-             dname(dir), ce);
-        x->keep = false;
-        return;
-    }
-    if (nk == 0)
-        return;
-    x->coding = ww_coding_new(h->mem, kinds, nk,
-                              x->stream ? h->cfg.max_scan_bytes : h->cfg.max_body_bytes,
-                              h->cfg.max_decoded_ratio);
-    if (x->coding == NULL) {
-        anom(h, "out-of-memory", "stream %u: no decoder for the body", s->id);
-        x->keep = false;
-    }
+    ww_hm_body_setup(&s->half[dir].b, &io, &m);
 }
 
 static void tunnel_check(ww_h2 *h, h2_stream *s)
@@ -976,11 +867,11 @@ static void drop_partial_data(h2_dir *d)
     if (d->mode != M_DATA || s == NULL || d->dpart == 0 || s->tunnel != NULL)
         return;
     h2_half *x = &s->half[d->dir];
-    x->truncated = true;
-    if (x->raw_len >= d->dpart)
-        x->raw_len -= d->dpart;
-    if (x->keep && x->coding == NULL && !x->stopped && x->body.len >= d->dpart)
-        x->body.len -= d->dpart;
+    x->b.truncated = true;
+    if (x->b.raw_len >= d->dpart)
+        x->b.raw_len -= d->dpart;
+    if (x->b.keep && x->b.coding == NULL && !x->b.stopped && x->b.body.len >= d->dpart)
+        x->b.body.len -= d->dpart;
 }
 
 void ww_h2_close(ww_h2 *h, uint64_t ts_us)

@@ -452,3 +452,147 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
         abi_words(&sc, p, n);
     }
 }
+
+/* ---- the body stage of HTTP/2 and HTTP/3 messages ---- */
+
+#define body_anom(io, type, ...) ww_anomf((io)->anomaly, (io)->ud, (io)->anomalies, 256, (type), __VA_ARGS__)
+
+void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head)
+{
+    const ww_app_cfg *cfg = io->cfg;
+    b->keep = io->want_body != NULL && io->want_body(io->ud, head);
+    b->stream = b->keep && !cfg->hash_bodies && io->stream_body != NULL &&
+                io->body_chunk != NULL && io->stream_body(io->ud, head);
+    b->body.cap = b->stream ? WW_HTTP_STREAM_WINDOW : cfg->max_body_bytes;
+    const char *ce = head->content_encoding;
+    if (!b->keep || ce == NULL)
+        return;
+    uint8_t kinds[WW_CODING_MAX_STACK];
+    size_t nk = WW_CODING_MAX_STACK;
+    if (ww_coding_parse_list(kinds, &nk, ce, strlen(ce), false) != WW_OK) {
+        /* a blind spot (Chromium's shared-dictionary dcb / dcz, compress, a malformed list):
+         * counted, so a run that could not read a wanted body can say so */
+        (*io->undecodable)++;
+        body_anom(io, "unsupported-coding",
+                  "%s %s content-encoding \"%.64s\": body not decoded (blind spot)", io->label,
+                  io->dir, ce);
+        b->keep = false;
+        return;
+    }
+    if (nk == 0)
+        return;
+    b->coding = ww_coding_new(io->mem, kinds, nk,
+                              b->stream ? cfg->max_scan_bytes : cfg->max_body_bytes,
+                              cfg->max_decoded_ratio);
+    if (b->coding == NULL) {
+        body_anom(io, "out-of-memory", "%s: no decoder for the body", io->label);
+        b->keep = false;
+    }
+}
+
+/* Streamed body: hand the window on and drop what the callback consumed. */
+static void body_flush(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head)
+{
+    size_t c = io->body_chunk(io->ud, head, b->body.data, b->body.len);
+    if (c > b->body.len || b->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
+        c = b->body.len; /* a callback that keeps too much: the window must not stall */
+    ww_buf_consume(&b->body, c);
+    b->streamed += c;
+}
+
+/* Decoded bytes of a streamed body into the window, handed on as soon as they arrive (a
+ * stream that never ends, SSE or a long poll, is scanned as it goes; issue 12). */
+static int body_stream_append(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head,
+                              const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t take = WW_MIN(n, WW_HTTP_STREAM_WINDOW - b->body.len);
+        int r = ww_buf_append(&b->body, p, take);
+        if (r != WW_OK)
+            return r;
+        p += take;
+        n -= take;
+        body_flush(b, io, head);
+    }
+    return WW_OK;
+}
+
+typedef struct body_sink_ctx {
+    ww_hm_body *b;
+    const ww_hm_body_io *io;
+    const ww_http_msg *head;
+} body_sink_ctx;
+
+static int body_keep_sink(void *ud, const uint8_t *p, size_t n)
+{
+    return ww_buf_append(&((body_sink_ctx *)ud)->b->body, p, n);
+}
+
+static int body_stream_sink(void *ud, const uint8_t *p, size_t n)
+{
+    body_sink_ctx *sc = ud;
+    return body_stream_append(sc->b, sc->io, sc->head, p, n);
+}
+
+void ww_hm_body_data(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head,
+                     const uint8_t *p, size_t n)
+{
+    const ww_app_cfg *cfg = io->cfg;
+    b->has_body = true;
+    b->raw_len += n;
+    if (!b->keep || b->stopped || n == 0)
+        return;
+    if (b->coding != NULL) {
+        body_sink_ctx sc = {b, io, head};
+        int r = ww_coding_feed(b->coding, p, n, b->stream ? body_stream_sink : body_keep_sink, &sc);
+        if (r == WW_OK)
+            return;
+        b->stopped = b->truncated = true;
+        if (r == WW_E_TOOBIG)
+            body_anom(io, "decompression-cap",
+                      "%s %s body: decoded %zu bytes from %zu, over the cap", io->label, io->dir,
+                      ww_coding_total_out(b->coding), ww_coding_total_in(b->coding));
+        else
+            body_anom(io, "bad-coding", "%s %s body: %s", io->label, io->dir, ww_strerror(r));
+        return;
+    }
+    size_t cap = b->stream ? cfg->max_scan_bytes : cfg->max_body_bytes;
+    uint64_t have = b->streamed + b->body.len;
+    size_t room = have < cap ? (size_t)(cap - have) : 0;
+    size_t take = WW_MIN(room, n);
+    int r = b->stream ? body_stream_append(b, io, head, p, take) : ww_buf_append(&b->body, p, take);
+    if (r != WW_OK || take < n) {
+        b->stopped = b->truncated = true;
+        if (b->stream)
+            body_anom(io, "body-too-big", "%s %s body over max_scan_bytes (%zu), scanned in part",
+                      io->label, io->dir, cfg->max_scan_bytes);
+        else
+            body_anom(io, "body-too-big", "%s %s body over max_body_bytes (%zu)", io->label,
+                      io->dir, cfg->max_body_bytes);
+    }
+}
+
+bool ww_hm_body_end(ww_hm_body *b, const ww_hm_body_io *io, ww_http_msg *m, bool truncated)
+{
+    if (b->coding != NULL && !b->stopped && b->keep && ww_coding_finish(b->coding) != WW_OK) {
+        body_anom(io, "bad-coding", "%s %s body: compressed stream incomplete", io->label,
+                  io->dir);
+        b->truncated = true;
+    }
+    if (!b->has_body) {
+        if (truncated)
+            m->body_truncated = true;
+        return false;
+    }
+    m->body_len = b->keep ? (int64_t)(b->streamed + b->body.len) : (int64_t)b->raw_len;
+    m->body_truncated = b->truncated || truncated;
+    ww_http_msg_set_body(m, b->keep, b->stream, b->body.data, b->body.len, io->cfg->hash_bodies);
+    return true;
+}
+
+void ww_hm_body_release(ww_hm_body *b)
+{
+    ww_coding_free(b->coding);
+    b->coding = NULL;
+    ww_buf_free(&b->body);
+}

@@ -10,14 +10,17 @@
  *                    piece for streamed bodies (body_chunk) and whole otherwise
  *   scripts          addresses embedded -> sink->script (drainer-script); --yara rules
  *
- * Transports own framing, content codings and caps (http1.c, h2.c, ws.c: they call
- * ww_app_cfg_defaults); the app layer (app.c) owns routing and builds the context of each
+ * Transports own framing (http1.c, h2.c, h3.c, ws.c: they call ww_app_cfg_defaults).
+ * The body stage of the transports that carry several messages at once (HTTP/2, HTTP/3) is
+ * here too, once: ww_hm_body (content codings, caps, the streaming window); the app layer (app.c) owns routing and builds the context of each
  * call: conn_ctx is the connection's context (time, flow, app_proto, tls) with dir set to
  * the message's direction. Nothing here knows which transport carried the message.
  */
 #ifndef WW_HTTPMSG_INT_H
 #define WW_HTTPMSG_INT_H
 
+#include "decode/anom_int.h"
+#include "decode/coding_int.h"
 #include "decode/decode.h"
 
 #define WW_HM_PENDING_RPC_MAX 16 /* wallet-call requests per connection awaiting a response */
@@ -72,5 +75,42 @@ void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_ht
  * bytes of a message over the cap (requests: decoded as a prefix; responses: ignored). */
 void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
                    const char *url, const uint8_t *p, size_t n, bool truncated);
+
+/* ---- the body stage of one message of a multiplexing transport (HTTP/2, HTTP/3) ----
+ * Per message: ww_hm_body_setup after its header block (asks want_body / stream_body, sets up
+ * the content codings), ww_hm_body_data for each piece of the body as framed (decoded, capped,
+ * kept or streamed through body_chunk as it arrives), ww_hm_body_end when the message
+ * completes (fills the message's body fields), ww_hm_body_free. */
+typedef struct ww_hm_body {
+    bool keep, stream, stopped, truncated, has_body;
+    ww_buf body;       /* kept decoded bytes; when stream, the window not yet handed on */
+    ww_coding *coding; /* NULL: identity */
+    uint64_t raw_len;  /* framed (still encoded) body bytes */
+    uint64_t streamed; /* decoded bytes already handed on and dropped */
+} ww_hm_body;
+
+/* What the stage reaches of its transport, for one message. */
+typedef struct ww_hm_body_io {
+    const ww_mem *mem;
+    const ww_app_cfg *cfg;
+    void *ud; /* for the callbacks */
+    bool (*want_body)(void *ud, const ww_http_msg *head);
+    bool (*stream_body)(void *ud, const ww_http_msg *head);
+    size_t (*body_chunk)(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n);
+    ww_anom_fn anomaly; /* the transport's anomalies, counted in *anomalies */
+    uint64_t *anomalies;
+    uint64_t *undecodable; /* wanted bodies whose coding cannot be decoded (blind spots) */
+    const char *label; /* "stream 5": starts each anomaly's detail */
+    const char *dir;   /* "client" / "server": whose body */
+} ww_hm_body_io;
+
+void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head);
+void ww_hm_body_data(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head,
+                     const uint8_t *p, size_t n);
+/* The message completes: m (built by the transport) gets body_len, body_truncated (also when
+ * truncated) and the body. Returns true when a body was seen (kept or skipped: b->keep). */
+bool ww_hm_body_end(ww_hm_body *b, const ww_hm_body_io *io, ww_http_msg *m, bool truncated);
+/* The decoder and the bytes (after the message callback). */
+void ww_hm_body_release(ww_hm_body *b);
 
 #endif /* WW_HTTPMSG_INT_H */

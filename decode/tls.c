@@ -299,8 +299,8 @@ static void parse_alpn(char *dst, size_t cap, ww_rd r, bool all)
 }
 
 /* Walks an extensions block; calls back per extension. Returns false when malformed. */
-typedef void (*ext_fn)(ww_tls *t, uint16_t type, ww_rd body);
-static bool walk_exts(ww_tls *t, ww_rd *r, ext_fn fn)
+typedef void (*ext_fn)(ww_tls_hello *h, uint16_t type, ww_rd body);
+static bool walk_exts(ww_tls_hello *h, ww_rd *r, ext_fn fn)
 {
     uint16_t total;
     ww_slice all;
@@ -314,12 +314,12 @@ static bool walk_exts(ww_tls *t, ww_rd *r, ext_fn fn)
         ww_slice b;
         if (!ww_rd_be16(&e, &type) || !ww_rd_be16(&e, &len) || !ww_rd_bytes(&e, &b, len))
             return false;
-        fn(t, type, ww_rd_init(b.ptr, b.len));
+        fn(h, type, ww_rd_init(b.ptr, b.len));
     }
     return true;
 }
 
-static void ch_ext(ww_tls *t, uint16_t type, ww_rd b)
+static void ch_ext(ww_tls_hello *h, uint16_t type, ww_rd b)
 {
     if (type == 0) { /* server_name: list of (type 1, name 2+n) */
         uint16_t list_len, nl;
@@ -327,74 +327,111 @@ static void ch_ext(ww_tls *t, uint16_t type, ww_rd b)
         ww_slice name;
         if (ww_rd_be16(&b, &list_len) && ww_rd_u8(&b, &nt) && nt == 0 && ww_rd_be16(&b, &nl) &&
             ww_rd_bytes(&b, &name, nl))
-            copy_text(t->info.sni, sizeof t->info.sni, name.ptr, name.len);
+            copy_text(h->sni, sizeof h->sni, name.ptr, name.len);
     } else if (type == 16) {
-        parse_alpn(t->alpn_offered, sizeof t->alpn_offered, b, true);
+        parse_alpn(h->alpn, sizeof h->alpn, b, true);
     } else if (type == 42) {
-        t->early_offered = true;
+        h->early_offered = true;
     }
 }
 
-static void sh_ext(ww_tls *t, uint16_t type, ww_rd b)
+static void sh_ext(ww_tls_hello *h, uint16_t type, ww_rd b)
 {
     uint16_t v;
     if (type == 43 && ww_rd_be16(&b, &v)) { /* supported_versions: the selected one */
-        t->info.version = v;
+        h->version = v;
     } else if (type == 16) {
-        parse_alpn(t->info.alpn, sizeof t->info.alpn, b, false);
+        parse_alpn(h->alpn, sizeof h->alpn, b, false);
     } else if (type == 22) {
-        t->etm = true; /* encrypt_then_mac */
+        h->etm = true; /* encrypt_then_mac */
     }
 }
 
-static void ee_ext(ww_tls *t, uint16_t type, ww_rd b)
+static void ee_ext(ww_tls_hello *h, uint16_t type, ww_rd b)
 {
     if (type == 16)
-        parse_alpn(t->info.alpn, sizeof t->info.alpn, b, false);
+        parse_alpn(h->alpn, sizeof h->alpn, b, false);
+}
+
+int ww_tls_hello_parse(ww_tls_hello *h, int hs_type, const uint8_t *p, size_t n)
+{
+    ww_rd r = ww_rd_init(p, n);
+    uint16_t cs_len;
+    uint8_t sid_len, comp_len;
+    memset(h, 0, sizeof *h);
+    switch (hs_type) {
+    case HS_CH:
+        if (!ww_rd_be16(&r, &h->legacy_version) || !ww_rd_copy(&r, h->random, 32) ||
+            !ww_rd_u8(&r, &sid_len) || !ww_rd_skip(&r, sid_len) || !ww_rd_be16(&r, &cs_len) ||
+            !ww_rd_skip(&r, cs_len) || !ww_rd_u8(&r, &comp_len) || !ww_rd_skip(&r, comp_len))
+            return WW_E_INVALID;
+        h->version = h->legacy_version;
+        h->ext_bad = !walk_exts(h, &r, ch_ext);
+        return WW_OK;
+    case HS_SH: {
+        if (!ww_rd_be16(&r, &h->legacy_version) || !ww_rd_copy(&r, h->random, 32))
+            return WW_E_INVALID;
+        /* TLS 1.3 drafts (< 22): no session id, no compression */
+        bool draft = (h->legacy_version >> 8) == 0x7f;
+        if (!draft && (!ww_rd_u8(&r, &sid_len) || !ww_rd_skip(&r, sid_len)))
+            return WW_E_INVALID;
+        if (!ww_rd_be16(&r, &h->cipher))
+            return WW_E_INVALID;
+        if (!draft && !ww_rd_u8(&r, &comp_len))
+            return WW_E_INVALID;
+        h->version = h->legacy_version;
+        h->ext_bad = !walk_exts(h, &r, sh_ext);
+        return WW_OK;
+    }
+    case HS_EE:
+        h->ext_bad = !walk_exts(h, &r, ee_ext);
+        return WW_OK;
+    default:
+        return WW_E_UNSUPPORTED;
+    }
 }
 
 static void parse_client_hello(ww_tls *t, ww_rd r)
 {
-    uint16_t ver, cs_len;
-    uint8_t sid_len, comp_len;
-    if (!ww_rd_be16(&r, &ver) || !ww_rd_copy(&r, t->client_random, 32) ||
-        !ww_rd_u8(&r, &sid_len) || !ww_rd_skip(&r, sid_len) || !ww_rd_be16(&r, &cs_len) ||
-        !ww_rd_skip(&r, cs_len) || !ww_rd_u8(&r, &comp_len) || !ww_rd_skip(&r, comp_len)) {
+    ww_tls_hello h;
+    if (ww_tls_hello_parse(&h, HS_CH, r.p, ww_rd_left(&r)) != WW_OK) {
         anomaly(t, "bad-handshake", "malformed ClientHello");
         return;
     }
+    memcpy(t->client_random, h.random, 32);
+    if (h.sni[0] != '\0')
+        memcpy(t->info.sni, h.sni, sizeof t->info.sni);
+    if (h.alpn[0] != '\0')
+        memcpy(t->alpn_offered, h.alpn, sizeof t->alpn_offered);
+    if (h.early_offered)
+        t->early_offered = true;
     t->have_cr = true;
     t->drain_pending = true; /* server records may wait for the client random */
-    if (!walk_exts(t, &r, ch_ext))
+    if (h.ext_bad)
         anomaly(t, "bad-handshake", "malformed ClientHello extensions");
 }
 
 static void parse_server_hello(ww_tls *t, ww_rd r)
 {
-    uint16_t ver, cs;
-    uint8_t sid_len, comp;
-    uint8_t random[32];
-    if (!ww_rd_be16(&r, &ver) || !ww_rd_copy(&r, random, 32))
-        goto bad;
-    t->draft = (ver >> 8) == 0x7f; /* TLS 1.3 drafts (< 22): no session id, no compression */
-    if (!t->draft && !ww_rd_u8(&r, &sid_len))
-        goto bad;
-    if (!t->draft && !ww_rd_skip(&r, sid_len))
-        goto bad;
-    if (!ww_rd_be16(&r, &cs))
-        goto bad;
-    if (!t->draft && !ww_rd_u8(&r, &comp))
-        goto bad;
-    t->info.version = ver;
+    ww_tls_hello h;
+    if (ww_tls_hello_parse(&h, HS_SH, r.p, ww_rd_left(&r)) != WW_OK) {
+        anomaly(t, "bad-handshake", "malformed ServerHello");
+        return;
+    }
+    uint16_t cs = h.cipher;
+    t->draft = (h.legacy_version >> 8) == 0x7f;
+    t->info.version = h.version;
     t->info.cipher = cs;
-    t->etm = false;
-    if (!walk_exts(t, &r, sh_ext))
+    t->etm = h.etm;
+    if (h.alpn[0] != '\0' && strlen(h.alpn) < sizeof t->info.alpn)
+        memcpy(t->info.alpn, h.alpn, sizeof t->info.alpn);
+    if (h.ext_bad)
         anomaly(t, "bad-handshake", "malformed ServerHello extensions");
-    if (memcmp(random, hrr_random, 32) == 0) {
+    if (memcmp(h.random, hrr_random, 32) == 0) {
         t->hrr = true; /* a HelloRetryRequest: the real ServerHello follows a new ClientHello */
         return;
     }
-    memcpy(t->server_random, random, 32);
+    memcpy(t->server_random, h.random, 32);
     t->have_sh = true;
     t->tls13 = t->info.version == 0x0304 || (t->info.version >> 8) == 0x7f;
     t->suite = suite_find(cs);
@@ -415,9 +452,6 @@ static void parse_server_hello(ww_tls *t, ww_rd r)
         fire_handshake(t); /* TLS 1.2: everything is known (ALPN is in the ServerHello) */
     }
     t->drain_pending = true; /* client records may wait for this ServerHello */
-    return;
-bad:
-    anomaly(t, "bad-handshake", "malformed ServerHello");
 }
 
 static void tls13_next_secret(ww_tls *t, int dir);
@@ -437,8 +471,11 @@ static void hs_message(ww_tls *t, int dir, uint8_t type, const uint8_t *p, size_
         break;
     case HS_EE:
         if (dir == WW_DIR_TOCLIENT && t->tls13) {
-            if (!walk_exts(t, &r, ee_ext))
+            ww_tls_hello h;
+            if (ww_tls_hello_parse(&h, HS_EE, r.p, ww_rd_left(&r)) != WW_OK || h.ext_bad)
                 anomaly(t, "bad-handshake", "malformed EncryptedExtensions");
+            if (h.alpn[0] != '\0' && strlen(h.alpn) < sizeof t->info.alpn)
+                memcpy(t->info.alpn, h.alpn, sizeof t->info.alpn);
             fire_handshake(t);
         }
         break;

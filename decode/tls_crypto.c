@@ -17,6 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include <limits.h>
+
 #include "decode/tls_int.h"
 
 int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
@@ -50,6 +52,29 @@ int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const
             OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
             OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
             OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, k),
+            OSSL_PARAM_construct_end(),
+        };
+        if (EVP_KDF_derive(kc, out, out_len, params) > 0)
+            rc = WW_OK;
+    }
+    EVP_KDF_CTX_free(kc);
+    EVP_KDF_free(kdf);
+    return rc;
+}
+
+int ww_tls_hkdf_extract(uint8_t *out, size_t out_len, const char *md, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *ikm, size_t ikm_len)
+{
+    int rc = WW_E_CRYPTO;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kc = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    if (kc != NULL) {
+        int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len),
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
             OSSL_PARAM_construct_end(),
         };
         if (EVP_KDF_derive(kc, out, out_len, params) > 0)
@@ -144,14 +169,38 @@ int ww_tlsc_set_key(ww_tlsc *c, int kind, const uint8_t *key, size_t key_len,
     return WW_OK;
 }
 
+/* Decrypts ct (ct_len bytes, followed by its 16-byte tag) into out, authenticating aad. */
+static int aead_core(EVP_CIPHER_CTX *ctx, uint8_t *out, size_t *out_len, const uint8_t nonce[12],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len)
+{
+    uint8_t tag[16];
+    int l1 = 0, l2 = 0;
+    memcpy(tag, ct + ct_len, 16);
+    if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
+        return WW_E_CRYPTO;
+    if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1)
+        return WW_E_CRYPTO;
+    if (ct_len > 0 && EVP_DecryptUpdate(ctx, out, &l1, ct, (int)ct_len) != 1)
+        return WW_E_CRYPTO;
+    if (ct_len == 0)
+        l1 = 0;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1)
+        return WW_E_CRYPTO;
+    if (EVP_DecryptFinal_ex(ctx, out + l1, &l2) != 1) {
+        ww_wipe(out, ct_len); /* never leave unauthenticated plaintext behind */
+        return WW_E_CRYPTO;
+    }
+    *out_len = (size_t)l1 + (size_t)l2;
+    return WW_OK;
+}
+
 static int open_aead(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
                      const uint8_t hdr[5], const uint8_t *body, size_t n)
 {
     EVP_CIPHER_CTX *ctx = c->ctx;
-    uint8_t nonce[12], aad[13], tag[16];
+    uint8_t nonce[12], aad[13];
     size_t aad_len, ct_len;
     const uint8_t *ct;
-    int l1 = 0, l2 = 0;
 
     if (c->kind == WW_TLSC_AES_GCM && !c->tls13) {
         /* RFC 5288: nonce = salt(4) || explicit(8) carried at the start of the record */
@@ -186,24 +235,25 @@ static int open_aead(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
         aad[12] = (uint8_t)ct_len;
         aad_len = 13;
     }
-    memcpy(tag, ct + ct_len, 16);
-    if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1)
-        return WW_E_CRYPTO;
-    if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &l1, aad, (int)aad_len) != 1)
-        return WW_E_CRYPTO;
-    if (ct_len > 0 && EVP_DecryptUpdate(ctx, out, &l1, ct, (int)ct_len) != 1)
-        return WW_E_CRYPTO;
-    if (ct_len == 0)
-        l1 = 0;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1)
-        return WW_E_CRYPTO;
-    if (EVP_DecryptFinal_ex(ctx, out + l1, &l2) != 1) {
-        ww_wipe(out, ct_len); /* never leave unauthenticated plaintext behind */
-        return WW_E_CRYPTO;
-    }
-    *out_len = (size_t)l1 + (size_t)l2;
-    c->seq++;
-    return WW_OK;
+    int rc = aead_core(ctx, out, out_len, nonce, aad, aad_len, ct, ct_len);
+    if (rc == WW_OK)
+        c->seq++;
+    return rc;
+}
+
+int ww_tlsc_open_aad(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
+                     const uint8_t *aad, size_t aad_len, uint64_t seq, const uint8_t *body,
+                     size_t n)
+{
+    uint8_t nonce[12];
+    if (c->ctx == NULL || (c->kind != WW_TLSC_AES_GCM && c->kind != WW_TLSC_CHACHA))
+        return WW_E_NOKEY;
+    if (n < 16 || n - 16 > out_cap || aad_len > INT_MAX)
+        return WW_E_INVALID;
+    memcpy(nonce, c->iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
+    return aead_core(c->ctx, out, out_len, nonce, aad, aad_len, body, n - 16);
 }
 
 static int open_cbc(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,

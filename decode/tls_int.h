@@ -94,6 +94,25 @@ int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const
 /* Offered ALPN protocols of the ClientHello, comma-separated ("h2,http/1.1"); "" when none. */
 const char *ww_tls_alpn_offered(const ww_tls *t);
 
+/* ---- hello parsing (decode/tls.c), shared with QUIC (decode/quic.c) ---- */
+typedef struct ww_tls_hello {
+    uint8_t random[32];     /* CH / SH */
+    uint16_t legacy_version;
+    uint16_t version;       /* SH: supported_versions' selection, else legacy_version */
+    uint16_t cipher;        /* SH: the selected suite */
+    char sni[256];          /* CH server_name; "" when absent (unprintables as '?') */
+    char alpn[128];         /* CH: offered, comma-joined; SH/EE: the selected one; "" */
+    bool early_offered;     /* CH: early_data extension */
+    bool etm;               /* SH: encrypt_then_mac */
+    bool ext_bad;           /* the extensions block was malformed (fields before it are good) */
+} ww_tls_hello;
+/*
+ * Parses the body of one handshake message (after its 4-byte header): hs_type 1 ClientHello,
+ * 2 ServerHello, 8 EncryptedExtensions. Returns WW_OK (out filled; ext_bad says whether the
+ * extensions were whole), WW_E_INVALID (the fixed part is malformed) or WW_E_UNSUPPORTED.
+ */
+int ww_tls_hello_parse(ww_tls_hello *out, int hs_type, const uint8_t *p, size_t n) WW_WUR;
+
 /* ---- internal to decode/tls*.c: one direction's record protection ---- */
 enum ww_tlsc_kind { WW_TLSC_NONE = 0, WW_TLSC_AES_GCM, WW_TLSC_CHACHA, WW_TLSC_AES_CBC };
 
@@ -125,6 +144,18 @@ int ww_tlsc_set_key(ww_tlsc *c, int kind, const uint8_t *key, size_t key_len,
 int ww_tlsc_open(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len, const uint8_t hdr[5],
                  const uint8_t *body, size_t n) WW_WUR;
 void ww_tlsc_free(ww_tlsc *c); /* wipes keys, frees contexts */
+/*
+ * AEAD open with an explicit additional data and sequence number (QUIC, RFC 9001 5.3:
+ * nonce = iv ^ packet number, AAD = the unprotected header). body/n: ciphertext then its
+ * 16-byte tag; out_cap >= n - 16. c->seq is not used or moved.
+ * Returns: WW_OK; WW_E_CRYPTO (tag failure: out wiped); WW_E_INVALID; WW_E_NOKEY.
+ */
+int ww_tlsc_open_aad(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
+                     const uint8_t *aad, size_t aad_len, uint64_t seq, const uint8_t *body,
+                     size_t n) WW_WUR;
+/* HKDF-Extract (RFC 5869 2.2): out (out_len = the hash length) = HMAC-md(salt, ikm). */
+int ww_tls_hkdf_extract(uint8_t *out, size_t out_len, const char *md, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *ikm, size_t ikm_len) WW_WUR;
 /* TLS 1.0-1.2 PRF (md "SHA256", "SHA384" or "MD5-SHA1"): out = PRF(secret, label, seed). */
 int ww_tls_prf(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
                size_t secret_len, const char *label, const uint8_t *seed, size_t seed_len) WW_WUR;

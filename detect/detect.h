@@ -71,7 +71,7 @@ typedef struct ww_run_stats {
     /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
      * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
     uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;
-    uint64_t quic_sessions;  /* 0 until QUIC lands */
+    uint64_t quic_sessions, quic_decrypted, quic_undecryptable; /* QUIC connections */
     uint64_t evicted;        /* TCP flows evicted under the flow cap */
     bool interrupted;        /* a replay was stopped (SIGINT) before its end */
     /* Filled by ww_out_stats (anomalies seen + the counters above); callers leave it 0. */

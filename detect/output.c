@@ -8,6 +8,7 @@
  * through one strict UTF-8 escaper (invalid bytes become U+FFFD), in JSON, XML and text alike.
  */
 #include "detect/detect.h"
+#include "decode/quic.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -571,7 +572,7 @@ static void common(ww_out *o, const ww_ctx *ctx, uint64_t ts_us, const char *typ
 static void http_tls_detail(ww_out *o, const ww_ctx *ctx, const char *detail)
 {
     jw *w = &o->w;
-    const char *cipher = NULL;
+    const char *cipher = NULL, *alpn = NULL;
     if (ctx == NULL)
         goto own;
     if (ctx->http != NULL) {
@@ -593,10 +594,21 @@ static void http_tls_detail(ww_out *o, const ww_ctx *ctx, const char *detail)
             cipher = ww_tls_cipher_name(ctx->tls->cipher);
         jw_close(w);
     }
+    if (ctx->quic != NULL) { /* QUIC: EVE's quic {version, sni}; cipher, ALPN in walletwatch */
+        jw_open(w, "quic");
+        jw_str(w, "version", ww_quic_version_name(ctx->quic->version));
+        jw_str(w, "sni", ctx->quic->sni);
+        jw_close(w);
+        if (ctx->quic->cipher != 0)
+            cipher = ww_tls_cipher_name(ctx->quic->cipher);
+        alpn = ctx->quic->alpn;
+    }
 own:
-    if ((cipher != NULL && cipher[0] != '\0') || (detail != NULL && detail[0] != '\0')) {
+    if ((cipher != NULL && cipher[0] != '\0') || (detail != NULL && detail[0] != '\0') ||
+        (alpn != NULL && alpn[0] != '\0')) {
         jw_open(w, "walletwatch");
         jw_str(w, ctx_udp(ctx) ? "quic_cipher" : "tls_cipher", cipher);
+        jw_str(w, "quic_alpn", alpn);
         jw_str(w, "detail", detail);
         jw_close(w);
     }
@@ -648,7 +660,7 @@ static void text_where(const ww_out *o, char *out, size_t n, const ww_ctx *ctx)
     char m[64], h[300], u[700];
     if (ctx->http != NULL)
         k = snprintf(out, n, "%s %s%s%s  (", tc(m, sizeof m, ctx->http->method),
-                     ctx->tls ? "https://" : "http://", tc(h, sizeof h, ctx->http->hostname),
+                     ctx->tls || ctx->quic ? "https://" : "http://", tc(h, sizeof h, ctx->http->hostname),
                      tc(u, sizeof u, ctx->http->url));
     else
         k = snprintf(out, n, "(");
@@ -1134,7 +1146,7 @@ void ww_out_http(ww_out *o, const ww_ctx *ctx, const ww_http_msg *m)
         jw_str(w, "body_sha256", hex);
     }
     jw_close(w);
-    if (ctx != NULL && ctx->tls != NULL) {
+    if (ctx != NULL && (ctx->tls != NULL || ctx->quic != NULL)) {
         ww_ctx c2 = *ctx;
         c2.http = NULL;
         http_tls(o, &c2);
@@ -1250,6 +1262,8 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_u64(w, "tls_decrypted", st->tls_decrypted);
     jw_u64(w, "tls_undecryptable", st->tls_undecryptable);
     jw_u64(w, "quic_sessions", st->quic_sessions);
+    jw_u64(w, "quic_decrypted", st->quic_decrypted);
+    jw_u64(w, "quic_undecryptable", st->quic_undecryptable);
     jw_u64(w, "http_messages", st->http_messages);
     jw_u64(w, "rpc_calls", st->rpc_calls);
     jw_u64(w, "wallet_calls", st->wallet_calls);
@@ -1283,6 +1297,11 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
                          st->packets, st->flows, st->http_messages, st->rpc_calls,
                          st->wallet_calls, st->intents, st->alerts, st->anomalies,
                          st->tls_sessions, st->tls_decrypted, st->tls_undecryptable);
+        if (n > 0 && st->quic_sessions > 0 && (size_t)n < sizeof line - 1) /* QUIC, when seen */
+            n += snprintf(line + n - 1, sizeof line - (size_t)n + 1,
+                          "; QUIC %" PRIu64 " sessions, %" PRIu64 " decrypted, %" PRIu64
+                          " undecryptable\n",
+                          st->quic_sessions, st->quic_decrypted, st->quic_undecryptable) - 1;
         if (n > 0)
             put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
         if (st->alerts > 0)

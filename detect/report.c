@@ -72,7 +72,7 @@ void ww_report_alert(ww_report *r, const ww_ctx *ctx, const ww_alert *a)
                  ww_ip_str(&ctx->flow->srv_ip, ip2, sizeof ip2), ctx->flow->srv_port);
     if (ctx != NULL && ctx->http != NULL)
         snprintf(url, sizeof url, "%s %s%s%s", ctx->http->method ? ctx->http->method : "",
-                 ctx->tls ? "https://" : "http://",
+                 ctx->tls || ctx->quic ? "https://" : "http://",
                  ctx->http->hostname ? ctx->http->hostname : "",
                  ctx->http->url ? ctx->http->url : "");
     if (a->db != NULL)

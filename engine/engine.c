@@ -4,6 +4,7 @@
  */
 #include "engine/engine.h"
 #include "engine/follow.h"
+#include "decode/quic.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -41,6 +42,7 @@ struct ww_engine {
     /* stages, in packet order */
     ww_pktdec *pd;
     ww_tcp *tcp;
+    ww_quic *quic; /* UDP datagrams from pktdec: QUIC connections, HTTP/3 into app */
     ww_app *app;
     ww_detect *det;
     ww_decode_sink det_sink; /* detect's own sink: the engine's forwards to it */
@@ -62,6 +64,7 @@ struct ww_engine {
     bool reopen_failed;
     /* the clock and the run */
     uint64_t first_ts, last_ts;
+    const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
     uint64_t drops;
     bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
@@ -361,6 +364,48 @@ static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
     ww_app_on_anomaly(((ww_engine *)ud)->app, ts_us, f, layer, type, detail);
 }
 
+/* ---- QUIC callbacks (UDP from pktdec): the app layer's HTTP/3, then the subscribers ---- */
+
+/* A QUIC datagram also goes to the evidence rings (by its 4-tuple, as a TCP segment): after
+ * QUIC took it, so an alert it raised has flagged its flow and it is written right after the
+ * ring. Other UDP is not kept. */
+static void on_udp(void *ud, const ww_udp_dgram *dg)
+{
+    ww_engine *e = ud;
+    if (ww_quic_datagram(e->quic, dg) && e->evid.ev != NULL && e->cur_pkt != NULL) {
+        ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst, .sport = dg->sport,
+                      .dport = dg->dport, .payload = dg->payload, .len = dg->len,
+                      .wire_len = dg->wire_len};
+        ww_evidence_packet(e->evid.ev, e->cur_pkt, &seg);
+    }
+}
+static void q_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    ww_app_quic_open(((ww_engine *)ud)->app, f, ts_us);
+}
+static void q_stream(void *ud, ww_flow *f, int dir, uint64_t sid, const uint8_t *p, size_t n,
+                     bool fin, uint64_t ts_us)
+{
+    ww_app_quic_stream(((ww_engine *)ud)->app, f, dir, sid, p, n, fin, ts_us);
+}
+static void q_reset(void *ud, ww_flow *f, int dir, uint64_t sid, uint64_t error_code,
+                    uint64_t ts_us)
+{
+    (void)error_code;
+    ww_app_quic_reset(((ww_engine *)ud)->app, f, dir, sid, ts_us);
+}
+static void q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    ww_engine *e = ud;
+    (void)reason;
+    ww_app_quic_close(e->app, f, ts_us);
+    fan_flow_close(e, f);
+}
+static uint64_t q_next_flow_id(void *ud)
+{
+    return ww_tcp_next_flow_id(((ww_engine *)ud)->tcp);
+}
+
 /* ---- construction ---- */
 
 static int open_output(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
@@ -428,7 +473,15 @@ static int build_stages(ww_engine *e)
     ww_stream_cbs cbs = {e, st_open, st_data, st_gap, st_close, st_anomaly};
     e->pd = ww_pktdec_new(mem, e->cfg.pktdec, st_anomaly, e);
     e->tcp = e->pd ? ww_tcp_new(mem, e->cfg.tcp, &cbs) : NULL;
-    return e->tcp != NULL ? WW_OK : WW_E_NOMEM;
+    if (e->tcp == NULL)
+        return WW_E_NOMEM;
+    ww_quic_cbs qc = {.ud = e, .open = q_open, .stream_data = q_stream, .stream_reset = q_reset,
+                      .close = q_close, .anomaly = st_anomaly, .next_flow_id = q_next_flow_id};
+    e->quic = ww_quic_new(mem, NULL, &qc, e->kl); /* the key log TLS gets: files, follows, DSBs */
+    if (e->quic == NULL)
+        return WW_E_NOMEM;
+    ww_pktdec_set_udp_fn(e->pd, on_udp, e);
+    return WW_OK;
 }
 
 int ww_engine_new(ww_engine **out, const ww_engine_cfg *cfg, char errbuf[WW_ERRBUF_SIZE])
@@ -535,13 +588,17 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         e->last_ts = pkt->ts_us;
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
-    if (ww_pktdec_decode(e->pd, pkt, &seg) == 1) {
+    e->cur_pkt = pkt;
+    int r = ww_pktdec_decode(e->pd, pkt, &seg);
+    e->cur_pkt = NULL;
+    if (r == 1) {
         if (seg.has_src_mac) /* a host's IPv4 and IPv6 addresses are one browser (issue 13.5) */
             ww_detect_learn_mac(e->det, seg.src_mac, &seg.src, seg.ts_us);
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
     ww_tcp_tick(e->tcp, e->last_ts);
+    ww_quic_tick(e->quic, e->last_ts);
 }
 
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
@@ -563,6 +620,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
     ww_tcp_tick(e->tcp, now_us_);
+    ww_quic_tick(e->quic, now_us_);
 }
 
 /* ---- -o rotation ---- */
@@ -658,7 +716,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) /* idle flows time out while nothing comes */
-                ww_tcp_tick(e->tcp, wall);
+                ww_engine_tick(e, wall);
         } else if (rc == 0) {
             break;
         } else {
@@ -677,6 +735,7 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
 {
     ww_run_stats *st = &e->st;
     ww_tcp_finish(e->tcp, e->last_ts);
+    ww_quic_finish(e->quic, e->last_ts);
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
     const ww_app_stats *as = ww_app_stats_get(e->app);
@@ -695,6 +754,9 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->alerts = ds->alerts;
     st->anomalies = ds->anomalies;
     st->drops = e->drops + drops;
+    st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
+    st->quic_decrypted = as->quic_decrypted;
+    st->quic_undecryptable = as->quic_undecryptable;
     st->suppressed = ds->suppressed;
     st->clients_evicted = ds->clients_evicted;
     st->served_dropped = ds->served_dropped;
@@ -778,6 +840,7 @@ void ww_engine_free(ww_engine *e)
         return;
     if (e->tcp != NULL)
         ww_tcp_free(e->tcp);
+    ww_quic_free(e->quic);
     if (e->pd != NULL)
         ww_pktdec_free(e->pd);
     ww_evidence_free(e->evid.ev);

@@ -238,6 +238,22 @@ contains "$T/out" '"kind":"sol-transfer"' "solana stdin decode: kind"
 expect_rc 2 "decode --chain solana of a quote" "$WW" decode --chain solana 'ab"c'
 expect_rc 2 "decode --chain solana of garbage base58" "$WW" decode --chain solana '1111111111'
 
+# HTTP/3: Chrome's QUIC session with cloudflare-quic.com (its secrets in a DSB): the GET / over h3
+# and its 200, on a UDP flow, with the quic object and quic_sessions.
+QPC=${WW_SHARED:-../shared}/corpus/quic/chrome-cloudflare-quic-with-secrets.pcapng
+if [ -f "$QPC" ]; then
+    expect_rc 0 "QUIC capture" "$WW" -r "$QPC" --log-http -o "$T/quic.jsonl"
+    grep '"app_proto":"http3"' "$T/quic.jsonl" >"$T/h3.jsonl"
+    contains "$T/h3.jsonl" '"kind":"request","hostname":"cloudflare-quic.com","url":"/","http_method":"GET"' "HTTP/3 GET / to cloudflare-quic.com"
+    contains "$T/h3.jsonl" '"kind":"response","hostname":"cloudflare-quic.com","url":"/","http_method":"GET","status":200' "HTTP/3 response 200"
+    contains "$T/h3.jsonl" '"version":"HTTP/3"' "HTTP/3 version"
+    contains "$T/h3.jsonl" '"proto":"UDP"' "QUIC flow proto UDP"
+    contains "$T/h3.jsonl" '"quic":{"version":"1","sni":"cloudflare-quic.com"},"walletwatch":{"quic_cipher":"TLS_AES_128_GCM_SHA256","quic_alpn":"h3"}' "quic object, cipher and ALPN"
+    contains "$T/quic.jsonl" '"quic_sessions":1,"quic_decrypted":1,"quic_undecryptable":0' "stats: QUIC session decrypted"
+    contains "$T/out" "QUIC 1 sessions, 1 decrypted, 0 undecryptable" "text summary: QUIC"
+else
+    echo "SKIP: HTTP/3 CLI test: $QPC absent (set WW_SHARED to the shared directory)"
+fi
 # issue 13: --baseline (accepted findings), --registry / --no-registry, --detect-memory
 printf '# accepted\n* 0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976 our test payee\n* 0xe291a6a58259f660e8965c2f0938097030bf1767 expires=2999-12-31 ok\n' >"$T/bl.txt"
 expect_rc 0 "--baseline accepting every finding" "$WW" --baseline "$T/bl.txt" -r "$HIJACK" -o "$T/bl.jsonl"

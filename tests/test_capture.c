@@ -1311,6 +1311,138 @@ T_CASE(stdin_source)
     unlink(path);
 }
 
+/* ---------- UDP (handed on for QUIC) ---------- */
+
+typedef struct udp_coll {
+    int n;
+    ww_udp_dgram last;
+    uint8_t data[2048];
+} udp_coll;
+
+static void u_fn(void *ud, const ww_udp_dgram *dg)
+{
+    udp_coll *u = ud;
+    u->n++;
+    u->last = *dg;
+    memcpy(u->data, dg->payload, dg->len < sizeof u->data ? dg->len : sizeof u->data);
+}
+
+static size_t mk_udp(uint8_t *p, uint16_t sp, uint16_t dp, const void *pl, size_t n)
+{
+    put16(p, sp);
+    put16(p + 2, dp);
+    put16(p + 4, (uint16_t)(8 + n));
+    put16(p + 6, 0);
+    memcpy(p + 8, pl, n);
+    return 8 + n;
+}
+
+T_CASE(udp_datagrams)
+{
+    uint8_t u4[200], ip[300], fr[400];
+    size_t ul = mk_udp(u4, 51000, 443, "quic-bytes", 10);
+    size_t il = mk_ip4(ip, "10.0.0.1", "10.0.0.2", 17, 0, u4, ul, 1, 0);
+    size_t fl = mk_eth(fr, 0x0800, ip, il);
+    ww_pkt pk = {5, (uint32_t)fl, (uint32_t)fl, WW_LINK_ETHERNET, fr};
+    ww_seg seg;
+
+    /* without a callback: skipped exactly as before (non_tcp, nothing else) */
+    ww_pktdec *d = ww_pktdec_new(NULL, NULL, NULL, NULL);
+    T_EQ_INT(ww_pktdec_decode(d, &pk, &seg), 0);
+    T_EQ_INT(ww_pktdec_stats_get(d)->non_tcp, 1);
+    T_EQ_INT(ww_pktdec_stats_get(d)->udp, 0);
+    ww_pktdec_free(d);
+
+    coll c;
+    memset(&c, 0, sizeof c);
+    udp_coll u;
+    memset(&u, 0, sizeof u);
+    d = ww_pktdec_new(NULL, NULL, c_anom, &c);
+    ww_pktdec_set_udp_fn(d, u_fn, &u);
+    T_EQ_INT(ww_pktdec_decode(d, &pk, &seg), 0);
+    T_EQ_INT(u.n, 1);
+    T_EQ_INT(u.last.sport, 51000);
+    T_EQ_INT(u.last.dport, 443);
+    T_EQ_INT(u.last.len, 10);
+    T_EQ_INT(u.last.wire_len, 10);
+    T_EQ_INT(u.last.ts_us, 5);
+    T_EQ_INT(u.last.src.family, 4);
+    T_EQ_MEM(u.data, "quic-bytes", 10);
+    T_EQ_INT(ww_pktdec_stats_get(d)->udp, 1);
+
+    /* TCP still goes on as a segment */
+    uint8_t t4[100];
+    size_t tl = mk_tcp(t4, 40000, 80, 1, 0, 0x10, "x", 1);
+    il = mk_ip4(ip, "10.0.0.1", "10.0.0.2", 6, 0, t4, tl, 1, 0);
+    ww_pkt pt = {6, (uint32_t)il, (uint32_t)il, WW_LINK_RAW, ip};
+    T_EQ_INT(ww_pktdec_decode(d, &pt, &seg), 1);
+    T_EQ_INT(u.n, 1);
+
+    /* IPv6 */
+    il = mk_ip6(ip, "2001:db8::1", "2001:db8::2", 17, u4, ul);
+    ww_pkt p6 = {7, (uint32_t)il, (uint32_t)il, WW_LINK_RAW, ip};
+    T_EQ_INT(ww_pktdec_decode(d, &p6, &seg), 0);
+    T_EQ_INT(u.n, 2);
+    T_EQ_INT(u.last.src.family, 6);
+    T_EQ_INT(u.last.len, 10);
+
+    /* snaplen cut: len < wire_len */
+    p6.caplen = (uint32_t)il - 4;
+    T_EQ_INT(ww_pktdec_decode(d, &p6, &seg), 0);
+    T_EQ_INT(u.n, 3);
+    T_EQ_INT(u.last.len, 6);
+    T_EQ_INT(u.last.wire_len, 10);
+
+    /* a UDP length past the IP payload, and below 8: anomaly, nothing handed on */
+    put16(u4 + 4, 200);
+    il = mk_ip4(ip, "10.0.0.1", "10.0.0.2", 17, 0, u4, ul, 1, 0);
+    ww_pkt pb = {8, (uint32_t)il, (uint32_t)il, WW_LINK_RAW, ip};
+    T_EQ_INT(ww_pktdec_decode(d, &pb, &seg), WW_E_INVALID);
+    T_EQ_STR(c.last_anomaly, "bad-udp-length");
+    put16(ip + 20 + 4, 3);
+    T_EQ_INT(ww_pktdec_decode(d, &pb, &seg), WW_E_INVALID);
+    T_EQ_INT(u.n, 3);
+    /* a UDP length shorter than the IP payload: the rest is padding */
+    put16(ip + 20 + 4, 8 + 4);
+    T_EQ_INT(ww_pktdec_decode(d, &pb, &seg), 0);
+    T_EQ_INT(u.n, 4);
+    T_EQ_INT(u.last.len, 4);
+
+    /* every prefix: never a crash, never a payload past the cut */
+    put16(ip + 20 + 4, (uint16_t)ul);
+    for (uint32_t k = 0; k < il; k++) {
+        const uint8_t *g = t_guard(ip, k);
+        ww_pkt pp = {9, k, (uint32_t)il, WW_LINK_RAW, g};
+        int before = u.n;
+        int rc = ww_pktdec_decode(d, &pp, &seg);
+        if (k < 28) {
+            T_CHECK(rc < 0);
+            T_EQ_INT(u.n, before);
+        } else {
+            T_EQ_INT(rc, 0);
+            T_CHECK(u.n == before + 1 && u.last.len == k - 28 && u.last.wire_len == 10);
+        }
+    }
+
+    /* IPv4 fragments of a UDP datagram are reassembled and handed on */
+    uint8_t big[120];
+    char pl[100];
+    memset(pl, 'u', sizeof pl);
+    size_t bl = mk_udp(big, 1234, 4433, pl, 100); /* 108 bytes */
+    il = mk_ip4(ip, "10.0.0.1", "10.0.0.2", 17, 0, big, 56, 99, 0x2000);
+    ww_pkt f1 = {10, (uint32_t)il, (uint32_t)il, WW_LINK_RAW, ip};
+    int before = u.n;
+    T_EQ_INT(ww_pktdec_decode(d, &f1, &seg), 0);
+    T_EQ_INT(u.n, before);
+    il = mk_ip4(ip, "10.0.0.1", "10.0.0.2", 17, 0, big + 56, bl - 56, 99, 56 / 8);
+    ww_pkt f2 = {11, (uint32_t)il, (uint32_t)il, WW_LINK_RAW, ip};
+    T_EQ_INT(ww_pktdec_decode(d, &f2, &seg), 0);
+    T_EQ_INT(u.n, before + 1);
+    T_EQ_INT(u.last.len, 100);
+    T_EQ_INT(u.last.dport, 4433);
+    ww_pktdec_free(d);
+}
+
 /* ---- damaged captures: every damaged block and lost packet is reported and counted ---- */
 typedef struct dmg_rec {
     int n;

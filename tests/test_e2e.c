@@ -10,6 +10,9 @@
 #include "decode/decode.h"
 #include "detect/detect.h"
 #include "engine/engine.h"
+#include "tests/quic_build.h"
+
+#include <nghttp3/nghttp3.h>
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@ typedef struct pipe_ {
 } pipe_;
 
 static ww_yara *e2e_yara; /* set by a case before pipe_init */
+static const char *e2e_evidence; /* -w with --evidence-secrets, when a case sets it */
 static double last_mac_aliases = -1; /* the stats event of the last pipe_finish */
 
 static void pipe_init(pipe_ *p)
@@ -44,9 +48,13 @@ static void pipe_init(pipe_ *p)
     ec.detect.db = p->db;
     ec.app.max_body_bytes = 1 << 20;
     ec.detect.yara = e2e_yara;
+    ec.evidence_path = e2e_evidence;
+    ec.evidence_secrets = e2e_evidence != NULL;
     T_EQ_INT(ww_engine_new(&p->e, &ec, err), WW_OK);
     p->ts = 1757343600000000ULL;
 }
+
+static char e2e_raw[65536]; /* the JSON lines of the last pipe_finish */
 
 /* Finishes the run and returns the events as "type:detail" tokens joined by ';'. */
 static char *pipe_finish(pipe_ *p)
@@ -59,9 +67,11 @@ static char *pipe_finish(pipe_ *p)
     ww_engine_free(p->e);
     ww_addrdb_free(p->db);
     buf[0] = '\0';
+    e2e_raw[0] = '\0';
     fflush(p->jsonl);
     rewind(p->jsonl);
     while (fgets(line, sizeof line, p->jsonl) != NULL) {
+        strncat(e2e_raw, line, sizeof e2e_raw - strlen(e2e_raw) - 1);
         cJSON *j = cJSON_Parse(line);
         T_CHECK(j != NULL);
         if (j == NULL)
@@ -672,6 +682,287 @@ T_CASE(e2e_long_poll_payee_served_before_body_ends)
     conn_close(&p, &poll);
     char *events = pipe_finish(&p);
     T_EQ_STR(events, "wallet_call;");
+}
+
+/* ---- HTTP/3 over QUIC through the engine (tests/quic_build.h seals the packets) ---- */
+
+typedef struct qsess {
+    uint8_t odcid[8], cscid[8], sscid[8], cr[32];
+    ww_quic_keys ci, si, ch, sh, c1, s1;
+    uint64_t cpn, spn;
+    char keylog[1024];
+    nghttp3_qpack_encoder *enc[2]; /* static table and literals only: no encoder stream */
+} qsess;
+
+/* One Ethernet/IPv4/UDP packet between 10.0.0.5:50000 (client) and 10.0.0.2:443. */
+static void send_udp(pipe_ *p, bool from_client, const uint8_t *data, size_t n)
+{
+    static uint8_t pkt[2048];
+    static const uint8_t cli[4] = {10, 0, 0, 5}, srv[4] = {10, 0, 0, 2};
+    size_t len = 14 + 20 + 8 + n;
+    memset(pkt, 0, 42);
+    pkt[12] = 0x08;
+    uint8_t *ip = pkt + 14, *udp = ip + 20;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(20 + 8 + n));
+    ip[8] = 64;
+    ip[9] = 17;
+    memcpy(ip + 12, from_client ? cli : srv, 4);
+    memcpy(ip + 16, from_client ? srv : cli, 4);
+    put16(udp, from_client ? 50000 : 443);
+    put16(udp + 2, from_client ? 443 : 50000);
+    put16(udp + 4, (uint16_t)(8 + n));
+    memcpy(udp + 8, data, n);
+    ww_pkt pk = {p->ts, (uint32_t)len, (uint32_t)len, WW_LINK_ETHERNET, pkt};
+    p->ts += 1000;
+    T_EQ_INT(ww_engine_packet(p->e, &pk), 1);
+}
+
+static void qsess_init(qsess *s)
+{
+    uint8_t sec[4][32];
+    static const char *labels[4] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                                    "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
+                                    "SERVER_TRAFFIC_SECRET_0"};
+    char crh[65], sh[65];
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < 8; i++) {
+        s->odcid[i] = (uint8_t)(0xd0 + i);
+        s->cscid[i] = (uint8_t)(0xc0 + i);
+        s->sscid[i] = (uint8_t)(0xe0 + i);
+    }
+    for (int i = 0; i < 32; i++)
+        s->cr[i] = (uint8_t)(i * 7 + 3);
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 32; i++)
+            sec[j][i] = (uint8_t)(j * 37 + i + 1);
+    T_EQ_INT(ww_quic_initial_keys(&s->ci, WW_QUIC_V1, false, s->odcid, 8), WW_OK);
+    T_EQ_INT(ww_quic_initial_keys(&s->si, WW_QUIC_V1, true, s->odcid, 8), WW_OK);
+    ww_quic_keys *k[4] = {&s->ch, &s->sh, &s->c1, &s->s1};
+    ww_hex_encode(crh, s->cr, 32);
+    size_t o = 0;
+    for (int j = 0; j < 4; j++) {
+        T_EQ_INT(ww_quic_keys_from_secret(k[j], WW_QUIC_V1, 0x1301, sec[j], 32), WW_OK);
+        ww_hex_encode(sh, sec[j], 32);
+        o += (size_t)snprintf(s->keylog + o, sizeof s->keylog - o, "%s %s %s\n", labels[j], crh,
+                              sh);
+    }
+    for (int d = 0; d < 2; d++)
+        T_EQ_INT(nghttp3_qpack_encoder_new(&s->enc[d], 0, nghttp3_mem_default()), 0);
+}
+
+static void qsess_free(qsess *s)
+{
+    for (int d = 0; d < 2; d++)
+        nghttp3_qpack_encoder_del(s->enc[d]);
+}
+
+/* Client Initial (ClientHello "dapp.test", padded), server Initial (ServerHello) + Handshake
+ * (EncryptedExtensions: ALPN h3). */
+static void qsess_handshake(pipe_ *p, qsess *s)
+{
+    uint8_t pt[1400], hs[512], pkt[1500];
+    size_t hl = qb_client_hello(hs, s->cr, "dapp.test");
+    size_t n = qb_crypto(pt, 0, hs, hl);
+    memset(pt + n, 0, 1100 - n);
+    size_t pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s->ci, s->odcid, 8, s->cscid, 8,
+                        s->cpn++, pt, 1100);
+    send_udp(p, true, pkt, pl);
+    hl = qb_server_hello(hs, 0x1301);
+    n = qb_crypto(pt, 0, hs, hl);
+    pl = qb_long(pkt, WW_QUIC_V1, QB_INITIAL, 0x1301, &s->si, s->cscid, 8, s->sscid, 8, s->spn++,
+                 pt, n);
+    hl = qb_encrypted_extensions(hs);
+    n = qb_crypto(pt, 0, hs, hl);
+    pl += qb_long(pkt + pl, WW_QUIC_V1, QB_HANDSHAKE, 0x1301, &s->sh, s->cscid, 8, s->sscid, 8, 0,
+                  pt, n);
+    send_udp(p, false, pkt, pl);
+}
+
+static size_t h3_frame(uint8_t *out, uint8_t type, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    if (n > 512) /* the builders' packets hold one small message */
+        return 0;
+    out[o++] = type;
+    o += qb_varint(out + o, n);
+    memcpy(out + o, p, n);
+    return o + n;
+}
+
+/* One HTTP/3 message (HEADERS from "name","value" pairs, DATA body) as a whole STREAM frame
+ * with FIN, in one 1-RTT packet of the client (dir 0) or the server. */
+static void h3_send(pipe_ *p, qsess *s, int dir, uint64_t sid, const char *const *kv, size_t nkv,
+                    const char *body)
+{
+    nghttp3_nv nv[8];
+    nghttp3_buf pb, rb, eb;
+    uint8_t msg[1200], frames[1300], pkt[1500];
+    for (size_t i = 0; i < nkv; i++) {
+        nv[i].name = (uint8_t *)(uintptr_t)kv[2 * i];
+        nv[i].namelen = strlen(kv[2 * i]);
+        nv[i].value = (uint8_t *)(uintptr_t)kv[2 * i + 1];
+        nv[i].valuelen = strlen(kv[2 * i + 1]);
+        nv[i].flags = 0;
+    }
+    nghttp3_buf_init(&pb);
+    nghttp3_buf_init(&rb);
+    nghttp3_buf_init(&eb);
+    T_EQ_INT(nghttp3_qpack_encoder_encode(s->enc[dir], &pb, &rb, &eb, (int64_t)sid, nv, nkv), 0);
+    uint8_t blk[512];
+    size_t bl = nghttp3_buf_len(&pb), rl = nghttp3_buf_len(&rb);
+    T_CHECK(bl + rl <= sizeof blk && nghttp3_buf_len(&eb) == 0);
+    memcpy(blk, pb.pos, bl);
+    memcpy(blk + bl, rb.pos, rl);
+    nghttp3_buf_free(&pb, nghttp3_mem_default());
+    nghttp3_buf_free(&rb, nghttp3_mem_default());
+    nghttp3_buf_free(&eb, nghttp3_mem_default());
+    size_t n = h3_frame(msg, 0x01, blk, bl + rl);
+    if (body != NULL)
+        n += h3_frame(msg + n, 0x00, (const uint8_t *)body, strlen(body));
+    size_t fl = qb_stream(frames, sid, 0, msg, n, true);
+    size_t pl = dir == 0 ? qb_short(pkt, 0x1301, &s->c1, 0, s->sscid, 8, s->cpn++, frames, fl)
+                         : qb_short(pkt, 0x1301, &s->s1, 0, s->cscid, 8, s->spn++, frames, fl);
+    send_udp(p, dir == 0, pkt, pl);
+}
+
+/* A served invoice (GET /api/invoice on stream 0), then the hijacked eth_sendTransaction in an
+ * HTTP/3 POST (stream 4) and its result. with_keys: the key log holds the session's secrets. */
+static char *h3_hijack_run(bool with_keys)
+{
+    static const char *const get_kv[] = {":method", "GET", ":scheme", "https", ":authority",
+                                         "dapp.test", ":path", "/api/invoice"};
+    static const char *const post_kv[] = {":method",       "POST",          ":scheme",
+                                          "https",         ":authority",    "rpc.test",
+                                          ":path",         "/",             "content-type",
+                                          "application/json"};
+    static const char *const ok_kv[] = {":status", "200", "content-type", "application/json"};
+    pipe_ p;
+    qsess s;
+    char path[] = "/tmp/ww-e2e-h3-XXXXXX";
+    char err[WW_ERRBUF_SIZE];
+    pipe_init(&p);
+    qsess_init(&s);
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0);
+    if (with_keys)
+        T_EQ_INT((int)write(fd, s.keylog, strlen(s.keylog)), (int)strlen(s.keylog));
+    close(fd);
+    T_EQ_INT(ww_engine_load_keylog(p.e, path, err), WW_OK);
+    unlink(path);
+    qsess_handshake(&p, &s);
+    h3_send(&p, &s, 0, 0, get_kv, 4, NULL);
+    h3_send(&p, &s, 1, 0, ok_kv, 2, "{\"payTo\":\"" SERVED "\",\"amount\":\"1.5\"}");
+    h3_send(&p, &s, 0, 4, post_kv, 5, HIJACK);
+    h3_send(&p, &s, 1, 4, ok_kv, 2, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x01\"}");
+    qsess_free(&s);
+    return pipe_finish(&p);
+}
+
+T_CASE(e2e_http3_hijack_alert)
+{
+    T_EQ_STR(h3_hijack_run(true), "wallet_call;" WANT_HIJACK);
+    /* the wallet call and the alerts name the QUIC flow: UDP, http3, the quic object */
+    const char *wc = strstr(e2e_raw, "\"event_type\":\"wallet_call\"");
+    T_CHECK(wc != NULL);
+    if (wc != NULL) {
+        T_CHECK(strstr(wc, "\"src_ip\":\"10.0.0.5\",\"src_port\":50000,\"dest_ip\":\"10.0.0.2\","
+                           "\"dest_port\":443,\"proto\":\"UDP\"") != NULL);
+        T_CHECK(strstr(wc, "\"app_proto\":\"http3\"") != NULL);
+    }
+    T_CHECK(strstr(e2e_raw, "\"quic\":{\"version\":\"1\",\"sni\":\"dapp.test\"}") != NULL);
+    T_CHECK(strstr(e2e_raw, "\"quic_cipher\":\"TLS_AES_128_GCM_SHA256\",\"quic_alpn\":\"h3\"") !=
+            NULL);
+    T_CHECK(strstr(e2e_raw, "\"quic_sessions\":1,\"quic_decrypted\":1,\"quic_undecryptable\":0") !=
+            NULL);
+    T_CHECK(strstr(e2e_raw, "\"http_messages\":4,") != NULL);
+    T_CHECK(strstr(e2e_raw, "\"intents\":1,") != NULL); /* the invoice's payee, served over h3 */
+}
+
+T_CASE(e2e_http3_without_keys_undecryptable)
+{
+    /* no alert, nothing decoded: the blind spot is said (anomaly, stats), not silent */
+    T_EQ_STR(h3_hijack_run(false), "anomaly:quic/quic-no-key;");
+    T_CHECK(strstr(e2e_raw, "\"quic_sessions\":1,\"quic_decrypted\":0,\"quic_undecryptable\":1") !=
+            NULL);
+    T_CHECK(strstr(e2e_raw, "\"http_messages\":0,") != NULL);
+}
+
+/* The invoice served over TCP (HTTP/1.1, flow 1), the wallet call over HTTP/3 (flow 2): one
+ * browser, one flow numbering, served addresses count across transports. */
+T_CASE(e2e_http3_flow_ids_shared_with_tcp)
+{
+    static const char *const post_kv[] = {":method",       "POST",          ":scheme",
+                                          "https",         ":authority",    "rpc.test",
+                                          ":path",         "/",             "content-type",
+                                          "application/json"};
+    pipe_ p;
+    conn c;
+    qsess s;
+    char path[] = "/tmp/ww-e2e-h3-XXXXXX";
+    char err[WW_ERRBUF_SIZE];
+    pipe_init(&p);
+    qsess_init(&s);
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0);
+    T_EQ_INT((int)write(fd, s.keylog, strlen(s.keylog)), (int)strlen(s.keylog));
+    close(fd);
+    T_EQ_INT(ww_engine_load_keylog(p.e, path, err), WW_OK);
+    unlink(path);
+    conn_open(&p, &c, 40000, 80);
+    serve_invoice(&p, &c);
+    qsess_handshake(&p, &s);
+    h3_send(&p, &s, 0, 0, post_kv, 5, HIJACK);
+    conn_close(&p, &c);
+    qsess_free(&s);
+    T_EQ_STR(pipe_finish(&p), "wallet_call;" WANT_HIJACK);
+    T_CHECK(strstr(e2e_raw, "\"flows\":1,") != NULL); /* TCP flows; QUIC in quic_sessions */
+    T_CHECK(strstr(e2e_raw, "\"quic_sessions\":1,") != NULL);
+}
+
+/* -w on an HTTP/3 hijack: the evidence holds the QUIC flow's datagrams (and, with
+ * --evidence-secrets, its keys) and replays on its own to the same alerts. */
+T_CASE(e2e_http3_evidence_replays)
+{
+    char ev[] = "/tmp/ww-e2e-h3ev-XXXXXX", err[WW_ERRBUF_SIZE];
+    int fd = mkstemp(ev);
+    T_CHECK(fd >= 0);
+    close(fd);
+    e2e_evidence = ev;
+    T_EQ_STR(h3_hijack_run(true), "wallet_call;" WANT_HIJACK);
+    e2e_evidence = NULL;
+    ww_source *src = NULL;
+    ww_engine *e = NULL;
+    ww_addrdb *db = ww_addrdb_new(NULL);
+    FILE *out = tmpfile();
+    T_CHECK(db != NULL && out != NULL && ww_addrdb_load_bundled(db) == 280);
+    T_EQ_INT(ww_source_open_file(&src, ev, err), WW_OK);
+    ww_engine_cfg ec = {0};
+    ec.detect.db = db;
+    ec.out.jsonl = out;
+    ec.out.format = WW_FMT_JSONL;
+    T_EQ_INT(ww_engine_new(&e, &ec, err), WW_OK);
+    if (e != NULL && src != NULL) {
+        ww_engine_attach(e, src);
+        T_EQ_INT(ww_engine_replay(e, src, ev, NULL), 0);
+        ww_engine_end(e, 0);
+        ww_engine_write_stats(e);
+        T_EQ_INT(ww_engine_finish_output(e), WW_OK);
+    }
+    static char all[65536];
+    size_t n = 0;
+    fflush(out);
+    rewind(out);
+    n = fread(all, 1, sizeof all - 1, out);
+    all[n] = '\0';
+    T_CHECK(strstr(all, "\"rule\":\"known-attacker\"") != NULL);
+    T_CHECK(strstr(all, "\"app_proto\":\"http3\"") != NULL);
+    T_CHECK(strstr(all, "\"quic_sessions\":1,\"quic_decrypted\":1,") != NULL);
+    fclose(out);
+    ww_engine_free(e);
+    ww_source_free(src);
+    ww_addrdb_free(db);
+    unlink(ev);
 }
 
 /* ---- client identity across address families (issue 13.5) ---- */
