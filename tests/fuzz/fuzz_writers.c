@@ -139,7 +139,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(ti.alpn, sizeof ti.alpn, "%s", str[5]);
     ti.version = 0x0304;
     ti.cipher = 0x1301;
-    ww_ctx ctx = {1700000000000000ull, &fl, WW_DIR_TOCLIENT, "http2", &hi, &ti};
+    ww_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ts_us = 1700000000000000ull;
+    ctx.flow = &fl;
+    ctx.dir = WW_DIR_TOCLIENT;
+    ctx.app_proto = "http2";
+    ctx.http = &hi;
+    ctx.tls = &ti;
 
     ww_addr obs, exp;
     if (ww_addr_parse(&obs, WW_CHAIN_EVM, "0xfc4a4858bafef54d1b1d7697bfb5c52f4c166976", 42) !=
