@@ -52,6 +52,8 @@ typedef struct opts {
     bool log_http;
     const char *yara;
     double lookalike_bits;
+    uint64_t key_grace_us;  /* --key-grace (0: the default) */
+    size_t key_wait_budget; /* --key-wait-budget (0: the default) */
     /* issue 13: accepted findings, protocol registry, detection memory */
     const char *baseline, *registry;
     bool no_registry;
@@ -93,6 +95,10 @@ static void usage(FILE *f)
            "  -p                    live: do not put the interface in promiscuous mode\n"
            "  -Z USER               live: drop privileges to USER once the interface is open\n"
            "  -k, --keylog FILE     NSS key log (SSLKEYLOGFILE) for TLS; repeatable\n"
+           "  --key-grace DURATION  live: how long a closed TLS connection waits for a late key "
+           "(default 3s)\n"
+           "  --key-wait-budget SIZE   bytes of TLS records waiting for keys, all sessions "
+           "(default 64M)\n"
            "  --db FILE             attacker address feed (list, CSV, JSON array); repeatable\n"
            "  --no-default-db       leave the bundled attacker DB out\n"
            "  --expect FILE         addresses this session may pay/approve (one per line)\n"
@@ -183,6 +189,8 @@ enum {
     OPT_LOOKALIKE_BITS,
     OPT_EVIDENCE_SECRETS,
     OPT_YARA,
+    OPT_KEY_GRACE,
+    OPT_KEY_WAIT_BUDGET,
     OPT_BLIND_OK,
     OPT_BASELINE, /* issue 13 (parse_detect_option) */
     OPT_REGISTRY,
@@ -202,6 +210,8 @@ static const struct option longopts[] = {
     {"lookalike-bits", required_argument, NULL, OPT_LOOKALIKE_BITS},
     {"evidence-secrets", no_argument, NULL, OPT_EVIDENCE_SECRETS},
     {"yara", required_argument, NULL, OPT_YARA},
+    {"key-grace", required_argument, NULL, OPT_KEY_GRACE},
+    {"key-wait-budget", required_argument, NULL, OPT_KEY_WAIT_BUDGET},
     {"blind-ok", required_argument, NULL, OPT_BLIND_OK},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"registry", required_argument, NULL, OPT_REGISTRY},
@@ -254,6 +264,23 @@ static int parse_checked(opts *o, int c, const char *arg)
             return fprintf(stderr, "walletwatch: --window: a duration such as 90s, 30m, 2h\n"),
                    EXIT_USAGE;
         return GO_ON;
+    case OPT_KEY_GRACE:
+        if (!parse_duration(arg, &o->key_grace_us) || o->key_grace_us == 0)
+            return fprintf(stderr, "walletwatch: --key-grace: a duration such as 3s, 500ms\n"),
+                   EXIT_USAGE;
+        return GO_ON;
+    case OPT_KEY_WAIT_BUDGET: {
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+        if (shift > 0)
+            end++;
+        if (errno != 0 || end == arg || *end != '\0' || v == 0 || v > (1ULL << 40) >> shift)
+            return fprintf(stderr, "walletwatch: --key-wait-budget: a size such as 64M, 512K\n"),
+                   EXIT_USAGE;
+        o->key_wait_budget = (size_t)(v << shift);
+        return GO_ON;
+    }
     case OPT_FAIL_ON:
         o->fail_on = ww_severity_from_name(arg, &ok);
         if (!ok)
@@ -377,6 +404,8 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_WINDOW:
     case OPT_FAIL_ON:
     case OPT_LOOKALIKE_BITS:
+    case OPT_KEY_GRACE:
+    case OPT_KEY_WAIT_BUDGET:
         return parse_checked(o, c, arg);
     case OPT_BASELINE:
     case OPT_REGISTRY:
@@ -466,6 +495,8 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->live = live;
     ec->evidence_path = o->evidence;
     ec->evidence_secrets = o->evidence_secrets;
+    ec->key_grace_us = o->key_grace_us;
+    ec->key_wait_budget = o->key_wait_budget;
 }
 
 /* -k: loaded now (replay) or followed as it grows (live). Returns 0 or -1 after saying why. */

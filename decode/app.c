@@ -56,6 +56,11 @@ typedef struct app_flow {
     uint8_t probe[2][PROBE_MAX]; /* first bytes per direction, until the protocol is known */
     size_t nprobe[2];
     ww_hm_conn hc;          /* the HTTP message layer's state for this connection */
+    /* closed while its TLS records wait for a key (late keys): on the app's parked list */
+    ww_flow closed;         /* the flow as it was at close (af->flow points here then) */
+    uint64_t parked_us;
+    struct app_flow *next;
+    struct app_flow *tprev, *tnext; /* open TLS connections, retried when the key log grows */
 } app_flow;
 
 struct ww_app {
@@ -65,7 +70,14 @@ struct ww_app {
     ww_keylog *kl;
     ww_app_stats st;
     ww_hm hm; /* the HTTP message layer (decode/httpmsg.c) */
+    /* closed connections whose TLS records wait for a late key, oldest first */
+    app_flow *parked, *parked_tail;
+    size_t n_parked;
+    uint64_t parked_gen; /* key log generation they were last retried with */
+    app_flow *tls_open;  /* open TLS connections (tprev/tnext) */
 };
+
+static void flow_finish(app_flow *af, uint64_t ts_us);
 
 ww_app *ww_app_new(const ww_mem *mem, const ww_app_cfg *cfg, const ww_decode_sink *sink,
                    ww_keylog *kl)
@@ -90,6 +102,18 @@ void ww_app_free(ww_app *a)
 {
     if (a == NULL)
         return;
+    while (a->parked != NULL) { /* no events now: just released */
+        app_flow *af = a->parked;
+        a->parked = af->next;
+        af->app->sink.anomaly = NULL;
+        ww_tls_free(af->tls);
+        af->tls = NULL;
+        ww_h1_free(af->h1);
+        ww_h2_free(af->h2);
+        af->h1 = NULL;
+        af->h2 = NULL;
+        flow_finish(af, af->parked_us);
+    }
     ww_hm_cleanup(&a->hm);
     ww_free(a->mem, a);
 }
@@ -590,7 +614,12 @@ static void decide(app_flow *af, int dir, const uint8_t *p, size_t n)
         if (af->tls == NULL) {
             anomaly(af, dir, NULL, "app", "out-of-memory", "cannot allocate TLS state");
             af->proto = P_OTHER;
+            return;
         }
+        af->tnext = af->app->tls_open;
+        if (af->tnext != NULL)
+            af->tnext->tprev = af;
+        af->app->tls_open = af;
         return;
     }
     /* TLS records picked up mid-stream: application data (0x17 0x03 0x0X) */
@@ -675,18 +704,11 @@ void ww_app_on_gap(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us)
         ww_ws_gap(af->ws->ws, dir, len);
 }
 
-void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+/* The end of a connection's decoding: parsers closed, counted, everything released. */
+static void flow_finish(app_flow *af, uint64_t ts_us)
 {
-    app_flow *af = f->app;
-    (void)ud;
-    (void)reason;
-    if (af == NULL)
-        return;
+    ww_app *app = af->app;
     af->ts_us = ts_us;
-    /* keys that arrived since this flow's last packet (a DSB late in the file, a key log line
-     * written late): records waiting in the TLS backlog get one last try */
-    if (af->tls != NULL)
-        ww_tls_data(af->tls, WW_DIR_TOSERVER, NULL, 0, ts_us);
     if (af->h1 != NULL)
         ww_h1_close(af->h1, ts_us);
     if (af->h2 != NULL)
@@ -695,21 +717,124 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
         ww_h3_close(af->h3, ts_us);
     if (af->tls != NULL) {
         if (ww_tls_decrypted(af->tls))
-            af->app->st.tls_decrypted++;
-        else if (ww_tls_undecryptable(af->tls))
-            af->app->st.tls_undecryptable++;
+            app->st.tls_decrypted++;
+        else if (ww_tls_undecryptable(af->tls) || ww_tls_waiting(af->tls))
+            app->st.tls_undecryptable++;
         ww_tls_free(af->tls);
     }
     ww_h1_free(af->h1);
     ww_h2_free(af->h2);
     ww_h3_free(af->h3);
-    ws_sess_free(af->app->mem, af->ws);
-    ww_free(af->app->mem, af->up_method);
-    ww_free(af->app->mem, af->up_url);
-    ww_free(af->app->mem, af->up_host);
-    ww_hm_conn_cleanup(&af->app->hm, &af->hc);
-    ww_free(af->app->mem, af);
+    ws_sess_free(app->mem, af->ws);
+    ww_free(app->mem, af->up_method);
+    ww_free(app->mem, af->up_url);
+    ww_free(app->mem, af->up_host);
+    ww_hm_conn_cleanup(&app->hm, &af->hc);
+    ww_free(app->mem, af);
+}
+
+/* A parked connection stops waiting: decrypted, given up (budget), or out of time. */
+static void unpark_head(ww_app *app, uint64_t ts_us, const char *why)
+{
+    app_flow *af = app->parked;
+    app->parked = af->next;
+    if (app->parked == NULL)
+        app->parked_tail = NULL;
+    app->n_parked--;
+    if (why != NULL && ww_tls_waiting(af->tls) && !ww_tls_decrypted(af->tls))
+        anomaly(af, WW_DIR_TOSERVER, NULL, "tls", "no-key", why);
+    flow_finish(af, ts_us);
+}
+
+void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    app_flow *af = f->app;
+    ww_app *app = ud;
+    (void)reason;
+    if (af == NULL)
+        return;
     f->app = NULL;
+    af->ts_us = ts_us;
+    if (af->tls != NULL) { /* off the open list */
+        if (af->tprev != NULL)
+            af->tprev->tnext = af->tnext;
+        else
+            app->tls_open = af->tnext;
+        if (af->tnext != NULL)
+            af->tnext->tprev = af->tprev;
+        af->tprev = af->tnext = NULL;
+    }
+    /* keys that arrived since this flow's last packet (a DSB late in the file, a key log line
+     * written late): records waiting in the TLS backlog get one last try */
+    if (af->tls != NULL)
+        ww_tls_retry(af->tls, ts_us);
+    if (af->tls == NULL || !ww_tls_may_still_decrypt(af->tls)) {
+        flow_finish(af, ts_us);
+        return;
+    }
+    /* late keys: the session outlives its connection while its key can still come (its bytes
+     * stay in the key-wait budget); the events it may still raise see the flow as it closed */
+    af->closed = *f;
+    af->closed.app = NULL;
+    af->flow = &af->closed;
+    af->parked_us = ts_us;
+    af->next = NULL;
+    if (app->parked_tail != NULL)
+        app->parked_tail->next = af;
+    else
+        app->parked = af;
+    app->parked_tail = af;
+    app->n_parked++;
+    if (app->n_parked > WW_APP_MAX_PARKED)
+        unpark_head(app, ts_us, "closed connections waiting for keys over their bound: given up");
+}
+
+void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool final)
+{
+    uint64_t gen = ww_keylog_generation(app->kl);
+    if (gen != app->parked_gen) {
+        /* open connections too: one idle after its last record (or lingering after its FIN)
+         * gets its plaintext now, not at its next packet or close */
+        for (app_flow *af = app->tls_open; af != NULL; af = af->tnext)
+            if (ww_tls_waiting(af->tls))
+                ww_tls_retry(af->tls, WW_MAX(now_us, af->ts_us));
+    }
+    if (app->parked == NULL) {
+        app->parked_gen = gen;
+        return;
+    }
+    if (gen != app->parked_gen || final) {
+        app->parked_gen = gen;
+        for (app_flow *af = app->parked; af != NULL; af = af->next)
+            ww_tls_retry(af->tls, WW_MAX(now_us, af->parked_us));
+    }
+    /* drop what no longer waits (decrypted, or given up under the budget) */
+    for (app_flow **pp = &app->parked; *pp != NULL;) {
+        app_flow *af = *pp;
+        if (!final && ww_tls_may_still_decrypt(af->tls)) {
+            pp = &af->next;
+            continue;
+        }
+        *pp = af->next;
+        app->n_parked--;
+        if (final && ww_tls_waiting(af->tls) && !ww_tls_decrypted(af->tls))
+            anomaly(af, WW_DIR_TOSERVER, NULL, "tls", "no-key",
+                    "no key for this session by the end of the input");
+        flow_finish(af, WW_MAX(now_us, af->parked_us));
+    }
+    app->parked_tail = NULL;
+    for (app_flow *af = app->parked; af != NULL; af = af->next)
+        app->parked_tail = af;
+    /* live: the grace period, oldest first */
+    while (app->parked != NULL && now_us > app->parked->parked_us &&
+           now_us - app->parked->parked_us >= grace_us)
+        unpark_head(app, now_us,
+                    "no key within the late-key grace period after the connection closed");
+}
+
+size_t ww_app_parked(const ww_app *app)
+{
+    return app->n_parked;
 }
 
 void ww_app_on_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,

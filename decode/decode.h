@@ -392,6 +392,16 @@ void ww_app_on_close(void *app, ww_flow *f, int reason, uint64_t ts_us);
 /* Capture-layer anomalies routed to the sink. */
 void ww_app_on_anomaly(void *app, uint64_t ts_us, const ww_flow *f, const char *layer,
                        const char *type, const char *detail);
+/*
+ * Late keys: a connection that closes while its TLS records wait for a key that may still come
+ * (ww_tls_may_still_decrypt) is kept, at most WW_APP_MAX_PARKED of them (its bytes count in the
+ * key log's key-wait budget). ww_app_keys_tick retries them when the key log grew, finishes
+ * those that no longer wait and those parked for grace_us or longer (live; UINT64_MAX: replay);
+ * final (end of input): one last retry, then all are finished. Plaintext goes the normal way.
+ */
+#define WW_APP_MAX_PARKED 4096
+void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool final);
+size_t ww_app_parked(const ww_app *app);
 const ww_app_stats *ww_app_stats_get(const ww_app *a);
 
 /* QUIC connections (decode/quic.c, fed by the engine): each one gets an HTTP/3 decoder whose

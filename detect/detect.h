@@ -68,6 +68,8 @@ int ww_blind_classify(const char *layer, const char *type);
 typedef struct ww_run_stats {
     uint64_t packets, bytes, flows, tls_sessions, tls_decrypted, tls_undecryptable,
         http_messages, rpc_calls, wallet_calls, intents, alerts, anomalies, drops;
+    uint64_t keywait_bytes_peak, keywait_evicted; /* TLS bytes waiting for keys: peak; sessions
+                                                     given up over the key-wait budget */
     /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
      * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
     uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;

@@ -1271,6 +1271,8 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_u64(w, "alerts", st->alerts);
     jw_u64(w, "anomalies", st->anomalies);
     jw_u64(w, "drops", st->drops);
+    jw_u64(w, "keywait_bytes_peak", st->keywait_bytes_peak);
+    jw_u64(w, "keywait_evicted", st->keywait_evicted);
     jw_open(w, "blind");
     for (int i = 0; i < WW_BLIND_COUNT; i++)
         jw_u64(w, BLIND_KEY[i], st->blind[i]);

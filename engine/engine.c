@@ -506,6 +506,10 @@ int ww_engine_new(ww_engine **out, const ww_engine_cfg *cfg, char errbuf[WW_ERRB
     if (e->kl != NULL) /* records wait for a key only while one can come: a followed key log
                           or a pcapng input (DSBs) says so (ww_engine_follow_keylog/_attach) */
         ww_keylog_set_keys_may_come(e->kl, false);
+    if (e->kl != NULL && cfg->key_wait_budget > 0)
+        ww_keylog_set_wait_budget(e->kl, cfg->key_wait_budget);
+    if (e->kl != NULL && cfg->key_grace_us > 0)
+        ww_keylog_set_late_key_grace_us(e->kl, cfg->key_grace_us);
     rc = e->kl != NULL ? open_output(e, errbuf) : WW_E_NOMEM;
     if (rc == WW_OK && cfg->evidence_path != NULL)
         rc = evidence_open(e, errbuf);
@@ -580,6 +584,14 @@ static void follow_all(ww_engine *e)
 
 /* ---- packets and the clock ---- */
 
+/* Late keys: sessions of closed connections retried when the key log grew; live, given up
+ * once their grace period passed (a replay waits for the end of its input). */
+static void keys_tick(ww_engine *e, uint64_t now, bool final)
+{
+    ww_app_keys_tick(e->app, now, e->cfg.live ? ww_keylog_late_key_grace_us(e->kl) : UINT64_MAX,
+                     final);
+}
+
 /* One packet through decode -> (subscribers) -> reassembly; the clock is packet time. */
 static inline void process(ww_engine *e, const ww_pkt *pkt)
 {
@@ -599,6 +611,7 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
     }
     ww_tcp_tick(e->tcp, e->last_ts);
     ww_quic_tick(e->quic, e->last_ts);
+    keys_tick(e, e->last_ts, false);
 }
 
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
@@ -619,8 +632,10 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
+    follow_all(e); /* followed key logs: read what they gained */
     ww_tcp_tick(e->tcp, now_us_);
     ww_quic_tick(e->quic, now_us_);
+    keys_tick(e, now_us_, false);
 }
 
 /* ---- -o rotation ---- */
@@ -715,8 +730,11 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
             process(e, &pkt);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
-            if (wall > e->last_ts) /* idle flows time out while nothing comes */
-                ww_engine_tick(e, wall);
+            if (wall > e->last_ts) { /* idle flows time out while nothing comes */
+                ww_tcp_tick(e->tcp, wall);
+                ww_quic_tick(e->quic, wall);
+            }
+            keys_tick(e, WW_MAX(wall, e->last_ts), false); /* grown key logs, grace periods */
         } else if (rc == 0) {
             break;
         } else {
@@ -736,6 +754,9 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     ww_run_stats *st = &e->st;
     ww_tcp_finish(e->tcp, e->last_ts);
     ww_quic_finish(e->quic, e->last_ts);
+    follow_all(e); /* keys written since the last poll */
+    keys_tick(e, e->last_ts, true);
+    const ww_keywait_stats *kw = ww_keylog_wait_stats(e->kl);
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
     const ww_app_stats *as = ww_app_stats_get(e->app);
@@ -754,6 +775,8 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->alerts = ds->alerts;
     st->anomalies = ds->anomalies;
     st->drops = e->drops + drops;
+    st->keywait_bytes_peak = kw->bytes_peak;
+    st->keywait_evicted = kw->evicted;
     st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
     st->quic_decrypted = as->quic_decrypted;
     st->quic_undecryptable = as->quic_undecryptable;

@@ -60,7 +60,10 @@ typedef struct ww_engine_cfg {
     const char *bpf;      /* filter replayed packets with this (tcpdump syntax) */
     /* built-in subscribers, registered in this order */
     bool report;               /* gather an HTML report (ww_engine_write_report) */
-    bool live;                 /* measure alert latency: packet time -> alert written */
+    bool live;                 /* live capture: alert latency measured (packet time -> alert
+                                  written), late keys wait key_grace_us after their close */
+    uint64_t key_grace_us;     /* live late-key grace period (0: WW_LATE_KEY_GRACE_US) */
+    size_t key_wait_budget;    /* bytes waiting for keys, all sessions (0: WW_KEYWAIT_BUDGET) */
     const char *evidence_path; /* -w: pcapng of flagged flows and the flows that served */
     bool evidence_secrets;     /* ... with the key log in DSBs */
 } ww_engine_cfg;
@@ -85,7 +88,8 @@ void ww_engine_attach(ww_engine *e, ww_source *src);
 /* One packet through the pipeline (the offline filter first). Returns 1 processed, 0
  * filtered out, WW_E_INVALID when the filter cannot be compiled for its link type. */
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt);
-/* The clock moves without a packet (idle flows time out). */
+/* The clock moves without a packet (idle flows time out, late keys are retried and, live,
+ * closed sessions past their grace period given up). */
 void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
 /* Loop control from the caller's signal handlers (NULL members: never). */
@@ -106,7 +110,8 @@ bool ww_engine_reopen_output(ww_engine *e);
 bool ww_engine_output_failed(const ww_engine *e);
 
 /* ---- the end ---- */
-/* Ends the input: every flow closes (end of input), the run's counters are gathered.
+/* Ends the input: every flow closes (end of input), followed key logs are read one last time
+ * and every session still waiting for a key is retried, then given up; counters gathered.
  * drops: packets the source(s) lost. */
 void ww_engine_end(ww_engine *e, uint64_t drops);
 const ww_run_stats *ww_engine_stats(const ww_engine *e);
