@@ -42,6 +42,8 @@ BIN       = $(BUILD)/walletwatch
 # the command line's own pieces (addrdb and decode subcommands): the binary only, not the library
 CLI_SRCS  = walletwatch.c $(wildcard cli/*.c)
 CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+# the cli/ pieces are also linked into the fuzz targets (decode input detection, --expect)
+FUZZ_CLI_SRCS = $(wildcard cli/*.c)
 GEN       = $(BUILD)/gen/bundled_db.inc $(BUILD)/gen/registry.inc
 
 TEST_SRCS  = $(wildcard tests/test_*.c)
@@ -92,7 +94,7 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) -lm
 
 # Fuzz targets replayed under the normal compiler: onefile.c gives them a main().
-$(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/onefile.o $(LIB)
+$(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/onefile.o $(FUZZ_CLI_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
@@ -119,7 +121,7 @@ fuzz: deps
 	@for f in $(if $(T),$(T:%=tests/fuzz/%.c),$(FUZZ_SRCS)); do n=$$(basename $$f .c); \
 	  echo "  FUZZ build-fuzz/$$n"; \
 	  $(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -Ibuild-fuzz/gen $(PKG_CFLAGS) \
-	    -fsanitize=fuzzer $(SAN_FLAGS) $$f build-fuzz/libwalletwatch.a $(PKG_LIBS) -lm -o build-fuzz/$$n || exit 1; \
+	    -fsanitize=fuzzer $(SAN_FLAGS) $$f $(FUZZ_CLI_SRCS) build-fuzz/libwalletwatch.a $(PKG_LIBS) -lm -o build-fuzz/$$n || exit 1; \
 	done
 	@echo "run e.g.: build-fuzz/fuzz_http1 -max_total_time=60 tests/corpus/fuzz_http1"
 

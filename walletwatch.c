@@ -153,55 +153,6 @@ static bool parse_duration(const char *s, uint64_t *us)
     *us = (uint64_t)r;
     return true;
 }
-/* ---- --expect ---- */
-static int load_expect(const char *path, ww_addr **out, size_t *n)
-{
-    FILE *f = fopen(path, "r");
-    char line[512];
-    size_t cap = 0, line_no = 0;
-    if (f == NULL) {
-        fprintf(stderr, "walletwatch: --expect %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    *out = NULL;
-    *n = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        size_t l = strlen(line);
-        line_no++;
-        while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' '))
-            line[--l] = '\0';
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '\0' || *s == '#')
-            continue;
-        /* "chain,address" or "address" */
-        int chain = WW_CHAIN_NONE;
-        char *comma = strchr(s, ',');
-        if (comma != NULL) {
-            chain = ww_chain_from_name(s, (size_t)(comma - s));
-            s = comma + 1;
-        }
-        ww_addr a;
-        if (ww_addr_parse(&a, chain, s, strlen(s)) != WW_OK) {
-            fprintf(stderr, "walletwatch: --expect %s:%zu: not an address: %s\n", path, line_no, s);
-            continue;
-        }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            ww_addr *na = realloc(*out, cap * sizeof(ww_addr));
-            if (na == NULL) {
-                fclose(f);
-                return -1;
-            }
-            *out = na;
-        }
-        (*out)[(*n)++] = a;
-    }
-    fclose(f);
-    return 0;
-}
-
 /* -Z: as tcpdump, once the device is open. Returns 0, or -1 after saying why. */
 static int drop_privileges(const char *user)
 {
@@ -754,7 +705,7 @@ static int run(const opts *o, ww_source *lsrc)
     }
     db = ww_addrdb_new(NULL);
     if (db == NULL || ww_addrdb_load_all(db, o->dbs, o->n_dbs, o->no_default_db) != 0 ||
-        (o->expect != NULL && load_expect(o->expect, &expect, &n_expect) != 0) ||
+        (o->expect != NULL && ww_expect_load(o->expect, &expect, &n_expect) != 0) ||
         load_detect_files(o, &baseline, &registry) != 0)
         goto done;
     ww_engine_cfg ec;

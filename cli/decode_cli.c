@@ -93,6 +93,30 @@ static int decode_bare(ww_wallet_call *wc, int chain, const uint8_t *p, size_t n
     return rc;
 }
 
+int ww_decode_text(ww_wallet_call *calls, size_t *num, int chain, const uint8_t *p, size_t n)
+{
+    int rc;
+    if (chain != WW_CHAIN_EVM && chain != WW_CHAIN_SOLANA) {
+        *num = 0;
+        return -1;
+    }
+    while (n > 0 && is_space(p[0])) {
+        p++;
+        n--;
+    }
+    while (n > 0 && is_space(p[n - 1]))
+        n--;
+    if (n > 0 && (p[0] == '{' || p[0] == '[')) {
+        rc = ww_jsonrpc_decode_request(calls, num, p, n, 64, decode_anomaly, NULL);
+        if (rc < 0)
+            fprintf(stderr, "walletwatch decode: %s\n", ww_strerror(rc));
+    } else {
+        rc = *num > 0 ? decode_bare(&calls[0], chain, p, n) : 0;
+        *num = rc > 0 ? 1 : 0;
+    }
+    return rc;
+}
+
 static int print_calls(const ww_wallet_call *calls, size_t num)
 {
     ww_out_cfg oc = {0};
@@ -137,26 +161,11 @@ int ww_decode_cli(int argc, char **argv)
         ww_buf_free(&in);
         return EXIT_USAGE;
     }
-    size_t s = 0, e = in.len;
-    while (s < e && is_space(in.data[s]))
-        s++;
-    while (e > s && is_space(in.data[e - 1]))
-        e--;
-    const uint8_t *p = in.data ? in.data + s : (const uint8_t *)"";
-    size_t n = e - s;
     ww_wallet_call *calls = calloc(DECODE_CALLS_MAX, sizeof *calls);
     size_t num = DECODE_CALLS_MAX;
-    int rc = 0;
-    if (calls == NULL)
-        rc = -1;
-    else if (n > 0 && (p[0] == '{' || p[0] == '[')) {
-        rc = ww_jsonrpc_decode_request(calls, &num, p, n, 64, decode_anomaly, NULL);
-        if (rc < 0)
-            fprintf(stderr, "walletwatch decode: %s\n", ww_strerror(rc));
-    } else {
-        rc = decode_bare(&calls[0], chain, p, n);
-        num = rc > 0 ? 1 : 0;
-    }
+    int rc = -1;
+    if (calls != NULL)
+        rc = ww_decode_text(calls, &num, chain, in.data ? in.data : (const uint8_t *)"", in.len);
     ww_buf_free(&in);
     int exit_code = rc < 0 ? EXIT_USAGE : print_calls(calls, num);
     free(calls);

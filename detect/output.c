@@ -113,6 +113,32 @@ static void jw_cstr(jw *w, const char *s)
 {
     jw_raw(w, s, strlen(s));
 }
+/* JSON text made elsewhere (a JSON-RPC id as cJSON printed it): as is, except that bytes
+ * that are not strict UTF-8 (cJSON keeps them raw inside strings) become U+FFFD and DEL is
+ * escaped, as jw_escaped does. */
+static void jw_json_text(jw *w, const char *s)
+{
+    size_t n = strlen(s), start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] == 0x7f) { /* escaped as in every other string */
+            jw_raw(w, s + start, i - start);
+            start = i + 1;
+            jw_raw(w, "\\u007f", 6);
+            continue;
+        }
+        if ((unsigned char)s[i] < 0x80)
+            continue;
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k > 0) {
+            i += k - 1;
+            continue;
+        }
+        jw_raw(w, s + start, i - start);
+        start = i + 1;
+        jw_raw(w, "\\ufffd", 6);
+    }
+    jw_raw(w, s + start, n - start);
+}
 static void jw_escaped(jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -972,7 +998,7 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     jw_str(w, "method", wc->method);
     if (wc->rpc_id[0] != '\0') {
         jw_key(w, "rpc_id");
-        jw_cstr(w, wc->rpc_id); /* already JSON text */
+        jw_json_text(w, wc->rpc_id);
     }
     jw_str(w, "kind", wc->kind);
     if (wc->has_from)
@@ -1147,7 +1173,7 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
     jw_str(w, "method", method);
     if (r->rpc_id[0] != '\0') {
         jw_key(w, "rpc_id");
-        jw_cstr(w, r->rpc_id); /* already JSON text */
+        jw_json_text(w, r->rpc_id);
     }
     if (r->is_error) {
         jw_open(w, "error");
