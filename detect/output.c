@@ -387,7 +387,8 @@ int ww_blind_classify(const char *layer, const char *type)
     if (layer == NULL || type == NULL)
         return -1;
     bool quic = strcmp(layer, "quic") == 0 || strcmp(layer, "http3") == 0;
-    if (strcmp(type, "no-key") == 0 || strcmp(type, "midstream") == 0)
+    if (strcmp(type, "no-key") == 0 || strcmp(type, "quic-no-key") == 0 ||
+        strcmp(type, "midstream") == 0)
         return quic ? WW_BLIND_QUIC_NO_KEY : strcmp(layer, "tls") == 0 ? WW_BLIND_TLS_NO_KEY : -1;
     if (strcmp(type, "decrypt-failed") == 0 || strcmp(type, "unsupported-cipher") == 0)
         return quic ? WW_BLIND_QUIC_NO_KEY : WW_BLIND_TLS_DECRYPT_FAILED;
@@ -437,7 +438,8 @@ struct ww_out {
     char text_call[2048];     /* heading of the last wallet call, not yet printed */
     /* blind spots seen in anomalies */
     uint64_t blind[WW_BLIND_COUNT];
-    uint64_t blind_ok;
+    uint64_t blind_ok;      /* TLS sessions --blind-ok excused */
+    uint64_t blind_ok_quic; /* QUIC connections --blind-ok excused */
     uint64_t last_blind_flow[WW_BLIND_COUNT]; /* one count per flow for session kinds */
     char *inconclusive;
 };
@@ -1094,8 +1096,15 @@ static void blind_count(ww_out *o, const ww_ctx *ctx, const char *layer, const c
         if (fid != 0 && o->last_blind_flow[k] == fid)
             return; /* one count per session */
         o->last_blind_flow[k] = fid;
-        if (blind_ok_host(o->cfg.blind_ok, ctx && ctx->tls ? ctx->tls->sni : NULL)) {
-            o->blind_ok++;
+        const char *sni = ctx == NULL ? NULL
+                          : ctx->tls != NULL ? ctx->tls->sni
+                          : ctx->quic != NULL ? ctx->quic->sni
+                                              : NULL;
+        if (blind_ok_host(o->cfg.blind_ok, sni)) {
+            if (k == WW_BLIND_QUIC_NO_KEY)
+                o->blind_ok_quic++;
+            else
+                o->blind_ok++;
             return;
         }
     }
@@ -1214,14 +1223,20 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
 static void verdict(ww_out *o, ww_run_stats *st)
 {
     memcpy(st->blind, o->blind, sizeof st->blind);
-    st->blind_ok = o->blind_ok;
+    st->blind_ok = o->blind_ok + o->blind_ok_quic;
     /* sessions that ended undecrypted without an anomaly (no key log at all): counted by the
-     * TLS layer; those --blind-ok excused are taken off */
+     * TLS and QUIC layers; those --blind-ok excused are taken off */
+    bool all_ok = o->cfg.blind_ok != NULL && strcmp(o->cfg.blind_ok, "all") == 0;
     uint64_t tls = st->tls_undecryptable > o->blind_ok ? st->tls_undecryptable - o->blind_ok : 0;
-    if (o->cfg.blind_ok != NULL && strcmp(o->cfg.blind_ok, "all") == 0)
-        tls = 0;
+    uint64_t quic = st->quic_undecryptable > o->blind_ok_quic
+                        ? st->quic_undecryptable - o->blind_ok_quic
+                        : 0;
+    if (all_ok)
+        tls = quic = 0;
     if (tls > st->blind[WW_BLIND_TLS_NO_KEY])
         st->blind[WW_BLIND_TLS_NO_KEY] = tls;
+    if (quic > st->blind[WW_BLIND_QUIC_NO_KEY])
+        st->blind[WW_BLIND_QUIC_NO_KEY] = quic;
     if (st->evicted > 0)
         st->blind[WW_BLIND_EVICTED] += st->evicted;
     st->blind[WW_BLIND_CAPTURE_DROPS] = st->drops;

@@ -86,6 +86,24 @@ expect_rc 3 "TLS without keys is inconclusive" "$WW" -r pcaps/tls13-hijack.pcap 
 contains "$T/blind.txt" "inconclusive: 2 TLS sessions without keys" "text summary says inconclusive and why"
 expect_rc 0 "--blind-ok all runs green" "$WW" --blind-ok all -r pcaps/tls13-hijack.pcap
 expect_rc 3 "--blind-ok other hosts does not excuse keyless sessions" "$WW" --blind-ok other.example -r pcaps/tls13-hijack.pcap
+# the same for HTTP/3: the real-Chromium h3 recording with its Decryption Secrets Block removed
+python3 - pcaps/dapp-h3-hijack.pcapng "$T/h3-nokeys.pcapng" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out, i = bytearray(), 0
+while i + 12 <= len(d):
+    t, l = struct.unpack_from("<II", d, i)
+    if l < 12:
+        break
+    if t != 0x0000000A:
+        out += d[i:i + l]
+    i += l
+open(sys.argv[2], "wb").write(out)
+PY
+expect_rc 3 "HTTP/3 without keys: inconclusive, never clean" "$WW" -r "$T/h3-nokeys.pcapng" -o "$T/h3-nokeys.jsonl"
+contains "$T/h3-nokeys.jsonl" '"quic_no_key":1' "HTTP/3 without keys: counted as a QUIC blind spot"
+expect_rc 0 "--blind-ok with the QUIC SNI excuses it" "$WW" --blind-ok shop.test -r "$T/h3-nokeys.pcapng"
+expect_rc 3 "--blind-ok other hosts does not excuse keyless QUIC" "$WW" --blind-ok other.example -r "$T/h3-nokeys.pcapng"
 expect_rc 1 "an alert at --fail-on decides before visibility" "$WW" -r pcaps/tls13-hijack.pcap -k pcaps/tls13-hijack.keys
 expect_rc 1 "--fail-on critical" "$WW" --fail-on critical -r "$HIJACK"
 expect_rc 1 "stdin replay" bash -c "cat '$HIJACK' | '$WW' -r - -o '$T/stdin.jsonl'"
