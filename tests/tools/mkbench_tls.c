@@ -65,8 +65,8 @@
 #define MAX_ITEMS 8
 #define HDR_MAX 1024
 #define POOL_SIZE (2u << 20)
-#define N_EVM_POOL 3000
-#define N_SOL_POOL 600
+#define N_EVM_POOL 400
+#define N_SOL_POOL 120
 #define N_JSON 48
 #define N_JS 16
 #define N_TEXT 8
