@@ -374,20 +374,38 @@ bool ww_u256_from_be(ww_u256 *v, const uint8_t *p, size_t n)
 
 static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
+/* value of a base58 character, -1 when not one (a constant table: no strchr per character) */
+static const int8_t B58V[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, -1, -1, -1,
+    -1, 9, 10, 11, 12, 13, 14, 15, 16, -1, 17, 18, 19, 20, 21, -1,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, -1, -1, -1, -1, -1,
+    -1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44, 45, 46,
+    47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 int ww_b58_val(int c)
 {
-    const char *q = (c != 0) ? strchr(B58, c) : NULL;
-    return q ? (int)(q - B58) : -1;
+    return c >= 0 && c < 256 ? B58V[c] : -1;
 }
 
-ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
+/* Byte-at-a-time decoding, for outputs larger than the fast path's limbs hold. */
+static ssize_t b58_decode_bytes(uint8_t *out, size_t cap, const char *s, size_t n, size_t zeros)
 {
     /* big-endian number built right-aligned in out[0..cap); O(n^2), n <= a few KB */
-    size_t zeros = 0, used = 0;
-    while (zeros < n && s[zeros] == '1')
-        zeros++;
+    size_t used = 0;
     for (size_t i = zeros; i < n; i++) {
-        int v = ww_b58_val((unsigned char)s[i]);
+        int v = B58V[(unsigned char)s[i]];
         if (v < 0)
             return -1;
         unsigned carry = (unsigned)v;
@@ -405,6 +423,48 @@ ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
         return -1;
     memmove(out + zeros, out + cap - used, used);
     memset(out, 0, zeros);
+    return (ssize_t)(zeros + used);
+}
+
+#define B58_FAST_CAP 128 /* outputs up to this many bytes: 32-bit limbs, 5 digits per step */
+
+ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
+{
+    size_t zeros = 0;
+    while (zeros < n && s[zeros] == '1')
+        zeros++;
+    if (cap > B58_FAST_CAP)
+        return b58_decode_bytes(out, cap, s, n, zeros);
+    /* the number as little-endian 32-bit limbs; it only grows, so once it needs more than cap
+     * bytes it never fits (the same -1 as the byte-wise loop) */
+    uint32_t limb[B58_FAST_CAP / 4 + 2];
+    size_t nl = 0, used = 0, i = zeros;
+    while (i < n) {
+        uint32_t acc = 0, mul = 1;
+        for (int k = 0; k < 5 && i < n; k++, i++) { /* 58^5 < 2^32 */
+            int v = B58V[(unsigned char)s[i]];
+            if (v < 0)
+                return -1;
+            acc = acc * 58u + (uint32_t)v;
+            mul *= 58u;
+        }
+        uint64_t carry = acc;
+        for (size_t j = 0; j < nl; j++) {
+            uint64_t t = (uint64_t)limb[j] * mul + carry;
+            limb[j] = (uint32_t)t;
+            carry = t >> 32;
+        }
+        if (carry != 0)
+            limb[nl++] = (uint32_t)carry;
+        used = nl == 0 ? 0 : (nl - 1) * 4 + (size_t)(39 - __builtin_clz(limb[nl - 1])) / 8;
+        if (used > cap)
+            return -1;
+    }
+    if (zeros > cap || used > cap - zeros)
+        return -1;
+    memset(out, 0, zeros);
+    for (size_t b = 0; b < used; b++)
+        out[zeros + used - 1 - b] = (uint8_t)(limb[b / 4] >> (8 * (b % 4)));
     return (ssize_t)(zeros + used);
 }
 
