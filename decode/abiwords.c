@@ -14,13 +14,17 @@ static int member_of(const uint8_t *p, size_t q, size_t *k0)
 {
     static const struct {
         const char *name;
+        size_t len;
         int prov;
-    } K[] = {{"result", WW_PROV_RPC_WORD},
-             {"data", WW_PROV_CALLDATA},
-             {"input", WW_PROV_CALLDATA},
-             {"calldata", WW_PROV_CALLDATA}};
+    } K[] = {{"result", 6, WW_PROV_RPC_WORD},
+             {"data", 4, WW_PROV_CALLDATA},
+             {"input", 5, WW_PROV_CALLDATA},
+             {"calldata", 8, WW_PROV_CALLDATA}};
+    /* most quotes close or open something else: every name of ours ends in 't' or 'a' */
+    if (q < 5 || (p[q - 1] != 't' && p[q - 1] != 'a'))
+        return 0;
     for (size_t i = 0; i < WW_ARRAY_LEN(K); i++) {
-        size_t l = strlen(K[i].name);
+        size_t l = K[i].len;
         if (q >= l + 1 && p[q - l - 1] == '"' && memcmp(p + q - l, K[i].name, l) == 0) {
             *k0 = q - l - 1;
             return K[i].prov;
