@@ -33,6 +33,35 @@ static int member_of(const uint8_t *p, size_t q, size_t *k0)
     return 0;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The next quote at or after i that may close a member name of ours (member_of() is 0 for every
+ * other quote: its names all end in 't' or 'a'), else n. SSE2: 16 bytes per step. */
+static size_t next_name_quote(const uint8_t *p, size_t n, size_t i)
+{
+    if (i < 5)
+        i = 5; /* member_of() needs q >= 5 */
+#if defined(__SSE2__)
+    const __m128i dq = _mm_set1_epi8('"'), t = _mm_set1_epi8('t'), a = _mm_set1_epi8('a');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
+        __m128i m = _mm_and_si128(_mm_cmpeq_epi8(v, dq),
+                                  _mm_or_si128(_mm_cmpeq_epi8(b, t), _mm_cmpeq_epi8(b, a)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits != 0)
+            return i + (size_t)__builtin_ctz(bits);
+        i += 16;
+    }
+#endif
+    for (; i < n; i++)
+        if (p[i] == '"' && (p[i - 1] == 't' || p[i - 1] == 'a'))
+            return i;
+    return n;
+}
+
 static size_t skip_ws(const uint8_t *p, size_t n, size_t j)
 {
     while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n'))
@@ -66,10 +95,9 @@ size_t ww_abi_words_scan(const uint8_t *p, size_t n, size_t max_words, ww_abi_wo
     if (open_at != NULL)
         *open_at = n;
     while (i < n) {
-        const uint8_t *qp = memchr(p + i, '"', n - i);
-        if (qp == NULL)
+        size_t q = next_name_quote(p, n, i), k0 = 0;
+        if (q >= n)
             break;
-        size_t q = (size_t)(qp - p), k0 = 0;
         i = q + 1;
         int prov = member_of(p, q, &k0);
         if (prov == 0)
