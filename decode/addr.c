@@ -519,12 +519,11 @@ static bool delim_ok(const uint8_t *p, size_t n, size_t start, size_t end)
 }
 
 /* Classifies one run p[start, end) (all alphanumeric). True with *a filled when an address. */
-static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8_t any,
-                     uint8_t all, ww_addr *a)
+static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, ww_addr *a)
 {
     const char *s = (const char *)p + start;
     size_t len = end - start;
-    uint8_t ver;
+    uint8_t ver, any = 0, all = 0xff;
 
     if (len == 42 && s[0] == '0' && (s[1] | 0x20) == 'x') {
         for (size_t i = 2; i < 42; i++)
@@ -539,9 +538,20 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, uint8
         if (starts_ci(s, len, "ltc1"))
             return parse_btc_like(a, WW_CHAIN_LITECOIN, s, len) == WW_OK;
     }
-    if ((len == 42 || len == 61) && (all & CC_B32) && ((s[0] | 0x20) == 'q' || (s[0] | 0x20) == 'p') &&
-        parse_cashaddr(a, s, len) == WW_OK)
-        return true;
+    /* the character classes of the run: only the formats below need them (an EVM address or
+     * a long hex string never gets here, or stops at its first character, '0') */
+    if ((len == 42 || len == 61) && ((s[0] | 0x20) == 'q' || (s[0] | 0x20) == 'p')) {
+        for (size_t i = 0; i < len; i++)
+            all &= CC[(uint8_t)s[i]];
+        if ((all & CC_B32) && parse_cashaddr(a, s, len) == WW_OK)
+            return true;
+        all = 0xff;
+    }
+    for (size_t i = 0; i < len && (all & CC_B58); i++) {
+        uint8_t k = CC[(uint8_t)s[i]];
+        any |= k;
+        all &= k;
+    }
     if (!(all & CC_B58))
         return false;
     if (len >= 26 && len <= 35 && b58check(s, len, 21, &ver)) {
@@ -620,6 +630,22 @@ static size_t skip_short_runs(const uint8_t *p, size_t n, size_t i)
 #endif
 }
 
+/* The end of the run of [0-9A-Za-z] at i (the first byte after it, or n). */
+static size_t run_end(const uint8_t *p, size_t n, size_t i)
+{
+#if defined(__SSE2__)
+    while (i + 16 <= n) {
+        unsigned m = alnum16(p + i);
+        if (m != 0xffffu)
+            return i + (size_t)__builtin_ctz(~m & 0xffffu);
+        i += 16;
+    }
+#endif
+    while (i < n && (CC[p[i]] & CC_ALNUM))
+        i++;
+    return i;
+}
+
 size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
 {
     size_t found = 0, i = 0;
@@ -633,20 +659,12 @@ size_t ww_addr_scan(const uint8_t *p, size_t n, ww_addr_found_fn fn, void *ud)
         if (i >= n)
             break;
         size_t start = i;
-        uint8_t any = 0, all = 0xff;
-        while (i < n) {
-            uint8_t k = CC[p[i]];
-            if (!(k & CC_ALNUM))
-                break;
-            any |= k;
-            all &= k;
-            i++;
-        }
+        i = run_end(p, n, i);
         size_t len = i - start;
         if (len < 14 || len > WW_ADDR_RUN_MAX)
             continue;
         ww_addr a;
-        if (scan_run(p, n, start, i, any, all, &a)) {
+        if (scan_run(p, n, start, i, &a)) {
             found++;
             if (fn != NULL)
                 fn(ud, &a);
