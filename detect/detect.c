@@ -507,9 +507,9 @@ static const ww_ip *canon_ip(const ww_detect *d, const ww_ip *ip)
     return ip;
 }
 
-static client *find_client(const ww_detect *d, const ww_ip *ip)
+/* The browser known by ip, ip already canonical (canon_ip() of it returns it). */
+static client *find_canon_client(const ww_detect *d, const ww_ip *ip)
 {
-    ip = canon_ip(d, ip);
     uint32_t ix = d->cheads[(size_t)ip_hash(ip) & (d->ncheads - 1)];
     while (ix) {
         client *c = CL(d, ix);
@@ -518,6 +518,11 @@ static client *find_client(const ww_detect *d, const ww_ip *ip)
         ix = c->hnext;
     }
     return NULL;
+}
+
+static client *find_client(const ww_detect *d, const ww_ip *ip)
+{
+    return find_canon_client(d, canon_ip(d, ip));
 }
 
 /* Until when an evicted browser's lost served set would have mattered (0: not evicted). */
@@ -611,7 +616,8 @@ static bool grow_ctable(ww_detect *d)
 static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, uint64_t now)
 {
     const ww_ip *ip = canon_ip(d, ip_in);
-    client *c = find_client(d, ip);
+    /* find_client(d, ip) maps ip once more; an ip canon_ip() returned as is maps to itself */
+    client *c = ip == ip_in ? find_canon_client(d, ip) : find_client(d, ip);
     if (c != NULL) {
         c->last_ts = now;
         lru_front(d, c);
