@@ -120,6 +120,10 @@ out(f"browsing bench: {pcap}: {size / 1e6:.1f} MB, {info['packets']} packets, "
     f"{info['aes128gcm']} AES-128-GCM, {info['aes256gcm']} AES-256-GCM, {info['chacha20']} "
     f"ChaCha20), {info['requests']} HTTP requests, {info['rpc_methods']} JSON-RPC calls, "
     f"{info['wallet_calls']} wallet calls, {info['hijacks']} planted hijacks")
+if "response_body_decoded_bytes" in info:
+    out(f"response bodies: {info['response_body_bytes'] / 1e6:.0f} MB as sent, "
+        f"{info['response_body_decoded_bytes'] / 1e6:.0f} MB decoded (gzip/br/zstd: "
+        f"{info['coded_body_bytes'] / 1e6:.0f} MB -> {info['coded_body_decoded_bytes'] / 1e6:.0f} MB)")
 out("CPU = user + sys seconds of the process (the machine is shared: wall time is noisy)")
 out()
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_tls.sh BUILD - walletwatch decrypting TLS 1.3 (TLS_AES_128_GCM_SHA256) beside tshark.
-# Run by `make bench` after tests/bench.sh (not part of `make test`).
+# Run by `make bench` when WW_BENCH_CURL=1 (superseded by tests/bench_browse.sh; not part of `make test`).
 #
 # Records BUILD/bench/tls13.pcap once (delete it to record again): `openssl s_server -WWW`
 # bound to 127.0.0.1 serves JSON files over TLS 1.3 and HTTP/1.0 to curl (SSLKEYLOGFILE set);

@@ -274,6 +274,7 @@ typedef struct asset {
     size_t n;
     const char *ctype;
     const char *enc; /* NULL: identity */
+    size_t plain;    /* decoded size (0: n) */
 } asset;
 
 static uint8_t *pool_text, *pool_js, *pool_img;
@@ -344,16 +345,16 @@ static void codings(asset *a, int n_enc, const uint8_t *p, size_t n, const char 
 {
     uint8_t *o;
     size_t on;
-    a[0] = (asset){p, n, ctype, NULL};
+    a[0] = (asset){p, n, ctype, NULL, n};
     gz_compress(p, n, &o, &on);
-    a[1] = (asset){o, on, ctype, "gzip"};
+    a[1] = (asset){o, on, ctype, "gzip", n};
     if (n_enc > 2) {
         br_compress(p, n, &o, &on);
-        a[2] = (asset){o, on, ctype, "br"};
+        a[2] = (asset){o, on, ctype, "br", n};
     }
     if (n_enc > 3) {
         zstd_compress(p, n, &o, &on);
-        a[3] = (asset){o, on, ctype, "zstd"};
+        a[3] = (asset){o, on, ctype, "zstd", n};
     }
 }
 
@@ -600,6 +601,7 @@ static uint8_t served[N_CLIENTS];
 static unsigned recent[64];
 static unsigned n_recent;
 static uint64_t n_wallet, n_hijack, n_conns, n_invoice, n_rpc_methods, n_h2_conns, n_requests;
+static uint64_t body_wire, body_plain, body_coded_wire, body_coded_plain;
 static uint64_t n_suite[3], wallet_kind[4], hijack_kind[4], next_wallet = WALLET_EVERY;
 static int stopping;
 static int live_bulk; /* web and API connections open: RPC traffic goes on while they finish */
@@ -969,6 +971,13 @@ static void response(conn *c, uint32_t sid, const asset *a, uint8_t *own, int se
     it->body = a->p;
     it->body_n = a->n;
     pending += a->n;
+    size_t plain = a->plain ? a->plain : a->n;
+    body_wire += a->n;
+    body_plain += plain;
+    if (a->enc) {
+        body_coded_wire += a->n;
+        body_coded_plain += plain;
+    }
 }
 
 /* Produces the next plaintext of direction dir (<= REC_MAX bytes). 0: nothing to send. */
@@ -1442,7 +1451,7 @@ static void exchange(conn *c)
         if (c->kind == K_RPC) {
             size_t n;
             rpc_exchange(c, &sid, &own, &n);
-            a = (asset){own, n, "application/json", NULL};
+            a = (asset){own, n, "application/json", NULL, 0};
         } else if (c->kind == K_API) {
             if (r < 8) { /* an invoice: serves this browser its payees */
                 char payee[43], sp[48];
@@ -1456,7 +1465,7 @@ static void exchange(conn *c)
                     "\"payee\":\"%s\",\"merchant\":\"%s\",\"token\":\"%s\",\"solanaPayee\":\"%s\","
                     "\"chainId\":1}",
                     rnd_below(100000), rnd_below(1000000000), payee, MERCHANT, USDC, sp);
-                a = (asset){own, n, "application/json; charset=utf-8", NULL};
+                a = (asset){own, n, "application/json; charset=utf-8", NULL, 0};
                 serve = (int)c->client;
                 n_invoice++;
                 char path[32];
@@ -1491,11 +1500,11 @@ static void exchange(conn *c)
             case 5: {
                 size_t n = r < 10 ? 200000 + rnd_below(400000) : 2000 + rnd_below(120000);
                 a = (asset){pool_img + rnd_below(POOL_SIZE - (uint32_t)n), n,
-                            p == 4 ? "image/jpeg" : "image/webp", NULL};
+                            p == 4 ? "image/jpeg" : "image/webp", NULL, 0};
                 break;
             }
             default:
-                a = (asset){pool_img, 1150, "image/x-icon", NULL};
+                a = (asset){pool_img, 1150, "image/x-icon", NULL, 0};
                 break;
             }
             sid = request(c, "GET", paths[p], NULL, 0);
@@ -1609,7 +1618,9 @@ int main(int argc, char **argv)
              "bytes %llu\npackets %llu\nconnections %llu\nh2_connections %llu\n"
              "aes128gcm %llu\naes256gcm %llu\nchacha20 %llu\nrequests %llu\ninvoices %llu\n"
              "rpc_methods %llu\nwallet_calls %llu\nhijacks %llu\n"
-             "send_transaction %llu\nsend_erc20 %llu\nsend_raw %llu\nsolana %llu\n",
+             "send_transaction %llu\nsend_erc20 %llu\nsend_raw %llu\nsolana %llu\n"
+             "response_body_bytes %llu\nresponse_body_decoded_bytes %llu\n"
+             "coded_body_bytes %llu\ncoded_body_decoded_bytes %llu\n",
              (unsigned long long)pcap_bytes, (unsigned long long)pcap_packets,
              (unsigned long long)n_conns, (unsigned long long)n_h2_conns,
              (unsigned long long)n_suite[0], (unsigned long long)n_suite[1],
@@ -1617,7 +1628,9 @@ int main(int argc, char **argv)
              (unsigned long long)n_invoice, (unsigned long long)n_rpc_methods,
              (unsigned long long)n_wallet, (unsigned long long)n_hijack,
              (unsigned long long)wallet_kind[0], (unsigned long long)wallet_kind[1],
-             (unsigned long long)wallet_kind[2], (unsigned long long)wallet_kind[3]);
+             (unsigned long long)wallet_kind[2], (unsigned long long)wallet_kind[3],
+             (unsigned long long)body_wire, (unsigned long long)body_plain,
+             (unsigned long long)body_coded_wire, (unsigned long long)body_coded_plain);
     char ipath[4096];
     snprintf(ipath, sizeof ipath, "%s.info", argv[1]);
     FILE *f = fopen(ipath, "w");
