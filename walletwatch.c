@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,7 +113,8 @@ static void usage(FILE *f)
            "  -c COUNT              stop after COUNT packets (those the filter keeps, as tcpdump)\n"
            "  -D, --list-interfaces list the interfaces, numbered as tcpdump -D, and exit\n"
            "  -n                    accepted (walletwatch never resolves names)\n"
-           "  -l, -U                flush standard output and -o after every line/event\n"
+           "  -l, -U                flush standard output and -o after every line/event, -w after\n"
+           "                        every packet\n"
            "  -B KIB                live: kernel capture buffer in KiB, as tcpdump\n"
            "  -s SNAPLEN            live: bytes kept per packet (default 262144)\n"
            "  -p                    live: do not put the interface in promiscuous mode\n"
@@ -839,6 +841,27 @@ static int load_detect_files(const opts *o, ww_baseline **bl, ww_registry **reg)
     return 0;
 }
 
+/* A filter after the options that does not compile: was a word of it meant as -r FILE? */
+static void hint_file_in_filter(const char *filter)
+{
+    char word[256];
+    const char *p = filter;
+    while (*p != '\0') {
+        size_t n = strcspn(p, " ");
+        struct stat sb;
+        if (n > 0 && n < sizeof word) {
+            memcpy(word, p, n);
+            word[n] = '\0';
+            if (stat(word, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                fprintf(stderr, "walletwatch: the arguments after the options are a filter "
+                                "expression; to read '%s' give -r %s\n", word, word);
+                return;
+            }
+        }
+        p += n + (p[n] == ' ');
+    }
+}
+
 /* An input that cannot be read, named: "walletwatch: x.pcap: not a pcap or pcapng file". */
 static void say_file(const char *path, const char *err)
 {
@@ -902,8 +925,11 @@ static int run(const opts *o, ww_source *lsrc)
     ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
     ec.detect.no_registry = o->no_registry;
     ec.detect.max_bytes = o->detect_memory;
-    if (ww_engine_new(&e, &ec, errbuf) != WW_OK) {
+    int erc = ww_engine_new(&e, &ec, errbuf);
+    if (erc != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
+        if (erc == WW_E_INVALID && o->filter == filter_args)
+            hint_file_in_filter(o->filter);
         goto done;
     }
     if (load_keylogs(e, o, lsrc != NULL) != 0)

@@ -171,6 +171,8 @@ static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
 {
     ww_engine *e = ud;
     ww_evidence_packet(e->evid.ev, pkt, seg);
+    if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK) /* -U, as tcpdump -w */
+        e->evid.failed = true;
 }
 
 static void evidence_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
@@ -207,6 +209,8 @@ static void evidence_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         return;
     evidence_embed_secrets(e);
     if (ww_evidence_flag(e->evid.ev, ctx->flow) != WW_OK)
+        e->evid.failed = true;
+    if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK)
         e->evid.failed = true;
 }
 

@@ -59,7 +59,7 @@ typedef struct ww_engine_cfg {
     const char *out_path; /* -o: opened here ('-' = standard output), reopened on request;
                              appended to unless out_truncate */
     bool out_truncate;    /* --truncate: -o starts empty */
-    bool out_flush;       /* -l, -U: -o flushed after every event */
+    bool out_flush;       /* -l, -U: -o flushed after every event, -w after every packet */
     const char *bpf;      /* filter replayed packets with this (tcpdump syntax) */
     /* built-in subscribers, registered in this order */
     bool report;               /* gather an HTML report (ww_engine_write_report) */

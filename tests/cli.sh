@@ -389,6 +389,8 @@ expect_rc 2 "-f and a trailing filter" "$WW" -f tcp -r "$HIJACK" port 80
 contains "$T/err" "-f ('tcp') and after the options ('port 80')" "filter conflict names both"
 expect_rc 2 "a bad trailing filter" "$WW" -r "$HIJACK" tcp and and
 contains "$T/err" "bad filter 'tcp and and'" "bad trailing filter named"
+expect_rc 2 "a second capture after the options" "$WW" -r "$CLEAN" "$HIJACK"
+contains "$T/err" "to read '$HIJACK' give -r $HIJACK" "a file among the filter words: the hint"
 # '-' for standard output: -w - (pcapng), --html -; -o - alone is JSON lines
 "$WW" -q -r "$HIJACK" -w - >"$T/ev-stdout.pcapng" 2>"$T/ev-stdout.err"
 [ "$(head -c 4 "$T/ev-stdout.pcapng" | od -An -tx1 | tr -d ' ')" = "0a0d0d0a" ] && ok || bad "-w -: pcapng on standard output"
@@ -476,16 +478,25 @@ expect_rc 2 "--stats-interval not a duration" "$WW" --stats-interval soon -r "$C
 [ "$(grep -c '"event_type":"stats"' "$T/nosi.jsonl")" -eq 1 ] && ok || bad "without --stats-interval: one stats event"
 # -U / -l: each event reaches -o and standard output while the run goes on (input still open)
 mkfifo "$T/lb.fifo"
-( "$WW" -U -r - -o "$T/lb.jsonl" --truncate <"$T/lb.fifo" >"$T/lb.out" 2>/dev/null ) &
+( "$WW" -U -r - -o "$T/lb.jsonl" --truncate -w "$T/lb.pcapng" <"$T/lb.fifo" >"$T/lb.out" 2>/dev/null ) &
 lb=$!
 exec 8>"$T/lb.fifo"
 cat "$HIJACK" >&8
 sleep 0.7
 n_live=$(count_alerts "$T/lb.jsonl")
 n_text_live=$(grep -c "ALERT" "$T/lb.out")
+epbs() { python3 -c 'import struct,sys
+d=open(sys.argv[1],"rb").read(); i=n=0
+while i+12<=len(d):
+    t,l=struct.unpack_from("<II",d,i)
+    if l<12 or i+l>len(d): break
+    n+=t==6; i+=l
+print(n)' "$1"; }
+n_epb_live=$(epbs "$T/lb.pcapng")
 exec 8>&-
 wait "$lb" 2>/dev/null
 rm -f "$T/lb.fifo"
+[ "$n_epb_live" -gt 0 ] && [ "$n_epb_live" -eq "$(epbs "$T/lb.pcapng")" ] && ok || bad "-U: $n_epb_live evidence packets in -w while running, $(epbs "$T/lb.pcapng") at the end"
 [ "$n_text_live" -gt 0 ] && [ "$n_text_live" -eq "$(grep -c "ALERT" "$T/lb.out")" ] && ok || bad "-U: $n_text_live text alerts on standard output while running"
 [ "$n_live" -eq "$n_hijack" ] && ok || bad "-U: $n_live of $n_hijack alerts in -o while running"
 # SIGUSR1: the counts on standard error, and the run goes on (a replay from a pipe: the line
