@@ -452,6 +452,25 @@ rm -f "$T/app.jsonl"
 [ "$(grep -c '"event_type":"stats"' "$T/app.jsonl")" -eq 2 ] && ok || bad "-o appends: two runs, two stats events"
 "$WW" -q -r "$CLEAN" -o "$T/app.jsonl" --truncate >/dev/null
 [ "$(grep -c '"event_type":"stats"' "$T/app.jsonl")" -eq 1 ] && ok || bad "--truncate: one run, one stats event"
+# SIGHUP (log rotation) reopens -o in append mode: what is already at the path is kept
+mkfifo "$T/hup.fifo"
+rm -f "$T/hup.jsonl" "$T/hup.jsonl.1"
+( "$WW" -q -r - -o "$T/hup.jsonl" <"$T/hup.fifo" >/dev/null 2>&1; echo $? >"$T/hup.rc" ) &
+hup=$!
+exec 8>"$T/hup.fifo"
+cat "$CLEAN" >&8
+sleep 0.5
+mv "$T/hup.jsonl" "$T/hup.jsonl.1"
+echo '{"event_type":"marker"}' >"$T/hup.jsonl"
+huppid=$(ps -o pid= --ppid "$hup" | tr -d ' ' | head -n 1)
+[ -n "$huppid" ] && kill -HUP "$huppid"
+sleep 0.2
+tail -c +25 "$HIJACK" >&8 # more packets: the reopen happens before the next one
+exec 8>&-
+wait "$hup" 2>/dev/null
+rm -f "$T/hup.fifo"
+[ "$(head -1 "$T/hup.jsonl")" = '{"event_type":"marker"}' ] && ok || bad "SIGHUP reopened -o truncating it"
+[ "$(count_alerts "$T/hup.jsonl")" -eq "$n_hijack" ] && [ "$(count_alerts "$T/hup.jsonl.1")" -eq 0 ] && ok || bad "SIGHUP: the alerts after it in the new file"
 # --stats-interval on a replay: packet time; each event of the final one's shape
 expect_rc 1 "--stats-interval 5s" "$WW" -q -r "$HIJACK" --stats-interval 5s -o "$T/si.jsonl" --truncate
 python3 - "$T/si.jsonl" <<'PY' && ok || bad "--stats-interval: periodic stats events in packet time"
