@@ -75,6 +75,11 @@ def out(s=""):
 
 def run(cmd, stdout=subprocess.DEVNULL, ok=(0,)):
     """(wall s, cpu s (user+sys), peak RSS MiB, exit status) of one run, niced."""
+    if "-o" in cmd and cmd[cmd.index("-o") + 1] != os.devnull:
+        try:
+            os.unlink(cmd[cmd.index("-o") + 1])  # -o appends: each run writes a fresh file
+        except FileNotFoundError:
+            pass
     tf = tempfile.NamedTemporaryFile(delete=False)
     tf.close()
     full = ["nice", "-n", nice] + cmd
