@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "detect/redis.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -59,6 +60,7 @@ typedef struct opts {
     bool no_registry;
     size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
+    ww_redis_cfg *redis;  /* --redis URL, parsed */
 } opts;
 
 static volatile sig_atomic_t stop_requested;
@@ -119,6 +121,8 @@ static void usage(FILE *f)
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
            "  --html FILE           a self-contained HTML report\n"
+           "  --redis URL           every event also to Redis: redis://[:PASS@]HOST[:PORT][/DB]\n"
+           "                        [?mode=list|rpush|channel|stream&key=K&maxlen=N&buffer=16M]\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
            "\n"
@@ -195,7 +199,8 @@ enum {
     OPT_BASELINE, /* issue 13 (parse_detect_option) */
     OPT_REGISTRY,
     OPT_NO_REGISTRY,
-    OPT_DETECT_MEMORY
+    OPT_DETECT_MEMORY,
+    OPT_REDIS
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -217,6 +222,7 @@ static const struct option longopts[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
     {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
+    {"redis", required_argument, NULL, OPT_REDIS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -391,6 +397,14 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_BLIND_OK:
         o->blind_ok = arg;
         break;
+    case OPT_REDIS: { /* checked now: a bad URL is a usage error */
+        static ww_redis_cfg rc;
+        char err[200];
+        if (ww_redis_parse_url(arg, &rc, err, sizeof err) != WW_OK)
+            return fprintf(stderr, "walletwatch: --redis: %s\n", err), EXIT_USAGE;
+        o->redis = &rc;
+        break;
+    }
     case 'q':
         o->quiet = true;
         break;
@@ -684,6 +698,7 @@ static int run(const opts *o, ww_source *lsrc)
     ww_engine *e = NULL;
     ww_baseline *baseline = NULL;
     ww_registry *registry = NULL;
+    ww_redis *redis = NULL;
 
     /* SIGINT/SIGTERM are served from here on, also while `-r -` waits for its first bytes */
     install_signals(lsrc);
@@ -714,6 +729,15 @@ static int run(const opts *o, ww_source *lsrc)
     ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
     ec.detect.no_registry = o->no_registry;
     ec.detect.max_bytes = o->detect_memory;
+    if (o->redis != NULL) { /* --redis: every EVE line also to Redis, never blocking */
+        if (ww_redis_new(&redis, o->redis, stderr) != WW_OK) {
+            fprintf(stderr, "walletwatch: --redis: out of memory\n");
+            goto done;
+        }
+        ec.out.on_line = ww_redis_line;
+        ec.out.on_line_ud = redis;
+        ec.out.on_line_dropped = ww_redis_dropped;
+    }
     if (ww_engine_new(&e, &ec, errbuf) != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
         goto done;
@@ -728,6 +752,7 @@ static int run(const opts *o, ww_source *lsrc)
     exit_code = finish_run(e, o, lsrc, write_error, exit_code);
 done:
     live_src = NULL;
+    (void)ww_redis_close(redis, NULL); /* the rest flushed, bounded; says what was not sent */
     for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
     ww_engine_free(e);

@@ -100,6 +100,9 @@ typedef struct ww_out_cfg {
     /* Optional: every EVE line (with its newline) is also handed here (--redis). */
     void (*on_line)(void *ud, const char *line, size_t n);
     void *on_line_ud;
+    /* Optional: lines on_line could not pass on so far (--redis: buffer overflow), written
+     * as the stats event's walletwatch.redis_dropped. */
+    uint64_t (*on_line_dropped)(void *ud);
     const char *in_iface;  /* live capture: the EVE in_iface member; NULL for replays */
     uint64_t flow_seed;    /* mixed into flow_id (0: the same capture gives the same ids) */
     /* --blind-ok: "all", or a comma list of host names; an undecryptable TLS/QUIC session to

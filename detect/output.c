@@ -1361,6 +1361,8 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_u64(w, "served_dropped", st->served_dropped);
     jw_u64(w, "served_pairs", st->served_pairs);
     jw_u64(w, "mac_aliases", st->mac_aliases);
+    if (o->cfg.on_line_dropped != NULL)
+        jw_u64(w, "redis_dropped", o->cfg.on_line_dropped(o->cfg.on_line_ud));
     jw_close(w);
     emit(o, true);
     if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
