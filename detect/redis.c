@@ -12,6 +12,7 @@
 #include <hiredis.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -577,7 +578,14 @@ int ww_redis_new(ww_redis **out, const ww_redis_cfg *cfg, FILE *log)
     }
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    if (pthread_create(&r->th, NULL, sender, r) != 0) {
+    /* signals (SIGINT, SIGHUP, SIGUSR1...) stay with the capture thread, whose handlers and
+     * blocking reads expect them */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&r->th, NULL, sender, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);
         free(r->ring);
