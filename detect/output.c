@@ -749,7 +749,7 @@ static void served_whence(char *out, size_t n, const ww_alert *a, const char *ur
     else if (a->where != NULL && strcmp(a->where, "wallet_call") == 0)
         snprintf(out, n, "served to this browser");
     else
-        snprintf(out, n, "the nearest known address");
+        snprintf(out, n, "the attacker-DB address it resembles");
 }
 
 static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
@@ -771,14 +771,17 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
                  tc(sig, sizeof sig, a->signature), col(o, C_DIM), where, col(o, C_RESET));
     if (n > 0)
         put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+    bool call = a->where != NULL && strcmp(a->where, "wallet_call") == 0;
+    const char *said = call ? "sent" : "found"; /* in a wallet call; in a response or script */
     if (a->observed != NULL) {
         text_marked(o, obs, sizeof obs, a->observed, a->expected, marks, sizeof marks);
         if (a->db != NULL)
-            n = snprintf(line, sizeof line, "    %-9s %s  (attacker DB: %s; %s)\n", "sent",
+            n = snprintf(line, sizeof line, "    %-9s %s  (attacker DB: %s; %s)\n", said,
                          obs, tc(lab, sizeof lab, a->db->label), tc(src, sizeof src, a->db->source));
         else
-            n = snprintf(line, sizeof line, "    %-9s %s  (%s%s in the wallet call)\n", "sent",
-                         obs, a->role >= 0 ? "role " : "", role_words(a->role));
+            n = snprintf(line, sizeof line, "    %-9s %s  (%s%s in the %s)\n", said, obs,
+                         a->role >= 0 ? "role " : "", role_words(a->role),
+                         call ? "wallet call" : a->where ? a->where : "message");
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
@@ -790,11 +793,11 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
                          "    %-9s %s  (%s)\n    %-9s %s\n"
                          "    alike:    %u leading + %u trailing characters, %.1f bits beyond "
                          "chance\n",
-                         "served", a->expected->text, whence, "", marks, a->prefix, a->suffix,
-                         a->bits);
+                         call ? "served" : "like", a->expected->text, whence, "", marks,
+                         a->prefix, a->suffix, a->bits);
         else
-            n = snprintf(line, sizeof line, "    %-9s %s  (%s)\n    %-9s %s\n", "served",
-                         a->expected->text, whence, "", marks);
+            n = snprintf(line, sizeof line, "    %-9s %s  (%s)\n    %-9s %s\n",
+                         call ? "served" : "like", a->expected->text, whence, "", marks);
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }

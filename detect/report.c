@@ -348,8 +348,12 @@ static void write_finding(FILE *f, const rrow *w, bool with_where)
     fputs("</b>: ", f);
     esc(f, w->signature);
     fputs("\n<table>", f);
+    bool call = strcmp(w->where, "wallet_call") == 0;
     if (w->observed[0]) {
-        fputs("<tr><th>sent</th><td class=\"addr observed\">", f);
+        fprintf(f, "<tr><th>%s</th><td class=\"addr observed\">",
+                call                                 ? "sent"
+                : strcmp(w->where, "script") == 0 ? "in the script"
+                                                     : "in the response");
         marked(f, w->observed, w->expected);
         if (w->role[0]) {
             fputs(" <span class=\"small\">(", f);
@@ -359,7 +363,7 @@ static void write_finding(FILE *f, const rrow *w, bool with_where)
         fputs("</td></tr>\n", f);
     }
     if (w->expected[0]) {
-        fputs("<tr><th>served</th><td class=\"addr expected\">", f);
+        fprintf(f, "<tr><th>%s</th><td class=\"addr expected\">", call ? "served" : "looks like");
         esc(f, w->expected);
         if (w->has_similarity)
             fprintf(f, "<br><span class=\"small\">%u leading + %u trailing characters alike, "
