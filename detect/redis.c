@@ -433,8 +433,8 @@ static size_t send_batch(ww_redis *r, size_t n, size_t *acked_bytes, size_t *rej
         uint32_t len;
         memcpy(&len, r->batch + off, 4);
         const char *line = r->batch + off + 4;
-        const char *argv[7];
-        size_t lens[7];
+        const char *argv[8];
+        size_t lens[8];
         int argc = 0;
 #define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
         switch (r->cfg.mode) {
