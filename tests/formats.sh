@@ -151,25 +151,12 @@ if command -v xmllint >/dev/null; then
 else
     echo "SKIP JUnit XSD: xmllint not installed (libxml2-utils)"
 fi
-# The HTML report in a real browser (Debian's chromium, headless): what a person sees
-CHROME=$(command -v chromium || command -v chromium-browser || true)
-if [ -n "$CHROME" ]; then
-    "$WW" -q -r pcaps/http1-hijack.pcap --html "$OUT/hijack.html" >/dev/null 2>&1
-    "$WW" -q -r pcaps/tls13-hijack.pcap --html "$OUT/nokeys.html" >/dev/null 2>&1
-    "$WW" -q -r pcaps/http1-clean.pcap --html "$OUT/clean.html" >/dev/null 2>&1
-    cr() { timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run \
-        --user-data-dir="$OUT/chromium-profile" "$@" 2>/dev/null; }
-    for h in hijack nokeys clean; do
-        cr --dump-dom "file://$PWD/$OUT/$h.html" >"$OUT/$h.dom" || true
-        cr --window-size=1280,900 --screenshot="$PWD/$OUT/$h.png" "file://$PWD/$OUT/$h.html" >/dev/null || true
-    done
-    grep -q '<h2>Wallet calls</h2>' "$OUT/hijack.dom" && grep -q '<mark>' "$OUT/hijack.dom" \
-        && grep -q '0x<mark>fc4a4858bafef54d1b1</mark>d<mark>7697</mark>' "$OUT/hijack.dom" \
-        && ok || bad "Chromium: the hijack report shows no wallet calls with marked addresses"
-    # organised by wallet call: 5 call sections, 4 flagged; each finding inside its call (the
-    # unlimited approval under call 3, the erc20-approve); the served URL and time shown; the
-    # amount + token, the tx hash and the node's answer in the call's facts
-    python3 - "$OUT/hijack.dom" <<'PY'
+# The HTML report of the hijack capture, organised by wallet call: 5 call sections, 4 flagged;
+# each finding inside its call (the unlimited approval under call 3, the erc20-approve); the
+# served URL and time shown; the amount + token, the tx hash and the node's answer in the call's
+# facts. On the file as written, and on what Chromium made of it (below).
+check_grouping() {
+    python3 - "$1" <<'PY'
 import re, sys
 d = open(sys.argv[1], encoding="utf-8").read()
 secs = re.findall(r'<section class="call( flagged)?" id="call-(\d+)">(.*?)</section>', d, re.S)
@@ -198,6 +185,25 @@ if 'id="blind"' not in d: probs.append("no 'what this run could not see' section
 for p in probs: print("FAIL: Chromium grouping:", p)
 sys.exit(1 if probs else 0)
 PY
+}
+"$WW" -q -r pcaps/http1-hijack.pcap --html "$OUT/hijack.html" >/dev/null 2>&1
+check_grouping "$OUT/hijack.html" && ok || bad "HTML: the hijack report is not organised by wallet call (above)"
+# The HTML report in a real browser (Debian's chromium, headless): what a person sees
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROME" ]; then
+    "$WW" -q -r pcaps/http1-hijack.pcap --html "$OUT/hijack.html" >/dev/null 2>&1
+    "$WW" -q -r pcaps/tls13-hijack.pcap --html "$OUT/nokeys.html" >/dev/null 2>&1
+    "$WW" -q -r pcaps/http1-clean.pcap --html "$OUT/clean.html" >/dev/null 2>&1
+    cr() { timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run \
+        --user-data-dir="$OUT/chromium-profile" "$@" 2>/dev/null; }
+    for h in hijack nokeys clean; do
+        cr --dump-dom "file://$PWD/$OUT/$h.html" >"$OUT/$h.dom" || true
+        cr --window-size=1280,900 --screenshot="$PWD/$OUT/$h.png" "file://$PWD/$OUT/$h.html" >/dev/null || true
+    done
+    grep -q '<h2>Wallet calls</h2>' "$OUT/hijack.dom" && grep -q '<mark>' "$OUT/hijack.dom" \
+        && grep -q '0x<mark>fc4a4858bafef54d1b1</mark>d<mark>7697</mark>' "$OUT/hijack.dom" \
+        && ok || bad "Chromium: the hijack report shows no wallet calls with marked addresses"
+    check_grouping "$OUT/hijack.dom"
     [ $? -eq 0 ] && ok || bad "Chromium: the hijack report is not organised by wallet call (above)"
     grep -q 'id="verdict"><b>Inconclusive</b>: 2 TLS sessions without keys' "$OUT/nokeys.dom" \
         && ! grep -q 'No wallet hijacking detected' "$OUT/nokeys.dom" \
