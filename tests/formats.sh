@@ -182,7 +182,7 @@ if 'class="finding"' in by.get(5, "") or "no finding" not in by.get(5, ""):
     probs.append("call 5 (clean) is not shown as without finding")
 if "node answered" not in by.get(2, ""): probs.append("call 2 lacks the node's answer")
 if 'id="blind"' not in d: probs.append("no 'what this run could not see' section")
-for p in probs: print("FAIL: Chromium grouping:", p)
+for p in probs: print(f"FAIL: {sys.argv[1]}: grouping:", p)
 sys.exit(1 if probs else 0)
 PY
 }
