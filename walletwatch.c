@@ -755,7 +755,7 @@ int main(int argc, char **argv)
     if (o.iface != NULL) {
         /* the device first (it may need root), then privileges go, then every file */
         if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib, !o.no_promisc,
-                                true, errbuf) != WW_OK) {
+                                false, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
             return EXIT_USAGE;
         }

@@ -251,10 +251,12 @@ typedef struct ww_live_stats {
 
 /*
  * Opens a live capture on iface ("any", "lo", "eth0"...): pcap_create, snaplen (0 = 262144),
- * buffer_kib (kernel buffer in KiB as tcpdump -B; 0 = 64 MiB: immediate mode
- * uses MTU-sized ring frames, 64 KiB each on lo), promiscuous mode,
- * immediate mode (each packet delivered as it arrives), a 100 ms read timeout, pcap_activate,
- * then filter (a BPF expression, NULL = none) compiled on the live handle.
+ * buffer_kib (kernel ring in KiB as tcpdump -B; 0 = 128 MiB), promiscuous mode, pcap_activate,
+ * then filter (a BPF expression, NULL = none) compiled on the live handle. Not immediate:
+ * TPACKET_V3 ring blocks handed over when full or after a 2 ms read timeout (throughput,
+ * alerts a few ms late). immediate: each packet as it arrives (TPACKET_V2 frames of the
+ * interface's MTU, a 100 ms read timeout). On a loopback device the kernel leaves the
+ * outgoing copy of each packet out of the ring (libpcap discards it anyway).
  * Returns: WW_OK; WW_E_IO (no such device, no permission, cannot activate: errbuf says
  * which); WW_E_INVALID (bad filter: errbuf). All are exit-2 conditions.
  * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (timeout), 0 (ww_source_breakloop
