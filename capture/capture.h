@@ -259,8 +259,9 @@ typedef struct ww_live_stats {
  * outgoing copy of each packet out of the ring (libpcap discards it anyway).
  * Returns: WW_OK; WW_E_IO (no such device, no permission, cannot activate: errbuf says
  * which); WW_E_INVALID (bad filter: errbuf). All are exit-2 conditions.
- * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (timeout), 0 (ww_source_breakloop
- * was called) or WW_E_IO. ww_source_drops = ps_drop + ps_ifdrop.
+ * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (the ring found empty: once at once,
+ * then after each wait of up to 100 ms), 0 (ww_source_breakloop was called) or WW_E_IO.
+ * ww_source_drops = ps_drop + ps_ifdrop.
  */
 int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
                         uint32_t snaplen, uint32_t buffer_kib, bool promisc, bool immediate,
@@ -270,6 +271,11 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
 void ww_source_breakloop(ww_source *s);
 /* Kernel counters of a live source. Returns WW_OK, or WW_E_UNSUPPORTED for a file source. */
 int ww_source_live_stats(ww_source *s, ww_live_stats *st) WW_WUR;
+/* An extra descriptor (an eventfd, a pipe's read end; -1: none) that ends the wait of
+ * ww_source_next on a live source with WW_SRC_IDLE when it becomes readable (what it holds is
+ * read and discarded): another thread tells the reading one that it has results to handle.
+ * Returns WW_OK, or WW_E_UNSUPPORTED for a file source. */
+int ww_source_live_wake_fd(ww_source *s, int fd);
 /* Link type of a live source (DLT mapped to LINKTYPE); -1 for file sources. */
 int ww_source_live_linktype(const ww_source *s);
 
