@@ -101,7 +101,7 @@ REPLAY_FILE=$T/hij.pcap
 log "== alert latency (wallet-call packet timestamp -> alert line written and flushed)"
 for mode in "--mbps=10" "--topspeed"; do
     REPLAY_ARGS=$mode
-    run_ww -f 'tcp port 18080 or tcp port 18545' -q -v -o "$T/lat.jsonl"
+    run_ww -f 'tcp port 18080 or tcp port 18545' -q -v -o "$T/lat.jsonl" --truncate
     log "  tcpreplay $mode: $(grep 'alert latency' "$T/ww.stderr" | sed 's/^walletwatch: //')"
 done
 
@@ -122,7 +122,7 @@ DROPS=0
 one_run() { # LABEL REPLAY_ARGS...; sets DROPS, MBPS
     local label=$1; shift
     REPLAY_ARGS="$*"
-    run_ww -v -o "$T/rate.jsonl"
+    run_ww -v -o "$T/rate.jsonl" --truncate
     local rated pps recv kd ifd same
     rated=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' "$T/replay.log" | head -1)
     MBPS=$(sed -E 's/.* ([0-9.]+) Mbps.*/\1/' <<<"$rated")
