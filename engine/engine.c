@@ -15,6 +15,7 @@
 #define FOLLOW_MAX 64
 #define FOLLOW_POLL_US 100000      /* live: key logs are read again at least this often */
 #define DSB_TLS_KEYLOG 0x544c534bU /* "TLSK" */
+#define WW_ENGINE_TICK_US 1000000u /* idle sweeps: once per second of packet time */
 
 /* The offline filter, compiled once per link type met. */
 typedef struct bpf_cache {
@@ -64,6 +65,8 @@ struct ww_engine {
     bool reopen_failed;
     /* the clock and the run */
     uint64_t first_ts, last_ts;
+    uint64_t seq;       /* packets processed (after the filter): the number of the current one */
+    uint64_t next_tick; /* packet time of the next tick point (idle flows swept) */
     const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
     uint64_t drops;
@@ -342,7 +345,9 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
 
 static void st_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
-    ww_app_on_open(((ww_engine *)ud)->app, f, ts_us);
+    ww_engine *e = ud;
+    f->id = e->seq; /* the number of the packet that opened it: the same with any --workers */
+    ww_app_on_open(e->app, f, ts_us);
 }
 static void st_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
 {
@@ -403,7 +408,7 @@ static void q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
 }
 static uint64_t q_next_flow_id(void *ud)
 {
-    return ww_tcp_next_flow_id(((ww_engine *)ud)->tcp);
+    return ((ww_engine *)ud)->seq;
 }
 
 /* ---- construction ---- */
@@ -592,6 +597,17 @@ static void keys_tick(ww_engine *e, uint64_t now, bool final)
                      final);
 }
 
+/* Idle flows are swept at tick points: the first packet of each second of packet time (a
+ * sweep closes every idle flow, whatever the others: the same flows close at the same packet
+ * whether one table holds them or --workers shards do). */
+static inline bool tick_point(ww_engine *e)
+{
+    if (e->last_ts < e->next_tick)
+        return false;
+    e->next_tick = (e->last_ts / WW_ENGINE_TICK_US + 1) * WW_ENGINE_TICK_US;
+    return true;
+}
+
 /* One packet through decode -> (subscribers) -> reassembly; the clock is packet time. */
 static inline void process(ww_engine *e, const ww_pkt *pkt)
 {
@@ -600,7 +616,10 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         e->last_ts = pkt->ts_us;
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
+    e->seq++;
     e->cur_pkt = pkt;
+    ww_tcp_set_seq(e->tcp, e->seq);
+    ww_quic_set_seq(e->quic, e->seq);
     int r = ww_pktdec_decode(e->pd, pkt, &seg);
     e->cur_pkt = NULL;
     if (r == 1) {
@@ -609,8 +628,12 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
-    ww_tcp_tick(e->tcp, e->last_ts);
-    ww_quic_tick(e->quic, e->last_ts);
+    bool tick = tick_point(e);
+    if (tick)
+        ww_tcp_sweep(e->tcp, e->last_ts);
+    ww_quic_tick_keys(e->quic, e->last_ts);
+    if (tick)
+        ww_quic_tick_idle(e->quic, e->last_ts);
     keys_tick(e, e->last_ts, false);
 }
 
@@ -633,7 +656,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
     follow_all(e); /* followed key logs: read what they gained */
-    ww_tcp_tick(e->tcp, now_us_);
+    ww_tcp_sweep(e->tcp, now_us_);
     ww_quic_tick(e->quic, now_us_);
     keys_tick(e, now_us_, false);
 }
@@ -731,7 +754,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) { /* idle flows time out while nothing comes */
-                ww_tcp_tick(e->tcp, wall);
+                ww_tcp_sweep(e->tcp, wall);
                 ww_quic_tick(e->quic, wall);
             }
             keys_tick(e, WW_MAX(wall, e->last_ts), false); /* grown key logs, grace periods */
