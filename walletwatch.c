@@ -59,6 +59,7 @@ typedef struct opts {
     bool no_registry;
     size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
+    unsigned workers;     /* --workers (0: the number of cores) */
 } opts;
 
 static volatile sig_atomic_t stop_requested;
@@ -119,6 +120,8 @@ static void usage(FILE *f)
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
            "  --html FILE           a self-contained HTML report\n"
+           "  --workers N           decoding threads (default: the number of cores, at most 64;\n"
+           "                        the events are the same for any N)\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
            "\n"
@@ -195,7 +198,8 @@ enum {
     OPT_BASELINE, /* issue 13 (parse_detect_option) */
     OPT_REGISTRY,
     OPT_NO_REGISTRY,
-    OPT_DETECT_MEMORY
+    OPT_DETECT_MEMORY,
+    OPT_WORKERS
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -217,6 +221,7 @@ static const struct option longopts[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
     {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -376,6 +381,16 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_EVIDENCE_SECRETS:
         o->evidence_secrets = true;
         break;
+    case OPT_WORKERS: {
+        char *end;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (*end != '\0' || end == arg || v == 0 || v > WW_ENGINE_MAX_WORKERS)
+            return fprintf(stderr, "walletwatch: --workers: a number from 1 to %d\n",
+                           WW_ENGINE_MAX_WORKERS),
+                   EXIT_USAGE;
+        o->workers = (unsigned)v;
+        break;
+    }
     case 'p':
         o->no_promisc = true;
         break;
@@ -497,6 +512,9 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->evidence_secrets = o->evidence_secrets;
     ec->key_grace_us = o->key_grace_us;
     ec->key_wait_budget = o->key_wait_budget;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ec->workers = o->workers > 0 ? o->workers
+                                 : (unsigned)WW_MIN(WW_MAX(cores, 1L), WW_ENGINE_MAX_WORKERS);
 }
 
 /* -k: loaded now (replay) or followed as it grows (live). Returns 0 or -1 after saying why. */

@@ -2,77 +2,13 @@
  * engine.c - the pipeline wired once (engine.h): stages, inputs, the loops every run mode
  * uses, and the fan-out of packets, served facts and alerts to subscribers.
  */
-#include "engine/engine.h"
-#include "engine/follow.h"
+#include "engine/engine_int.h"
 #include "decode/quic.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <time.h>
-
-#define BPF_LINKTYPES_MAX 8
-#define FOLLOW_MAX 64
-#define FOLLOW_POLL_US 100000      /* live: key logs are read again at least this often */
-#define DSB_TLS_KEYLOG 0x544c534bU /* "TLSK" */
-#define WW_ENGINE_TICK_US 1000000u /* idle sweeps: once per second of packet time */
-
-/* The offline filter, compiled once per link type met. */
-typedef struct bpf_cache {
-    const char *expr;
-    int linktype[BPF_LINKTYPES_MAX];
-    struct bpf_program prog[BPF_LINKTYPES_MAX];
-    size_t n;
-} bpf_cache;
-
-/* -w: the evidence writer, a built-in subscriber. */
-typedef struct evidence_sub {
-    ww_evidence *ev;
-    ww_pcapngw *w;
-    bool secrets;
-    size_t secrets_embedded; /* key log secrets count at the last embedded DSB */
-    bool failed;
-} evidence_sub;
-
-typedef struct latency_sub {
-    uint64_t n, sum_us, max_us;
-} latency_sub;
-
-struct ww_engine {
-    ww_engine_cfg cfg;
-    /* stages, in packet order */
-    ww_pktdec *pd;
-    ww_tcp *tcp;
-    ww_quic *quic; /* UDP datagrams from pktdec: QUIC connections, HTTP/3 into app */
-    ww_app *app;
-    ww_detect *det;
-    ww_decode_sink det_sink; /* detect's own sink: the engine's forwards to it */
-    ww_out *out;
-    ww_keylog *kl;
-    /* subscribers */
-    ww_engine_sub subs[WW_ENGINE_MAX_SUBS];
-    size_t n_subs;
-    ww_report *report;
-    evidence_sub evid;
-    latency_sub lat;
-    /* inputs */
-    bpf_cache bpf;
-    ww_kl_follow follow[FOLLOW_MAX];
-    size_t n_follow;
-    /* -o */
-    FILE *jsonl;
-    bool jsonl_owned;
-    bool reopen_failed;
-    /* the clock and the run */
-    uint64_t first_ts, last_ts;
-    uint64_t seq;       /* packets processed (after the filter): the number of the current one */
-    uint64_t next_tick; /* packet time of the next tick point (idle flows swept) */
-    const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
-    uint64_t filtered;
-    uint64_t drops;
-    bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
-    ww_run_stats st;
-};
 
 static uint64_t now_us(clockid_t clk)
 {
@@ -81,8 +17,7 @@ static uint64_t now_us(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
-static void say(const ww_engine *e, const char *fmt, ...)
+void ww_engine_say(const ww_engine *e, const char *fmt, ...)
 {
     va_list ap;
     if (e->cfg.log == NULL)
@@ -93,6 +28,7 @@ static void say(const ww_engine *e, const char *fmt, ...)
     fputc('\n', e->cfg.log);
     va_end(ap);
 }
+#define say ww_engine_say
 
 /* ---- the offline filter ---- */
 
@@ -366,7 +302,11 @@ static void st_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
 static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
                        const char *type, const char *detail)
 {
-    ww_app_on_anomaly(((ww_engine *)ud)->app, ts_us, f, layer, type, detail);
+    ww_engine *e = ud;
+    if (e->wk != NULL) /* sharded: only pktdec (the reader's) reports here, without a flow */
+        ww_workers_reader_anomaly(e, ts_us, layer, type, detail);
+    else
+        ww_app_on_anomaly(e->app, ts_us, f, layer, type, detail);
 }
 
 /* ---- QUIC callbacks (UDP from pktdec): the app layer's HTTP/3, then the subscribers ---- */
@@ -377,6 +317,10 @@ static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
 static void on_udp(void *ud, const ww_udp_dgram *dg)
 {
     ww_engine *e = ud;
+    if (e->wk != NULL) {
+        ww_workers_udp(e, dg);
+        return;
+    }
     if (ww_quic_datagram(e->quic, dg) && e->evid.ev != NULL && e->cur_pkt != NULL) {
         ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst, .sport = dg->sport,
                       .dport = dg->dport, .payload = dg->payload, .len = dg->len,
@@ -470,9 +414,8 @@ static int build_stages(ww_engine *e)
     if (e->det == NULL)
         return WW_E_NOMEM;
     ww_detect_sink(e->det, &e->det_sink);
-    ww_decode_sink sink;
-    engine_sink(e, &sink);
-    e->app = ww_app_new(mem, &e->cfg.app, &sink, e->kl);
+    engine_sink(e, &e->sink);
+    e->app = ww_app_new(mem, &e->cfg.app, &e->sink, e->kl);
     if (e->app == NULL)
         return WW_E_NOMEM;
     ww_stream_cbs cbs = {e, st_open, st_data, st_gap, st_close, st_anomaly};
@@ -556,6 +499,7 @@ int ww_engine_follow_keylog(ww_engine *e, const char *path)
     ww_kl_follow *f = &e->follow[e->n_follow++];
     memset(f, 0, sizeof *f);
     ww_keylog_set_keys_may_come(e->kl, true); /* a followed key log grows */
+    e->keys_may_come = true;
     f->path = path;
     return ww_kl_follow_poll(f, e->kl) ? WW_OK : WW_E_IO;
 }
@@ -575,9 +519,11 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e->kl);
-    ww_source_set_anomaly_fn(src, ww_app_on_anomaly, e->app); /* damaged blocks */
-    if (ww_source_may_carry_secrets(src)) /* pcapng: DSBs may bring keys later */
+    ww_source_set_anomaly_fn(src, st_anomaly, e); /* damaged blocks */
+    if (ww_source_may_carry_secrets(src)) { /* pcapng: DSBs may bring keys later */
         ww_keylog_set_keys_may_come(e->kl, true);
+        e->keys_may_come = true;
+    }
 }
 
 static void follow_all(ww_engine *e)
@@ -617,6 +563,14 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
     e->seq++;
+    if (!e->wk_tried) { /* --workers: decided before the first packet */
+        e->wk_tried = true;
+        (void)ww_workers_start(e);
+    }
+    if (e->wk != NULL) {
+        ww_workers_packet(e, pkt);
+        return;
+    }
     e->cur_pkt = pkt;
     ww_tcp_set_seq(e->tcp, e->seq);
     ww_quic_set_seq(e->quic, e->seq);
@@ -655,6 +609,10 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
+    if (e->wk != NULL) {
+        ww_workers_tick(e, now_us_);
+        return;
+    }
     follow_all(e); /* followed key logs: read what they gained */
     ww_tcp_sweep(e->tcp, now_us_);
     ww_quic_tick(e->quic, now_us_);
@@ -723,8 +681,8 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     }
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
         say(e, "warning: %s: %s", path, errbuf);
-        ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
-                          rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
+        st_anomaly(e, e->last_ts, NULL, "pcap",
+                   rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
         return 0;
     }
     if (rc < 0) {
@@ -751,6 +709,12 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         }
         if (rc == 1) {
             process(e, &pkt);
+        } else if (rc == WW_SRC_IDLE && e->wk != NULL) {
+            uint64_t wall = now_us(CLOCK_REALTIME);
+            if (wall > e->last_ts)
+                ww_workers_tick(e, wall); /* idle flows time out while nothing comes */
+            else
+                ww_workers_poll(e);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) { /* idle flows time out while nothing comes */
@@ -783,6 +747,15 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
     const ww_app_stats *as = ww_app_stats_get(e->app);
+    const ww_quic_stats *qs = ww_quic_stats_get(e->quic);
+    ww_tcp_stats wts;
+    ww_app_stats was;
+    ww_quic_stats wqs;
+    ww_keywait_stats wkw;
+    if (e->wk != NULL) { /* every worker's flows closed, their facts merged; counters summed */
+        ww_workers_end(e, &wts, &was, &wqs, &wkw);
+        ts = &wts, as = &was, qs = &wqs, kw = &wkw;
+    }
     const ww_detect_stats *ds = ww_detect_stats_get(e->det);
     memset(st, 0, sizeof *st);
     st->packets = ps->packets;
@@ -800,7 +773,7 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->drops = e->drops + drops;
     st->keywait_bytes_peak = kw->bytes_peak;
     st->keywait_evicted = kw->evicted;
-    st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
+    st->quic_sessions = qs->conns;
     st->quic_decrypted = as->quic_decrypted;
     st->quic_undecryptable = as->quic_undecryptable;
     st->suppressed = ds->suppressed;
@@ -884,6 +857,7 @@ void ww_engine_free(ww_engine *e)
 {
     if (e == NULL)
         return;
+    ww_workers_free(e);
     if (e->tcp != NULL)
         ww_tcp_free(e->tcp);
     ww_quic_free(e->quic);
