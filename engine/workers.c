@@ -30,13 +30,14 @@
 #include "decode/quic.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
+#include <time.h>
 
 #define BLK_SIZE ((size_t)256 << 10) /* input block: packets for one worker */
 #define IN_MAX 8                     /* full input blocks queued per worker */
 #define FCH_SIZE ((size_t)256 << 10) /* fact chunk */
 #define OUT_MAX 16                   /* fact chunks queued per worker */
 #define SYNC_EVERY 512               /* packets between watermark pushes and merges */
+#define LIVE_SYNC_NS 1000000         /* live: and at least this often while packets come */
 #define MAC_CACHE 256
 
 enum { M_SEG = 1, M_UDP, M_TICK, M_END };
@@ -163,6 +164,7 @@ struct ww_workers {
     ser rsc;
     uint64_t done_seq; /* every message of packets <= done_seq is dispatched */
     uint64_t since_sync;
+    uint64_t next_sync_ns; /* live */
     bool ended;
     uint64_t merged;
     /* the packet being dispatched: its message, completed after the decode */
@@ -1052,11 +1054,14 @@ static void push(struct ww_workers *ws, worker *w, blk *b)
     unlock(ws);
 }
 
-/* Every worker's block so far (their watermarks move on), whatever their queue holds. */
-static void sync_all(struct ww_workers *ws)
+/* Every worker's block so far (their watermarks move on), whatever their queue holds; not
+ * except's (its queue is full: it has work, and its watermark will move without it). */
+static void sync_all(struct ww_workers *ws, const worker *except)
 {
     for (unsigned k = 0; k < ws->n; k++) {
         worker *w = &ws->w[k];
+        if (w == except)
+            continue;
         if (w->rb == NULL) {
             if (w->rb_sent == ws->done_seq)
                 continue;
@@ -1082,7 +1087,7 @@ static void wait_room(ww_engine *e, worker *w)
         unlock(ws);
         if (room)
             return;
-        sync_all(ws); /* the others' watermarks: the merge may need them */
+        sync_all(ws, w); /* the others' watermarks: the merge may need them */
         if (merge(e))
             continue;
         lock(ws);
@@ -1187,6 +1192,18 @@ static void broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now, const 
     }
 }
 
+/* Live: the facts of the packets in hand go out within about LIVE_SYNC_NS (alert latency). */
+static bool live_due(struct ww_workers *ws)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint64_t now = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    if (now < ws->next_sync_ns)
+        return false;
+    ws->next_sync_ns = now + LIVE_SYNC_NS;
+    return true;
+}
+
 void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
 {
     struct ww_workers *ws = e->wk;
@@ -1210,9 +1227,9 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
         broadcast(e, M_TICK, e->seq, e->last_ts, ws->pending_w);
     ws->pending = NULL;
     ws->done_seq = e->seq;
-    if (++ws->since_sync >= SYNC_EVERY) {
+    if (++ws->since_sync >= SYNC_EVERY || (e->cfg.live && live_due(ws))) {
         ws->since_sync = 0;
-        sync_all(ws);
+        sync_all(ws, NULL);
         (void)merge(e);
     }
 }
@@ -1222,13 +1239,13 @@ void ww_workers_tick(ww_engine *e, uint64_t now_us)
     struct ww_workers *ws = e->wk;
     /* an idle tick belongs after the last packet: as the one-thread engine, at its number */
     broadcast(e, M_TICK, ws->done_seq, now_us, NULL);
-    sync_all(ws);
+    sync_all(ws, NULL);
     (void)merge(e);
 }
 
 void ww_workers_poll(ww_engine *e)
 {
-    sync_all(e->wk);
+    sync_all(e->wk, NULL);
     (void)merge(e);
 }
 

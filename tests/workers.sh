@@ -4,7 +4,7 @@
 # BUILD/walletwatch with --workers 1, 2 and 4 and compares, byte for byte, standard output
 # (--format jsonl; --format text with -o FILE), the -o file and the exit status. pcapng inputs
 # run on one thread whatever N (their DSBs may bring keys late), so each one is also run
-# converted to classic pcap (editcap, when installed) to exercise the sharded path on it.
+# converted to classic pcap (tests/tools/pcapng2pcap.py) to exercise the sharded path on it.
 # Then the bench capture (BUILD/tools/mkbench, WW_WORKERS_MB MB, default 50, made in a
 # scratch directory), N=1 against N=4. One check per capture; last line "N passed, N failed".
 set -u
@@ -49,9 +49,10 @@ check() { # name args...: N=1 against 2 and 4
 
 # a pcapng as classic pcap (the sharded path); empty when it cannot be converted
 as_pcap() {
-    local out=$TMP/conv-$(basename "$1").pcap
-    command -v editcap >/dev/null 2>&1 || return
-    editcap -F pcap "$1" "$out" >/dev/null 2>&1 && echo "$out"
+    local out
+    out=$TMP/conv-$(basename "$1").pcap
+    [ -f "$out" ] || python3 tests/tools/pcapng2pcap.py "$1" "$out" >/dev/null 2>&1 || return
+    echo "$out"
 }
 
 if [ ! -x "$BIN" ]; then
@@ -76,6 +77,12 @@ done <tests/pcaps.list
 for p in pcaps/*.pcap pcaps/*.pcapng; do
     [ -f "$p" ] || continue
     check "file-$(basename "$p")" -r "$p"
+    case $p in
+    *.pcapng)
+        conv=$(as_pcap "$p")
+        [ -n "$conv" ] && check "file-$(basename "$p")-as-pcap" -r "$conv"
+        ;;
+    esac
 done
 # several inputs, one timeline
 check "multi-input" -r pcaps/http1-hijack.pcap -r pcaps/tls13-hijack.pcap \
