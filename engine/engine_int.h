@@ -68,6 +68,8 @@ struct ww_engine {
     uint64_t next_tick; /* packet time of the next tick point (idle flows swept) */
     const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
+    uint64_t kept;          /* packets the filter kept (-c counts them) */
+    uint64_t next_stats_us; /* --stats-interval: when the next stats event is due (0: unset) */
     uint64_t drops;
     bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
     bool keys_may_come; /* a followed key log or a pcapng input: late keys (not sharded) */
@@ -97,10 +99,12 @@ void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg);
 void ww_workers_tick(ww_engine *e, uint64_t now_us);
 /* Events merged so far go out (live: called while waiting). */
 void ww_workers_poll(ww_engine *e);
-/* End of input: every worker closes its flows; every fact merged; threads joined; the
- * workers' counters summed into the out members. */
-void ww_workers_end(ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
-                    ww_keywait_stats *kw);
+/* End of input: every worker closes its flows; every fact merged; threads joined. */
+void ww_workers_end(ww_engine *e);
+/* The workers' counters summed, as of the last block each finished (all of them after
+ * ww_workers_end). */
+void ww_workers_stats(const ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
+                      ww_keywait_stats *kw);
 void ww_workers_free(ww_engine *e);
 
 #endif /* WW_ENGINE_INT_H */

@@ -133,6 +133,11 @@ typedef struct worker {
     fchunk *out_head, *out_tail;
     unsigned out_n;
     uint64_t out_w; /* watermark: every fact of packets <= out_w is out */
+    /* counters as of the last block (the reader reads them under the lock) */
+    ww_tcp_stats snap_tcp;
+    ww_app_stats snap_app;
+    ww_quic_stats snap_quic;
+    ww_keywait_stats snap_kw;
     blk *blk_free;
     fchunk *fch_free;
     pthread_cond_t cv;
@@ -755,6 +760,10 @@ static void *w_main(void *arg)
             w->out_n++;
         }
         w->out_w = end ? UINT64_MAX : b->upto;
+        w->snap_tcp = *ww_tcp_stats_get(w->tcp);
+        w->snap_app = *ww_app_stats_get(w->app);
+        w->snap_quic = *ww_quic_stats_get(w->quic);
+        w->snap_kw = *ww_keylog_wait_stats(w->kl);
         b->next = w->blk_free;
         w->blk_free = b;
         ws->events++;
@@ -1411,7 +1420,7 @@ bool ww_workers_start(ww_engine *e)
     }
     if (rc != WW_OK) {
         ww_engine_say(e, "--workers %u: cannot start them; one thread", n);
-        ww_workers_end(e, NULL, NULL, NULL, NULL);
+        ww_workers_end(e);
         ww_workers_free(e);
         return false;
     }
@@ -1420,8 +1429,7 @@ bool ww_workers_start(ww_engine *e)
     return true;
 }
 
-void ww_workers_end(ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
-                    ww_keywait_stats *kw)
+void ww_workers_end(ww_engine *e)
 {
     struct ww_workers *ws = e->wk;
     if (ws == NULL)
@@ -1470,16 +1478,21 @@ void ww_workers_end(ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_st
                 ws->w[k].started = false;
             }
     }
-    if (ts == NULL)
-        return;
+}
+
+void ww_workers_stats(const ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
+                      ww_keywait_stats *kw)
+{
+    struct ww_workers *ws = e->wk;
     memset(ts, 0, sizeof *ts);
     memset(as, 0, sizeof *as);
     memset(qs, 0, sizeof *qs);
     memset(kw, 0, sizeof *kw);
+    lock(ws);
     for (unsigned k = 0; k < ws->n; k++) {
         worker *w = &ws->w[k];
-        add_stats(ts, ww_tcp_stats_get(w->tcp));
-        const ww_app_stats *a = ww_app_stats_get(w->app);
+        add_stats(ts, &w->snap_tcp);
+        const ww_app_stats *a = &w->snap_app;
         as->tls_sessions += a->tls_sessions;
         as->tls_decrypted += a->tls_decrypted;
         as->tls_undecryptable += a->tls_undecryptable;
@@ -1489,12 +1502,13 @@ void ww_workers_end(ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_st
         as->h2_flows += a->h2_flows;
         as->quic_decrypted += a->quic_decrypted;
         as->quic_undecryptable += a->quic_undecryptable;
-        qs->conns += ww_quic_stats_get(w->quic)->conns;
-        const ww_keywait_stats *k2 = ww_keylog_wait_stats(w->kl);
+        qs->conns += w->snap_quic.conns;
+        const ww_keywait_stats *k2 = &w->snap_kw;
         kw->bytes_peak += k2->bytes_peak; /* an upper bound of the peak over all workers */
         kw->evicted += k2->evicted;
         kw->bytes_evicted += k2->bytes_evicted;
     }
+    unlock(ws);
 }
 
 void ww_workers_free(ww_engine *e)
@@ -1503,7 +1517,7 @@ void ww_workers_free(ww_engine *e)
     if (ws == NULL)
         return;
     if (!ws->ended)
-        ww_workers_end(e, NULL, NULL, NULL, NULL);
+        ww_workers_end(e);
     for (unsigned k = 0; k < ws->n; k++)
         if (ws->w[k].ws != NULL)
             worker_free(e, &ws->w[k]);
