@@ -153,6 +153,7 @@ typedef struct worker {
     blk *rb;          /* being filled */
     uint64_t rb_sent; /* upto of the last block pushed */
     fq mq;            /* fact chunks taken, being merged */
+    unsigned mq_n;    /* how many (at most OUT_MAX taken at a time: memory stays bounded) */
     uint64_t mw;      /* their watermark */
 } worker;
 
@@ -807,7 +808,10 @@ static bool grab(struct ww_workers *ws)
     bool any = false;
     for (unsigned k = 0; k < ws->n; k++) {
         worker *w = &ws->w[k];
+        if (w->mq_n >= OUT_MAX)
+            continue; /* merge what was taken first; the watermark covers what is left */
         if (w->out_head != NULL) {
+            w->mq_n += w->out_n;
             if (w->mq.tail != NULL)
                 w->mq.tail->next = w->out_head;
             else
@@ -941,8 +945,8 @@ static void emit(ww_engine *e, const fhdr *h)
     }
 }
 
-/* Drops the head record of q; an exhausted chunk goes back to *freel. */
-static void fq_advance(fq *q, fchunk **freel)
+/* Drops the head record of q; an exhausted chunk goes back to *freel (true then). */
+static bool fq_advance(fq *q, fchunk **freel)
 {
     fchunk *c = q->head;
     const fhdr *h = (const fhdr *)(const void *)(c->data + c->rd);
@@ -957,7 +961,9 @@ static void fq_advance(fq *q, fchunk **freel)
         } else {
             free(c);
         }
+        return true;
     }
+    return false;
 }
 
 /* Merges every fact whose turn has come. Returns true when any was merged or taken. */
@@ -1001,10 +1007,15 @@ static bool merge(ww_engine *e)
         emit(e, best);
         ws->merged++;
         progress = true;
-        if ((unsigned)bi < n)
-            fq_advance(&ws->w[bi].mq, &back[bi]);
-        else
-            fq_advance(&ws->rq, &ws->rfree);
+        if ((unsigned)bi < n) {
+            if (fq_advance(&ws->w[bi].mq, &back[bi]) && --ws->w[bi].mq_n < OUT_MAX / 2) {
+                lock(ws); /* room again: take more (and the watermark with them) */
+                progress |= grab(ws);
+                unlock(ws);
+            }
+        } else {
+            (void)fq_advance(&ws->rq, &ws->rfree);
+        }
     }
     bool any_back = false;
     for (unsigned k = 0; k < n; k++)
