@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "detect/redis.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,6 +62,7 @@ typedef struct opts {
     bool no_registry;
     size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
+    ww_redis_cfg *redis;  /* --redis URL, parsed */
     /* issue 16: tcpdump habits, sensor operations */
     bool list_ifaces;            /* -D */
     uint64_t max_packets;        /* -c */
@@ -152,6 +154,8 @@ static void usage(FILE *f)
            "  --html FILE           a self-contained HTML report ('-' = standard output)\n"
            "  --workers N           decoding threads (default: the number of cores, at most 64;\n"
            "                        the events are the same for any N)\n"
+           "  --redis URL           every event also to Redis: redis://[:PASS@]HOST[:PORT][/DB]\n"
+           "                        [?mode=list|rpush|channel|stream&key=K&maxlen=N&buffer=16M]\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
            "\n"
@@ -234,6 +238,7 @@ enum {
     OPT_REGISTRY,
     OPT_NO_REGISTRY,
     OPT_DETECT_MEMORY,
+    OPT_REDIS,
     OPT_TRUNCATE, /* issue 16 */
     OPT_STATS_INTERVAL,
     OPT_WORKERS
@@ -258,6 +263,7 @@ static const struct option longopts[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
     {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
+    {"redis", required_argument, NULL, OPT_REDIS},
     {"truncate", no_argument, NULL, OPT_TRUNCATE},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"list-interfaces", no_argument, NULL, 'D'},
@@ -458,6 +464,14 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_BLIND_OK:
         o->blind_ok = arg;
         break;
+    case OPT_REDIS: { /* checked now: a bad URL is a usage error */
+        static ww_redis_cfg rc;
+        char err[200];
+        if (ww_redis_parse_url(arg, &rc, err, sizeof err) != WW_OK)
+            return fprintf(stderr, "walletwatch: --redis: %s\n", err), EXIT_USAGE;
+        o->redis = &rc;
+        break;
+    }
     case 'q':
         o->quiet = true;
         break;
@@ -905,6 +919,7 @@ static int run(const opts *o, ww_source *lsrc)
     ww_engine *e = NULL;
     ww_baseline *baseline = NULL;
     ww_registry *registry = NULL;
+    ww_redis *redis = NULL;
     FILE *html = NULL;
 
     if (o->line_buffered) /* -l, -U */
@@ -943,6 +958,15 @@ static int run(const opts *o, ww_source *lsrc)
     ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
     ec.detect.no_registry = o->no_registry;
     ec.detect.max_bytes = o->detect_memory;
+    if (o->redis != NULL) { /* --redis: every EVE line also to Redis, never blocking */
+        if (ww_redis_new(&redis, o->redis, stderr) != WW_OK) {
+            fprintf(stderr, "walletwatch: --redis: out of memory\n");
+            goto done;
+        }
+        ec.out.on_line = ww_redis_line;
+        ec.out.on_line_ud = redis;
+        ec.out.on_line_dropped = ww_redis_dropped;
+    }
     int erc = ww_engine_new(&e, &ec, errbuf);
     if (erc != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
@@ -962,6 +986,7 @@ done:
     if (html != NULL && html != stdout)
         fclose(html);
     live_src = NULL;
+    (void)ww_redis_close(redis, NULL); /* the rest flushed, bounded; says what was not sent */
     for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
     ww_engine_free(e);

@@ -83,12 +83,7 @@ static int bpf_pass(bpf_cache *bc, const ww_pkt *pkt, char *err, size_t errn)
     return pcap_offline_filter(prog, &h, pkt->data) != 0;
 }
 
-/* ---- built-in subscribers: HTML report, alert latency, evidence ---- */
-
-static void report_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
-{
-    ww_report_alert(ud, ctx, a);
-}
+/* ---- built-in subscribers: alert latency, evidence ---- */
 
 static void latency_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
 {
@@ -387,10 +382,6 @@ static int open_output(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
 static int add_builtin_subs(ww_engine *e)
 {
     int rc = WW_OK;
-    if (e->report != NULL) {
-        ww_engine_sub s = {.ud = e->report, .alert = report_alert};
-        rc |= ww_engine_subscribe(e, &s);
-    }
     if (e->cfg.live) {
         ww_engine_sub s = {.ud = &e->lat, .alert = latency_alert};
         rc |= ww_engine_subscribe(e, &s);
@@ -409,6 +400,7 @@ static int build_stages(ww_engine *e)
     const ww_mem *mem = e->cfg.mem;
     ww_out_cfg oc = e->cfg.out;
     oc.jsonl = e->jsonl;
+    oc.report = e->report; /* the HTML report hears calls, findings and answers from the writer */
     if (oc.jsonl == stdout && oc.format == WW_FMT_JSONL)
         oc.console = NULL; /* -o - with --format jsonl: the events once */
     e->out = ww_out_new(mem, &oc);
