@@ -721,6 +721,8 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
             return 1;
         }
     }
+    if (e->wk != NULL) /* this input's events out before the next input is waited for */
+        ww_workers_drain(e);
     e->drops += ww_source_drops(src);
     if (ctl_stop(ctl)) {
         e->interrupted = true; /* the verdict says so (exit 3) */

@@ -97,6 +97,9 @@ void ww_workers_reader_anomaly(ww_engine *e, uint64_t ts_us, const char *layer,
 void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg);
 /* The clock moved without a packet (live idle): every worker sweeps at now. */
 void ww_workers_tick(ww_engine *e, uint64_t now_us);
+/* Every packet dispatched so far decoded and its events out (the end of an input file: the
+ * next may be a pipe that waits). */
+void ww_workers_drain(ww_engine *e);
 /* Events merged so far go out (live: called while waiting). */
 void ww_workers_poll(ww_engine *e);
 /* End of input: every worker closes its flows; every fact merged; threads joined. */

@@ -37,7 +37,7 @@
 #define FCH_SIZE ((size_t)256 << 10) /* fact chunk */
 #define OUT_MAX 16                   /* fact chunks queued per worker */
 #define SYNC_EVERY 512               /* packets between watermark pushes and merges */
-#define LIVE_SYNC_NS 1000000         /* live: and at least this often while packets come */
+#define LIVE_SYNC_NS 1000000         /* and at least this often while packets come */
 #define MAC_CACHE 256
 
 enum { M_SEG = 1, M_UDP, M_TICK, M_END };
@@ -1212,7 +1212,8 @@ static void broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now, const 
     }
 }
 
-/* Live: the facts of the packets in hand go out within about LIVE_SYNC_NS (alert latency). */
+/* The facts of the packets in hand go out within about LIVE_SYNC_NS while packets come (live,
+ * a pipe that trickles). */
 static bool live_due(struct ww_workers *ws)
 {
     struct timespec t;
@@ -1247,7 +1248,7 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
         broadcast(e, M_TICK, e->seq, e->last_ts, ws->pending_w);
     ws->pending = NULL;
     ws->done_seq = e->seq;
-    if (++ws->since_sync >= SYNC_EVERY || (e->cfg.live && live_due(ws))) {
+    if (++ws->since_sync >= SYNC_EVERY || live_due(ws)) {
         ws->since_sync = 0;
         sync_all(ws, NULL);
         (void)merge(e);
@@ -1261,6 +1262,32 @@ void ww_workers_tick(ww_engine *e, uint64_t now_us)
     broadcast(e, M_TICK, ws->done_seq, now_us, NULL);
     sync_all(ws, NULL);
     (void)merge(e);
+}
+
+void ww_workers_drain(ww_engine *e)
+{
+    struct ww_workers *ws = e->wk;
+    sync_all(ws, NULL);
+    for (;;) {
+        lock(ws);
+        uint64_t ev = ws->events;
+        unlock(ws);
+        bool progress = merge(e);
+        bool done = true;
+        for (unsigned k = 0; k < ws->n; k++)
+            if (ws->w[k].started && ws->w[k].mw < ws->done_seq)
+                done = false;
+        if (done) {
+            (void)merge(e); /* what the last watermarks let through */
+            return;
+        }
+        if (progress)
+            continue;
+        lock(ws);
+        while (ws->events == ev)
+            pthread_cond_wait(&ws->cv_main, &ws->mx);
+        unlock(ws);
+    }
 }
 
 void ww_workers_poll(ww_engine *e)
