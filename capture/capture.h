@@ -195,7 +195,8 @@ enum ww_close_reason {
 };
 
 typedef struct ww_flow {
-    uint64_t id;        /* flow_id: stable for one TCP connection within a run (1, 2, ...) */
+    uint64_t id;        /* stable for one connection within a run: the engine makes it the
+                           number of the packet that opened it (1, 2, ... without an engine) */
     ww_ip cli_ip, srv_ip; /* client = sender of the SYN; when picked up mid-stream, the side
                              with the higher port (ephemeral) */
     uint16_t cli_port, srv_port;
@@ -234,6 +235,14 @@ ww_tcp *ww_tcp_new(const ww_mem *mem, const ww_tcp_cfg *cfg, const ww_stream_cbs
 void ww_tcp_segment(ww_tcp *t, const ww_seg *seg);
 /* Time moved to now (packet time): closes idle flows. Cheap; call per packet. */
 void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
+/* Time moved to now: closes every idle flow (frees every lingering one), oldest touched
+ * first, whatever the others' state (ww_tcp_tick stops at the first that is not idle). */
+void ww_tcp_sweep(ww_tcp *t, uint64_t now_us);
+/* The number of the packet being handed in (the engine's packet sequence): a flow remembers
+ * the last one that touched it. ww_tcp_flow_touch: that number, for a flow of this table
+ * (LRU order is ascending touch order; sweeps and finish close flows in it). */
+void ww_tcp_set_seq(ww_tcp *t, uint64_t seq);
+uint64_t ww_tcp_flow_touch(const ww_flow *f);
 /* End of input: deliver what can be delivered (reporting gaps), close every flow. */
 void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
 const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
