@@ -72,6 +72,7 @@ typedef struct opts {
     uint64_t stats_interval_us;  /* --stats-interval */
     FILE *console;               /* where --format's output goes: stdout, or stderr when
                                     -w - or --html - takes standard output */
+    unsigned workers;     /* --workers (0: the number of cores) */
 } opts;
 
 static char filter_args[8192]; /* the filter given after the options, as tcpdump */
@@ -151,6 +152,8 @@ static void usage(FILE *f)
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
            "  --html FILE           a self-contained HTML report ('-' = standard output)\n"
+           "  --workers N           decoding threads (default: the number of cores, at most 64;\n"
+           "                        the events are the same for any N)\n"
            "  --redis URL           every event also to Redis: redis://[:PASS@]HOST[:PORT][/DB]\n"
            "                        [?mode=list|rpush|channel|stream&key=K&maxlen=N&buffer=16M]\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
@@ -237,7 +240,8 @@ enum {
     OPT_DETECT_MEMORY,
     OPT_REDIS,
     OPT_TRUNCATE, /* issue 16 */
-    OPT_STATS_INTERVAL
+    OPT_STATS_INTERVAL,
+    OPT_WORKERS
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -263,6 +267,7 @@ static const struct option longopts[] = {
     {"truncate", no_argument, NULL, OPT_TRUNCATE},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"list-interfaces", no_argument, NULL, 'D'},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -434,6 +439,16 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_EVIDENCE_SECRETS:
         o->evidence_secrets = true;
         break;
+    case OPT_WORKERS: {
+        char *end;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (*end != '\0' || end == arg || v == 0 || v > WW_ENGINE_MAX_WORKERS)
+            return fprintf(stderr, "walletwatch: --workers: a number from 1 to %d\n",
+                           WW_ENGINE_MAX_WORKERS),
+                   EXIT_USAGE;
+        o->workers = (unsigned)v;
+        break;
+    }
     case 'p':
         o->no_promisc = true;
         break;
@@ -642,6 +657,9 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->evidence_secrets = o->evidence_secrets;
     ec->key_grace_us = o->key_grace_us;
     ec->key_wait_budget = o->key_wait_budget;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ec->workers = o->workers > 0 ? o->workers
+                                 : (unsigned)WW_MIN(WW_MAX(cores, 1L), WW_ENGINE_MAX_WORKERS);
 }
 
 /* -k: loaded now (replay) or followed as it grows (live). Returns 0 or -1 after saying why. */
@@ -996,7 +1014,7 @@ int main(int argc, char **argv)
     if (o.iface != NULL) {
         /* the device first (it may need root), then privileges go, then every file */
         if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib, !o.no_promisc,
-                                true, errbuf) != WW_OK) {
+                                false, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
             return EXIT_USAGE;
         }
