@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #define EXIT_INCONCLUSIVE 3
 
 #define MAX_INPUTS 256
+#define WW_LIVE_SNAPLEN 262144 /* capture/live.c's default snapshot length (-s 0) */
 
 typedef struct opts {
     const char *inputs[MAX_INPUTS];
@@ -59,16 +61,32 @@ typedef struct opts {
     bool no_registry;
     size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
+    /* issue 16: tcpdump habits, sensor operations */
+    bool list_ifaces;            /* -D */
+    uint64_t max_packets;        /* -c */
+    bool line_buffered;          /* -l, -U */
+    bool truncate;               /* --truncate: -o starts empty */
+    bool format_given;           /* --format was on the command line */
+    uint64_t stats_interval_us;  /* --stats-interval */
+    FILE *console;               /* where --format's output goes: stdout, or stderr when
+                                    -w - or --html - takes standard output */
 } opts;
+
+static char filter_args[8192]; /* the filter given after the options, as tcpdump */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t hup_requested;
+static volatile sig_atomic_t usr1_requested;
 static ww_source *volatile live_src; /* for pcap_breakloop from the signal handler */
 
 static void on_signal(int sig)
 {
     if (sig == SIGHUP) {
         hup_requested = 1;
+        return;
+    }
+    if (sig == SIGUSR1) {
+        usr1_requested = 1; /* the counts are printed between packets */
         return;
     }
     stop_requested = 1;
@@ -80,8 +98,9 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(
-        f, "usage: walletwatch [OPTIONS] -r FILE       replay a pcap or pcapng file ('-' = stdin)\n"
-           "       walletwatch [OPTIONS] -i IFACE      capture live\n"
+        f, "usage: walletwatch [OPTIONS] -r FILE [EXPR]   replay a pcap or pcapng file ('-' = stdin)\n"
+           "       walletwatch [OPTIONS] -i IFACE [EXPR]  capture live\n"
+           "       walletwatch -D                         list the interfaces -i can capture on\n"
            "       walletwatch addrdb build FEED... -o FILE | lookup [--db FILE] ADDR... | stats "
            "[--db FILE]\n"
            "       walletwatch decode [--chain evm|solana] DATA\n"
@@ -89,7 +108,13 @@ static void usage(FILE *f)
            "options:\n"
            "  -r FILE               read a capture; repeatable (one timeline, in the order given)\n"
            "  -i IFACE              live capture ('any', 'lo', a mirror port)\n"
-           "  -f EXPR               BPF filter, as tcpdump\n"
+           "  -f EXPR, EXPR         BPF filter, as tcpdump: with -f or as the arguments after the\n"
+           "                        options (joined with spaces; not both)\n"
+           "  -c COUNT              stop after COUNT packets (those the filter keeps, as tcpdump)\n"
+           "  -D, --list-interfaces list the interfaces, numbered as tcpdump -D, and exit\n"
+           "  -n                    accepted (walletwatch never resolves names)\n"
+           "  -l, -U                flush standard output and -o after every line/event, -w after\n"
+           "                        every packet\n"
            "  -B KIB                live: kernel capture buffer in KiB, as tcpdump\n"
            "  -s SNAPLEN            live: bytes kept per packet (default 262144)\n"
            "  -p                    live: do not put the interface in promiscuous mode\n"
@@ -102,11 +127,16 @@ static void usage(FILE *f)
            "  --db FILE             attacker address feed (list, CSV, JSON array); repeatable\n"
            "  --no-default-db       leave the bundled attacker DB out\n"
            "  --expect FILE         addresses this session may pay/approve (one per line)\n"
-           "  -o FILE               write JSON-lines events ('-' = standard output); SIGHUP "
-           "reopens it\n"
+           "  -o FILE               append JSON-lines events to FILE ('-' = standard output);\n"
+           "                        SIGHUP reopens it (log rotation)\n"
+           "  --truncate            -o FILE starts empty instead of being appended to\n"
+           "  --stats-interval DURATION   a stats event every DURATION (e.g. 60s): packet time\n"
+           "                        on a replay, wall-clock time on live capture\n"
            "  -w FILE               write the packets of flagged flows as pcapng evidence\n"
+           "                        ('-' = standard output)\n"
            "  --evidence-secrets    embed the TLS key log in the -w file (it then holds secrets)\n"
-           "  --format text|jsonl|junit   what goes to standard output (default text)\n"
+           "  --format text|jsonl|junit   what goes to standard output (default text; jsonl with\n"
+           "                        -o -; standard error when -w - or --html - takes it)\n"
            "  --log-http            also emit an 'http' event per HTTP message (-o/jsonl)\n"
            "  --window DURATION     how long a served address stays expected (default 30m)\n"
            "  --lookalike-bits N    similarity beyond chance that makes a lookalike (default 30)\n"
@@ -118,9 +148,14 @@ static void usage(FILE *f)
            "  --fail-on SEVERITY    exit 1 on alerts at or above it (default high; 'none' never)\n"
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
-           "  --html FILE           a self-contained HTML report\n"
+           "  --html FILE           a self-contained HTML report ('-' = standard output)\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
+           "\n"
+           "signals: SIGINT/SIGTERM end the run (stats written), SIGHUP reopens -o, SIGUSR1\n"
+           "  prints the counts so far on standard error and the run goes on\n"
+           "standard error: 'listening on' when live capture starts; a progress line during a\n"
+           "  replay of a few seconds or more when it is a terminal (neither with -q)\n"
            "\n"
            "exit status: 0 no alert at or above --fail-on and everything wallet-relevant was read,\n"
            "  1 such alerts, 2 usage or unreadable input, 3 inconclusive (traffic that could carry\n"
@@ -195,7 +230,9 @@ enum {
     OPT_BASELINE, /* issue 13 (parse_detect_option) */
     OPT_REGISTRY,
     OPT_NO_REGISTRY,
-    OPT_DETECT_MEMORY
+    OPT_DETECT_MEMORY,
+    OPT_TRUNCATE, /* issue 16 */
+    OPT_STATS_INTERVAL
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -217,12 +254,16 @@ static const struct option longopts[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
     {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
+    {"truncate", no_argument, NULL, OPT_TRUNCATE},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"list-interfaces", no_argument, NULL, 'D'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
-#define SHORTOPTS "r:i:f:k:o:w:B:s:Z:pqvh"
+#define SHORTOPTS "r:i:f:k:o:w:B:s:Z:c:pqvhDnlU"
 #define GO_ON (-1) /* an option parsed: go on */
+#define SEE_HELP "see walletwatch --help\n" /* after a usage error's one line */
 
 /* -B KIB and -s SNAPLEN. */
 static int parse_size(opts *o, int c, const char *arg)
@@ -250,6 +291,7 @@ static int parse_checked(opts *o, int c, const char *arg)
     char *end;
     switch (c) {
     case OPT_FORMAT:
+        o->format_given = true;
         if (strcmp(arg, "text") == 0)
             o->format = WW_FMT_TEXT;
         else if (strcmp(arg, "jsonl") == 0)
@@ -263,6 +305,16 @@ static int parse_checked(opts *o, int c, const char *arg)
         if (!parse_duration(arg, &o->window_us) || o->window_us == 0)
             return fprintf(stderr, "walletwatch: --window: a duration such as 90s, 30m, 2h\n"),
                    EXIT_USAGE;
+        return GO_ON;
+    case OPT_STATS_INTERVAL:
+        if (!parse_duration(arg, &o->stats_interval_us) || o->stats_interval_us < 1000)
+            return fprintf(stderr, "walletwatch: --stats-interval: a duration such as 60s, 5m\n"),
+                   EXIT_USAGE;
+        return GO_ON;
+    case 'c':
+        o->max_packets = strtoull(arg, &end, 10);
+        if (*end != '\0' || end == arg || arg[0] == '-' || o->max_packets == 0)
+            return fprintf(stderr, "walletwatch: -c: a number of packets (> 0)\n"), EXIT_USAGE;
         return GO_ON;
     case OPT_KEY_GRACE:
         if (!parse_duration(arg, &o->key_grace_us) || o->key_grace_us == 0)
@@ -394,6 +446,18 @@ static int parse_option(opts *o, int c, const char *arg)
     case 'q':
         o->quiet = true;
         break;
+    case 'D':
+        o->list_ifaces = true;
+        break;
+    case 'n': /* as tcpdump: no name resolution (walletwatch never resolves names) */
+        break;
+    case 'l':
+    case 'U':
+        o->line_buffered = true;
+        break;
+    case OPT_TRUNCATE:
+        o->truncate = true;
+        break;
     case 'v':
         o->verbose++;
         break;
@@ -406,6 +470,8 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_LOOKALIKE_BITS:
     case OPT_KEY_GRACE:
     case OPT_KEY_WAIT_BUDGET:
+    case OPT_STATS_INTERVAL:
+    case 'c':
         return parse_checked(o, c, arg);
     case OPT_BASELINE:
     case OPT_REGISTRY:
@@ -419,8 +485,8 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_HELP:
         usage(stdout);
         return EXIT_OK;
-    default:
-        usage(stderr);
+    default: /* getopt said what was wrong */
+        fputs(SEE_HELP, stderr);
         return EXIT_USAGE;
     }
     return GO_ON;
@@ -432,19 +498,80 @@ static int check_options(const opts *o)
     const char *why = NULL;
     if (o->iface != NULL && o->n_inputs > 0)
         why = "give -r FILE or -i IFACE, not both";
-    else if (o->n_inputs == 0 && o->iface == NULL) {
-        fprintf(stderr, "walletwatch: nothing to read: give -r FILE (or -i IFACE)\n");
-        usage(stderr);
-        return EXIT_USAGE;
-    } else if (o->iface == NULL &&
+    else if (o->n_inputs == 0 && o->iface == NULL)
+        why = "nothing to read: give -r FILE (or -i IFACE)";
+    else if (o->iface == NULL &&
                (o->user != NULL || o->buffer_kib != 0 || o->snaplen != 0 || o->no_promisc))
         why = "-B, -s, -p and -Z apply to live capture (-i) only";
     else if (o->evidence_secrets && o->evidence == NULL)
         why = "--evidence-secrets needs -w FILE";
     if (why == NULL)
         return GO_ON;
-    fprintf(stderr, "walletwatch: %s\n", why);
+    fprintf(stderr, "walletwatch: %s\n" SEE_HELP, why);
     return EXIT_USAGE;
+}
+
+/* Standard output has one user: -o -, -w -, --html - or --format's output. Without --format,
+ * -o - makes it JSON lines (the events once) and -w - / --html - send --format's text to
+ * standard error; two of them together are a usage error naming both. */
+static int check_stdout(opts *o)
+{
+    const char *users[3];
+    size_t n = 0;
+    bool jsonl_out = o->out_path != NULL && strcmp(o->out_path, "-") == 0;
+    if (jsonl_out)
+        users[n++] = "-o -";
+    if (o->evidence != NULL && strcmp(o->evidence, "-") == 0)
+        users[n++] = "-w -";
+    if (o->html != NULL && strcmp(o->html, "-") == 0)
+        users[n++] = "--html -";
+    o->console = stdout;
+    if (n > 1) {
+        fprintf(stderr, "walletwatch: %s and %s both write to standard output\n" SEE_HELP,
+                users[0], users[1]);
+        return EXIT_USAGE;
+    }
+    if (n == 0)
+        return GO_ON;
+    if (!o->format_given) {
+        if (jsonl_out)
+            o->format = WW_FMT_JSONL;
+        else
+            o->console = stderr;
+        return GO_ON;
+    }
+    if (jsonl_out && o->format == WW_FMT_JSONL)
+        return GO_ON;
+    static const char *const names[] = {[WW_FMT_TEXT] = "text", [WW_FMT_JSONL] = "jsonl",
+                                        [WW_FMT_JUNIT] = "junit"};
+    fprintf(stderr,
+            "walletwatch: %s and --format %s both write to standard output; drop --format or "
+            "write one of them to a file\n" SEE_HELP,
+            users[0], names[o->format]);
+    return EXIT_USAGE;
+}
+
+/* The arguments after the options: one filter expression, joined with spaces (tcpdump). */
+static int filter_from_args(opts *o, int argc, char **argv)
+{
+    size_t k = 0;
+    for (int i = optind; i < argc; i++) {
+        int n = snprintf(filter_args + k, sizeof filter_args - k, "%s%s", k ? " " : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof filter_args - k) {
+            fprintf(stderr, "walletwatch: the filter expression is too long\n");
+            return EXIT_USAGE;
+        }
+        k += (size_t)n;
+    }
+    if (o->filter != NULL) {
+        fprintf(stderr,
+                "walletwatch: a filter both with -f ('%s') and after the options ('%s'): give "
+                "one\n" SEE_HELP,
+                o->filter, filter_args);
+        return EXIT_USAGE;
+    }
+    o->filter = filter_args;
+    return GO_ON;
 }
 
 /* Parses the command line into o. Returns GO_ON, or the exit code. */
@@ -458,12 +585,13 @@ static int parse_args(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1)
         if ((rc = parse_option(o, c, optarg)) != GO_ON)
             return rc;
-    if (optind < argc) {
-        fprintf(stderr, "walletwatch: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    return check_options(o);
+    if (o->list_ifaces)
+        return ww_cli_list_interfaces(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+    if (optind < argc && (rc = filter_from_args(o, argc, argv)) != GO_ON)
+        return rc;
+    if ((rc = check_options(o)) != GO_ON)
+        return rc;
+    return check_stdout(o);
 }
 
 /* The engine's configuration from the options. */
@@ -481,15 +609,18 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->detect.db = db;
     ec->detect.expect = expect;
     ec->detect.n_expect = n_expect;
-    ec->out.console = stdout;
+    ec->out.console = o->console;
     ec->out.format = o->format;
     ec->out.log_http = o->log_http;
     ec->out.verbose = o->verbose;
     ec->out.quiet = o->quiet;
     ec->out.in_iface = o->iface;
     ec->out.blind_ok = o->blind_ok;
-    ec->out.color = o->format == WW_FMT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+    ec->out.color = o->format == WW_FMT_TEXT && isatty(fileno(o->console)) &&
+                    getenv("NO_COLOR") == NULL;
     ec->out_path = o->out_path;
+    ec->out_truncate = o->truncate;
+    ec->out_flush = o->line_buffered;
     ec->bpf = live ? NULL : o->filter; /* live: compiled on the handle */
     ec->report = o->html != NULL;
     ec->live = live;
@@ -529,7 +660,31 @@ static void install_signals(ww_source *lsrc)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* Between packets: SIGUSR1's counts, the progress line. */
+static void on_poll(void *ud, ww_engine *e, ww_source *src)
+{
+    ww_progress *pr = ud;
+    if (usr1_requested) {
+        usr1_requested = 0;
+        ww_live_stats ls;
+        bool live = ww_source_live_stats(src, &ls) == WW_OK;
+        ww_run_stats st;
+        ww_engine_counts(e, live ? ls.dropped + ls.ifdropped : ww_source_drops(src), &st);
+        ww_progress_end(pr); /* the counts on a line of their own */
+        ww_cli_print_counts(stderr, &st, live ? &ls : NULL);
+    }
+    ww_progress_update(pr, src);
+}
+
+/* The progress line waits this long (WW_TEST_PROGRESS_AFTER_MS: tests/cli.sh's shortcut). */
+static uint64_t progress_after_us(void)
+{
+    const char *t = getenv("WW_TEST_PROGRESS_AFTER_MS");
+    return t != NULL ? strtoull(t, NULL, 10) * 1000u : 3000000u;
 }
 
 /* Every input through the engine. Returns the exit code so far; *write_error when the
@@ -537,9 +692,16 @@ static void install_signals(ww_source *lsrc)
 static int run_inputs(ww_engine *e, const opts *o, ww_source *lsrc, ww_source **srcs,
                       bool *write_error)
 {
-    ww_engine_ctl ctl = {&stop_requested, &hup_requested};
+    ww_progress pr;
+    ww_engine_ctl ctl = {&stop_requested, &hup_requested, o->max_packets, o->stats_interval_us,
+                         on_poll, &pr};
+    FILE *tty = !o->quiet && isatty(STDERR_FILENO) ? stderr : NULL;
     int exit_code = EXIT_OK;
     if (lsrc != NULL) {
+        ww_progress_start(&pr, NULL, o->iface, 0, 1, 0); /* no progress live */
+        if (!o->quiet)
+            ww_cli_listening(stderr, o->iface, ww_source_live_linktype(lsrc),
+                             o->snaplen ? o->snaplen : WW_LIVE_SNAPLEN);
         int rc = ww_engine_live(e, lsrc, &ctl);
         if (rc == -3)
             *write_error = true;
@@ -547,21 +709,24 @@ static int run_inputs(ww_engine *e, const opts *o, ww_source *lsrc, ww_source **
             exit_code = EXIT_USAGE;
     }
     for (size_t i = 0; i < o->n_inputs && !*write_error; i++) {
+        ww_progress_start(&pr, tty, o->inputs[i], i, o->n_inputs, progress_after_us());
         int rc = ww_engine_replay(e, srcs[i], o->inputs[i], &ctl);
+        ww_progress_end(&pr);
         if (rc == -3) {
             *write_error = true;
             break;
         }
         if (rc < 0)
             exit_code = EXIT_USAGE;
-        if (rc == -2)
+        if (rc == -2 || rc == 1) /* a filter that fails; -c reached */
             break;
     }
     return exit_code;
 }
 
-/* The HTML report, titled with what was read. Returns 0 or -1 after saying why. */
-static int write_report(ww_engine *e, const opts *o)
+/* The HTML report, titled with what was read, to html (opened before the first packet).
+ * Returns 0 or -1 after saying why. */
+static int write_report(ww_engine *e, const opts *o, FILE *html)
 {
     char title[512];
     size_t k = 0;
@@ -570,23 +735,29 @@ static int write_report(ww_engine *e, const opts *o)
         k += (size_t)snprintf(title, sizeof title, "live capture on %s", o->iface);
     for (size_t i = 0; i < o->n_inputs && k < sizeof title; i++)
         k += (size_t)snprintf(title + k, sizeof title - k, "%s%s", i ? ", " : "", o->inputs[i]);
-    if (ww_engine_write_report(e, o->html, title) != WW_OK) {
-        fprintf(stderr, "walletwatch: --html %s: %s\n", o->html, strerror(errno));
+    int rc = ww_engine_write_report_to(e, html, title);
+    if (html != stdout && fclose(html) != 0)
+        rc = WW_E_IO;
+    if (rc != WW_OK) {
+        fprintf(stderr, "walletwatch: --html %s: %s\n",
+                strcmp(o->html, "-") == 0 ? "standard output" : o->html, strerror(errno));
         return -1;
     }
     return 0;
 }
 
 /* After the input: stats, report, output, evidence, the exit code. */
-static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, bool write_error, int exit_code)
+static int finish_run(ww_engine *e, const opts *o, ww_source *lsrc, FILE **html, bool write_error,
+                      int exit_code)
 {
     ww_live_stats ls;
     bool have_ls = lsrc != NULL && ww_source_live_stats(lsrc, &ls) == WW_OK;
     ww_engine_end(e, have_ls ? ls.dropped + ls.ifdropped : 0);
     if (!write_error)
         ww_engine_write_stats(e);
-    if (o->html != NULL && write_report(e, o) != 0)
+    if (*html != NULL && write_report(e, o, *html) != 0)
         exit_code = EXIT_USAGE;
+    *html = NULL; /* closed */
     if (write_error || ww_engine_finish_output(e) != WW_OK) {
         int saved_errno = ww_engine_output_errno(e);
         fprintf(stderr, "walletwatch: writing output failed (%s): %s\n",
@@ -670,6 +841,38 @@ static int load_detect_files(const opts *o, ww_baseline **bl, ww_registry **reg)
     return 0;
 }
 
+/* A filter after the options that does not compile: was a word of it meant as -r FILE? */
+static void hint_file_in_filter(const char *filter)
+{
+    char word[256];
+    const char *p = filter;
+    while (*p != '\0') {
+        size_t n = strcspn(p, " ");
+        struct stat sb;
+        if (n > 0 && n < sizeof word) {
+            memcpy(word, p, n);
+            word[n] = '\0';
+            if (stat(word, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                fprintf(stderr, "walletwatch: the arguments after the options are a filter "
+                                "expression; to read '%s' give -r %s\n", word, word);
+                return;
+            }
+        }
+        p += n + (p[n] == ' ');
+    }
+}
+
+/* An input that cannot be read, named: "walletwatch: x.pcap: not a pcap or pcapng file". */
+static void say_file(const char *path, const char *err)
+{
+    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+    size_t n = strlen(path);
+    if (strncmp(err, path, n) == 0 && err[n] == ':')
+        fprintf(stderr, "walletwatch: %s%s\n", name, err + n); /* already named */
+    else
+        fprintf(stderr, "walletwatch: %s: %s\n", name, err);
+}
+
 /* Opens what the options name (files, DB, rules, the engine), runs, reports. */
 static int run(const opts *o, ww_source *lsrc)
 {
@@ -684,7 +887,10 @@ static int run(const opts *o, ww_source *lsrc)
     ww_engine *e = NULL;
     ww_baseline *baseline = NULL;
     ww_registry *registry = NULL;
+    FILE *html = NULL;
 
+    if (o->line_buffered) /* -l, -U */
+        (void)setvbuf(stdout, NULL, _IOLBF, 0);
     /* SIGINT/SIGTERM are served from here on, also while `-r -` waits for its first bytes */
     install_signals(lsrc);
     /* Everything that can be checked before the first packet is checked here: exit 2. */
@@ -698,7 +904,7 @@ static int run(const opts *o, ww_source *lsrc)
             goto done;
         }
         if (ww_source_open_file(&srcs[i], o->inputs[i], errbuf) != WW_OK) {
-            fprintf(stderr, "walletwatch: %s\n", errbuf);
+            say_file(o->inputs[i], errbuf);
             goto done;
         }
         n_open = i + 1;
@@ -708,14 +914,22 @@ static int run(const opts *o, ww_source *lsrc)
         (o->expect != NULL && ww_expect_load(o->expect, &expect, &n_expect) != 0) ||
         load_detect_files(o, &baseline, &registry) != 0)
         goto done;
+    /* the outputs: --html here (written at the end), -o and -w by the engine */
+    if (o->html != NULL && (html = strcmp(o->html, "-") == 0 ? stdout : fopen(o->html, "w")) == NULL) {
+        fprintf(stderr, "walletwatch: --html %s: %s\n", o->html, strerror(errno));
+        goto done;
+    }
     ww_engine_cfg ec;
     engine_cfg_of(&ec, o, db, expect, n_expect, yara, lsrc != NULL);
     ec.detect.baseline = baseline;
     ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
     ec.detect.no_registry = o->no_registry;
     ec.detect.max_bytes = o->detect_memory;
-    if (ww_engine_new(&e, &ec, errbuf) != WW_OK) {
+    int erc = ww_engine_new(&e, &ec, errbuf);
+    if (erc != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
+        if (erc == WW_E_INVALID && o->filter == filter_args)
+            hint_file_in_filter(o->filter);
         goto done;
     }
     if (load_keylogs(e, o, lsrc != NULL) != 0)
@@ -725,8 +939,10 @@ static int run(const opts *o, ww_source *lsrc)
 
     bool write_error = false;
     exit_code = run_inputs(e, o, lsrc, srcs, &write_error);
-    exit_code = finish_run(e, o, lsrc, write_error, exit_code);
+    exit_code = finish_run(e, o, lsrc, &html, write_error, exit_code);
 done:
+    if (html != NULL && html != stdout)
+        fclose(html);
     live_src = NULL;
     for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);

@@ -93,6 +93,9 @@ bool ww_source_may_carry_secrets(const ww_source *s);
 bool ww_source_interrupted(void);
 /* Counts for stats: packets the source delivered, and for live sources, kernel drops. */
 uint64_t ww_source_drops(const ww_source *s);
+/* How far a file source got: input bytes consumed (compressed bytes for gzip) and the input's
+ * size (0 when unknown: a pipe, a live source). For progress lines only. */
+void ww_source_progress(const ww_source *s, uint64_t *done, uint64_t *total);
 void ww_source_free(ww_source *s);
 
 /* ---- writing (tests, evidence) ---- */
@@ -273,8 +276,8 @@ int ww_source_live_linktype(const ww_source *s);
 
 /* ---- pcapng writer (capture/pcapngw.c): evidence files ---- */
 typedef struct ww_pcapngw ww_pcapngw;
-/* Creates path and writes the Section Header Block with comment (may be NULL) and
- * shb_userappl "walletwatch VERSION". Returns WW_OK or WW_E_IO (errbuf). */
+/* Creates path ("-": standard output) and writes the Section Header Block with comment (may
+ * be NULL) and shb_userappl "walletwatch VERSION". Returns WW_OK or WW_E_IO (errbuf). */
 int ww_pcapngw_open(ww_pcapngw **out, const char *path, const char *comment,
                     char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
 /* One Enhanced Packet Block; an Interface Description Block is written before the first

@@ -12,6 +12,7 @@
 #include "capture/capture.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #define NGW_MAX_IFACES 16
 #define NGW_SNAPLEN 262144u
@@ -76,7 +77,14 @@ int ww_pcapngw_open(ww_pcapngw **out, const char *path, const char *comment,
         snprintf(errbuf, WW_ERRBUF_SIZE, "out of memory");
         return WW_E_NOMEM;
     }
-    w->f = fopen(path, "wb");
+    if (strcmp(path, "-") == 0) { /* standard output, as tcpdump -w - */
+        int fd = dup(STDOUT_FILENO);
+        w->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (fd >= 0 && w->f == NULL)
+            close(fd);
+    } else {
+        w->f = fopen(path, "wb");
+    }
     if (w->f == NULL) {
         snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
         free(w);

@@ -1187,3 +1187,19 @@ void ww_source_free(ww_source *s)
     s->ops->destroy(s);
     ww_free(s->mem, s);
 }
+
+void ww_source_progress(const ww_source *s, uint64_t *done, uint64_t *total)
+{
+    struct stat sb;
+    *done = *total = 0;
+    if (s->ops != &pcap_ops && s->ops != &pcapng_ops)
+        return; /* not a file source */
+    if (s->fd < 0) {
+        *done = s->min_pos;
+        *total = s->min_len;
+        return;
+    }
+    if (fstat(s->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        *total = (uint64_t)sb.st_size;
+    *done = s->gz ? (uint64_t)s->z.total_in : s->off;
+}

@@ -26,7 +26,11 @@ int ww_addrdb_load_all(ww_addrdb *db, const char *const *paths, size_t n, bool n
     for (size_t i = 0; i < n; i++) {
         ww_addrdb_report rep;
         if (ww_addrdb_load_file(db, paths[i], &rep, errbuf) != WW_OK) {
-            fprintf(stderr, "walletwatch: --db %s\n", errbuf);
+            size_t len = strlen(paths[i]);
+            if (strncmp(errbuf, paths[i], len) == 0 && errbuf[len] == ':')
+                fprintf(stderr, "walletwatch: --db %s\n", errbuf);
+            else /* the compiled-index checks do not name the file */
+                fprintf(stderr, "walletwatch: --db %s: %s\n", paths[i], errbuf);
             return -1;
         }
         if (rep.bad > 0) {
@@ -121,6 +125,21 @@ static int lookup(ww_addrdb *db, char **args, size_t n_args)
     return rc;
 }
 
+static const char ADDRDB_USAGE[] =
+    "usage: walletwatch addrdb build FEED... -o FILE [--csv]\n"
+    "       walletwatch addrdb lookup [--db FILE]... [--no-default-db] ADDR...\n"
+    "       walletwatch addrdb stats [--db FILE]... [--no-default-db]\n"
+    "\n"
+    "  build    compile feeds (address lists, CSV chain,address,label,source, JSON arrays) and\n"
+    "           compiled DBs into one compiled index at FILE ('-' with --csv: standard output);\n"
+    "           --csv writes a normalized, deduplicated CSV feed instead\n"
+    "  lookup   one line per address: normalized, then 'listed LABEL (SOURCE)' or 'not listed';\n"
+    "           exit 0 when every address is listed, 1 when one is not\n"
+    "  stats    entries per chain and per source\n"
+    "  --db FILE        a feed or compiled index added to the bundled DB; repeatable\n"
+    "  --no-default-db  leave the bundled attacker DB out\n"
+    "exit status: 0 ok, 1 lookup: an address not listed, 2 usage or unreadable DB\n";
+
 int ww_addrdb_cli(int argc, char **argv)
 {
     char *dbs[64];
@@ -132,8 +151,15 @@ int ww_addrdb_cli(int argc, char **argv)
     int rc = CLI_OK;
 
     if (argc < 2) {
-        fprintf(stderr, "walletwatch addrdb: build, lookup or stats (see --help)\n");
+        fprintf(stderr, "walletwatch addrdb: build, lookup or stats\n"
+                        "see walletwatch addrdb --help\n");
         return CLI_ERR;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(ADDRDB_USAGE, stdout);
+            return fflush(stdout) == 0 ? CLI_OK : CLI_ERR;
+        }
     }
     const char *sub = argv[1];
     args = calloc((size_t)argc, sizeof(char *));
@@ -154,7 +180,8 @@ int ww_addrdb_cli(int argc, char **argv)
         } else if (strcmp(argv[i], "--csv") == 0) {
             csv = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "walletwatch addrdb: unknown option %s\n", argv[i]);
+            fprintf(stderr, "walletwatch addrdb: unknown option %s\nsee walletwatch addrdb --help\n",
+                    argv[i]);
             free(args);
             return CLI_ERR;
         } else {
@@ -183,7 +210,8 @@ int ww_addrdb_cli(int argc, char **argv)
             ww_addrdb_each_source(db, print_source, NULL);
         }
     } else {
-        fprintf(stderr, "walletwatch addrdb: unknown subcommand '%s'\n", sub);
+        fprintf(stderr, "walletwatch addrdb: unknown subcommand '%s'\n"
+                        "see walletwatch addrdb --help\n", sub);
         rc = CLI_ERR;
     }
     ww_addrdb_free(db);

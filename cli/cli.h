@@ -6,6 +6,8 @@
 #define WW_CLI_H
 
 #include "addrdb/addrdb.h"
+#include "capture/capture.h"
+#include "detect/detect.h"
 
 /*
  * Loads the bundled set (unless no_default) and then each feed or compiled index in paths,
@@ -34,5 +36,31 @@ int ww_expect_load(const char *path, ww_addr **out, size_t *n) WW_WUR;
  * base64). Up to *num calls are decoded into calls; *num is set to how many. Returns < 0 when
  * the input is not in any accepted form (said on stderr), else >= 0. */
 int ww_decode_text(ww_wallet_call *calls, size_t *num, int chain, const uint8_t *p, size_t n);
+
+/* ---- cli/sensor.c: tcpdump habits and sensor operations ---- */
+/* -D: the capture interfaces, numbered and flagged as tcpdump -D prints them. Returns 0, or -1
+ * after saying why on stderr. */
+int ww_cli_list_interfaces(FILE *f);
+/* "walletwatch: listening on IFACE, link-type NAME (DESCRIPTION), snapshot length N bytes" */
+void ww_cli_listening(FILE *f, const char *iface, int linktype, uint32_t snaplen);
+/* SIGUSR1: the counts so far on one line (ls: the kernel's, live capture only; may be NULL). */
+void ww_cli_print_counts(FILE *f, const ww_run_stats *st, const ww_live_stats *ls);
+
+/* The progress line of a replay on a terminal: bytes, %, rate, ETA, redrawn in place ('\r')
+ * twice a second once the replay has run a few seconds; never written when tty is NULL. */
+typedef struct ww_progress {
+    FILE *tty;          /* stderr when it is a terminal, else NULL (nothing is written) */
+    const char *name;   /* the input */
+    size_t index, count; /* input index of count (shown as [i/n] when count > 1) */
+    uint64_t t0, next;  /* monotonic microseconds: start, next redraw */
+    uint64_t after_us;  /* quiet this long after the start */
+    uint64_t calls;
+    bool shown;         /* a line is on the terminal (ww_progress_end clears it) */
+} ww_progress;
+void ww_progress_start(ww_progress *p, FILE *tty, const char *name, size_t index, size_t count,
+                       uint64_t after_us);
+/* After each packet: redraws when due. */
+void ww_progress_update(ww_progress *p, ww_source *src);
+void ww_progress_end(ww_progress *p);
 
 #endif /* WW_CLI_H */

@@ -138,10 +138,26 @@ static int print_calls(const ww_wallet_call *calls, size_t num)
     return frc == WW_OK ? EXIT_OK : EXIT_USAGE;
 }
 
+static const char DECODE_USAGE[] =
+    "usage: walletwatch decode [--chain evm|solana] DATA\n"
+    "\n"
+    "Decodes one wallet call by hand and prints it as wallet_call events (JSON lines).\n"
+    "  DATA starting with '{' or '['   a JSON-RPC request or batch\n"
+    "  --chain evm (default)           a raw transaction in hex ('0x' optional)\n"
+    "  --chain solana                  a wire transaction or message, base58 or base64\n"
+    "  DATA '-'                        read DATA from standard input\n"
+    "exit status: 0 a call was decoded, 2 otherwise\n";
+
 int ww_decode_cli(int argc, char **argv)
 {
     const char *data = NULL;
     int chain = WW_CHAIN_EVM;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(DECODE_USAGE, stdout);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--chain") == 0 && i + 1 < argc) {
             chain = ww_chain_from_name(argv[i + 1], strlen(argv[i + 1]));
@@ -151,7 +167,8 @@ int ww_decode_cli(int argc, char **argv)
         }
     }
     if (data == NULL || (chain != WW_CHAIN_EVM && chain != WW_CHAIN_SOLANA)) {
-        fprintf(stderr, "usage: walletwatch decode [--chain evm|solana] DATA ('-' = stdin)\n");
+        fprintf(stderr, "usage: walletwatch decode [--chain evm|solana] DATA ('-' = stdin)\n"
+                        "see walletwatch decode --help\n");
         return EXIT_USAGE;
     }
     ww_buf in;

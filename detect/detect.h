@@ -117,6 +117,9 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
 /* Last event of a run; also the text summary. Fills st->blind and decides whether the run is
  * inconclusive (ww_out_inconclusive). */
 void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st);
+/* A stats event of the same shape in the middle of a run (--stats-interval): JSON lines only,
+ * the verdict so far. */
+void ww_out_stats_interval(ww_out *o, uint64_t ts_us, ww_run_stats *st);
 /* NULL when the run saw what it needed; else "inconclusive: <reasons>" (valid until free). */
 const char *ww_out_inconclusive(const ww_out *o);
 /* EVE helpers: the 63-bit flow_id of a flow (a hash of its 5-tuple and start time with a

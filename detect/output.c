@@ -1262,7 +1262,8 @@ static void verdict(ww_out *o, ww_run_stats *st)
         o->inconclusive = strdup(buf);
 }
 
-void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
+/* The stats event; with the text summary when summary (the last one of a run). */
+static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summary)
 {
     jw *w = &o->w;
     verdict(o, st);
@@ -1313,7 +1314,7 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
     jw_u64(w, "mac_aliases", st->mac_aliases);
     jw_close(w);
     emit(o, true);
-    if (o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
+    if (summary && o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {
         char line[3072];
         int n = snprintf(line, sizeof line,
                          "walletwatch: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
@@ -1353,6 +1354,16 @@ void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
+}
+
+void ww_out_stats(ww_out *o, uint64_t ts_us, ww_run_stats *st)
+{
+    stats_event(o, ts_us, st, true);
+}
+
+void ww_out_stats_interval(ww_out *o, uint64_t ts_us, ww_run_stats *st)
+{
+    stats_event(o, ts_us, st, false);
 }
 
 /* XML character data / attribute value: strict UTF-8, the five specials escaped, control

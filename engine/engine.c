@@ -66,6 +66,8 @@ struct ww_engine {
     uint64_t first_ts, last_ts;
     const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
     uint64_t filtered;
+    uint64_t kept;          /* packets the filter kept (-c counts them) */
+    uint64_t next_stats_us; /* --stats-interval: when the next stats event is due (0: unset) */
     uint64_t drops;
     bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
     ww_run_stats st;
@@ -169,6 +171,8 @@ static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
 {
     ww_engine *e = ud;
     ww_evidence_packet(e->evid.ev, pkt, seg);
+    if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK) /* -U, as tcpdump -w */
+        e->evid.failed = true;
 }
 
 static void evidence_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
@@ -205,6 +209,8 @@ static void evidence_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         return;
     evidence_embed_secrets(e);
     if (ww_evidence_flag(e->evid.ev, ctx->flow) != WW_OK)
+        e->evid.failed = true;
+    if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK)
         e->evid.failed = true;
 }
 
@@ -419,11 +425,14 @@ static int open_output(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
         e->jsonl = stdout;
         return WW_OK;
     }
-    e->jsonl = fopen(path, "w");
+    /* appended to by default: a restarted sensor keeps the events it wrote before */
+    e->jsonl = fopen(path, e->cfg.out_truncate ? "w" : "a");
     if (e->jsonl == NULL) {
         snprintf(errbuf, WW_ERRBUF_SIZE, "-o %s: %s", path, strerror(errno));
         return WW_E_IO;
     }
+    if (e->cfg.out_flush) /* every event is one line */
+        (void)setvbuf(e->jsonl, NULL, _IOLBF, 0);
     e->jsonl_owned = true;
     return WW_OK;
 }
@@ -626,6 +635,7 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
         e->filtered++;
         return 0;
     }
+    e->kept++;
     process(e, pkt);
     return 1;
 }
@@ -651,6 +661,8 @@ bool ww_engine_reopen_output(ww_engine *e)
         e->reopen_failed = true;
         return false;
     }
+    if (e->cfg.out_flush)
+        (void)setvbuf(nf, NULL, _IOLBF, 0);
     ww_out_set_jsonl(e->out, nf);
     if (fclose(e->jsonl) != 0)
         e->reopen_failed = true;
@@ -678,6 +690,33 @@ static void ctl_poll(ww_engine *e, const ww_engine_ctl *ctl)
     (void)ww_engine_reopen_output(e);
 }
 
+/* -c: has the count been reached? */
+static bool ctl_count_reached(const ww_engine *e, const ww_engine_ctl *ctl)
+{
+    return ctl != NULL && ctl->max_packets > 0 && e->kept >= ctl->max_packets;
+}
+
+/* Between packets (and on idle live reads): a periodic stats event when one is due (packet
+ * time on a replay, wall time live), then the caller's poll. */
+static void ctl_between(ww_engine *e, const ww_engine_ctl *ctl, ww_source *src)
+{
+    if (ctl == NULL)
+        return;
+    if (ctl->stats_interval_us > 0) {
+        uint64_t now = e->cfg.live ? now_us(CLOCK_REALTIME_COARSE) : e->last_ts;
+        if (e->next_stats_us == 0 && now > 0) {
+            e->next_stats_us = now + ctl->stats_interval_us;
+        } else if (e->next_stats_us > 0 && now >= e->next_stats_us) {
+            ww_engine_write_interval_stats(e, now, ww_source_drops(src));
+            e->next_stats_us += ctl->stats_interval_us;
+            if (e->next_stats_us <= now) /* a gap in the capture: one event, then on */
+                e->next_stats_us = now + ctl->stats_interval_us;
+        }
+    }
+    if (ctl->poll != NULL)
+        ctl->poll(ctl->poll_ud, e, src);
+}
+
 /* ---- the loops ---- */
 
 int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_engine_ctl *ctl)
@@ -686,12 +725,19 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     char errbuf[WW_ERRBUF_SIZE];
     int rc;
     ww_engine_attach(e, src);
+    if (ctl_count_reached(e, ctl))
+        return 1;
     while (!ctl_stop(ctl) && (rc = ww_source_next(src, &pkt, errbuf)) == 1) {
         ctl_poll(e, ctl);
         if (ww_engine_output_failed(e))
             return -3;
         if (ww_engine_packet(e, &pkt) < 0)
             return -2;
+        ctl_between(e, ctl, src);
+        if (ctl_count_reached(e, ctl)) { /* -c: the rest of the input is not read */
+            e->drops += ww_source_drops(src);
+            return 1;
+        }
     }
     e->drops += ww_source_drops(src);
     if (ctl_stop(ctl)) {
@@ -727,6 +773,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
             }
         }
         if (rc == 1) {
+            e->kept++;
             process(e, &pkt);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
@@ -743,19 +790,18 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         }
         if (ww_engine_output_failed(e))
             return -3;
+        ctl_between(e, ctl, src);
+        if (ctl_count_reached(e, ctl))
+            return 1;
     }
     return 0;
 }
 
 /* ---- the end ---- */
 
-void ww_engine_end(ww_engine *e, uint64_t drops)
+/* The counters of every stage into st (the run may go on). */
+static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
 {
-    ww_run_stats *st = &e->st;
-    ww_tcp_finish(e->tcp, e->last_ts);
-    ww_quic_finish(e->quic, e->last_ts);
-    follow_all(e); /* keys written since the last poll */
-    keys_tick(e, e->last_ts, true);
     const ww_keywait_stats *kw = ww_keylog_wait_stats(e->kl);
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
@@ -789,6 +835,27 @@ void ww_engine_end(ww_engine *e, uint64_t drops)
     st->interrupted = e->interrupted;
 }
 
+void ww_engine_end(ww_engine *e, uint64_t drops)
+{
+    ww_tcp_finish(e->tcp, e->last_ts);
+    ww_quic_finish(e->quic, e->last_ts);
+    follow_all(e); /* keys written since the last poll */
+    keys_tick(e, e->last_ts, true);
+    fill_stats(e, drops, &e->st);
+}
+
+void ww_engine_counts(const ww_engine *e, uint64_t drops, ww_run_stats *st)
+{
+    fill_stats(e, drops, st);
+}
+
+void ww_engine_write_interval_stats(ww_engine *e, uint64_t ts_us, uint64_t drops)
+{
+    ww_run_stats st;
+    fill_stats(e, drops, &st);
+    ww_out_stats_interval(e->out, ts_us, &st);
+}
+
 const ww_run_stats *ww_engine_stats(const ww_engine *e)
 {
     return &e->st;
@@ -796,20 +863,33 @@ const ww_run_stats *ww_engine_stats(const ww_engine *e)
 
 void ww_engine_write_stats(ww_engine *e)
 {
-    ww_out_stats(e->out, e->last_ts, &e->st);
+    uint64_t ts = e->last_ts; /* live: now, after the --stats-interval events (wall time) */
+    if (e->cfg.live && e->next_stats_us > 0)
+        ts = WW_MAX(ts, now_us(CLOCK_REALTIME));
+    ww_out_stats(e->out, ts, &e->st);
 }
 
 int ww_engine_write_report(ww_engine *e, const char *path, const char *title)
 {
     if (e->report == NULL)
         return WW_OK;
-    ww_report_stats(e->report, &e->st, e->first_ts, e->last_ts);
-    ww_report_inconclusive(e->report, ww_out_inconclusive(e->out));
     FILE *hf = fopen(path, "w");
     if (hf == NULL)
         return WW_E_IO;
-    int rc = ww_report_write(e->report, hf, title);
+    int rc = ww_engine_write_report_to(e, hf, title);
     if (fclose(hf) != 0)
+        rc = WW_E_IO;
+    return rc;
+}
+
+int ww_engine_write_report_to(ww_engine *e, FILE *f, const char *title)
+{
+    if (e->report == NULL)
+        return WW_OK;
+    ww_report_stats(e->report, &e->st, e->first_ts, e->last_ts);
+    ww_report_inconclusive(e->report, ww_out_inconclusive(e->out));
+    int rc = ww_report_write(e->report, f, title);
+    if (fflush(f) != 0 || ferror(f))
         rc = WW_E_IO;
     return rc;
 }

@@ -56,7 +56,10 @@ typedef struct ww_engine_cfg {
     const ww_tcp_cfg *tcp;       /* NULL = defaults */
     /* the event writer: out.jsonl is replaced by out_path when that is set */
     ww_out_cfg out;
-    const char *out_path; /* -o: opened here ('-' = standard output), reopened on request */
+    const char *out_path; /* -o: opened here ('-' = standard output), reopened on request;
+                             appended to unless out_truncate */
+    bool out_truncate;    /* --truncate: -o starts empty */
+    bool out_flush;       /* -l, -U: -o flushed after every event, -w after every packet */
     const char *bpf;      /* filter replayed packets with this (tcpdump syntax) */
     /* built-in subscribers, registered in this order */
     bool report;               /* gather an HTML report (ww_engine_write_report) */
@@ -92,18 +95,34 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt);
  * closed sessions past their grace period given up). */
 void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
-/* Loop control from the caller's signal handlers (NULL members: never). */
+/* Loop control from the caller's signal handlers (NULL members: never) and the sensor's
+ * hooks (zero members: off). */
 typedef struct ww_engine_ctl {
     const volatile sig_atomic_t *stop; /* leave the loop */
     volatile sig_atomic_t *reopen;     /* reopen -o (log rotation); cleared here */
+    uint64_t max_packets;       /* -c: the loops end once this many packets were kept by the
+                                   filter, counted over every input of the engine (as tcpdump) */
+    uint64_t stats_interval_us; /* a stats event this often: packet time on a replay, wall
+                                   time on live capture (ww_engine_write_interval_stats) */
+    /* Called after every packet and whenever a live source is idle (at least every 100 ms),
+     * from the loop, never from a signal handler: progress, counts on request. */
+    void (*poll)(void *ud, ww_engine *e, ww_source *src);
+    void *poll_ud;
 } ww_engine_ctl;
 /* Reads a capture to its end (path names it in messages). A truncated or corrupt file ends
- * with an anomaly event and a warning. Returns 0; -1 the file could not be read; -2 the
- * filter failed; -3 the output can no longer be written. */
+ * with an anomaly event and a warning. Returns 0; 1 ctl->max_packets were reached (the rest
+ * is not read); -1 the file could not be read; -2 the filter failed; -3 the output can no
+ * longer be written. */
 int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_engine_ctl *ctl);
-/* Live capture until ctl->stop, a capture error (-1) or a write error (-3); followed key
- * logs are polled before the packets that may need them. */
+/* Live capture until ctl->stop, ctl->max_packets (1), a capture error (-1) or a write error
+ * (-3); followed key logs are polled before the packets that may need them. */
 int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl);
+/* The counters so far (the run goes on): what SIGUSR1 prints. drops: packets the live
+ * source lost so far. */
+void ww_engine_counts(const ww_engine *e, uint64_t drops, ww_run_stats *st);
+/* A stats event now, of the same shape as the last one (JSON lines only: no text summary),
+ * with the counters so far. */
+void ww_engine_write_interval_stats(ww_engine *e, uint64_t ts_us, uint64_t drops);
 /* Replaces the -o stream now (SIGHUP). false when it could not be reopened. */
 bool ww_engine_reopen_output(ww_engine *e);
 /* Has an output failed (a write, a reopen)? */
@@ -119,6 +138,8 @@ const ww_run_stats *ww_engine_stats(const ww_engine *e);
 void ww_engine_write_stats(ww_engine *e);
 /* The HTML report (cfg.report) to path. WW_OK or WW_E_IO (errno set). */
 int ww_engine_write_report(ww_engine *e, const char *path, const char *title) WW_WUR;
+/* ... to a stream the caller opened (and closes). WW_OK or WW_E_IO. */
+int ww_engine_write_report_to(ww_engine *e, FILE *f, const char *title) WW_WUR;
 /* Flushes the event writer (and writes JUnit). WW_OK, or WW_E_IO when any write failed. */
 int ww_engine_finish_output(ww_engine *e) WW_WUR;
 /* errno of the first failed write; 0 when none failed or it is unknown. */

@@ -49,7 +49,7 @@ if [ -x "$BIN" ]; then
     for f in pcaps/rules-*.pcap pcaps/http1-clean.pcap pcaps/http1-hijack.pcap \
              pcaps/http1-lookalike.pcap pcaps/http1-unrequested.pcap; do
         [ -f "$f" ] || continue
-        "$BIN" -r "$f" -o "$DIR/scenario.jsonl" --fail-on high >/dev/null 2>&1
+        "$BIN" -r "$f" -o "$DIR/scenario.jsonl" --truncate --fail-on high >/dev/null 2>&1
         rc=$?
         rules=$(python3 -c 'import json,sys
 r=[json.loads(l)["alert"] for l in open(sys.argv[1]) if "\"alert\"" in l]
@@ -166,7 +166,7 @@ add("cat > /dev/null", best(["cat", pcap], max(runs, 1)), "raw read (page cache)
 
 if os.access(binary, os.X_OK):
     out = os.path.join(outdir, "walletwatch.jsonl")
-    r = best([binary, "-q", "-r", pcap, "-o", out], runs, ok=(0, 1))
+    r = best([binary, "-q", "-r", pcap, "-o", out, "--truncate"], runs, ok=(0, 1))
     note = ""
     if r is not None:
         try:

@@ -65,7 +65,7 @@ REPLAY_FILE=$T/hij.pcap
 log "== alert latency (wallet-call packet timestamp -> alert line written and flushed)"
 for mode in "--mbps=10" "--topspeed"; do
     REPLAY_ARGS=$mode
-    run_ww -f 'tcp port 18080 or tcp port 18545' -q -v -o "$T/lat.jsonl"
+    run_ww -f 'tcp port 18080 or tcp port 18545' -q -v -o "$T/lat.jsonl" --truncate
     log "  tcpreplay $mode: $(grep 'alert latency' "$T/ww.stderr" | sed 's/^walletwatch: //')"
 done
 
@@ -82,7 +82,7 @@ for rate in 100 200 400 800 1600 topspeed "topspeed -B 262144" "topspeed -s 4096
     [ "${rate%% *}" = topspeed ] && extra=${rate#topspeed}
     if [ "${rate%% *}" = topspeed ]; then REPLAY_ARGS="--topspeed --limit=$N"; else REPLAY_ARGS="--mbps=$rate --limit=$N"; fi
     # shellcheck disable=SC2086
-    run_ww -o "$T/rate.jsonl" $extra
+    run_ww -o "$T/rate.jsonl" --truncate $extra
     rated=$(grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' "$T/replay.log" | head -1)
     mbps=$(sed -E 's/.* ([0-9.]+) Mbps.*/\1/' <<<"$rated")
     pps=$(sed -E 's/.* ([0-9.]+) pps.*/\1/' <<<"$rated")

@@ -335,5 +335,291 @@ sig_idle INT "SIGINT on an idle pipe after the pcap header" "$T/hdr.pcap"
 sig_idle TERM "SIGTERM on an idle pipe after a whole capture" "$CLEAN"
 contains "$T/sig.jsonl" '"packets":' "interrupted replay: stats count what was read"
 
+# ---- issue 16 items 4-5: tcpdump habits ----
+# -D: the interfaces, numbered and flagged exactly as tcpdump -D prints them
+expect_rc 0 "-D lists the interfaces" "$WW" -D
+contains "$T/out" "lo [Up, Running, Loopback]" "-D: lo with its flags"
+grep -qE '^1\.' "$T/out" && ok || bad "-D: numbered from 1"
+if command -v tcpdump >/dev/null 2>&1 && tcpdump -D >"$T/tcpdump-D" 2>/dev/null; then
+    cmp -s "$T/out" "$T/tcpdump-D" && ok || { bad "-D differs from tcpdump -D"; diff "$T/out" "$T/tcpdump-D" | head -5; }
+else
+    echo "SKIP: -D compared with tcpdump -D: tcpdump absent"
+fi
+expect_rc 0 "--list-interfaces" "$WW" --list-interfaces
+# a usage error: one line and the pointer to --help, never the whole usage
+expect_rc 2 "unknown option: short message" "$WW" --bogus -r "$CLEAN"
+[ "$(wc -l <"$T/err")" -eq 2 ] && ok || bad "usage error is 2 lines, not $(wc -l <"$T/err")"
+contains "$T/err" "see walletwatch --help" "usage error points to --help"
+expect_rc 2 "nothing to read: short message" "$WW"
+[ "$(wc -l <"$T/err")" -eq 2 ] && ok || bad "nothing to read: 2 lines, not $(wc -l <"$T/err")"
+# -n accepted; every new option in --help
+expect_rc 0 "-n accepted" "$WW" -n -r "$CLEAN"
+"$WW" --help >"$T/help.txt"
+for opt in "-c COUNT" "-D, --list-interfaces" "-n " "-l, -U" "--truncate" "--stats-interval" "SIGUSR1" "listening on" "--html FILE"; do
+    contains "$T/help.txt" "$opt" "--help lists $opt"
+done
+grep -q "no name resolution\|never resolves names" "$T/help.txt" && ok || bad "--help says -n resolves nothing"
+# -c COUNT: packets the filter kept, over every input; the rest is not read
+# (10 packets cut an HTTP body short: inconclusive, exit 3)
+expect_rc 3 "-c 10" "$WW" -c 10 -r "$HIJACK" -o "$T/c10.jsonl"
+python3 - "$T/c10.jsonl" 10 <<'PY' && ok || bad "-c 10: stats count 10 packets"
+import json, sys
+st = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert st["event_type"] == "stats" and st["walletwatch"]["packets"] == int(sys.argv[2]), st["walletwatch"]
+PY
+n_port=$(tcpdump -r "$HIJACK" -c 20 'tcp port 8545' 2>/dev/null | wc -l)
+"$WW" -c 20 -r "$HIJACK" tcp port 8545 -o "$T/c20.jsonl" >/dev/null 2>&1
+python3 - "$T/c20.jsonl" 20 <<'PY' && ok || bad "-c 20 with a filter: 20 packets of the filter"
+import json, sys
+st = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert st["walletwatch"]["packets"] == int(sys.argv[2]), st["walletwatch"]
+PY
+[ "$n_port" -eq 20 ] && ok || bad "tcpdump -c 20 with the same filter printed $n_port packets"
+expect_rc 0 "-c over two inputs stops in the first" "$WW" -c 5 -r "$CLEAN" -r "$HIJACK" -o "$T/c5.jsonl"
+grep -q '"packets":5,' "$T/c5.jsonl" && ok || bad "-c 5 over two inputs: 5 packets"
+expect_rc 2 "-c 0" "$WW" -c 0 -r "$CLEAN"
+expect_rc 2 "-c not a number" "$WW" -c lots -r "$CLEAN"
+# a trailing BPF expression, as tcpdump; with -f too: a usage error naming both
+expect_rc 1 "trailing filter keeping the RPC port" "$WW" -r "$HIJACK" tcp port 8545 -o "$T/tf1.jsonl"
+"$WW" -r "$HIJACK" -f "tcp port 8545" -o "$T/tf0.jsonl" >/dev/null 2>&1
+[ "$(count_alerts "$T/tf1.jsonl")" -eq "$(count_alerts "$T/tf0.jsonl")" ] && [ "$(count_alerts "$T/tf1.jsonl")" -gt 0 ] && ok || bad "trailing filter 'tcp port 8545' is not -f 'tcp port 8545'"
+expect_rc 0 "trailing filter dropping everything" "$WW" -r "$HIJACK" -o "$T/tf2.jsonl" udp
+[ "$(count_alerts "$T/tf2.jsonl")" -eq 0 ] && ok || bad "trailing filter 'udp' still raised alerts"
+expect_rc 2 "-f and a trailing filter" "$WW" -f tcp -r "$HIJACK" port 80
+contains "$T/err" "-f ('tcp') and after the options ('port 80')" "filter conflict names both"
+expect_rc 2 "a bad trailing filter" "$WW" -r "$HIJACK" tcp and and
+contains "$T/err" "bad filter 'tcp and and'" "bad trailing filter named"
+expect_rc 2 "a second capture after the options" "$WW" -r "$CLEAN" "$HIJACK"
+contains "$T/err" "to read '$HIJACK' give -r $HIJACK" "a file among the filter words: the hint"
+# '-' for standard output: -w - (pcapng), --html -; -o - alone is JSON lines
+"$WW" -q -r "$HIJACK" -w - >"$T/ev-stdout.pcapng" 2>"$T/ev-stdout.err"
+[ "$(head -c 4 "$T/ev-stdout.pcapng" | od -An -tx1 | tr -d ' ')" = "0a0d0d0a" ] && ok || bad "-w -: pcapng on standard output"
+contains "$T/ev-stdout.err" "ALERT critical known-attacker" "-w -: the alerts go to standard error"
+if command -v tshark >/dev/null 2>&1; then
+    n_ev=$(tshark -r "$T/ev-stdout.pcapng" 2>/dev/null | wc -l)
+    [ "$n_ev" -gt 0 ] && ok || bad "-w -: tshark reads no packet"
+fi
+[ ! -e ./- ] && ok || bad "-w - created a file named -"
+"$WW" -q -r "$HIJACK" --html - >"$T/stdout.html" 2>/dev/null
+head -1 "$T/stdout.html" | grep -q '<!DOCTYPE html>' && ok || bad "--html -: the page on standard output"
+contains "$T/stdout.html" "<mark>" "--html -: the whole report"
+"$WW" -r "$HIJACK" -o - >"$T/o-dash.out" 2>/dev/null
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/o-dash.out" && ok || bad "-o - without --format: JSON lines only"
+[ "$(count_alerts "$T/o-dash.out")" -eq "$n_hijack" ] && ok || bad "-o -: each event once"
+# formats never mixed on standard output: a one-line error naming both
+expect_rc 2 "-o - with --format text" "$WW" -o - --format text -r "$HIJACK"
+contains "$T/err" "-o - and --format text both write to standard output" "-o - / --format text named"
+expect_rc 2 "-o - with --format junit" "$WW" -o - --format junit -r "$HIJACK"
+expect_rc 2 "-w - with --format text" "$WW" -w - --format text -r "$HIJACK"
+expect_rc 2 "-w - with -o -" "$WW" -w - -o - -r "$HIJACK"
+contains "$T/err" "-o - and -w - both write to standard output" "-w - / -o - named"
+expect_rc 2 "--html - with -w -" "$WW" --html - -w - -r "$HIJACK"
+[ ! -s "$T/out" ] && ok || bad "refused runs write nothing to standard output"
+# addrdb --help, decode --help
+expect_rc 0 "addrdb --help" "$WW" addrdb --help
+contains "$T/out" "usage: walletwatch addrdb build" "addrdb --help prints its usage"
+expect_rc 0 "addrdb lookup --help" "$WW" addrdb lookup --help
+expect_rc 0 "decode --help" "$WW" decode --help
+contains "$T/out" "usage: walletwatch decode" "decode --help prints its usage"
+# errors name the file
+"$WW" -r README.md 2>"$T/err.notcap"
+contains "$T/err.notcap" "walletwatch: README.md: not a pcap or pcapng file" "not-a-capture error names the file"
+printf '' | "$WW" -r - 2>"$T/err.stdin"
+contains "$T/err.stdin" "walletwatch: standard input: not a pcap or pcapng file" "stdin named in its error"
+"$WW" addrdb stats --db "$T/trunc.idx" 2>"$T/err.idx"
+contains "$T/err.idx" "trunc.idx: compiled DB truncated" "compiled DB error names the file"
+expect_rc 2 "-w to an unwritable path" "$WW" -r "$CLEAN" -w /nonexistent/dir/e.pcapng
+contains "$T/err" "/nonexistent/dir/e.pcapng" "-w error names the file"
+# outputs are checked before the first packet: a bad --html fails at once while the input
+# (a pipe that delivered only the pcap header) is still open
+mkfifo "$T/early.fifo"
+( "$WW" -q -r - --html /nonexistent/dir/r.html <"$T/early.fifo" >/dev/null 2>"$T/early.err"; echo $? >"$T/early.rc" ) &
+early=$!
+exec 8>"$T/early.fifo"
+head -c 24 "$CLEAN" >&8
+for _ in $(seq 1 40); do [ -s "$T/early.rc" ] && break; sleep 0.05; done
+[ "$(cat "$T/early.rc" 2>/dev/null)" = 2 ] && ok || bad "bad --html: not refused before the input ended (rc $(cat "$T/early.rc" 2>/dev/null))"
+exec 8>&-
+wait "$early" 2>/dev/null
+rm -f "$T/early.fifo"
+contains "$T/early.err" "--html /nonexistent/dir/r.html" "bad --html named"
+
+# ---- issue 16 item 5: sensor operations ----
+# -o appends (a restart keeps its events); --truncate starts it empty
+rm -f "$T/app.jsonl"
+"$WW" -q -r "$CLEAN" -o "$T/app.jsonl" >/dev/null
+"$WW" -q -r "$CLEAN" -o "$T/app.jsonl" >/dev/null
+[ "$(grep -c '"event_type":"stats"' "$T/app.jsonl")" -eq 2 ] && ok || bad "-o appends: two runs, two stats events"
+"$WW" -q -r "$CLEAN" -o "$T/app.jsonl" --truncate >/dev/null
+[ "$(grep -c '"event_type":"stats"' "$T/app.jsonl")" -eq 1 ] && ok || bad "--truncate: one run, one stats event"
+# SIGHUP (log rotation) reopens -o in append mode: what is already at the path is kept
+mkfifo "$T/hup.fifo"
+rm -f "$T/hup.jsonl" "$T/hup.jsonl.1"
+( "$WW" -q -r - -o "$T/hup.jsonl" <"$T/hup.fifo" >/dev/null 2>&1; echo $? >"$T/hup.rc" ) &
+hup=$!
+exec 8>"$T/hup.fifo"
+cat "$CLEAN" >&8
+sleep 0.5
+mv "$T/hup.jsonl" "$T/hup.jsonl.1"
+echo '{"event_type":"marker"}' >"$T/hup.jsonl"
+huppid=$(ps -o pid= --ppid "$hup" | tr -d ' ' | head -n 1)
+[ -n "$huppid" ] && kill -HUP "$huppid"
+sleep 0.2
+tail -c +25 "$HIJACK" >&8 # more packets: the reopen happens before the next one
+exec 8>&-
+wait "$hup" 2>/dev/null
+rm -f "$T/hup.fifo"
+[ "$(head -1 "$T/hup.jsonl")" = '{"event_type":"marker"}' ] && ok || bad "SIGHUP reopened -o truncating it"
+[ "$(count_alerts "$T/hup.jsonl")" -eq "$n_hijack" ] && [ "$(count_alerts "$T/hup.jsonl.1")" -eq 0 ] && ok || bad "SIGHUP: the alerts after it in the new file"
+# --stats-interval on a replay: packet time; each event of the final one's shape
+expect_rc 1 "--stats-interval 5s" "$WW" -q -r "$HIJACK" --stats-interval 5s -o "$T/si.jsonl" --truncate
+python3 - "$T/si.jsonl" <<'PY' && ok || bad "--stats-interval: periodic stats events in packet time"
+import json, sys
+from datetime import datetime
+evs = [json.loads(l) for l in open(sys.argv[1])]
+st = [e for e in evs if e["event_type"] == "stats"]
+assert evs[-1]["event_type"] == "stats" and len(st) >= 4, len(st)   # 22 s of capture
+def keys(o, p=""):
+    return {p + k for k in o} | {x for k, v in o.items() if isinstance(v, dict) for x in keys(v, p + k + ".")}
+final = keys(st[-1])
+t = [datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() for e in st]
+first = datetime.strptime(evs[0]["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+for i, e in enumerate(st[:-1]):
+    assert keys(e) == final, keys(e) ^ final
+    assert t[i] - first >= 5 * (i + 1) - 0.001 or i > 0, (i, t[i] - first)
+    assert i == 0 or t[i] - t[i - 1] >= 3, t
+    assert e["walletwatch"]["packets"] <= st[i + 1]["walletwatch"]["packets"]
+# packet time, not wall time: the events carry the capture's 2025 dates
+assert all(x < datetime(2026, 1, 1).timestamp() for x in t), t
+PY
+expect_rc 2 "--stats-interval not a duration" "$WW" --stats-interval soon -r "$CLEAN"
+"$WW" -q -r "$HIJACK" -o "$T/nosi.jsonl" --truncate >/dev/null
+[ "$(grep -c '"event_type":"stats"' "$T/nosi.jsonl")" -eq 1 ] && ok || bad "without --stats-interval: one stats event"
+# -U / -l: each event reaches -o and standard output while the run goes on (input still open)
+mkfifo "$T/lb.fifo"
+( "$WW" -U -r - -o "$T/lb.jsonl" --truncate -w "$T/lb.pcapng" <"$T/lb.fifo" >"$T/lb.out" 2>/dev/null ) &
+lb=$!
+exec 8>"$T/lb.fifo"
+cat "$HIJACK" >&8
+sleep 0.7
+n_live=$(count_alerts "$T/lb.jsonl")
+n_text_live=$(grep -c "ALERT" "$T/lb.out")
+epbs() { python3 -c 'import struct,sys
+d=open(sys.argv[1],"rb").read(); i=n=0
+while i+12<=len(d):
+    t,l=struct.unpack_from("<II",d,i)
+    if l<12 or i+l>len(d): break
+    n+=t==6; i+=l
+print(n)' "$1"; }
+n_epb_live=$(epbs "$T/lb.pcapng")
+exec 8>&-
+wait "$lb" 2>/dev/null
+rm -f "$T/lb.fifo"
+[ "$n_epb_live" -gt 0 ] && [ "$n_epb_live" -eq "$(epbs "$T/lb.pcapng")" ] && ok || bad "-U: $n_epb_live evidence packets in -w while running, $(epbs "$T/lb.pcapng") at the end"
+[ "$n_text_live" -gt 0 ] && [ "$n_text_live" -eq "$(grep -c "ALERT" "$T/lb.out")" ] && ok || bad "-U: $n_text_live text alerts on standard output while running"
+[ "$n_live" -eq "$n_hijack" ] && ok || bad "-U: $n_live of $n_hijack alerts in -o while running"
+# SIGUSR1: the counts on standard error, and the run goes on (a replay from a pipe: the line
+# comes with the next packet)
+mkfifo "$T/u1.fifo"
+( "$WW" -r - -o "$T/u1.jsonl" --truncate <"$T/u1.fifo" >/dev/null 2>"$T/u1.err"; echo $? >"$T/u1.rc" ) &
+u1=$!
+exec 8>"$T/u1.fifo"
+cat "$CLEAN" >&8
+sleep 0.5
+u1pid=$(ps -o pid= --ppid "$u1" | tr -d ' ' | head -n 1)
+[ -n "$u1pid" ] && kill -USR1 "$u1pid"
+tail -c +25 "$HIJACK" >&8 # more records of the same stream: the hijacked session
+exec 8>&-
+wait "$u1" 2>/dev/null
+rm -f "$T/u1.fifo"
+contains "$T/u1.err" " packets, " "SIGUSR1 prints the counts"
+grep -qE '^walletwatch: 16[0-9] packets, [0-9]+ bytes, 0 dropped, [0-9]+ flows, [0-9]+ wallet calls, 0 alerts' "$T/u1.err" && ok || bad "SIGUSR1 counts: packets, drops, flows, wallet calls, alerts"
+[ "$(cat "$T/u1.rc")" = 1 ] && ok || bad "SIGUSR1: the run went on to the hijack (exit $(cat "$T/u1.rc"))"
+[ "$(count_alerts "$T/u1.jsonl")" -eq "$n_hijack" ] && ok || bad "SIGUSR1: the alerts after it"
+# the progress line: on a terminal only (a pty), never when standard error is not one, never
+# in the JSON. WW_TEST_PROGRESS_AFTER_MS=0 shows it at once (else after 3 s).
+python3 - "$HIJACK" "$T/big.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out, recs, i = bytearray(d[:24]), [], 24
+while i + 16 <= len(d):
+    ts, us, il, ol = struct.unpack_from("<IIII", d, i)
+    recs.append((ts, us, d[i + 16:i + 16 + il], ol)); i += 16 + il
+for k in range(100):
+    for ts, us, p, ol in recs:
+        out += struct.pack("<IIII", ts + k * 30, us, len(p), ol) + p
+open(sys.argv[2], "wb").write(out)
+PY
+cat >"$T/ptyrun.py" <<'PY'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=s)
+os.close(s)
+out = b""
+while True:
+    try:
+        b = os.read(m, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+p.wait()
+open(sys.argv[1], "wb").write(out)
+PY
+WW_TEST_PROGRESS_AFTER_MS=0 python3 "$T/ptyrun.py" "$T/pty.err" "$WW" -r "$T/big.pcap" -o "$T/big.jsonl" --truncate
+grep -aqE $'\r\033\\[Kwalletwatch: [^ ]*big.pcap: [0-9.]+ [kMG]?B of [0-9.]+ MB \\([0-9]+%\\), [0-9.]+ [kMG]?B/s, ETA [0-9]+:[0-9]{2}:[0-9]{2}' "$T/pty.err" && ok || bad "progress line on a terminal: $(head -c 200 "$T/pty.err" | od -c | head -3)"
+WW_TEST_PROGRESS_AFTER_MS=0 "$WW" -r "$T/big.pcap" >/dev/null 2>"$T/notty.err"
+grep -aq "ETA" "$T/notty.err" && bad "progress line when standard error is not a terminal" || ok
+grep -q "ETA\|MB/s" "$T/big.jsonl" && bad "progress in the JSON" || ok
+python3 "$T/ptyrun.py" "$T/pty2.err" "$WW" -r "$HIJACK"
+grep -aq "ETA" "$T/pty2.err" && bad "progress line for a replay of less than 3 s" || ok
+rm -f "$T/big.pcap" "$T/big.jsonl"
+
+# live capture (root, a network namespace of its own): the "listening on" line as tcpdump's,
+# SIGUSR1's counts, --stats-interval in wall-clock time, -c ending the capture by itself
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+    WW="$WW" T="$T" unshare -n bash -c '
+        ip link set lo up
+        send() { python3 -c "import socket,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
+for i in range($1): s.sendto(b\"x\"*32,(\"127.0.0.1\",9)); time.sleep(0.05)"; }
+        "$WW" -i lo -o "$T/live.jsonl" --truncate --stats-interval 300ms >/dev/null 2>"$T/live.err" &
+        p=$!
+        sleep 0.5; send 4; kill -USR1 $p; sleep 1; kill -INT $p; wait $p; echo $? >"$T/live.rc"
+        "$WW" -q -i lo -o "$T/quiet.jsonl" --truncate >/dev/null 2>"$T/quiet.err" &
+        p=$!; sleep 0.4; kill -INT $p; wait $p
+        "$WW" -i lo -c 3 -o "$T/c3.jsonl" --truncate >/dev/null 2>/dev/null &
+        p=$!; sleep 0.4; send 6; sleep 0.5
+        if kill -0 $p 2>/dev/null; then kill -INT $p; echo running >"$T/c3.rc"; else wait $p; echo $? >"$T/c3.rc"; fi
+        if command -v tcpdump >/dev/null; then
+            tcpdump -i lo -w /dev/null 2>"$T/tcpdump.err" & p=$!; sleep 0.5; kill -INT $p; wait $p
+        fi
+        true'
+    grep '^walletwatch: listening on' "$T/live.err" >"$T/listen.txt"
+    contains "$T/listen.txt" "walletwatch: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes" "live: the listening-on line"
+    if [ -s "$T/tcpdump.err" ]; then
+        [ "$(sed 's/^walletwatch: //' "$T/listen.txt")" = "$(grep '^tcpdump: listening' "$T/tcpdump.err" | sed 's/^tcpdump: //')" ] && ok || bad "live: listening-on line differs from tcpdump's"
+    fi
+    grep -q 'listening on' "$T/quiet.err" && bad "-q still prints the listening-on line" || ok
+    grep -qE '^walletwatch: [0-9]+ packets, [0-9]+ bytes, [0-9]+ dropped, [0-9]+ flows, [0-9]+ wallet calls, [0-9]+ alerts, [0-9]+ anomalies; [0-9]+ received by filter' "$T/live.err" && ok || bad "live: SIGUSR1 counts with the kernel's"
+    [ "$(cat "$T/live.rc")" = 0 ] && ok || bad "live: SIGUSR1 did not end the capture (SIGINT later exits $(cat "$T/live.rc"), want 0)"
+    python3 - "$T/live.jsonl" <<'PY' && ok || bad "live: --stats-interval 300ms in wall-clock time"
+import json, sys, time
+from datetime import datetime
+st = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"stats"' in l]
+assert len(st) >= 4, len(st)            # ~1.5 s of capture, every 300 ms, and the last one
+t = [datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() for e in st]
+assert all(abs(x - time.time()) < 60 for x in t), t      # wall time, now
+assert all(0.2 < b - a < 1.0 for a, b in zip(t[:-2], t[1:-1])), t
+assert all(e.get("in_iface") == "lo" for e in st[:-1]), st[0]
+assert t[-1] >= t[-2], t                                   # the last one is not older
+PY
+    [ "$(cat "$T/c3.rc")" = 0 ] && ok || bad "live: -c 3 did not end the capture ($(cat "$T/c3.rc"))"
+    grep -q '"packets":3,' "$T/c3.jsonl" && ok || bad "live: -c 3 counted 3 packets"
+else
+    echo "SKIP: live -i tests (listening on, SIGUSR1, --stats-interval, -c): need root and unshare -n"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

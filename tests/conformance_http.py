@@ -93,7 +93,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for cap, keys, exp, what in CASES:
             name = "%s%s" % (cap, " + " + keys if keys else "")
-            cmd = [WW, "--log-http", "--fail-on", "none", "-q", "-o", os.path.join(tmp, "out.jsonl"),
+            cmd = [WW, "--log-http", "--fail-on", "none", "-q", "-o", os.path.join(tmp, "out.jsonl"), "--truncate",
                    "-r", os.path.join(CORPUS, cap)]
             if keys:
                 cmd += ["-k", os.path.join(CORPUS, keys)]

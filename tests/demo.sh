@@ -25,7 +25,7 @@ echo "== walletwatch -r $PCAP"
 echo "   (Chromium on a local dapp over HTTPS, key log embedded in the capture: the API served"
 echo "    the payee; the hijacked page's wallet calls and signed transaction went elsewhere)"
 echo
-"$BIN" -r "$PCAP" -o "$OUT"
+"$BIN" -r "$PCAP" -o "$OUT" --truncate
 rc=$?
 echo
 case $rc in
@@ -66,7 +66,7 @@ PY
 echo
 echo "== the same check on the project's plain-HTTP/1.1 sessions (tests/gen/gen_http1.mjs, ethers v6):"
 for name in http1-clean http1-hijack; do
-    "$BIN" -q --format jsonl -r "pcaps/$name.pcap" -o "$BUILD/demo/$name.jsonl" >/dev/null 2>&1
+    "$BIN" -q --format jsonl -r "pcaps/$name.pcap" -o "$BUILD/demo/$name.jsonl" --truncate >/dev/null 2>&1
     rc=$?
     [ "$rc" -le 1 ] || { echo "demo: walletwatch failed on $name (exit $rc)" >&2; exit "$rc"; }
     printf '   %-14s %2d alerts, exit %d\n' "$name" "$(grep -c '"event_type":"alert"' "$BUILD/demo/$name.jsonl")" "$rc"

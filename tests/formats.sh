@@ -31,7 +31,7 @@ while read -r name pcap keylog expected flags; do
     case $name in ''|'#'*) continue ;; esac
     f=$BUILD/golden/$name.jsonl
     if [ ! -s "$f" ]; then
-        args=(-r "pcaps/$pcap" -q -o "$f")
+        args=(-r "pcaps/$pcap" -q -o "$f" --truncate)
         [ "$keylog" != "-" ] && args+=(-k "pcaps/$keylog")
         "$WW" "${args[@]}" >/dev/null 2>&1 </dev/null
     fi

@@ -29,7 +29,7 @@ while read -r name pcap keylog expected flags; do
     rm -f "$out"
     args=(-r "pcaps/$pcap")
     [ "$keylog" != "-" ] && args+=(-k "pcaps/$keylog")
-    args+=(-o "$out")
+    args+=(-o "$out" --truncate)
     # shellcheck disable=SC2206  # flags are split on blanks on purpose
     [ -n "${flags:-}" ] && args+=($flags)
     if [ -x "$BIN" ]; then

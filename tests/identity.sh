@@ -24,20 +24,20 @@ one() { # name, args...: every output variant of one capture
     local name=$1; shift
     local d=$OUT/$name
     mkdir -p "$d"
-    "$BIN" "$@" -o "$d/events.jsonl" --format text >"$d/text.out" 2>"$d/text.err" </dev/null
+    "$BIN" "$@" -o "$d/events.jsonl" --truncate --format text >"$d/text.out" 2>"$d/text.err" </dev/null
     echo $? >"$d/text.rc"
     "$BIN" "$@" --format jsonl >"$d/jsonl.out" 2>/dev/null </dev/null
     echo $? >"$d/jsonl.rc"
     "$BIN" "$@" --format junit -v >"$d/junit.out" 2>/dev/null </dev/null
     echo $? >"$d/junit.rc"
-    "$BIN" "$@" --log-http -o "$d/http.jsonl" --html "$d/report.html" -q >"$d/quiet.out" \
+    "$BIN" "$@" --log-http -o "$d/http.jsonl" --truncate --html "$d/report.html" -q >"$d/quiet.out" \
         2>/dev/null </dev/null
     echo $? >"$d/http.rc"
     "$BIN" "$@" -w "$d/evidence.pcapng" --evidence-secrets -v -o /dev/null >/dev/null \
         2>"$d/evidence.err" </dev/null
     echo $? >"$d/evidence.rc"
     sed -i "s|$d/|OUT/|g" "$d/evidence.err"
-    "$BIN" "$@" --yara "$OUT/any.yar" -f "tcp" -o "$d/yara.jsonl" >/dev/null 2>&1 </dev/null
+    "$BIN" "$@" --yara "$OUT/any.yar" -f "tcp" -o "$d/yara.jsonl" --truncate >/dev/null 2>&1 </dev/null
     echo $? >"$d/yara.rc"
     if [ "$MODE" != record ]; then
         if diff -r "$REF/$name" "$d" >"$OUT/$name.diff" 2>&1; then
