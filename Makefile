@@ -9,7 +9,7 @@
 #   make bench      throughput and memory (MB/s, packets/s, peak RSS), beside tshark
 #   make install    PREFIX=/usr/local DESTDIR=
 
-PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara
+PKGS       = libpcap libnghttp2 libnghttp3 openssl libsecp256k1 libcjson zlib libbrotlidec libzstd libsodium yara hiredis
 # ISA-L's igzip inflates gzip/deflate when libisal is installed; zlib does it otherwise.
 ISAL      := $(shell pkg-config --exists libisal 2>/dev/null && echo libisal)
 PKGS      += $(ISAL)

@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "detect/redis.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,6 +62,7 @@ typedef struct opts {
     bool no_registry;
     size_t detect_memory;
     const char *blind_ok; /* --blind-ok */
+    ww_redis_cfg *redis;  /* --redis URL, parsed */
     /* issue 16: tcpdump habits, sensor operations */
     bool list_ifaces;            /* -D */
     uint64_t max_packets;        /* -c */
@@ -70,6 +72,7 @@ typedef struct opts {
     uint64_t stats_interval_us;  /* --stats-interval */
     FILE *console;               /* where --format's output goes: stdout, or stderr when
                                     -w - or --html - takes standard output */
+    unsigned workers;     /* --workers (0: the number of cores) */
 } opts;
 
 static char filter_args[8192]; /* the filter given after the options, as tcpdump */
@@ -149,6 +152,10 @@ static void usage(FILE *f)
            "  --blind-ok HOSTS|all  TLS/QUIC sessions without keys to these hosts (and their\n"
            "                        subdomains; comma list) do not make the run inconclusive\n"
            "  --html FILE           a self-contained HTML report ('-' = standard output)\n"
+           "  --workers N           decoding threads (default: the number of cores, at most 64;\n"
+           "                        the events are the same for any N)\n"
+           "  --redis URL           every event also to Redis: redis://[:PASS@]HOST[:PORT][/DB]\n"
+           "                        [?mode=list|rpush|channel|stream&key=K&maxlen=N&buffer=16M]\n"
            "  -q, -v                quieter, more verbose (never prints key material)\n"
            "  --version, --help\n"
            "\n"
@@ -231,8 +238,10 @@ enum {
     OPT_REGISTRY,
     OPT_NO_REGISTRY,
     OPT_DETECT_MEMORY,
+    OPT_REDIS,
     OPT_TRUNCATE, /* issue 16 */
-    OPT_STATS_INTERVAL
+    OPT_STATS_INTERVAL,
+    OPT_WORKERS
 };
 static const struct option longopts[] = {
     {"keylog", required_argument, NULL, 'k'},
@@ -254,9 +263,11 @@ static const struct option longopts[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"no-registry", no_argument, NULL, OPT_NO_REGISTRY},
     {"detect-memory", required_argument, NULL, OPT_DETECT_MEMORY},
+    {"redis", required_argument, NULL, OPT_REDIS},
     {"truncate", no_argument, NULL, OPT_TRUNCATE},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"list-interfaces", no_argument, NULL, 'D'},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -428,6 +439,16 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_EVIDENCE_SECRETS:
         o->evidence_secrets = true;
         break;
+    case OPT_WORKERS: {
+        char *end;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (*end != '\0' || end == arg || v == 0 || v > WW_ENGINE_MAX_WORKERS)
+            return fprintf(stderr, "walletwatch: --workers: a number from 1 to %d\n",
+                           WW_ENGINE_MAX_WORKERS),
+                   EXIT_USAGE;
+        o->workers = (unsigned)v;
+        break;
+    }
     case 'p':
         o->no_promisc = true;
         break;
@@ -443,6 +464,14 @@ static int parse_option(opts *o, int c, const char *arg)
     case OPT_BLIND_OK:
         o->blind_ok = arg;
         break;
+    case OPT_REDIS: { /* checked now: a bad URL is a usage error */
+        static ww_redis_cfg rc;
+        char err[200];
+        if (ww_redis_parse_url(arg, &rc, err, sizeof err) != WW_OK)
+            return fprintf(stderr, "walletwatch: --redis: %s\n", err), EXIT_USAGE;
+        o->redis = &rc;
+        break;
+    }
     case 'q':
         o->quiet = true;
         break;
@@ -628,6 +657,9 @@ static void engine_cfg_of(ww_engine_cfg *ec, const opts *o, ww_addrdb *db, const
     ec->evidence_secrets = o->evidence_secrets;
     ec->key_grace_us = o->key_grace_us;
     ec->key_wait_budget = o->key_wait_budget;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ec->workers = o->workers > 0 ? o->workers
+                                 : (unsigned)WW_MIN(WW_MAX(cores, 1L), WW_ENGINE_MAX_WORKERS);
 }
 
 /* -k: loaded now (replay) or followed as it grows (live). Returns 0 or -1 after saying why. */
@@ -887,6 +919,7 @@ static int run(const opts *o, ww_source *lsrc)
     ww_engine *e = NULL;
     ww_baseline *baseline = NULL;
     ww_registry *registry = NULL;
+    ww_redis *redis = NULL;
     FILE *html = NULL;
 
     if (o->line_buffered) /* -l, -U */
@@ -925,6 +958,15 @@ static int run(const opts *o, ww_source *lsrc)
     ec.detect.registry = registry; /* NULL: detect loads the bundled one unless no_registry */
     ec.detect.no_registry = o->no_registry;
     ec.detect.max_bytes = o->detect_memory;
+    if (o->redis != NULL) { /* --redis: every EVE line also to Redis, never blocking */
+        if (ww_redis_new(&redis, o->redis, stderr) != WW_OK) {
+            fprintf(stderr, "walletwatch: --redis: out of memory\n");
+            goto done;
+        }
+        ec.out.on_line = ww_redis_line;
+        ec.out.on_line_ud = redis;
+        ec.out.on_line_dropped = ww_redis_dropped;
+    }
     int erc = ww_engine_new(&e, &ec, errbuf);
     if (erc != WW_OK) {
         fprintf(stderr, "walletwatch: %s\n", errbuf);
@@ -944,6 +986,7 @@ done:
     if (html != NULL && html != stdout)
         fclose(html);
     live_src = NULL;
+    (void)ww_redis_close(redis, NULL); /* the rest flushed, bounded; says what was not sent */
     for (size_t i = 0; i < n_open; i++)
         ww_source_free(srcs[i]);
     ww_engine_free(e);
@@ -971,7 +1014,7 @@ int main(int argc, char **argv)
     if (o.iface != NULL) {
         /* the device first (it may need root), then privileges go, then every file */
         if (ww_source_open_live(&lsrc, o.iface, o.filter, o.snaplen, o.buffer_kib, !o.no_promisc,
-                                true, errbuf) != WW_OK) {
+                                false, errbuf) != WW_OK) {
             fprintf(stderr, "walletwatch: %s\n", errbuf);
             return EXIT_USAGE;
         }

@@ -195,7 +195,8 @@ enum ww_close_reason {
 };
 
 typedef struct ww_flow {
-    uint64_t id;        /* flow_id: stable for one TCP connection within a run (1, 2, ...) */
+    uint64_t id;        /* stable for one connection within a run: the engine makes it the
+                           number of the packet that opened it (1, 2, ... without an engine) */
     ww_ip cli_ip, srv_ip; /* client = sender of the SYN; when picked up mid-stream, the side
                              with the higher port (ephemeral) */
     uint16_t cli_port, srv_port;
@@ -234,6 +235,14 @@ ww_tcp *ww_tcp_new(const ww_mem *mem, const ww_tcp_cfg *cfg, const ww_stream_cbs
 void ww_tcp_segment(ww_tcp *t, const ww_seg *seg);
 /* Time moved to now (packet time): closes idle flows. Cheap; call per packet. */
 void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
+/* Time moved to now: closes every idle flow (frees every lingering one), oldest touched
+ * first, whatever the others' state (ww_tcp_tick stops at the first that is not idle). */
+void ww_tcp_sweep(ww_tcp *t, uint64_t now_us);
+/* The number of the packet being handed in (the engine's packet sequence): a flow remembers
+ * the last one that touched it. ww_tcp_flow_touch: that number, for a flow of this table
+ * (LRU order is ascending touch order; sweeps and finish close flows in it). */
+void ww_tcp_set_seq(ww_tcp *t, uint64_t seq);
+uint64_t ww_tcp_flow_touch(const ww_flow *f);
 /* End of input: deliver what can be delivered (reporting gaps), close every flow. */
 void ww_tcp_finish(ww_tcp *t, uint64_t now_us);
 const ww_tcp_stats *ww_tcp_stats_get(const ww_tcp *t);
@@ -254,14 +263,17 @@ typedef struct ww_live_stats {
 
 /*
  * Opens a live capture on iface ("any", "lo", "eth0"...): pcap_create, snaplen (0 = 262144),
- * buffer_kib (kernel buffer in KiB as tcpdump -B; 0 = 64 MiB: immediate mode
- * uses MTU-sized ring frames, 64 KiB each on lo), promiscuous mode,
- * immediate mode (each packet delivered as it arrives), a 100 ms read timeout, pcap_activate,
- * then filter (a BPF expression, NULL = none) compiled on the live handle.
+ * buffer_kib (kernel ring in KiB as tcpdump -B; 0 = 128 MiB), promiscuous mode, pcap_activate,
+ * then filter (a BPF expression, NULL = none) compiled on the live handle. Not immediate:
+ * TPACKET_V3 ring blocks handed over when full or after a 2 ms read timeout (throughput,
+ * alerts a few ms late). immediate: each packet as it arrives (TPACKET_V2 frames of the
+ * interface's MTU, a 100 ms read timeout). On a loopback device the kernel leaves the
+ * outgoing copy of each packet out of the ring (libpcap discards it anyway).
  * Returns: WW_OK; WW_E_IO (no such device, no permission, cannot activate: errbuf says
  * which); WW_E_INVALID (bad filter: errbuf). All are exit-2 conditions.
- * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (timeout), 0 (ww_source_breakloop
- * was called) or WW_E_IO. ww_source_drops = ps_drop + ps_ifdrop.
+ * ww_source_next on it returns 1 (packet), WW_SRC_IDLE (the ring found empty: once at once,
+ * then after each wait of up to 100 ms), 0 (ww_source_breakloop was called) or WW_E_IO.
+ * ww_source_drops = ps_drop + ps_ifdrop.
  */
 int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
                         uint32_t snaplen, uint32_t buffer_kib, bool promisc, bool immediate,
@@ -271,6 +283,11 @@ int ww_source_open_live(ww_source **out, const char *iface, const char *filter,
 void ww_source_breakloop(ww_source *s);
 /* Kernel counters of a live source. Returns WW_OK, or WW_E_UNSUPPORTED for a file source. */
 int ww_source_live_stats(ww_source *s, ww_live_stats *st) WW_WUR;
+/* An extra descriptor (an eventfd, a pipe's read end; -1: none) that ends the wait of
+ * ww_source_next on a live source with WW_SRC_IDLE when it becomes readable (what it holds is
+ * read and discarded): another thread tells the reading one that it has results to handle.
+ * Returns WW_OK, or WW_E_UNSUPPORTED for a file source. */
+int ww_source_live_wake_fd(ww_source *s, int fd);
 /* Link type of a live source (DLT mapped to LINKTYPE); -1 for file sources. */
 int ww_source_live_linktype(const ww_source *s);
 

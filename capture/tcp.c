@@ -47,6 +47,7 @@ typedef struct flow {
     struct flow *lprev, *lnext;
     uint32_t hash;
     bool closed; /* close callback done: lingering until LINGER_US idle */
+    uint64_t touch; /* the packet number (ww_tcp_set_seq) that last touched it: LRU order */
     dir_st d[2];
 } flow;
 
@@ -61,6 +62,7 @@ struct ww_tcp {
     flow *lru_head, *lru_tail;
     size_t held;
     uint64_t next_id;
+    uint64_t cur_seq; /* ww_tcp_set_seq */
 };
 
 static inline bool seq_lt(uint32_t a, uint32_t b)
@@ -182,6 +184,7 @@ static void lru_unlink(ww_tcp *t, flow *f)
 
 static void lru_push(ww_tcp *t, flow *f)
 {
+    f->touch = t->cur_seq;
     f->lprev = NULL;
     f->lnext = t->lru_head;
     if (t->lru_head)
@@ -505,6 +508,7 @@ void ww_tcp_segment(ww_tcp *t, const ww_seg *s)
     } else {
         if (s->ts_us > f->pub.last_ts_us)
             f->pub.last_ts_us = s->ts_us;
+        f->touch = t->cur_seq;
         if (t->lru_head != f) {
             lru_unlink(t, f);
             lru_push(t, f);
@@ -562,6 +566,36 @@ void ww_tcp_tick(ww_tcp *t, uint64_t now_us)
         }
         flow_free(t, f);
     }
+}
+
+/* Idle flows closed and lingering ones freed, all of them, in LRU order: what one flow's
+ * fate is depends on that flow alone (a table split in shards closes the same flows). */
+void ww_tcp_sweep(ww_tcp *t, uint64_t now_us)
+{
+    WW_ASSERT(t != NULL);
+    for (flow *f = t->lru_tail, *prev; f != NULL; f = prev) {
+        prev = f->lprev;
+        uint64_t limit = t->cfg.idle_timeout_us;
+        if (f->closed && limit > LINGER_US)
+            limit = LINGER_US;
+        if (now_us <= f->pub.last_ts_us || now_us - f->pub.last_ts_us <= limit)
+            continue;
+        if (!f->closed) {
+            t->st.timeouts++;
+            flow_close(t, f, WW_CLOSE_TIMEOUT, now_us);
+        }
+        flow_free(t, f);
+    }
+}
+
+void ww_tcp_set_seq(ww_tcp *t, uint64_t seq)
+{
+    t->cur_seq = seq;
+}
+
+uint64_t ww_tcp_flow_touch(const ww_flow *f)
+{
+    return ((const flow *)(const void *)f)->touch;
 }
 
 void ww_tcp_finish(ww_tcp *t, uint64_t now_us)

@@ -123,6 +123,9 @@ static void evm_from_hex40(ww_addr *out, const char *s)
         ww_addr_evm_checksum(ck, out->text);
         if (memcmp(ck + 2, s, 40) != 0)
             out->flags |= WW_ADDR_F_BAD_CHECKSUM;
+        /* the form as written, after the normalized text's NUL (ww_addr_written) */
+        memcpy(out->text + 43, "0x", 2);
+        memcpy(out->text + 45, s, 40);
     }
 }
 
@@ -442,6 +445,14 @@ double ww_addr_char_bits(const ww_addr *a)
     default:
         return 5.857981;
     }
+}
+
+const char *ww_addr_written(const ww_addr *a)
+{
+    if ((a->flags & WW_ADDR_F_MIXEDCASE) && a->len == 42 && a->text[43] == '0' &&
+        a->text[85] == '\0')
+        return a->text + 43;
+    return a->text;
 }
 
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b)

@@ -62,6 +62,9 @@ void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20]);
 /* EIP-55 mixed-case form of a normalized EVM address text (out: 43 bytes). */
 void ww_addr_evm_checksum(char out[43], const char *lower_hex40_with_0x);
 bool ww_addr_eq(const ww_addr *a, const ww_addr *b);
+/* The address as it was written: an EVM address parsed in mixed case keeps its written form
+ * after the normalized text's NUL (the one a bad-checksum finding shows); else the text. */
+const char *ww_addr_written(const ww_addr *a);
 
 /*
  * How many leading characters of a normalized address carry no choice of its owner: "0x";

@@ -261,6 +261,7 @@ typedef struct qconn {
     ww_flow flow;              /* first: ww_quic_conn_info casts back */
     struct qconn *tnext;       /* 5-tuple hash chain */
     struct qconn *prev, *next; /* LRU list, oldest first */
+    uint64_t touch;            /* packet number (ww_quic_set_seq) that last touched it */
     unsigned tbucket;
     ww_quic_info info;
     uint8_t odcid[CID_MAX];
@@ -292,6 +293,7 @@ struct ww_quic {
     qconn *oldest, *newest;
     size_t n_conns;
     uint64_t next_id;
+    uint64_t cur_seq; /* ww_quic_set_seq */
     uint64_t kl_gen;
     size_t ooo_total;     /* out-of-order bytes held, all connections */
     size_t backlog_total; /* bytes waiting for keys, all connections */
@@ -471,6 +473,7 @@ static void lru_unlink(ww_quic *q, qconn *c)
 
 static void lru_push(ww_quic *q, qconn *c)
 {
+    c->touch = q->cur_seq;
     c->prev = q->newest;
     c->next = NULL;
     if (q->newest != NULL)
@@ -578,6 +581,7 @@ static void conn_touch(ww_quic *q, qconn *c, uint64_t ts)
 {
     if (ts > c->flow.last_ts_us)
         c->flow.last_ts_us = ts;
+    c->touch = q->cur_seq;
     if (q->newest != c) {
         lru_unlink(q, c);
         lru_push(q, c);
@@ -1578,6 +1582,12 @@ bool ww_quic_datagram(ww_quic *q, const ww_udp_dgram *dg)
 
 void ww_quic_tick(ww_quic *q, uint64_t now_us)
 {
+    ww_quic_tick_keys(q, now_us);
+    ww_quic_tick_idle(q, now_us);
+}
+
+void ww_quic_tick_keys(ww_quic *q, uint64_t now_us)
+{
     WW_ASSERT(q != NULL);
     uint64_t gen = ww_keylog_generation(q->kl);
     if (gen != q->kl_gen) {
@@ -1591,8 +1601,27 @@ void ww_quic_tick(ww_quic *q, uint64_t now_us)
             }
         }
     }
-    while (q->oldest != NULL && q->oldest->flow.last_ts_us + q->cfg.idle_timeout_us < now_us)
-        conn_close(q, q->oldest, WW_CLOSE_TIMEOUT, now_us);
+}
+
+void ww_quic_tick_idle(ww_quic *q, uint64_t now_us)
+{
+    WW_ASSERT(q != NULL);
+    /* every idle connection, oldest touched first, whatever the others' state */
+    for (qconn *c = q->oldest, *nx; c != NULL; c = nx) {
+        nx = c->next;
+        if (c->flow.last_ts_us + q->cfg.idle_timeout_us < now_us)
+            conn_close(q, c, WW_CLOSE_TIMEOUT, now_us);
+    }
+}
+
+void ww_quic_set_seq(ww_quic *q, uint64_t seq)
+{
+    q->cur_seq = seq;
+}
+
+uint64_t ww_quic_flow_touch(const ww_flow *f)
+{
+    return ((const qconn *)(const void *)f)->touch;
 }
 
 void ww_quic_finish(ww_quic *q, uint64_t now_us)

@@ -92,9 +92,17 @@ ww_quic *ww_quic_new(const ww_mem *mem, const ww_quic_cfg *cfg, const ww_quic_cb
  * dg->len.
  */
 bool ww_quic_datagram(ww_quic *q, const ww_udp_dgram *dg);
-/* Time moved to now (packet time): closes idle connections; retries packets waiting for a
- * key when the key log has grown. Cheap; call per packet. */
+/* Time moved to now (packet time): closes every idle connection (oldest touched first);
+ * retries packets waiting for a key when the key log has grown. Walks every connection: the
+ * engine calls it at its tick points (a second of packet time, a key log that grew). */
 void ww_quic_tick(ww_quic *q, uint64_t now_us);
+/* Its two halves, in this order: retries for a grown key log; idle connections closed. */
+void ww_quic_tick_keys(ww_quic *q, uint64_t now_us);
+void ww_quic_tick_idle(ww_quic *q, uint64_t now_us);
+/* The number of the packet being handed in; ww_quic_flow_touch: the last that touched the
+ * connection of f (a flow of this ww_quic). LRU order is ascending touch order. */
+void ww_quic_set_seq(ww_quic *q, uint64_t seq);
+uint64_t ww_quic_flow_touch(const ww_flow *f);
 /* End of input: last try for packets waiting for keys (anomaly "quic-no-key" for the rest),
  * then every connection is closed (WW_CLOSE_END). */
 void ww_quic_finish(ww_quic *q, uint64_t now_us);

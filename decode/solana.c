@@ -593,11 +593,11 @@ static void fill_from_message(ww_wallet_call *wc, ww_solana_tx_info *info, const
 
 static void sodium_once(void)
 {
-    static bool done;
-    if (!done) {
-        if (sodium_init() < 0)
+    static bool done; /* atomic: --workers decode on several threads */
+    if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+        if (sodium_init() < 0) /* thread-safe itself */
             return;
-        done = true;
+        __atomic_store_n(&done, true, __ATOMIC_RELEASE);
     }
 }
 

@@ -45,6 +45,8 @@
 #define CLIENT_MIN_CAP 4     /* addresses a browser starts with room for */
 #define EVICTED_SLOTS 131072 /* remembered evicted browsers, at most (2 MiB) */
 #define MAX_HOSTS 4096       /* hosts remembered (where an address was served), all browsers */
+#define MAX_URLS 4096        /* URLs remembered (where an address was served), all browsers */
+#define URL_TEXT_MAX 300     /* ... each cut to this many bytes */
 #define MAC_SLOTS_MAX 65536
 #define SOL_MINTS_MAX 16     /* Solana mints remembered per browser from its wallet calls */
 #define ATA_OWNERS_MAX 32    /* served Solana addresses tried as a token account's owner... */
@@ -57,6 +59,7 @@ typedef struct served {
     ww_addr addr;
     uint16_t prov;   /* bit set of 1 << WW_PROV_* */
     uint16_t host;   /* index into d->hosts + 1; 0 none */
+    uint16_t url;    /* index into d->urls + 1 (the response that last served it); 0 none */
     uint64_t ts_us;  /* last served */
 } served;
 
@@ -129,6 +132,10 @@ struct ww_detect {
     char (*hosts)[64];         /* interned host names (where addresses were served) */
     uint16_t *host_slots;
     size_t n_hosts;
+    char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
+    uint16_t *url_slots;
+    size_t n_urls;
+    const client *call_client; /* the browser whose wallet call is being checked */
     ww_detect_stats st;
     /* alerts raised for the wallet call being checked, (rule, role, observed): one alert per
      * triple and call, not one per token party (Permit2 batches name one spender per token) */
@@ -448,6 +455,10 @@ void ww_detect_free(ww_detect *d)
     ww_registry_free(d->own_registry);
     ww_free(d->mem, d->hosts);
     ww_free(d->mem, d->host_slots);
+    for (size_t i = 0; i < d->n_urls; i++)
+        ww_free(d->mem, d->urls[i]);
+    ww_free(d->mem, d->urls);
+    ww_free(d->mem, d->url_slots);
     ww_free(d->mem, d);
 }
 
@@ -770,6 +781,56 @@ static uint16_t host_index(ww_detect *d, const ww_ctx *ctx)
     return d->host_slots[i];
 }
 
+/* The URL of the response ctx (scheme, host, request target), interned once for all browsers
+ * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). Not on the hot path: a
+ * URL is copied only the first time it serves an address. */
+static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
+{
+    if (ctx == NULL || ctx->http == NULL || ctx->http->url == NULL)
+        return 0;
+    char u[URL_TEXT_MAX];
+    const char *h = ctx->http->hostname;
+    if ((h == NULL || !*h) && ctx->tls != NULL && ctx->tls->sni[0])
+        h = ctx->tls->sni;
+    bool ws = ctx->app_proto != NULL && strcmp(ctx->app_proto, "websocket") == 0;
+    bool sec = ctx->tls != NULL || ctx->quic != NULL;
+    int k = snprintf(u, sizeof u, "%s://%s%s", ws ? (sec ? "wss" : "ws") : sec ? "https" : "http",
+                     h != NULL ? h : "?", ctx->http->url);
+    if (k < 0)
+        return 0;
+    size_t ul = strlen(u);
+    if (d->urls == NULL) {
+        d->urls = ww_calloc(d->mem, MAX_URLS, sizeof(*d->urls));
+        d->url_slots = ww_calloc(d->mem, 2 * MAX_URLS, sizeof(uint16_t));
+        if (d->urls == NULL || d->url_slots == NULL) {
+            ww_free(d->mem, d->urls);
+            ww_free(d->mem, d->url_slots);
+            d->urls = NULL;
+            d->url_slots = NULL;
+            return 0;
+        }
+        acct(d, (ssize_t)(MAX_URLS * sizeof(*d->urls) + 2 * MAX_URLS * sizeof(uint16_t)));
+    }
+    size_t mask = 2 * MAX_URLS - 1, i = (size_t)hash_bytes(u, ul, 0x7172) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint16_t v = d->url_slots[i];
+        if (v == 0)
+            break;
+        if (strcmp(d->urls[v - 1], u) == 0)
+            return v;
+    }
+    if (d->n_urls == MAX_URLS)
+        return 0;
+    char *c = ww_malloc(d->mem, ul + 1);
+    if (c == NULL)
+        return 0;
+    memcpy(c, u, ul + 1);
+    acct(d, (ssize_t)(ul + 1));
+    d->urls[d->n_urls] = c;
+    d->url_slots[i] = (uint16_t)++d->n_urls;
+    return d->url_slots[i];
+}
+
 typedef struct near {
     const served *s; /* the nearest served address (in window, same chain), or NULL */
     unsigned prefix, suffix;
@@ -879,6 +940,11 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, int prov, cons
             s->prov = 0;
         s->prov |= bit;
         s->ts_us = now;
+        if (ctx != NULL) { /* where it was last served (a join's move keeps the old one) */
+            uint16_t ui = url_index(d, ctx);
+            if (ui != 0)
+                s->url = ui;
+        }
         if (prov != WW_PROV_SCRIPT && now > c->chain_ts[a->chain])
             c->chain_ts[a->chain] = now;
         if (prov != WW_PROV_SCRIPT)
@@ -905,6 +971,7 @@ static bool served_add(ww_detect *d, client *c, const ww_addr *a, int prov, cons
     e->ts_us = now;
     e->prov = bit;
     e->host = host_index(d, ctx);
+    e->url = url_index(d, ctx);
     for (int ix = 0; ix < IX_N; ix++)
         c->m[idx].key[ix] = addr_key(a, ix);
     index_entry(c, idx);
@@ -1036,6 +1103,14 @@ static void raise(ww_detect *d, const ww_ctx *ctx, ww_alert *a)
         d->st.suppressed++;
         return;
     }
+    /* where the expected address was last served to this browser: its response's URL, time */
+    if (a->expected != NULL && a->served_url == NULL && d->in_call && d->call_client != NULL) {
+        const served *s = served_find(d->call_client, a->expected);
+        if (s != NULL && s->url != 0) {
+            a->served_url = d->urls[s->url - 1];
+            a->served_ts_us = s->ts_us;
+        }
+    }
     d->st.alerts++;
     if (a->severity > d->st.worst)
         d->st.worst = a->severity;
@@ -1071,6 +1146,11 @@ static void merge_into(ww_detect *d, client *dst, client *src, uint64_t now)
         for (int p = 0; p < WW_PROV_COUNT; p++)
             if (s->prov & (1u << p))
                 (void)served_add(d, dst, &s->addr, p, NULL, s->ts_us > now ? now : s->ts_us);
+        served *t = served_find(dst, &s->addr); /* where it was served, kept */
+        if (t != NULL && t->url == 0) {
+            t->url = s->url;
+            t->host = s->host;
+        }
     }
     dst->incomplete_until = WW_MAX(dst->incomplete_until, src->incomplete_until);
     lru_unlink(d, src);
@@ -1162,6 +1242,42 @@ static int infer_prov(const ww_ctx *ctx)
     return WW_PROV_BODY_TEXT;
 }
 
+/* What a wallet call does with a party, with its address as written, for the alert sentences:
+ * "pays 0x...", "calls 0x...", "pays recipient 0x...", "approves spender 0x...". */
+static const char *party_phrase(char *out, size_t n, const ww_party *p)
+{
+    const char *a = ww_addr_written(&p->addr);
+    switch (p->role) {
+    case WW_ROLE_TO:
+        snprintf(out, n, "%s %s", p->payee ? "pays" : "calls", a);
+        break;
+    case WW_ROLE_RECIPIENT:
+        snprintf(out, n, "pays recipient %s", a);
+        break;
+    case WW_ROLE_SPENDER:
+        snprintf(out, n, "%s spender %s", p->revocation ? "revokes" : "approves", a);
+        break;
+    case WW_ROLE_OPERATOR:
+        snprintf(out, n, "%s operator %s", p->revocation ? "revokes" : "approves", a);
+        break;
+    case WW_ROLE_DELEGATE:
+        snprintf(out, n, "delegates the account to %s", a);
+        break;
+    case WW_ROLE_AUTHORITY:
+        snprintf(out, n, "hands authority to %s", a);
+        break;
+    default:
+        snprintf(out, n, "names %s", a);
+    }
+    return out;
+}
+
+/* A DB entry's name in a sentence: its label, else its source. */
+static const char *db_name(const ww_addrdb_entry *e)
+{
+    return e->label[0] ? e->label : e->source[0] ? e->source : "attacker DB";
+}
+
 /* ---- a served address that resembles an attacker-DB address (poisoned response) ---- */
 
 typedef struct db_near {
@@ -1218,7 +1334,7 @@ static void check_served_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_add
     double bpc = ww_addr_char_bits(addr);
     unsigned m = 1;
     db_near b;
-    char sig[256];
+    char sig[512];
 
     if (n == 0 || addr->len <= fl)
         return;
@@ -1234,8 +1350,8 @@ static void check_served_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_add
         return;
     ww_alert a;
     snprintf(sig, sizeof sig,
-             "a response served an address that looks like a known attacker address (%s)",
-             b.e->label[0] ? b.e->label : b.e->source);
+             "a response served %s, which looks like the known attacker address %s (%s)",
+             addr->text, b.addr.text, db_name(b.e));
     resp_alert(&a, "lookalike-recipient", sig, addr, b.e);
     a.expected = &b.addr;
     a.has_similarity = true;
@@ -1344,8 +1460,8 @@ void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr, int 
         if (e != NULL) {
             char sig[256];
             ww_alert a;
-            snprintf(sig, sizeof sig, "a response served a known attacker address (%s)",
-                     e->label);
+            snprintf(sig, sizeof sig, "a response served %s, a known attacker address (%s)",
+                     addr->text, db_name(e));
             resp_alert(&a, "known-attacker", sig, addr, e);
             raise(d, ctx, &a);
         } else {
@@ -1450,7 +1566,7 @@ static bool check_registry_lookalike(ww_detect *d, const ww_ctx *ctx, const ww_w
     ww_registry_each(d->cfg.registry, a->chain, reg_near_visit, &rn);
     if (rn.addr != NULL) {
         snprintf(sig, sizeof sig,
-                 "%s %s looks like %s (registry of protocol contracts) but is not it",
+                 "%s %s, which looks like %s (registry of protocol contracts) but is not it",
                  wc->method, role, rn.e->name);
         wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = rn.addr;
@@ -1471,7 +1587,7 @@ static bool check_poisoned_pair(ww_detect *d, const ww_ctx *ctx, const client *c
 {
     const ww_addr *a = &p->addr;
     ww_alert al;
-    char sig[512];
+    char sig[1024];
     const ww_addr *other;
     int po, ps;
     const char *hs, *ho;
@@ -1481,7 +1597,7 @@ static bool check_poisoned_pair(ww_detect *d, const ww_ctx *ctx, const client *c
         fmt_provs(p1, sizeof p1, (uint16_t)ps);
         fmt_provs(p2, sizeof p2, (uint16_t)po);
         snprintf(sig, sizeof sig,
-                 "%s %s is one of two lookalike addresses served to this client (%u+%u "
+                 "%s %s, one of two lookalike addresses served to this client (%u+%u "
                  "characters alike): %s from %s (%s) and %s from %s (%s)",
                  wc->method, role, pr->prefix, pr->suffix, a->text, hs, p1, other->text,
                  ho, p2);
@@ -1523,8 +1639,8 @@ static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
     }
     if (look != NULL && is_lookalike(d, a, pre, suf)) {
         snprintf(sig, sizeof sig,
-                 "%s %s looks like an address served to this client but is not it", wc->method,
-                 role);
+                 "%s %s, which looks like %s served to this client but is not it",
+                 wc->method, role, look->text);
         wc_alert(&al, "lookalike-recipient", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = look;
         al.has_similarity = true;
@@ -1535,7 +1651,7 @@ static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
     } else if (approval_rules && p->payee &&
                (b->addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
         int sev = incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH;
-        snprintf(sig, sizeof sig, "%s %s was not served to this client%s%s", wc->method,
+        snprintf(sig, sizeof sig, "%s %s, which was not served to this client%s%s", wc->method,
                  role, script_only ? " (named only in a script)" : "",
                  incomplete ? " (this client's served set is incomplete: state evicted)"
                             : "");
@@ -1546,8 +1662,8 @@ static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
         /* nothing of its chain was served: nothing to compare with */
         int sev = d->cfg.n_expect > 0 && !incomplete ? WW_SEV_HIGH : WW_SEV_MEDIUM;
         snprintf(sig, sizeof sig,
-                 "%s %s checked while nothing of its chain was served to this client "
-                 "(cached, unreadable or unseen API)%s",
+                 "%s %s, which cannot be checked: nothing of its chain was served to this "
+                 "client (cached, unreadable or unseen API)%s",
                  wc->method, role, script_only ? "; named only in a script" : "");
         wc_alert(&al, "unverified-recipient", sev, sig, wc, p->role, a, e);
         raise(d, ctx, &al);
@@ -1558,7 +1674,8 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                         const ww_wallet_call *wc, const ww_party *p, bool incomplete)
 {
     const ww_addr *a = &p->addr;
-    const char *role = ww_role_name(p->role);
+    char role[WW_ADDR_TEXT_MAX + 48];
+    party_phrase(role, sizeof role, p);
     const ww_addrdb_entry *e = d->cfg.db ? ww_addrdb_lookup(d->cfg.db, a) : NULL;
     const ww_registry_entry *reg = ww_registry_lookup(d->cfg.registry, a);
     const served *sv = served_find(c, a);
@@ -1577,8 +1694,8 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
 
     closest(d, c, a, ctx->ts_us, &b);
     if (e != NULL) {
-        snprintf(sig, sizeof sig, "%s %s is a known attacker address (%s)", wc->method, role,
-                 e->label);
+        snprintf(sig, sizeof sig, "%s %s, a known attacker address (%s)", wc->method, role,
+                 db_name(e));
         wc_alert(&al, "known-attacker", WW_SEV_CRITICAL, sig, wc, p->role, a, e);
         al.expected = served_ok ? NULL : b.addr;
         raise(d, ctx, &al);
@@ -1593,16 +1710,19 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
     if (!served_ok)
         check_unserved(d, ctx, c, wc, p, role, e, &b, script_only, approval_rules, incomplete);
     if (approval_rules && p->unlimited && !served_ok) {
-        snprintf(sig, sizeof sig, "%s grants an unlimited allowance to a %s that was not served%s",
-                 wc->method, role, incomplete ? " (served set incomplete)" : "");
+        snprintf(sig, sizeof sig,
+                 "%s grants an unlimited allowance to %s %s, which was not served to this "
+                 "client%s",
+                 wc->method, ww_role_name(p->role), ww_addr_written(a),
+                 incomplete ? " (served set incomplete)" : "");
         wc_alert(&al, "unlimited-approval", incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH, sig, wc,
                  p->role, a, e);
         al.expected = b.addr;
         raise(d, ctx, &al);
     }
     if (a->flags & WW_ADDR_F_BAD_CHECKSUM) {
-        snprintf(sig, sizeof sig, "%s %s is mixed-case but fails its EIP-55 checksum", wc->method,
-                 role);
+        snprintf(sig, sizeof sig, "%s %s, which is mixed-case but fails its EIP-55 checksum",
+                 wc->method, role);
         wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, p->role, a, e);
         raise(d, ctx, &al);
     }
@@ -1629,10 +1749,10 @@ static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client
             continue;
         ww_alert al;
         best b;
-        char sig[256];
+        char sig[512];
         closest(d, c, &p->addr, ctx->ts_us, &b);
-        snprintf(sig, sizeof sig, "%s hands control to a %s that was not served", wc->method,
-                 ww_role_name(p->role));
+        snprintf(sig, sizeof sig, "%s hands control to %s %s, which was not served to this client",
+                 wc->method, ww_role_name(p->role), ww_addr_written(&p->addr));
         wc_alert(&al, "authority-change", incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH, sig, wc,
                  p->role, &p->addr, d->cfg.db ? ww_addrdb_lookup(d->cfg.db, &p->addr) : NULL);
         al.expected = b.addr;
@@ -1769,16 +1889,19 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
     static ww_wallet_call resolved; /* detection runs on one thread */
     const ww_wallet_call *wcp = resolve_token_owners(d, ctx, c, wc, &resolved) ? &resolved : wc;
     d->in_call = true;
+    d->call_client = c;
     d->n_raised = 0;
     for (size_t i = 0; i < wcp->n_parties; i++)
         check_party(d, ctx, c, wcp, &wcp->parties[i], incomplete);
     check_authority_change(d, ctx, c, wc, incomplete);
     d->in_call = false;
+    d->call_client = NULL;
     if (wc->has_from && (wc->from.flags & WW_ADDR_F_BAD_CHECKSUM)) {
         ww_alert al;
         char sig[256];
-        snprintf(sig, sizeof sig, "%s from is mixed-case but fails its EIP-55 checksum",
-                 wc->method);
+        snprintf(sig, sizeof sig,
+                 "%s is sent from %s, which is mixed-case but fails its EIP-55 checksum",
+                 wc->method, ww_addr_written(&wc->from));
         wc_alert(&al, "bad-checksum", WW_SEV_MEDIUM, sig, wc, -1, &wc->from, NULL);
         raise(d, ctx, &al);
     }

@@ -41,6 +41,11 @@ typedef struct ww_alert {
     unsigned prefix, suffix;  /* matched leading / trailing characters */
     double bits;              /* similarity in bits beyond chance */
     const ww_addrdb_entry *db; /* NULL when not in the DB */
+    /* where expected was last served to this browser: the URL of that response
+     * ("https://host/path") and its packet time; NULL / 0 when unknown or when expected was
+     * not served (--expect, the registry, the DB). Filled by detection when it raises. */
+    const char *served_url;
+    uint64_t served_ts_us;
 } ww_alert;
 
 /* ---- what a run could not see (SPEC exit code 3 "inconclusive") ---- */
@@ -82,6 +87,7 @@ typedef struct ww_run_stats {
 } ww_run_stats;
 
 /* ---- output ---- */
+typedef struct ww_report ww_report;
 enum ww_out_format { WW_FMT_TEXT = 0, WW_FMT_JSONL, WW_FMT_JUNIT };
 
 typedef struct ww_out_cfg {
@@ -94,12 +100,17 @@ typedef struct ww_out_cfg {
     /* Optional: every EVE line (with its newline) is also handed here (--redis). */
     void (*on_line)(void *ud, const char *line, size_t n);
     void *on_line_ud;
+    /* Optional: lines on_line could not pass on so far (--redis: buffer overflow), written
+     * as the stats event's walletwatch.redis_dropped. */
+    uint64_t (*on_line_dropped)(void *ud);
     const char *in_iface;  /* live capture: the EVE in_iface member; NULL for replays */
     uint64_t flow_seed;    /* mixed into flow_id (0: the same capture gives the same ids) */
     /* --blind-ok: "all", or a comma list of host names; an undecryptable TLS/QUIC session to
      * one of them (or a subdomain) does not make the run inconclusive. NULL: every one does. */
     const char *blind_ok;
     bool color;            /* text: ANSI colour (a TTY without NO_COLOR) */
+    /* Optional: the HTML report (--html), fed every wallet call, finding and node answer. */
+    ww_report *report;
 } ww_out_cfg;
 
 typedef struct ww_out ww_out;
@@ -144,7 +155,14 @@ void ww_out_free(ww_out *o);
 /* ---- the HTML report (--html) ---- */
 typedef struct ww_report ww_report;
 ww_report *ww_report_new(void);
+/* A wallet call (amount: "N wei", "N units of token 0x..." or ""; payee may be NULL). */
+void ww_report_call(ww_report *r, const ww_ctx *ctx, const ww_wallet_call *wc,
+                    const char *amount, const ww_addr *payee);
+/* A finding; one about the wallet call last reported on its flow is shown under that call. */
 void ww_report_alert(ww_report *r, const ww_ctx *ctx, const ww_alert *a);
+/* The node's answer to a wallet call (matched by flow and JSON-RPC id). */
+void ww_report_answer(ww_report *r, const ww_ctx *ctx, const char *method,
+                      const ww_jsonrpc_resp *resp);
 /* The run's counters and its first and last packet times (microseconds). */
 void ww_report_stats(ww_report *r, const ww_run_stats *st, uint64_t first_ts, uint64_t last_ts);
 /* The run's verdict when it could not see everything (ww_out_inconclusive); NULL: conclusive. */

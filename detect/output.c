@@ -696,9 +696,10 @@ static void text_marked(const ww_out *o, char *out, size_t n, const ww_addr *obs
 {
     size_t k = 0, lo = obs->len, le = exp ? exp->len : 0, m = 0;
     bool open = false;
+    const char *ot = ww_addr_written(obs); /* as it was on the wire (bad-checksum: mixed case) */
     out[0] = '\0';
     for (size_t i = 0; i < lo && k + 16 < n; i++) {
-        char x = obs->text[i], y = i < le ? exp->text[i] : 0;
+        char x = ot[i], y = i < le ? exp->text[i] : 0;
         if (x >= 'A' && x <= 'F')
             x = (char)(x + 32);
         if (y >= 'A' && y <= 'F')
@@ -710,7 +711,7 @@ static void text_marked(const ww_out *o, char *out, size_t n, const ww_addr *obs
             k += strlen(c);
             open = diff;
         }
-        out[k++] = obs->text[i];
+        out[k++] = ot[i];
         if (m + 1 < mn)
             marks[m++] = diff ? '^' : ' ';
     }
@@ -735,6 +736,22 @@ static const char *role_words(int role)
     return role >= 0 ? ww_role_name(role) : "address";
 }
 
+
+/* "served to this browser by URL at TIME" (or what is known of it); st: TIME's buffer */
+static void served_whence(char *out, size_t n, const ww_alert *a, const char *url, char *st,
+                          size_t stn)
+{
+    if (a->served_url != NULL && a->served_ts_us > 0) {
+        fmt_ts(st, stn, a->served_ts_us);
+        snprintf(out, n, "served to this browser by %s at %s", url, st);
+    } else if (a->served_url != NULL)
+        snprintf(out, n, "served to this browser by %s", url);
+    else if (a->where != NULL && strcmp(a->where, "wallet_call") == 0)
+        snprintf(out, n, "served to this browser");
+    else
+        snprintf(out, n, "the attacker-DB address it resembles");
+}
+
 static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
 {
     char ts[40], where[600], line[2048], obs[WW_ADDR_TEXT_MAX * 8 + 64],
@@ -754,27 +771,33 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
                  tc(sig, sizeof sig, a->signature), col(o, C_DIM), where, col(o, C_RESET));
     if (n > 0)
         put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+    bool call = a->where != NULL && strcmp(a->where, "wallet_call") == 0;
+    const char *said = call ? "sent" : "found"; /* in a wallet call; in a response or script */
     if (a->observed != NULL) {
         text_marked(o, obs, sizeof obs, a->observed, a->expected, marks, sizeof marks);
         if (a->db != NULL)
-            n = snprintf(line, sizeof line, "    %-9s %s  (attacker DB: %s; %s)\n", "sent",
+            n = snprintf(line, sizeof line, "    %-9s %s  (attacker DB: %s; %s)\n", said,
                          obs, tc(lab, sizeof lab, a->db->label), tc(src, sizeof src, a->db->source));
         else
-            n = snprintf(line, sizeof line, "    %-9s %s  (the %s the wallet call names)\n",
-                         "sent", obs, role_words(a->role));
+            n = snprintf(line, sizeof line, "    %-9s %s  (%s%s in the %s)\n", said, obs,
+                         a->role >= 0 ? "role " : "", role_words(a->role),
+                         call ? "wallet call" : a->where ? a->where : "message");
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
     if (a->expected != NULL) {
+        char whence[700], u[600], st[40];
+        served_whence(whence, sizeof whence, a, tc(u, sizeof u, a->served_url), st, sizeof st);
         if (a->has_similarity)
             n = snprintf(line, sizeof line,
-                         "    %-9s %s  (served to this browser)\n    %-9s %s\n"
+                         "    %-9s %s  (%s)\n    %-9s %s\n"
                          "    alike:    %u leading + %u trailing characters, %.1f bits beyond "
                          "chance\n",
-                         "served", a->expected->text, "", marks, a->prefix, a->suffix, a->bits);
+                         call ? "served" : "like", a->expected->text, whence, "", marks,
+                         a->prefix, a->suffix, a->bits);
         else
-            n = snprintf(line, sizeof line, "    %-9s %s  (served to this browser)\n    %-9s %s\n",
-                         "served", a->expected->text, "", marks);
+            n = snprintf(line, sizeof line, "    %-9s %s  (%s)\n    %-9s %s\n",
+                         call ? "served" : "like", a->expected->text, whence, "", marks);
         if (n > 0)
             put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
     }
@@ -854,13 +877,16 @@ static void junit_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     snprintf(msg, sizeof msg, "%s %s: %s", ww_severity_name(a->severity), a->rule, a->signature);
     if (c->message == NULL)
         c->message = strdup(msg);
-    int k = snprintf(body, sizeof body, "%s%s\n  sent:   %s%s%s\n", c->findings ? "\n" : "",
-                     msg, a->observed ? a->observed->text : "-",
-                     a->role >= 0 ? "  (" : "", a->role >= 0 ? ww_role_name(a->role) : "");
-    if (k > 0 && a->role >= 0 && (size_t)k + 2 < sizeof body)
-        k += snprintf(body + k, sizeof body - (size_t)k, ")\n") - 1;
-    if (k > 0 && (size_t)k < sizeof body && a->expected != NULL)
-        k += snprintf(body + k, sizeof body - (size_t)k, "  served: %s\n", a->expected->text);
+    int k = snprintf(body, sizeof body, "%s%s\n  sent:   %s%s%s%s\n", c->findings ? "\n" : "",
+                     msg, a->observed ? ww_addr_written(a->observed) : "-",
+                     a->role >= 0 ? "  (" : "", a->role >= 0 ? ww_role_name(a->role) : "",
+                     a->role >= 0 ? ")" : "");
+    if (k > 0 && (size_t)k < sizeof body && a->expected != NULL) {
+        char whence[700], st[40];
+        served_whence(whence, sizeof whence, a, a->served_url, st, sizeof st);
+        k += snprintf(body + k, sizeof body - (size_t)k, "  served: %s  (%s)\n",
+                      a->expected->text, whence);
+    }
     if (k > 0 && (size_t)k < sizeof body && a->db != NULL)
         k += snprintf(body + k, sizeof body - (size_t)k, "  attacker DB: %s (%s)\n", a->db->label,
                       a->db->source);
@@ -894,7 +920,17 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     if (a->role >= 0)
         jw_str(w, "role", ww_role_name(a->role));
     addr_obj_fields(w, "observed", a->observed);
+    if (a->observed != NULL && ww_addr_written(a->observed) != a->observed->text)
+        jw_str(w, "observed_as_written", ww_addr_written(a->observed));
     addr_obj_fields(w, "expected", a->expected);
+    if (a->served_url != NULL) { /* where expected was last served to this browser */
+        jw_str(w, "served_url", a->served_url);
+        if (a->served_ts_us > 0) {
+            char st[40];
+            fmt_ts(st, sizeof st, a->served_ts_us);
+            jw_str(w, "served_at", st);
+        }
+    }
     if (a->has_similarity) {
         jw_open(w, "similarity");
         jw_int(w, "prefix", a->prefix);
@@ -914,6 +950,8 @@ void ww_out_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
     if (o->cfg.format == WW_FMT_TEXT)
         text_alert(o, ctx, a);
     junit_alert(o, ctx, a);
+    if (o->cfg.report != NULL)
+        ww_report_alert(o->cfg.report, ctx, a);
 }
 
 /* The `parties` array: every party of the call with its role. */
@@ -943,20 +981,28 @@ static void write_parties(jw *w, const ww_wallet_call *wc)
     w->need_comma = true;
 }
 
+/* A call's amount and token: "25000000 units of token 0x...", "5 wei"; "" when none. */
+static void call_amount(char *out, size_t n, const ww_wallet_call *wc, const char *amount)
+{
+    out[0] = '\0';
+    if (amount[0] != '\0')
+        snprintf(out, n, "%s%s%s", amount, wc->has_token ? " units of token " : "",
+                 wc->has_token ? wc->token.text : "");
+    else if (wc->value[0] != '\0' && strcmp(wc->value, "0") != 0)
+        snprintf(out, n, "%s %s", wc->value, wc->chain == WW_CHAIN_SOLANA ? "lamports" : "wei");
+}
+
 /* Text format: the heading printed above the call's alerts (always with -v). */
 static void text_call_line(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc,
                            const char *amount, const ww_addr *payee)
 {
-    char ts[40], where[600], amt[200], mth[160], knd[100], txh[300];
+    char ts[40], where[600], amt[200], am[190], mth[160], knd[100], txh[300];
     fmt_ts(ts, sizeof ts, ctx ? ctx->ts_us : 0);
     text_where(o, where, sizeof where, ctx);
     amt[0] = '\0';
-    if (amount[0] != '\0')
-        snprintf(amt, sizeof amt, " of %s%s%s", amount, wc->has_token ? " units of token " : "",
-                 wc->has_token ? wc->token.text : "");
-    else if (wc->value[0] != '\0' && strcmp(wc->value, "0") != 0)
-        snprintf(amt, sizeof amt, " of %s %s", wc->value,
-                 wc->chain == WW_CHAIN_SOLANA ? "lamports" : "wei");
+    call_amount(am, sizeof am, wc, amount);
+    if (am[0] != '\0')
+        snprintf(amt, sizeof amt, " of %s", am);
     char cid[40] = "";
     if (wc->has_chain_id)
         snprintf(cid, sizeof cid, ", chain id %" PRIu64, wc->chain_id);
@@ -1037,6 +1083,11 @@ void ww_out_wallet_call(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *wc)
     o->ncalls++;
     const ww_addr *payee = recipient ? recipient : spender ? spender : wc->has_to ? &wc->to : NULL;
     junit_call(o, ctx, wc, payee);
+    if (o->cfg.report != NULL) {
+        char am[200];
+        call_amount(am, sizeof am, wc, amount);
+        ww_report_call(o->cfg.report, ctx, wc, am, payee);
+    }
     if (o->cfg.format == WW_FMT_TEXT)
         text_call_line(o, ctx, wc, amount, payee);
 }
@@ -1197,6 +1248,8 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
     jw_close(w);
     http_tls(o, ctx);
     emit(o, true);
+    if (o->cfg.report != NULL)
+        ww_report_answer(o->cfg.report, ctx, method, r);
     /* the node's answer: under the call's findings (and always with -v) */
     if (o->cfg.format == WW_FMT_TEXT &&
         (o->cfg.verbose > 0 || (o->text_call_printed == o->ncalls && o->ncalls > 0))) {
@@ -1312,6 +1365,8 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
     jw_u64(w, "served_dropped", st->served_dropped);
     jw_u64(w, "served_pairs", st->served_pairs);
     jw_u64(w, "mac_aliases", st->mac_aliases);
+    if (o->cfg.on_line_dropped != NULL)
+        jw_u64(w, "redis_dropped", o->cfg.on_line_dropped(o->cfg.on_line_ud));
     jw_close(w);
     emit(o, true);
     if (summary && o->cfg.format == WW_FMT_TEXT && !o->cfg.quiet) {

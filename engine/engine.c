@@ -2,76 +2,13 @@
  * engine.c - the pipeline wired once (engine.h): stages, inputs, the loops every run mode
  * uses, and the fan-out of packets, served facts and alerts to subscribers.
  */
-#include "engine/engine.h"
-#include "engine/follow.h"
+#include "engine/engine_int.h"
 #include "decode/quic.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <time.h>
-
-#define BPF_LINKTYPES_MAX 8
-#define FOLLOW_MAX 64
-#define FOLLOW_POLL_US 100000      /* live: key logs are read again at least this often */
-#define DSB_TLS_KEYLOG 0x544c534bU /* "TLSK" */
-
-/* The offline filter, compiled once per link type met. */
-typedef struct bpf_cache {
-    const char *expr;
-    int linktype[BPF_LINKTYPES_MAX];
-    struct bpf_program prog[BPF_LINKTYPES_MAX];
-    size_t n;
-} bpf_cache;
-
-/* -w: the evidence writer, a built-in subscriber. */
-typedef struct evidence_sub {
-    ww_evidence *ev;
-    ww_pcapngw *w;
-    bool secrets;
-    size_t secrets_embedded; /* key log secrets count at the last embedded DSB */
-    bool failed;
-} evidence_sub;
-
-typedef struct latency_sub {
-    uint64_t n, sum_us, max_us;
-} latency_sub;
-
-struct ww_engine {
-    ww_engine_cfg cfg;
-    /* stages, in packet order */
-    ww_pktdec *pd;
-    ww_tcp *tcp;
-    ww_quic *quic; /* UDP datagrams from pktdec: QUIC connections, HTTP/3 into app */
-    ww_app *app;
-    ww_detect *det;
-    ww_decode_sink det_sink; /* detect's own sink: the engine's forwards to it */
-    ww_out *out;
-    ww_keylog *kl;
-    /* subscribers */
-    ww_engine_sub subs[WW_ENGINE_MAX_SUBS];
-    size_t n_subs;
-    ww_report *report;
-    evidence_sub evid;
-    latency_sub lat;
-    /* inputs */
-    bpf_cache bpf;
-    ww_kl_follow follow[FOLLOW_MAX];
-    size_t n_follow;
-    /* -o */
-    FILE *jsonl;
-    bool jsonl_owned;
-    bool reopen_failed;
-    /* the clock and the run */
-    uint64_t first_ts, last_ts;
-    const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
-    uint64_t filtered;
-    uint64_t kept;          /* packets the filter kept (-c counts them) */
-    uint64_t next_stats_us; /* --stats-interval: when the next stats event is due (0: unset) */
-    uint64_t drops;
-    bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
-    ww_run_stats st;
-};
 
 static uint64_t now_us(clockid_t clk)
 {
@@ -80,8 +17,7 @@ static uint64_t now_us(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
-static void say(const ww_engine *e, const char *fmt, ...)
+void ww_engine_say(const ww_engine *e, const char *fmt, ...)
 {
     va_list ap;
     if (e->cfg.log == NULL)
@@ -92,6 +28,7 @@ static void say(const ww_engine *e, const char *fmt, ...)
     fputc('\n', e->cfg.log);
     va_end(ap);
 }
+#define say ww_engine_say
 
 /* ---- the offline filter ---- */
 
@@ -146,12 +83,7 @@ static int bpf_pass(bpf_cache *bc, const ww_pkt *pkt, char *err, size_t errn)
     return pcap_offline_filter(prog, &h, pkt->data) != 0;
 }
 
-/* ---- built-in subscribers: HTML report, alert latency, evidence ---- */
-
-static void report_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
-{
-    ww_report_alert(ud, ctx, a);
-}
+/* ---- built-in subscribers: alert latency, evidence ---- */
 
 static void latency_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
 {
@@ -348,7 +280,9 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
 
 static void st_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
-    ww_app_on_open(((ww_engine *)ud)->app, f, ts_us);
+    ww_engine *e = ud;
+    f->id = e->seq; /* the number of the packet that opened it: the same with any --workers */
+    ww_app_on_open(e->app, f, ts_us);
 }
 static void st_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
 {
@@ -367,7 +301,11 @@ static void st_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
 static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
                        const char *type, const char *detail)
 {
-    ww_app_on_anomaly(((ww_engine *)ud)->app, ts_us, f, layer, type, detail);
+    ww_engine *e = ud;
+    if (e->wk != NULL) /* sharded: only pktdec (the reader's) reports here, without a flow */
+        ww_workers_reader_anomaly(e, ts_us, layer, type, detail);
+    else
+        ww_app_on_anomaly(e->app, ts_us, f, layer, type, detail);
 }
 
 /* ---- QUIC callbacks (UDP from pktdec): the app layer's HTTP/3, then the subscribers ---- */
@@ -378,6 +316,10 @@ static void st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *l
 static void on_udp(void *ud, const ww_udp_dgram *dg)
 {
     ww_engine *e = ud;
+    if (e->wk != NULL) {
+        ww_workers_udp(e, dg);
+        return;
+    }
     if (ww_quic_datagram(e->quic, dg) && e->evid.ev != NULL && e->cur_pkt != NULL) {
         ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst, .sport = dg->sport,
                       .dport = dg->dport, .payload = dg->payload, .len = dg->len,
@@ -409,7 +351,7 @@ static void q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
 }
 static uint64_t q_next_flow_id(void *ud)
 {
-    return ww_tcp_next_flow_id(((ww_engine *)ud)->tcp);
+    return ((ww_engine *)ud)->seq;
 }
 
 /* ---- construction ---- */
@@ -440,10 +382,6 @@ static int open_output(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
 static int add_builtin_subs(ww_engine *e)
 {
     int rc = WW_OK;
-    if (e->report != NULL) {
-        ww_engine_sub s = {.ud = e->report, .alert = report_alert};
-        rc |= ww_engine_subscribe(e, &s);
-    }
     if (e->cfg.live) {
         ww_engine_sub s = {.ud = &e->lat, .alert = latency_alert};
         rc |= ww_engine_subscribe(e, &s);
@@ -462,6 +400,7 @@ static int build_stages(ww_engine *e)
     const ww_mem *mem = e->cfg.mem;
     ww_out_cfg oc = e->cfg.out;
     oc.jsonl = e->jsonl;
+    oc.report = e->report; /* the HTML report hears calls, findings and answers from the writer */
     if (oc.jsonl == stdout && oc.format == WW_FMT_JSONL)
         oc.console = NULL; /* -o - with --format jsonl: the events once */
     e->out = ww_out_new(mem, &oc);
@@ -474,9 +413,8 @@ static int build_stages(ww_engine *e)
     if (e->det == NULL)
         return WW_E_NOMEM;
     ww_detect_sink(e->det, &e->det_sink);
-    ww_decode_sink sink;
-    engine_sink(e, &sink);
-    e->app = ww_app_new(mem, &e->cfg.app, &sink, e->kl);
+    engine_sink(e, &e->sink);
+    e->app = ww_app_new(mem, &e->cfg.app, &e->sink, e->kl);
     if (e->app == NULL)
         return WW_E_NOMEM;
     ww_stream_cbs cbs = {e, st_open, st_data, st_gap, st_close, st_anomaly};
@@ -560,6 +498,7 @@ int ww_engine_follow_keylog(ww_engine *e, const char *path)
     ww_kl_follow *f = &e->follow[e->n_follow++];
     memset(f, 0, sizeof *f);
     ww_keylog_set_keys_may_come(e->kl, true); /* a followed key log grows */
+    e->keys_may_come = true;
     f->path = path;
     return ww_kl_follow_poll(f, e->kl) ? WW_OK : WW_E_IO;
 }
@@ -579,9 +518,11 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e->kl);
-    ww_source_set_anomaly_fn(src, ww_app_on_anomaly, e->app); /* damaged blocks */
-    if (ww_source_may_carry_secrets(src)) /* pcapng: DSBs may bring keys later */
+    ww_source_set_anomaly_fn(src, st_anomaly, e); /* damaged blocks */
+    if (ww_source_may_carry_secrets(src)) { /* pcapng: DSBs may bring keys later */
         ww_keylog_set_keys_may_come(e->kl, true);
+        e->keys_may_come = true;
+    }
 }
 
 static void follow_all(ww_engine *e)
@@ -601,6 +542,17 @@ static void keys_tick(ww_engine *e, uint64_t now, bool final)
                      final);
 }
 
+/* Idle flows are swept at tick points: the first packet of each second of packet time (a
+ * sweep closes every idle flow, whatever the others: the same flows close at the same packet
+ * whether one table holds them or --workers shards do). */
+static inline bool tick_point(ww_engine *e)
+{
+    if (e->last_ts < e->next_tick)
+        return false;
+    e->next_tick = (e->last_ts / WW_ENGINE_TICK_US + 1) * WW_ENGINE_TICK_US;
+    return true;
+}
+
 /* One packet through decode -> (subscribers) -> reassembly; the clock is packet time. */
 static inline void process(ww_engine *e, const ww_pkt *pkt)
 {
@@ -609,7 +561,18 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         e->last_ts = pkt->ts_us;
     if (e->first_ts == 0 || pkt->ts_us < e->first_ts)
         e->first_ts = pkt->ts_us;
+    e->seq++;
+    if (!e->wk_tried) { /* --workers: decided before the first packet */
+        e->wk_tried = true;
+        (void)ww_workers_start(e);
+    }
+    if (e->wk != NULL) {
+        ww_workers_packet(e, pkt);
+        return;
+    }
     e->cur_pkt = pkt;
+    ww_tcp_set_seq(e->tcp, e->seq);
+    ww_quic_set_seq(e->quic, e->seq);
     int r = ww_pktdec_decode(e->pd, pkt, &seg);
     e->cur_pkt = NULL;
     if (r == 1) {
@@ -618,8 +581,12 @@ static inline void process(ww_engine *e, const ww_pkt *pkt)
         fan_packet(e, pkt, &seg);
         ww_tcp_segment(e->tcp, &seg);
     }
-    ww_tcp_tick(e->tcp, e->last_ts);
-    ww_quic_tick(e->quic, e->last_ts);
+    bool tick = tick_point(e);
+    if (tick)
+        ww_tcp_sweep(e->tcp, e->last_ts);
+    ww_quic_tick_keys(e->quic, e->last_ts);
+    if (tick)
+        ww_quic_tick_idle(e->quic, e->last_ts);
     keys_tick(e, e->last_ts, false);
 }
 
@@ -642,8 +609,12 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
+    if (e->wk != NULL) {
+        ww_workers_tick(e, now_us_);
+        return;
+    }
     follow_all(e); /* followed key logs: read what they gained */
-    ww_tcp_tick(e->tcp, now_us_);
+    ww_tcp_sweep(e->tcp, now_us_);
     ww_quic_tick(e->quic, now_us_);
     keys_tick(e, now_us_, false);
 }
@@ -717,6 +688,16 @@ static void ctl_between(ww_engine *e, const ww_engine_ctl *ctl, ww_source *src)
         ctl->poll(ctl->poll_ud, e, src);
 }
 
+/* --stats-interval writes stats between packets, in the reader's time: one thread. */
+static void no_workers_for(ww_engine *e, const ww_engine_ctl *ctl)
+{
+    if (e->wk_tried || ctl == NULL || ctl->stats_interval_us == 0 || e->cfg.workers <= 1)
+        return;
+    e->wk_tried = true;
+    if (e->cfg.verbose > 0)
+        say(e, "--workers %u: one thread: --stats-interval", e->cfg.workers);
+}
+
 /* ---- the loops ---- */
 
 int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_engine_ctl *ctl)
@@ -725,6 +706,7 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     char errbuf[WW_ERRBUF_SIZE];
     int rc;
     ww_engine_attach(e, src);
+    no_workers_for(e, ctl);
     if (ctl_count_reached(e, ctl))
         return 1;
     while (!ctl_stop(ctl) && (rc = ww_source_next(src, &pkt, errbuf)) == 1) {
@@ -739,6 +721,8 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
             return 1;
         }
     }
+    if (e->wk != NULL) /* this input's events out before the next input is waited for */
+        ww_workers_drain(e);
     e->drops += ww_source_drops(src);
     if (ctl_stop(ctl)) {
         e->interrupted = true; /* the verdict says so (exit 3) */
@@ -746,8 +730,8 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     }
     if (rc == WW_E_TRUNC || rc == WW_E_INVALID) {
         say(e, "warning: %s: %s", path, errbuf);
-        ww_app_on_anomaly(e->app, e->last_ts, NULL, "pcap",
-                          rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
+        st_anomaly(e, e->last_ts, NULL, "pcap",
+                   rc == WW_E_TRUNC ? "truncated-file" : "corrupt-file", errbuf);
         return 0;
     }
     if (rc < 0) {
@@ -762,6 +746,7 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
     ww_pkt pkt;
     char errbuf[WW_ERRBUF_SIZE];
     uint64_t next_poll = 0;
+    no_workers_for(e, ctl);
     while (!ctl_stop(ctl)) {
         ctl_poll(e, ctl);
         int rc = ww_source_next(src, &pkt, errbuf);
@@ -775,10 +760,16 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         if (rc == 1) {
             e->kept++;
             process(e, &pkt);
+        } else if (rc == WW_SRC_IDLE && e->wk != NULL) {
+            uint64_t wall = now_us(CLOCK_REALTIME);
+            if (wall > e->last_ts)
+                ww_workers_tick(e, wall); /* idle flows time out while nothing comes */
+            else
+                ww_workers_poll(e);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) { /* idle flows time out while nothing comes */
-                ww_tcp_tick(e->tcp, wall);
+                ww_tcp_sweep(e->tcp, wall);
                 ww_quic_tick(e->quic, wall);
             }
             keys_tick(e, WW_MAX(wall, e->last_ts), false); /* grown key logs, grace periods */
@@ -806,6 +797,15 @@ static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
     const ww_pktdec_stats *ps = ww_pktdec_stats_get(e->pd);
     const ww_tcp_stats *ts = ww_tcp_stats_get(e->tcp);
     const ww_app_stats *as = ww_app_stats_get(e->app);
+    const ww_quic_stats *qs = ww_quic_stats_get(e->quic);
+    ww_tcp_stats wts;
+    ww_app_stats was;
+    ww_quic_stats wqs;
+    ww_keywait_stats wkw;
+    if (e->wk != NULL) { /* --workers: their counters summed (as of their last block) */
+        ww_workers_stats(e, &wts, &was, &wqs, &wkw);
+        ts = &wts, as = &was, qs = &wqs, kw = &wkw;
+    }
     const ww_detect_stats *ds = ww_detect_stats_get(e->det);
     memset(st, 0, sizeof *st);
     st->packets = ps->packets;
@@ -823,7 +823,7 @@ static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
     st->drops = e->drops + drops;
     st->keywait_bytes_peak = kw->bytes_peak;
     st->keywait_evicted = kw->evicted;
-    st->quic_sessions = ww_quic_stats_get(e->quic)->conns;
+    st->quic_sessions = qs->conns;
     st->quic_decrypted = as->quic_decrypted;
     st->quic_undecryptable = as->quic_undecryptable;
     st->suppressed = ds->suppressed;
@@ -837,6 +837,8 @@ static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
 
 void ww_engine_end(ww_engine *e, uint64_t drops)
 {
+    if (e->wk != NULL) /* every worker's flows closed, their facts merged, threads joined */
+        ww_workers_end(e);
     ww_tcp_finish(e->tcp, e->last_ts);
     ww_quic_finish(e->quic, e->last_ts);
     follow_all(e); /* keys written since the last poll */
@@ -941,6 +943,7 @@ void ww_engine_free(ww_engine *e)
 {
     if (e == NULL)
         return;
+    ww_workers_free(e);
     if (e->tcp != NULL)
         ww_tcp_free(e->tcp);
     ww_quic_free(e->quic);

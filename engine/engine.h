@@ -43,6 +43,7 @@ typedef struct ww_engine_sub {
 } ww_engine_sub;
 
 #define WW_ENGINE_MAX_SUBS 8
+#define WW_ENGINE_MAX_WORKERS 64
 
 typedef struct ww_engine_cfg {
     const ww_mem *mem;
@@ -67,6 +68,10 @@ typedef struct ww_engine_cfg {
                                   written), late keys wait key_grace_us after their close */
     uint64_t key_grace_us;     /* live late-key grace period (0: WW_LATE_KEY_GRACE_US) */
     size_t key_wait_budget;    /* bytes waiting for keys, all sessions (0: WW_KEYWAIT_BUDGET) */
+    /* --workers: decoding threads, flows sharded over them, detection in packet order (the
+       events are the same for any N). 0 or 1: one thread, no queues. Runs with -w evidence
+       or late keys (followed key log, pcapng input) stay on one thread. */
+    unsigned workers;
     const char *evidence_path; /* -w: pcapng of flagged flows and the flows that served */
     bool evidence_secrets;     /* ... with the key log in DSBs */
 } ww_engine_cfg;

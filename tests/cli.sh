@@ -169,9 +169,9 @@ contains "$T/rpc.jsonl" '"rpc_result":{"method":"eth_sendTransaction","rpc_id":5
 
 # --html: one self-contained page
 expect_rc 1 "--html report of a hijacked session" "$WW" -q -r "$HIJACK" --html "$T/r.html"
-contains "$T/r.html" "<h2>Alerts</h2>" "html report lists the alerts"
+contains "$T/r.html" "<h2>Wallet calls</h2>" "html report lists the wallet calls"
 contains "$T/r.html" "<mark>" "html report marks the differing characters"
-[ "$(grep -c '<tr><td class="small">' "$T/r.html")" -eq "$n_hijack" ] && ok || bad "html report has one row per alert"
+[ "$(grep -c '<div class="finding"' "$T/r.html")" -eq "$n_hijack" ] && ok || bad "html report shows each alert once"
 grep -qE '<(script|link)|src=' "$T/r.html" && bad "html report loads something" || ok
 expect_rc 0 "--html report of a clean session" "$WW" -q -r "$CLEAN" --html "$T/c.html"
 contains "$T/c.html" "No wallet hijacking detected." "clean html report"

@@ -64,7 +64,8 @@ for f in "$BUILD"/fuzz-replay/fuzz_*; do
     fi
 done
 
-for s in tests/cli.sh tests/golden.sh tests/formats.sh tests/evidence.sh tests/live.sh; do
+for s in tests/cli.sh tests/golden.sh tests/formats.sh tests/evidence.sh tests/live.sh tests/redis.sh \
+    tests/workers.sh; do
     [ -f "$s" ] || continue
     n=$(basename "$s" .sh)
     echo "== $n"

@@ -7,6 +7,7 @@
 #include "decode/tls_int.h"
 #include "tests/t.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 /* An Ethernet/IPv4/TCP packet from 10.0.0.a:pa to 10.0.0.b:pb with a 4-byte payload id. */
@@ -266,9 +267,31 @@ T_CASE(live_open_errors)
         T_EQ_INT(ls.dropped, 0);
         ww_source_free(s);
     }
+    /* TPACKET_V3 blocks (not immediate), the default ring: an empty ring is said at once,
+     * then the wait ends on the wake fd, whose byte is consumed */
+    rc = ww_source_open_live(&s, "lo", "tcp port 9", 0, 0, false, false, err);
+    T_EQ_INT(rc, WW_OK);
+    if (rc == WW_OK) {
+        ww_pkt pkt;
+        int pfd[2];
+        T_EQ_INT(ww_source_next(s, &pkt, err), WW_SRC_IDLE);
+        T_EQ_INT(pipe(pfd), 0);
+        T_EQ_INT(fcntl(pfd[0], F_SETFL, O_NONBLOCK), 0);
+        T_EQ_INT(ww_source_live_wake_fd(s, pfd[0]), WW_OK);
+        T_EQ_INT((int)write(pfd[1], "w", 1), 1);
+        T_EQ_INT(ww_source_next(s, &pkt, err), WW_SRC_IDLE);
+        char c;
+        T_EQ_INT((int)read(pfd[0], &c, 1), -1); /* consumed by the wait */
+        ww_source_breakloop(s);
+        T_EQ_INT(ww_source_next(s, &pkt, err), 0);
+        ww_source_free(s);
+        close(pfd[0]);
+        close(pfd[1]);
+    }
     ww_source *f;
     T_EQ_INT(ww_source_open_file(&f, t_src("pcaps/http1-clean.pcap"), err), WW_OK);
     ww_live_stats ls;
+    T_EQ_INT(ww_source_live_wake_fd(f, 0), WW_E_UNSUPPORTED);
     T_EQ_INT(ww_source_live_stats(f, &ls), WW_E_UNSUPPORTED);
     T_EQ_INT(ww_source_live_linktype(f), -1);
     ww_source_breakloop(f); /* a no-op on files */

@@ -123,7 +123,7 @@ static void hostile_run(ww_out *o, const ww_flow *f)
     db.source = "src";
     ww_alert a = {"known-attacker", WW_SEV_CRITICAL, "eth_sendTransaction sends to a known attacker address \xff",
                   WW_CHAIN_EVM, "eth_sendTransaction", "wallet_call", WW_ROLE_TO, &wc.to, &served,
-                  false, 0, 0, 0, &db};
+                  false, 0, 0, 0, &db, "http://shop\xff.example/a?<b>&c", 1757343600000000};
     ww_out_alert(o, &ctx, &a);
     ww_alert b = a;
     b.rule = "unrequested-recipient";

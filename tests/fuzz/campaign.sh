@@ -44,7 +44,7 @@ family() {
     fuzz_calldata | fuzz_evm_tx | fuzz_rlp | fuzz_solana | fuzz_userop | fuzz_abiwords) echo wallet ;;
     fuzz_addr_scan | fuzz_addrdb | fuzz_registry | fuzz_baseline | fuzz_expect) echo addresses ;;
     fuzz_detect | fuzz_writers | fuzz_evidence | fuzz_pipeline) echo detection-outputs ;;
-    fuzz_decode_cli) echo cli ;;
+    fuzz_decode_cli | fuzz_redisurl) echo cli ;;
     *) echo other ;;
     esac
 }

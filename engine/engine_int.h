@@ -1,0 +1,113 @@
+/*
+ * engine_int.h - the engine's insides, shared by engine.c (the pipeline, one thread) and
+ * workers.c (--workers N: decoding sharded per flow over threads, detection in packet order).
+ */
+#ifndef WW_ENGINE_INT_H
+#define WW_ENGINE_INT_H
+
+#include "engine/engine.h"
+#include "engine/follow.h"
+#include "decode/quic.h"
+
+#include <pcap/pcap.h>
+
+#define BPF_LINKTYPES_MAX 8
+#define FOLLOW_MAX 64
+#define FOLLOW_POLL_US 100000      /* live: key logs are read again at least this often */
+#define DSB_TLS_KEYLOG 0x544c534bU /* "TLSK" */
+
+/* The offline filter, compiled once per link type met. */
+typedef struct bpf_cache {
+    const char *expr;
+    int linktype[BPF_LINKTYPES_MAX];
+    struct bpf_program prog[BPF_LINKTYPES_MAX];
+    size_t n;
+} bpf_cache;
+
+/* -w: the evidence writer, a built-in subscriber. */
+typedef struct evidence_sub {
+    ww_evidence *ev;
+    ww_pcapngw *w;
+    bool secrets;
+    size_t secrets_embedded; /* key log secrets count at the last embedded DSB */
+    bool failed;
+} evidence_sub;
+
+typedef struct latency_sub {
+    uint64_t n, sum_us, max_us;
+} latency_sub;
+
+struct ww_engine {
+    ww_engine_cfg cfg;
+    /* stages, in packet order */
+    ww_pktdec *pd;
+    ww_tcp *tcp;
+    ww_quic *quic; /* UDP datagrams from pktdec: QUIC connections, HTTP/3 into app */
+    ww_app *app;
+    ww_detect *det;
+    ww_decode_sink det_sink; /* detect's own sink: the engine's forwards to it */
+    ww_out *out;
+    ww_keylog *kl;
+    /* subscribers */
+    ww_engine_sub subs[WW_ENGINE_MAX_SUBS];
+    size_t n_subs;
+    ww_report *report;
+    evidence_sub evid;
+    latency_sub lat;
+    /* inputs */
+    bpf_cache bpf;
+    ww_kl_follow follow[FOLLOW_MAX];
+    size_t n_follow;
+    /* -o */
+    FILE *jsonl;
+    bool jsonl_owned;
+    bool reopen_failed;
+    /* the clock and the run */
+    uint64_t first_ts, last_ts;
+    uint64_t seq;       /* packets processed (after the filter): the number of the current one */
+    uint64_t next_tick; /* packet time of the next tick point (idle flows swept) */
+    const ww_pkt *cur_pkt; /* the packet being processed (for QUIC datagrams' evidence) */
+    uint64_t filtered;
+    uint64_t kept;          /* packets the filter kept (-c counts them) */
+    uint64_t next_stats_us; /* --stats-interval: when the next stats event is due (0: unset) */
+    uint64_t drops;
+    bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
+    bool keys_may_come; /* a followed key log or a pcapng input: late keys (not sharded) */
+    ww_decode_sink sink; /* the engine's sink (subscribers' served(), then detect) */
+    struct ww_workers *wk; /* --workers N > 1, once started; NULL: one thread */
+    bool wk_tried;         /* sharding was decided (started or not) */
+    ww_run_stats st;
+};
+
+
+/* engine.c, for workers.c */
+void ww_engine_say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
+#define WW_ENGINE_TICK_US 1000000u /* idle sweeps: once per second of packet time */
+
+/* ---- workers.c ---- */
+/* Starts the workers when cfg.workers > 1 and the run allows it (no -w evidence, no late
+ * keys); true when they run. Called once, before the first packet. */
+bool ww_workers_start(ww_engine *e);
+/* One packet (past the filter) through the reader: decode, hand to its worker, merge. */
+void ww_workers_packet(ww_engine *e, const ww_pkt *pkt);
+/* An anomaly of the reader's side (pktdec, the source, the end of a file), flow NULL. */
+void ww_workers_reader_anomaly(ww_engine *e, uint64_t ts_us, const char *layer,
+                               const char *type, const char *detail);
+/* pktdec's UDP datagrams, to their worker. */
+void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg);
+/* The clock moved without a packet (live idle): every worker sweeps at now. */
+void ww_workers_tick(ww_engine *e, uint64_t now_us);
+/* Every packet dispatched so far decoded and its events out (the end of an input file: the
+ * next may be a pipe that waits). */
+void ww_workers_drain(ww_engine *e);
+/* Events merged so far go out (live: called while waiting). */
+void ww_workers_poll(ww_engine *e);
+/* End of input: every worker closes its flows; every fact merged; threads joined. */
+void ww_workers_end(ww_engine *e);
+/* The workers' counters summed, as of the last block each finished (all of them after
+ * ww_workers_end). */
+void ww_workers_stats(const ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
+                      ww_keywait_stats *kw);
+void ww_workers_free(ww_engine *e);
+
+#endif /* WW_ENGINE_INT_H */

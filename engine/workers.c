@@ -1,0 +1,1574 @@
+/*
+ * workers.c - --workers N: decoding sharded per flow over N threads, detection in packet order.
+ *
+ *   reader (the caller's thread): source -> filter -> pktdec -> packet number (seq) -> the
+ *     flow's worker (a symmetric hash of the TCP 5-tuple; UDP: of the endpoint with the lower
+ *     port, the server's, so a QUIC connection that migrates stays on its worker), its header
+ *     and payload copied into the worker's input block (no allocation per packet).
+ *   worker k: its own tcp table, QUIC, app layer (TLS, HTTP, decompression, JSON, address
+ *     scanning) and key log copy. Its decode sink calls no detection: every fact (a served
+ *     address, a wallet call, an anomaly, an HTTP message...) is serialised, deep, into its
+ *     fact chunks, tagged with the key (seq, phase, order) of the moment that produced it.
+ *   merge (the reader's thread, between reads): the facts of the N workers and the reader's
+ *     own (pktdec anomalies) go to detection, the event writer and the subscribers in key
+ *     order, which is the order the one-thread engine produces them in:
+ *       seq    the packet number (the end of input: one past the last);
+ *       phase  within that packet: the reader's facts, the packet's own, then the tick point's
+ *              sweeps (tcp, QUIC key retries, QUIC idle), late keys; at the end tcp, QUIC,
+ *              late keys closing;
+ *       order  in a sweep or at the end: the flow's last-touch packet number (LRU order, which
+ *              the one-thread tables close flows in); 0 in a packet's own phase.
+ *     A fact is merged once every worker without a pending fact has said "all my facts up to
+ *     packet X are out" (its watermark) with X >= its seq.
+ * Ticks are broadcast to every worker at the same packet (engine.c: tick points), so flows time
+ * out at the same packet whatever N is. Budgets (flows, out-of-order bytes, QUIC connections,
+ * key-wait bytes) are split evenly over the workers.
+ * Not sharded (one thread, said with -v): -w evidence (packet rings in packet order), late keys
+ * (a followed key log, pcapng input with its DSBs: sessions parked and retried across flows).
+ */
+#include "engine/engine_int.h"
+#include "decode/quic.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#define BLK_SIZE ((size_t)256 << 10) /* input block: packets for one worker */
+#define IN_MAX 8                     /* full input blocks queued per worker */
+#define FCH_SIZE ((size_t)256 << 10) /* fact chunk */
+#define OUT_MAX 16                   /* fact chunks queued per worker */
+#define SYNC_EVERY 512               /* packets between watermark pushes and merges */
+#define LIVE_SYNC_NS 1000000         /* and at least this often while packets come */
+#define MAC_CACHE 256
+
+enum { M_SEG = 1, M_UDP, M_TICK, M_END };
+enum {
+    PH_READER = 0, /* pktdec and source anomalies of this packet */
+    PH_PKT,        /* the packet's own facts */
+    PH_SWEEP,      /* tick point: tcp idle sweep */
+    PH_QKEYS,      /* QUIC packets retried after the key log grew */
+    PH_QIDLE,      /* tick point: QUIC idle connections */
+    PH_KEYS,       /* late keys */
+    PH_TFIN,       /* end: tcp flows closed */
+    PH_QFIN,       /* end: QUIC connections closed */
+    PH_KFINAL,     /* end: late keys, last try */
+};
+enum {
+    F_SERVED = 1,
+    F_SERVED_PROV,
+    F_WALLET,
+    F_ANOM,
+    F_HTTP,
+    F_SCRIPT,
+    F_SCRIPT_BODY,
+    F_RPC,
+    F_UNCHECKED,
+    F_MAC,
+};
+
+typedef struct blk {
+    struct blk *next;
+    size_t len, cap;
+    uint64_t upto; /* every message of packets <= upto is in this block or before it */
+    uint8_t data[];
+} blk;
+
+typedef struct imsg {
+    uint32_t kind;
+    uint32_t size; /* the whole message, 8-aligned */
+    uint64_t seq;
+    uint64_t now;  /* the engine's clock (latest packet time) after this packet */
+    bool tick;     /* M_SEG, M_UDP: a tick point follows the packet */
+    union {
+        ww_seg seg;
+        ww_udp_dgram dg;
+    } u;
+    /* the payload follows */
+} imsg;
+
+typedef struct fchunk {
+    struct fchunk *next;
+    size_t len, cap, rd;
+    uint8_t data[];
+} fchunk;
+
+typedef struct fhdr {
+    uint64_t seq, order;
+    uint32_t phase, kind;
+    uint32_t size; /* the whole record, 8-aligned */
+    uint32_t pad;
+} fhdr;
+
+typedef struct fq {
+    fchunk *head, *tail;
+} fq;
+
+/* growable serialisation scratch (kept between facts) */
+typedef struct ser {
+    uint8_t *p;
+    size_t len, cap;
+    bool oom;
+} ser;
+
+typedef struct mac_ent {
+    bool used;
+    uint8_t mac[6];
+    ww_ip ip;
+} mac_ent;
+
+struct ww_workers;
+
+typedef struct worker {
+    struct ww_workers *ws;
+    ww_engine *e;
+    unsigned idx;
+    pthread_t th;
+    bool started;
+    ww_tcp *tcp;
+    ww_quic *quic;
+    ww_app *app;
+    ww_keylog *kl;
+    /* under ws->mx */
+    blk *in_head, *in_tail;
+    unsigned in_n;
+    fchunk *out_head, *out_tail;
+    unsigned out_n;
+    uint64_t out_w; /* watermark: every fact of packets <= out_w is out */
+    /* counters as of the last block (the reader reads them under the lock) */
+    ww_tcp_stats snap_tcp;
+    ww_app_stats snap_app;
+    ww_quic_stats snap_quic;
+    ww_keywait_stats snap_kw;
+    blk *blk_free;
+    fchunk *fch_free;
+    pthread_cond_t cv;
+    /* the worker's own */
+    fchunk *cur;
+    fchunk *lfree; /* free chunks taken from fch_free */
+    uint64_t seq, order, now;
+    uint32_t phase;
+    ser sc;
+    mac_ent macs[MAC_CACHE];
+    uint64_t facts;
+    /* the reader's (main thread) */
+    blk *rb;          /* being filled */
+    uint64_t rb_sent; /* upto of the last block pushed */
+    fq mq;            /* fact chunks taken, being merged */
+    unsigned mq_n;    /* how many (at most OUT_MAX taken at a time: memory stays bounded) */
+    uint64_t mw;      /* their watermark */
+} worker;
+
+struct ww_workers {
+    unsigned n;
+    pthread_mutex_t mx;
+    pthread_cond_t cv_main;
+    uint64_t events; /* under mx: bumped by every worker step the reader may wait for */
+    worker *w;
+    /* the reader's own facts (main thread only) */
+    fq rq;
+    fchunk *rcur;
+    fchunk *rfree;
+    ser rsc;
+    uint64_t done_seq; /* every message of packets <= done_seq is dispatched */
+    uint64_t since_sync;
+    uint64_t next_sync_ns; /* live */
+    bool ended;
+    uint64_t merged;
+    /* the packet being dispatched: its message, completed after the decode */
+    imsg *pending;
+    worker *pending_w;
+    ww_wallet_call wc; /* merging: one wallet call, kept off the stack */
+};
+
+/* ---- helpers ---- */
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static void lock(struct ww_workers *ws)
+{
+    pthread_mutex_lock(&ws->mx);
+}
+static void unlock(struct ww_workers *ws)
+{
+    pthread_mutex_unlock(&ws->mx);
+}
+
+/* ---- serialisation ---- */
+
+static void ser_need(ser *s, size_t n)
+{
+    if (s->oom || s->len + n <= s->cap)
+        return;
+    size_t nc = s->cap ? s->cap : 4096;
+    while (nc < s->len + n)
+        nc *= 2;
+    uint8_t *np = realloc(s->p, nc);
+    if (np == NULL) {
+        s->oom = true;
+        return;
+    }
+    s->p = np;
+    s->cap = nc;
+}
+
+static void ser_put(ser *s, const void *p, size_t n)
+{
+    ser_need(s, n);
+    if (s->oom)
+        return;
+    if (n > 0)
+        memcpy(s->p + s->len, p, n);
+    s->len += n;
+}
+
+#define SER_VAL(s, v) ser_put((s), &(v), sizeof(v))
+
+static void ser_str(ser *s, const char *str)
+{
+    uint32_t n = str == NULL ? UINT32_MAX : (uint32_t)strlen(str);
+    SER_VAL(s, n);
+    if (str != NULL)
+        ser_put(s, str, (size_t)n + 1);
+}
+
+static void ser_bytes(ser *s, const uint8_t *p, size_t n)
+{
+    uint64_t len = p == NULL ? UINT64_MAX : n;
+    SER_VAL(s, len);
+    if (p != NULL)
+        ser_put(s, p, n);
+}
+
+enum { CTX_FLOW = 1, CTX_HTTP = 2, CTX_TLS = 4, CTX_QUIC = 8, CTX_NULL = 16 };
+
+static void ser_ctx(ser *s, const ww_ctx *ctx)
+{
+    uint32_t fl = 0;
+    if (ctx == NULL) {
+        fl = CTX_NULL;
+        SER_VAL(s, fl);
+        return;
+    }
+    fl |= ctx->flow != NULL ? CTX_FLOW : 0;
+    fl |= ctx->http != NULL ? CTX_HTTP : 0;
+    fl |= ctx->tls != NULL ? CTX_TLS : 0;
+    fl |= ctx->quic != NULL ? CTX_QUIC : 0;
+    SER_VAL(s, fl);
+    SER_VAL(s, ctx->ts_us);
+    int32_t dir = ctx->dir;
+    SER_VAL(s, dir);
+    ser_str(s, ctx->app_proto);
+    if (ctx->flow != NULL) {
+        ww_flow f = *ctx->flow;
+        f.app = NULL;
+        SER_VAL(s, f);
+    }
+    if (ctx->http != NULL) {
+        int32_t st = ctx->http->status;
+        SER_VAL(s, st);
+        ser_str(s, ctx->http->hostname);
+        ser_str(s, ctx->http->url);
+        ser_str(s, ctx->http->method);
+        ser_str(s, ctx->http->content_type);
+    }
+    if (ctx->tls != NULL)
+        SER_VAL(s, *ctx->tls);
+    if (ctx->quic != NULL)
+        SER_VAL(s, *ctx->quic);
+}
+
+/* the reading side: pointers into the record, which lives until the record is merged */
+typedef struct des {
+    const uint8_t *p;
+    size_t n, off;
+} des;
+
+static void des_get(des *d, void *out, size_t n)
+{
+    WW_ASSERT(d->off + n <= d->n);
+    memcpy(out, d->p + d->off, n);
+    d->off += n;
+}
+#define DES_VAL(d, v) des_get((d), &(v), sizeof(v))
+
+static const char *des_str(des *d)
+{
+    uint32_t n;
+    DES_VAL(d, n);
+    if (n == UINT32_MAX)
+        return NULL;
+    const char *s = (const char *)(d->p + d->off);
+    d->off += (size_t)n + 1;
+    WW_ASSERT(d->off <= d->n);
+    return s;
+}
+
+static const uint8_t *des_bytes(des *d, size_t *n)
+{
+    uint64_t len;
+    DES_VAL(d, len);
+    if (len == UINT64_MAX) {
+        *n = 0;
+        return NULL;
+    }
+    const uint8_t *p = d->p + d->off;
+    d->off += len;
+    WW_ASSERT(d->off <= d->n);
+    *n = len;
+    return p;
+}
+
+typedef struct dctx {
+    ww_ctx ctx;
+    ww_flow flow;
+    ww_http_info http;
+    ww_tls_info tls;
+    ww_quic_info quic;
+} dctx;
+
+/* NULL when the fact had no context */
+static const ww_ctx *des_ctx(des *d, dctx *c)
+{
+    uint32_t fl;
+    DES_VAL(d, fl);
+    if (fl & CTX_NULL)
+        return NULL;
+    memset(&c->ctx, 0, sizeof c->ctx);
+    DES_VAL(d, c->ctx.ts_us);
+    int32_t dir;
+    DES_VAL(d, dir);
+    c->ctx.dir = dir;
+    c->ctx.app_proto = des_str(d);
+    if (fl & CTX_FLOW) {
+        DES_VAL(d, c->flow);
+        c->ctx.flow = &c->flow;
+    }
+    if (fl & CTX_HTTP) {
+        int32_t st;
+        DES_VAL(d, st);
+        c->http.status = st;
+        c->http.hostname = des_str(d);
+        c->http.url = des_str(d);
+        c->http.method = des_str(d);
+        c->http.content_type = des_str(d);
+        c->ctx.http = &c->http;
+    }
+    if (fl & CTX_TLS) {
+        DES_VAL(d, c->tls);
+        c->ctx.tls = &c->tls;
+    }
+    if (fl & CTX_QUIC) {
+        DES_VAL(d, c->quic);
+        c->ctx.quic = &c->quic;
+    }
+    return &c->ctx;
+}
+
+/* ---- fact chunks ---- */
+
+static fchunk *fch_new(fchunk **freel, size_t need)
+{
+    fchunk *c = NULL;
+    if (need <= FCH_SIZE && *freel != NULL) {
+        c = *freel;
+        *freel = c->next;
+    } else {
+        size_t cap = WW_MAX(need, FCH_SIZE);
+        c = malloc(sizeof *c + cap);
+        if (c == NULL)
+            return NULL;
+        c->cap = cap;
+    }
+    c->next = NULL;
+    c->len = c->rd = 0;
+    return c;
+}
+
+static void fq_push(fq *q, fchunk *c)
+{
+    c->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = c;
+    else
+        q->head = c;
+    q->tail = c;
+}
+
+/* Appends the record in s (header + body) to *cur; full chunks go to publish(). */
+static void fact_commit(fchunk **cur, fchunk **freel, const fhdr *h0, ser *s,
+                        void (*publish)(void *ud, fchunk *c), void *ud)
+{
+    if (s->oom) {
+        s->oom = false;
+        s->len = 0;
+        return; /* out of memory: the fact is lost (never happens with realistic sizes) */
+    }
+    fhdr h = *h0;
+    size_t body = s->len;
+    h.size = (uint32_t)align8(sizeof h + body);
+    if (*cur != NULL && (*cur)->len + h.size > (*cur)->cap) {
+        publish(ud, *cur);
+        *cur = NULL;
+    }
+    if (*cur == NULL) {
+        *cur = fch_new(freel, h.size);
+        if (*cur == NULL) {
+            s->len = 0;
+            return;
+        }
+    }
+    fchunk *c = *cur;
+    memcpy(c->data + c->len, &h, sizeof h);
+    memcpy(c->data + c->len + sizeof h, s->p, body);
+    c->len += h.size;
+    s->len = 0;
+}
+
+/* ---- the worker's side ---- */
+
+static void w_publish_full(void *ud, fchunk *c)
+{
+    worker *w = ud;
+    struct ww_workers *ws = w->ws;
+    lock(ws);
+    while (w->out_n >= OUT_MAX)
+        pthread_cond_wait(&w->cv, &ws->mx);
+    c->next = NULL;
+    if (w->out_tail != NULL)
+        w->out_tail->next = c;
+    else
+        w->out_head = c;
+    w->out_tail = c;
+    w->out_n++;
+    ws->events++;
+    pthread_cond_signal(&ws->cv_main);
+    unlock(ws);
+}
+
+static void w_fact(worker *w, uint32_t kind)
+{
+    fhdr h = {.seq = w->seq, .order = w->order, .phase = w->phase, .kind = kind};
+    if (w->lfree == NULL &&
+        (w->cur == NULL || w->cur->len + align8(sizeof h + w->sc.len) > w->cur->cap)) {
+        lock(w->ws); /* merged chunks come back here */
+        w->lfree = w->fch_free;
+        w->fch_free = NULL;
+        unlock(w->ws);
+    }
+    fact_commit(&w->cur, &w->lfree, &h, &w->sc, w_publish_full, w);
+    w->facts++;
+}
+
+static void s_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
+{
+    worker *w = ud;
+    ser_ctx(&w->sc, ctx);
+    SER_VAL(&w->sc, *addr);
+    w_fact(w, F_SERVED);
+}
+static void s_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
+{
+    worker *w = ud;
+    int32_t p = prov;
+    ser_ctx(&w->sc, ctx);
+    SER_VAL(&w->sc, *addr);
+    SER_VAL(&w->sc, p);
+    w_fact(w, F_SERVED_PROV);
+}
+static void s_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
+{
+    worker *w = ud;
+    ser_ctx(&w->sc, ctx);
+    SER_VAL(&w->sc, *wc);
+    w_fact(w, F_WALLET);
+}
+static void ser_anomaly(ser *s, const ww_ctx *ctx, const char *layer, const char *type,
+                        const char *detail)
+{
+    ser_ctx(s, ctx);
+    ser_str(s, layer);
+    ser_str(s, type);
+    ser_str(s, detail);
+}
+static void s_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
+                      const char *detail)
+{
+    worker *w = ud;
+    ser_anomaly(&w->sc, ctx, layer, type, detail);
+    w_fact(w, F_ANOM);
+}
+static void s_http(void *ud, const ww_ctx *ctx, const ww_http_msg *m)
+{
+    worker *w = ud;
+    ser *s = &w->sc;
+    ser_ctx(s, ctx);
+    ww_http_msg c = *m;
+    SER_VAL(s, c); /* the scalars; the pointers are written after and replaced on reading */
+    ser_str(s, m->method);
+    ser_str(s, m->url);
+    ser_str(s, m->host);
+    ser_str(s, m->version);
+    ser_str(s, m->content_type);
+    ser_str(s, m->content_encoding);
+    ser_str(s, m->transfer_encoding);
+    ser_str(s, m->location);
+    ser_str(s, m->content_location);
+    ser_str(s, m->link);
+    ser_bytes(s, m->body.ptr, m->body.len);
+    w_fact(w, F_HTTP);
+}
+static void s_script(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n)
+{
+    worker *w = ud;
+    uint64_t n64 = n;
+    ser_ctx(&w->sc, ctx);
+    SER_VAL(&w->sc, n64);
+    ser_put(&w->sc, addrs, n * sizeof *addrs);
+    w_fact(w, F_SCRIPT);
+}
+static void s_script_body(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    worker *w = ud;
+    ser_ctx(&w->sc, ctx);
+    ser_bytes(&w->sc, p, n);
+    w_fact(w, F_SCRIPT_BODY);
+}
+static void s_rpc_result(void *ud, const ww_ctx *ctx, const char *method,
+                         const struct ww_jsonrpc_resp *resp)
+{
+    worker *w = ud;
+    ser_ctx(&w->sc, ctx);
+    ser_str(&w->sc, method);
+    SER_VAL(&w->sc, *resp);
+    w_fact(w, F_RPC);
+}
+static void s_unchecked_call(void *ud, const ww_ctx *ctx, const char *detail)
+{
+    worker *w = ud;
+    ser_ctx(&w->sc, ctx);
+    ser_str(&w->sc, detail);
+    w_fact(w, F_UNCHECKED);
+}
+
+/* A host's MAC and address (detection joins a browser's IPv4 and IPv6): once per pair per
+ * worker; detection takes a pair it knows as a no-op. */
+static void w_mac(worker *w, const ww_seg *seg)
+{
+    size_t n = seg->src.family == 4 ? 4 : 16;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < 6; i++)
+        h = (h ^ seg->src_mac[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ seg->src.a[i]) * 16777619u;
+    mac_ent *m = &w->macs[h % MAC_CACHE];
+    if (m->used && memcmp(m->mac, seg->src_mac, 6) == 0 && ww_ip_eq(&m->ip, &seg->src))
+        return;
+    m->used = true;
+    memcpy(m->mac, seg->src_mac, 6);
+    m->ip = seg->src;
+    ser_put(&w->sc, seg->src_mac, 6);
+    SER_VAL(&w->sc, seg->src);
+    SER_VAL(&w->sc, seg->ts_us);
+    w_fact(w, F_MAC);
+}
+
+/* tcp and QUIC callbacks: the worker's app layer; in a sweep or at the end, facts are ordered
+ * by the flow's last touch */
+static void w_order_tcp(worker *w, const ww_flow *f)
+{
+    if (w->phase != PH_PKT && f != NULL)
+        w->order = ww_tcp_flow_touch(f);
+}
+static void w_order_quic(worker *w, const ww_flow *f)
+{
+    if (w->phase != PH_PKT && f != NULL)
+        w->order = ww_quic_flow_touch(f);
+}
+static void w_st_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    worker *w = ud;
+    f->id = w->seq;
+    w_order_tcp(w, f);
+    ww_app_on_open(w->app, f, ts_us);
+}
+static void w_st_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+    worker *w = ud;
+    w_order_tcp(w, f);
+    ww_app_on_data(w->app, f, dir, p, n, ts_us);
+}
+static void w_st_gap(void *ud, ww_flow *f, int dir, uint64_t len, uint64_t ts_us)
+{
+    worker *w = ud;
+    w_order_tcp(w, f);
+    ww_app_on_gap(w->app, f, dir, len, ts_us);
+}
+static void w_st_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    worker *w = ud;
+    w_order_tcp(w, f);
+    ww_app_on_close(w->app, f, reason, ts_us);
+}
+static void w_st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
+                         const char *type, const char *detail)
+{
+    worker *w = ud;
+    w_order_tcp(w, f);
+    ww_app_on_anomaly(w->app, ts_us, f, layer, type, detail);
+}
+static void w_q_open(void *ud, ww_flow *f, uint64_t ts_us)
+{
+    worker *w = ud;
+    w_order_quic(w, f);
+    ww_app_quic_open(w->app, f, ts_us);
+}
+static void w_q_stream(void *ud, ww_flow *f, int dir, uint64_t sid, const uint8_t *p, size_t n,
+                       bool fin, uint64_t ts_us)
+{
+    worker *w = ud;
+    w_order_quic(w, f);
+    ww_app_quic_stream(w->app, f, dir, sid, p, n, fin, ts_us);
+}
+static void w_q_reset(void *ud, ww_flow *f, int dir, uint64_t sid, uint64_t error_code,
+                      uint64_t ts_us)
+{
+    worker *w = ud;
+    (void)error_code;
+    w_order_quic(w, f);
+    ww_app_quic_reset(w->app, f, dir, sid, ts_us);
+}
+static void w_q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
+{
+    worker *w = ud;
+    (void)reason;
+    w_order_quic(w, f);
+    ww_app_quic_close(w->app, f, ts_us);
+}
+static void w_q_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
+                        const char *type, const char *detail)
+{
+    worker *w = ud;
+    w_order_quic(w, f);
+    ww_app_on_anomaly(w->app, ts_us, f, layer, type, detail);
+}
+static uint64_t w_q_next_flow_id(void *ud)
+{
+    return ((worker *)ud)->seq;
+}
+
+static void w_phase(worker *w, uint32_t ph)
+{
+    w->phase = ph;
+    w->order = 0;
+}
+
+/* After a packet (or at a broadcast tick): what the one-thread engine does after each packet,
+ * the sweeps only at tick points. */
+static void w_after(worker *w, bool tick, uint64_t now)
+{
+    const ww_engine *e = w->e;
+    if (tick) {
+        w_phase(w, PH_SWEEP);
+        ww_tcp_sweep(w->tcp, now);
+    }
+    w_phase(w, PH_QKEYS);
+    ww_quic_tick_keys(w->quic, now);
+    if (tick) {
+        w_phase(w, PH_QIDLE);
+        ww_quic_tick_idle(w->quic, now);
+    }
+    w_phase(w, PH_KEYS);
+    ww_app_keys_tick(w->app, now, e->cfg.live ? ww_keylog_late_key_grace_us(w->kl) : UINT64_MAX,
+                     false);
+}
+
+static bool w_message(worker *w, imsg *m)
+{
+    w->seq = m->seq;
+    w->now = m->now;
+    ww_tcp_set_seq(w->tcp, m->seq);
+    ww_quic_set_seq(w->quic, m->seq);
+    switch (m->kind) {
+    case M_SEG:
+        w_phase(w, PH_PKT);
+        m->u.seg.payload = (const uint8_t *)(m + 1);
+        if (m->u.seg.has_src_mac)
+            w_mac(w, &m->u.seg);
+        ww_tcp_segment(w->tcp, &m->u.seg);
+        w_after(w, m->tick, m->now);
+        break;
+    case M_UDP:
+        w_phase(w, PH_PKT);
+        m->u.dg.payload = (const uint8_t *)(m + 1);
+        (void)ww_quic_datagram(w->quic, &m->u.dg);
+        w_after(w, m->tick, m->now);
+        break;
+    case M_TICK:
+        w_after(w, true, m->now);
+        break;
+    case M_END:
+        w_phase(w, PH_TFIN);
+        ww_tcp_finish(w->tcp, m->now);
+        w_phase(w, PH_QFIN);
+        ww_quic_finish(w->quic, m->now);
+        w_phase(w, PH_KFINAL);
+        ww_app_keys_tick(w->app, m->now,
+                         w->e->cfg.live ? ww_keylog_late_key_grace_us(w->kl) : UINT64_MAX, true);
+        return true;
+    default:
+        WW_ASSERT(0);
+    }
+    return false;
+}
+
+static void *w_main(void *arg)
+{
+    worker *w = arg;
+    struct ww_workers *ws = w->ws;
+    bool end = false;
+    while (!end) {
+        lock(ws);
+        while (w->in_head == NULL)
+            pthread_cond_wait(&w->cv, &ws->mx);
+        blk *b = w->in_head;
+        w->in_head = b->next;
+        if (w->in_head == NULL)
+            w->in_tail = NULL;
+        w->in_n--;
+        ws->events++;
+        pthread_cond_signal(&ws->cv_main);
+        unlock(ws);
+        for (size_t off = 0; off < b->len && !end;) {
+            imsg *m = (imsg *)(void *)(b->data + off);
+            off += m->size;
+            end = w_message(w, m);
+        }
+        /* publish: the facts so far, and the watermark */
+        lock(ws);
+        if (w->cur != NULL && w->cur->len > 0) {
+            while (w->out_n >= OUT_MAX)
+                pthread_cond_wait(&w->cv, &ws->mx);
+            fchunk *c = w->cur;
+            w->cur = NULL;
+            c->next = NULL;
+            if (w->out_tail != NULL)
+                w->out_tail->next = c;
+            else
+                w->out_head = c;
+            w->out_tail = c;
+            w->out_n++;
+        }
+        w->out_w = end ? UINT64_MAX : b->upto;
+        w->snap_tcp = *ww_tcp_stats_get(w->tcp);
+        w->snap_app = *ww_app_stats_get(w->app);
+        w->snap_quic = *ww_quic_stats_get(w->quic);
+        w->snap_kw = *ww_keylog_wait_stats(w->kl);
+        b->next = w->blk_free;
+        w->blk_free = b;
+        ws->events++;
+        pthread_cond_signal(&ws->cv_main);
+        unlock(ws);
+    }
+    return NULL;
+}
+
+/* ---- the reader's side ---- */
+
+static void r_publish_full(void *ud, fchunk *c)
+{
+    struct ww_workers *ws = ud;
+    fq_push(&ws->rq, c);
+}
+
+static void r_fact(struct ww_workers *ws, uint64_t seq, uint32_t kind)
+{
+    fhdr h = {.seq = seq, .order = 0, .phase = PH_READER, .kind = kind};
+    fact_commit(&ws->rcur, &ws->rfree, &h, &ws->rsc, r_publish_full, ws);
+}
+
+void ww_workers_reader_anomaly(ww_engine *e, uint64_t ts_us, const char *layer,
+                               const char *type, const char *detail)
+{
+    struct ww_workers *ws = e->wk;
+    ww_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.ts_us = ts_us;
+    ser_anomaly(&ws->rsc, &ctx, layer, type, detail);
+    /* pktdec's: of the packet being decoded; the source's: before the next packet */
+    r_fact(ws, ws->done_seq + 1, F_ANOM);
+}
+
+/* ---- merging ---- */
+
+/* Takes every published chunk and watermark. Under the lock. */
+static bool grab(struct ww_workers *ws)
+{
+    bool any = false;
+    for (unsigned k = 0; k < ws->n; k++) {
+        worker *w = &ws->w[k];
+        if (w->mq_n >= OUT_MAX)
+            continue; /* merge what was taken first; the watermark covers what is left */
+        if (w->out_head != NULL) {
+            w->mq_n += w->out_n;
+            if (w->mq.tail != NULL)
+                w->mq.tail->next = w->out_head;
+            else
+                w->mq.head = w->out_head;
+            w->mq.tail = w->out_tail;
+            w->out_head = w->out_tail = NULL;
+            w->out_n = 0;
+            pthread_cond_signal(&w->cv);
+            any = true;
+        }
+        if (w->mw != w->out_w)
+            any = true;
+        w->mw = w->out_w;
+    }
+    return any;
+}
+
+static const fhdr *fq_peek(fq *q)
+{
+    while (q->head != NULL && q->head->rd >= q->head->len)
+        return NULL; /* exhausted chunks are popped by fq_advance */
+    return q->head != NULL ? (const fhdr *)(const void *)(q->head->data + q->head->rd) : NULL;
+}
+
+static int key_cmp(const fhdr *a, const fhdr *b)
+{
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    if (a->phase != b->phase)
+        return a->phase < b->phase ? -1 : 1;
+    if (a->order != b->order)
+        return a->order < b->order ? -1 : 1;
+    return 0;
+}
+
+static void emit(ww_engine *e, const fhdr *h)
+{
+    const ww_decode_sink *s = &e->sink;
+    des d = {(const uint8_t *)(h + 1), h->size - sizeof *h, 0};
+    dctx c;
+    const ww_ctx *ctx;
+    switch (h->kind) {
+    case F_MAC: {
+        uint8_t mac[6];
+        ww_ip ip;
+        uint64_t ts;
+        des_get(&d, mac, 6);
+        DES_VAL(&d, ip);
+        DES_VAL(&d, ts);
+        ww_detect_learn_mac(e->det, mac, &ip, ts);
+        break;
+    }
+    case F_SERVED: {
+        ww_addr a;
+        ctx = des_ctx(&d, &c);
+        DES_VAL(&d, a);
+        s->served(s->ud, ctx, &a);
+        break;
+    }
+    case F_SERVED_PROV: {
+        ww_addr a;
+        int32_t prov;
+        ctx = des_ctx(&d, &c);
+        DES_VAL(&d, a);
+        DES_VAL(&d, prov);
+        s->served_prov(s->ud, ctx, &a, prov);
+        break;
+    }
+    case F_WALLET: {
+        ctx = des_ctx(&d, &c);
+        DES_VAL(&d, e->wk->wc);
+        s->wallet_call(s->ud, ctx, &e->wk->wc);
+        break;
+    }
+    case F_ANOM: {
+        ctx = des_ctx(&d, &c);
+        const char *layer = des_str(&d), *type = des_str(&d), *detail = des_str(&d);
+        s->anomaly(s->ud, ctx, layer, type, detail);
+        break;
+    }
+    case F_HTTP: {
+        ww_http_msg m;
+        ctx = des_ctx(&d, &c);
+        DES_VAL(&d, m);
+        m.method = des_str(&d);
+        m.url = des_str(&d);
+        m.host = des_str(&d);
+        m.version = des_str(&d);
+        m.content_type = des_str(&d);
+        m.content_encoding = des_str(&d);
+        m.transfer_encoding = des_str(&d);
+        m.location = des_str(&d);
+        m.content_location = des_str(&d);
+        m.link = des_str(&d);
+        m.body.ptr = des_bytes(&d, &m.body.len);
+        s->http(s->ud, ctx, &m);
+        break;
+    }
+    case F_SCRIPT: {
+        uint64_t n;
+        ctx = des_ctx(&d, &c);
+        DES_VAL(&d, n);
+        /* addresses are 8-byte free structs (bytes): read them in place */
+        const ww_addr *a = (const ww_addr *)(const void *)(d.p + d.off);
+        s->script(s->ud, ctx, a, (size_t)n);
+        break;
+    }
+    case F_SCRIPT_BODY: {
+        size_t n;
+        ctx = des_ctx(&d, &c);
+        const uint8_t *p = des_bytes(&d, &n);
+        s->script_body(s->ud, ctx, p, n);
+        break;
+    }
+    case F_RPC: {
+        struct ww_jsonrpc_resp r;
+        ctx = des_ctx(&d, &c);
+        const char *method = des_str(&d);
+        DES_VAL(&d, r);
+        s->rpc_result(s->ud, ctx, method, &r);
+        break;
+    }
+    case F_UNCHECKED: {
+        ctx = des_ctx(&d, &c);
+        const char *detail = des_str(&d);
+        s->unchecked_call(s->ud, ctx, detail);
+        break;
+    }
+    default:
+        WW_ASSERT(0);
+    }
+}
+
+/* Drops the head record of q; an exhausted chunk goes back to *freel (true then). */
+static bool fq_advance(fq *q, fchunk **freel)
+{
+    fchunk *c = q->head;
+    const fhdr *h = (const fhdr *)(const void *)(c->data + c->rd);
+    c->rd += h->size;
+    if (c->rd >= c->len) {
+        q->head = c->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        if (c->cap == FCH_SIZE) {
+            c->next = *freel;
+            *freel = c;
+        } else {
+            free(c);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Merges every fact whose turn has come. Returns true when any was merged or taken. */
+static bool merge(ww_engine *e)
+{
+    struct ww_workers *ws = e->wk;
+    unsigned n = ws->n;
+    if (ws->rcur != NULL && ws->rcur->len > 0) { /* the reader's facts so far */
+        fq_push(&ws->rq, ws->rcur);
+        ws->rcur = NULL;
+    }
+    lock(ws);
+    bool progress = grab(ws);
+    unlock(ws);
+    fchunk *back[WW_ENGINE_MAX_WORKERS] = {0};
+    uint64_t rw = ws->ended ? UINT64_MAX : ws->done_seq;
+    for (;;) {
+        const fhdr *best = NULL;
+        int bi = -1;
+        for (unsigned k = 0; k <= n; k++) {
+            fq *q = k < n ? &ws->w[k].mq : &ws->rq;
+            const fhdr *h = fq_peek(q);
+            if (h != NULL && (best == NULL || key_cmp(h, best) < 0)) {
+                best = h;
+                bi = (int)k;
+            }
+        }
+        if (best == NULL)
+            break;
+        bool ok = true;
+        for (unsigned k = 0; k <= n && ok; k++) {
+            if ((int)k == bi)
+                continue;
+            fq *q = k < n ? &ws->w[k].mq : &ws->rq;
+            uint64_t wm = k < n ? ws->w[k].mw : rw;
+            if (q->head == NULL && wm < best->seq)
+                ok = false;
+        }
+        if (!ok)
+            break;
+        emit(e, best);
+        ws->merged++;
+        progress = true;
+        if ((unsigned)bi < n) {
+            if (fq_advance(&ws->w[bi].mq, &back[bi]) && --ws->w[bi].mq_n < OUT_MAX / 2) {
+                lock(ws); /* room again: take more (and the watermark with them) */
+                progress |= grab(ws);
+                unlock(ws);
+            }
+        } else {
+            (void)fq_advance(&ws->rq, &ws->rfree);
+        }
+    }
+    bool any_back = false;
+    for (unsigned k = 0; k < n; k++)
+        any_back |= back[k] != NULL;
+    if (any_back) {
+        lock(ws);
+        for (unsigned k = 0; k < n; k++) {
+            while (back[k] != NULL) {
+                fchunk *c = back[k];
+                back[k] = c->next;
+                c->next = ws->w[k].fch_free;
+                ws->w[k].fch_free = c;
+            }
+        }
+        unlock(ws);
+    }
+    return progress;
+}
+
+/* ---- dispatch ---- */
+
+static blk *blk_get(struct ww_workers *ws, worker *w, size_t need)
+{
+    blk *b = NULL;
+    if (need <= BLK_SIZE) {
+        lock(ws);
+        b = w->blk_free;
+        if (b != NULL)
+            w->blk_free = b->next;
+        unlock(ws);
+    }
+    if (b == NULL) {
+        size_t cap = WW_MAX(need, BLK_SIZE);
+        b = malloc(sizeof *b + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+    }
+    b->next = NULL;
+    b->len = 0;
+    b->upto = 0;
+    return b;
+}
+
+static void push(struct ww_workers *ws, worker *w, blk *b)
+{
+    lock(ws);
+    b->next = NULL;
+    if (w->in_tail != NULL)
+        w->in_tail->next = b;
+    else
+        w->in_head = b;
+    w->in_tail = b;
+    w->in_n++;
+    pthread_cond_signal(&w->cv);
+    unlock(ws);
+}
+
+/* Every worker's block so far (their watermarks move on), whatever their queue holds; not
+ * except's (its queue is full: it has work, and its watermark will move without it). */
+static void sync_all(struct ww_workers *ws, const worker *except)
+{
+    for (unsigned k = 0; k < ws->n; k++) {
+        worker *w = &ws->w[k];
+        if (w == except)
+            continue;
+        if (w->rb == NULL) {
+            if (w->rb_sent == ws->done_seq)
+                continue;
+            w->rb = blk_get(ws, w, 0);
+            if (w->rb == NULL)
+                continue;
+        }
+        w->rb->upto = ws->done_seq;
+        w->rb_sent = ws->done_seq;
+        push(ws, w, w->rb);
+        w->rb = NULL;
+    }
+}
+
+/* Waits until worker w can take a full block; merges meanwhile. */
+static void wait_room(ww_engine *e, worker *w)
+{
+    struct ww_workers *ws = e->wk;
+    for (;;) {
+        lock(ws);
+        bool room = w->in_n < IN_MAX;
+        uint64_t ev = ws->events;
+        unlock(ws);
+        if (room)
+            return;
+        sync_all(ws, w); /* the others' watermarks: the merge may need them */
+        if (merge(e))
+            continue;
+        lock(ws);
+        while (ws->events == ev)
+            pthread_cond_wait(&ws->cv_main, &ws->mx);
+        unlock(ws);
+    }
+}
+
+/* Room for size bytes in w's block (a full one goes first). NULL: out of memory. */
+static imsg *msg_room(ww_engine *e, worker *w, size_t size)
+{
+    struct ww_workers *ws = e->wk;
+    if (w->rb != NULL && w->rb->len + size > w->rb->cap) {
+        wait_room(e, w);
+        w->rb->upto = ws->done_seq;
+        w->rb_sent = ws->done_seq;
+        push(ws, w, w->rb);
+        w->rb = NULL;
+    }
+    if (w->rb == NULL && (w->rb = blk_get(ws, w, size)) == NULL)
+        return NULL;
+    imsg *m = (imsg *)(void *)(w->rb->data + w->rb->len);
+    w->rb->len += size;
+    memset(m, 0, sizeof *m);
+    m->size = (uint32_t)size;
+    return m;
+}
+
+static uint32_t ep_hash(const ww_ip *ip, uint16_t port)
+{
+    size_t n = ip->family == 4 ? 4 : 16;
+    uint32_t h = 2166136261u ^ port;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ip->a[i]) * 16777619u;
+    return h;
+}
+
+static unsigned shard(const struct ww_workers *ws, uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return (unsigned)(((uint64_t)h * ws->n) >> 32);
+}
+
+
+static void dispatch_tcp(ww_engine *e, const ww_seg *seg)
+{
+    struct ww_workers *ws = e->wk;
+    unsigned k = shard(ws, ep_hash(&seg->src, seg->sport) + ep_hash(&seg->dst, seg->dport));
+    worker *w = &ws->w[k];
+    imsg *m = msg_room(e, w, align8(sizeof(imsg) + seg->len));
+    if (m == NULL)
+        return;
+    m->kind = M_SEG;
+    m->u.seg = *seg;
+    m->u.seg.payload = NULL;
+    memcpy(m + 1, seg->payload, seg->len);
+    ws->pending = m;
+    ws->pending_w = w;
+}
+
+void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg)
+{
+    struct ww_workers *ws = e->wk;
+    /* the server's endpoint (the lower port; ties: the lower address): a QUIC connection
+     * keeps its worker when its client's address or port changes */
+    const ww_ip *ip = &dg->dst;
+    uint16_t port = dg->dport;
+    if (dg->sport < dg->dport ||
+        (dg->sport == dg->dport &&
+         memcmp(dg->src.a, dg->dst.a, dg->src.family == 4 ? 4 : 16) < 0)) {
+        ip = &dg->src;
+        port = dg->sport;
+    }
+    worker *w = &ws->w[shard(ws, ep_hash(ip, port))];
+    imsg *m = msg_room(e, w, align8(sizeof(imsg) + dg->len));
+    if (m == NULL)
+        return;
+    m->kind = M_UDP;
+    m->u.dg = *dg;
+    m->u.dg.payload = NULL;
+    memcpy(m + 1, dg->payload, dg->len);
+    ws->pending = m;
+    ws->pending_w = w;
+}
+
+static void broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now, const worker *except)
+{
+    struct ww_workers *ws = e->wk;
+    for (unsigned k = 0; k < ws->n; k++) {
+        worker *w = &ws->w[k];
+        if (w == except)
+            continue;
+        imsg *m = msg_room(e, w, align8(sizeof(imsg)));
+        if (m == NULL)
+            continue;
+        m->kind = (uint32_t)kind;
+        m->seq = seq;
+        m->now = now;
+    }
+}
+
+/* The facts of the packets in hand go out within about LIVE_SYNC_NS while packets come (live,
+ * a pipe that trickles). */
+static bool live_due(struct ww_workers *ws)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint64_t now = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    if (now < ws->next_sync_ns)
+        return false;
+    ws->next_sync_ns = now + LIVE_SYNC_NS;
+    return true;
+}
+
+void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
+{
+    struct ww_workers *ws = e->wk;
+    ww_seg seg;
+    ws->pending = NULL;
+    ws->pending_w = NULL;
+    int r = ww_pktdec_decode(e->pd, pkt, &seg); /* UDP: ww_workers_udp */
+    if (r == 1)
+        dispatch_tcp(e, &seg);
+    bool tick = false;
+    if (e->last_ts >= e->next_tick) {
+        e->next_tick = (e->last_ts / WW_ENGINE_TICK_US + 1) * WW_ENGINE_TICK_US;
+        tick = true;
+    }
+    if (ws->pending != NULL) {
+        ws->pending->seq = e->seq;
+        ws->pending->now = e->last_ts;
+        ws->pending->tick = tick;
+    }
+    if (tick)
+        broadcast(e, M_TICK, e->seq, e->last_ts, ws->pending_w);
+    ws->pending = NULL;
+    ws->done_seq = e->seq;
+    if (++ws->since_sync >= SYNC_EVERY || live_due(ws)) {
+        ws->since_sync = 0;
+        sync_all(ws, NULL);
+        (void)merge(e);
+    }
+}
+
+void ww_workers_tick(ww_engine *e, uint64_t now_us)
+{
+    struct ww_workers *ws = e->wk;
+    /* an idle tick belongs after the last packet: as the one-thread engine, at its number */
+    broadcast(e, M_TICK, ws->done_seq, now_us, NULL);
+    sync_all(ws, NULL);
+    (void)merge(e);
+}
+
+void ww_workers_drain(ww_engine *e)
+{
+    struct ww_workers *ws = e->wk;
+    sync_all(ws, NULL);
+    for (;;) {
+        lock(ws);
+        uint64_t ev = ws->events;
+        unlock(ws);
+        bool progress = merge(e);
+        bool done = true;
+        for (unsigned k = 0; k < ws->n; k++)
+            if (ws->w[k].started && ws->w[k].mw < ws->done_seq)
+                done = false;
+        if (done) {
+            (void)merge(e); /* what the last watermarks let through */
+            return;
+        }
+        if (progress)
+            continue;
+        lock(ws);
+        while (ws->events == ev)
+            pthread_cond_wait(&ws->cv_main, &ws->mx);
+        unlock(ws);
+    }
+}
+
+void ww_workers_poll(ww_engine *e)
+{
+    sync_all(e->wk, NULL);
+    (void)merge(e);
+}
+
+/* ---- start and end ---- */
+
+static void add_stats(ww_tcp_stats *a, const ww_tcp_stats *b)
+{
+    a->segments += b->segments;
+    a->flows += b->flows;
+    a->flows_midstream += b->flows_midstream;
+    a->retransmissions += b->retransmissions;
+    a->overlaps_conflicting += b->overlaps_conflicting;
+    a->out_of_order += b->out_of_order;
+    a->gaps += b->gaps;
+    a->gap_bytes += b->gap_bytes;
+    a->evicted += b->evicted;
+    a->timeouts += b->timeouts;
+    a->ooo_dropped_bytes += b->ooo_dropped_bytes;
+}
+
+static void addr_warm(void *ud, const ww_addr *a)
+{
+    (void)ud;
+    (void)a;
+}
+
+static int worker_init(ww_engine *e, worker *w, const ww_buf *keys)
+{
+    const ww_mem *mem = e->cfg.mem;
+    unsigned n = w->ws->n;
+    w->kl = ww_keylog_new(mem);
+    if (w->kl == NULL)
+        return WW_E_NOMEM;
+    if (keys->len > 0)
+        ww_keylog_add_text(w->kl, keys->data, keys->len);
+    ww_keylog_set_keys_may_come(w->kl, false);
+    size_t budget = e->cfg.key_wait_budget > 0 ? e->cfg.key_wait_budget : WW_KEYWAIT_BUDGET;
+    ww_keylog_set_wait_budget(w->kl, WW_MAX(budget / n, (size_t)1 << 20));
+    if (e->cfg.key_grace_us > 0)
+        ww_keylog_set_late_key_grace_us(w->kl, e->cfg.key_grace_us);
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.ud = w;
+    sink.served = e->sink.served ? s_served : NULL;
+    sink.served_prov = e->sink.served_prov ? s_served_prov : NULL;
+    sink.wallet_call = e->sink.wallet_call ? s_wallet_call : NULL;
+    sink.anomaly = e->sink.anomaly ? s_anomaly : NULL;
+    sink.http = e->sink.http ? s_http : NULL;
+    sink.script = e->sink.script ? s_script : NULL;
+    sink.script_body = e->sink.script_body ? s_script_body : NULL;
+    sink.rpc_result = e->sink.rpc_result ? s_rpc_result : NULL;
+    sink.unchecked_call = e->sink.unchecked_call ? s_unchecked_call : NULL;
+    w->app = ww_app_new(mem, &e->cfg.app, &sink, w->kl);
+    if (w->app == NULL)
+        return WW_E_NOMEM;
+    ww_tcp_cfg tc = {0};
+    if (e->cfg.tcp != NULL)
+        tc = *e->cfg.tcp;
+    tc.max_flows = WW_MAX((tc.max_flows ? tc.max_flows : 65536) / n, 64);
+    tc.max_ooo_bytes = WW_MAX((tc.max_ooo_bytes ? tc.max_ooo_bytes : (size_t)256 << 20) / n,
+                              (size_t)4 << 20);
+    ww_stream_cbs cbs = {w, w_st_open, w_st_data, w_st_gap, w_st_close, w_st_anomaly};
+    w->tcp = ww_tcp_new(mem, &tc, &cbs);
+    if (w->tcp == NULL)
+        return WW_E_NOMEM;
+    ww_quic_cfg qcfg;
+    memset(&qcfg, 0, sizeof qcfg);
+    qcfg.max_conns = WW_MAX((size_t)4096 / n, 64);
+    ww_quic_cbs qc = {.ud = w, .open = w_q_open, .stream_data = w_q_stream,
+                      .stream_reset = w_q_reset, .close = w_q_close, .anomaly = w_q_anomaly,
+                      .next_flow_id = w_q_next_flow_id};
+    w->quic = ww_quic_new(mem, &qcfg, &qc, w->kl);
+    if (w->quic == NULL)
+        return WW_E_NOMEM;
+    if (pthread_cond_init(&w->cv, NULL) != 0)
+        return WW_E_NOMEM;
+    return WW_OK;
+}
+
+static void worker_free(ww_engine *e, worker *w)
+{
+    (void)e;
+    if (w->tcp != NULL)
+        ww_tcp_free(w->tcp);
+    ww_quic_free(w->quic);
+    ww_app_free(w->app);
+    if (w->kl != NULL)
+        ww_keylog_free(w->kl);
+    for (blk *b = w->in_head, *nx; b != NULL; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    for (blk *b = w->blk_free, *nx; b != NULL; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    free(w->rb);
+    fchunk *lists[5] = {w->out_head, w->fch_free, w->mq.head, w->cur, w->lfree};
+    for (int i = 0; i < 5; i++)
+        for (fchunk *c = lists[i], *nx; c != NULL; c = nx) {
+            nx = c->next;
+            free(c);
+        }
+    free(w->sc.p);
+    pthread_cond_destroy(&w->cv);
+}
+
+bool ww_workers_start(ww_engine *e)
+{
+    unsigned n = e->cfg.workers;
+    if (n <= 1)
+        return false;
+    if (n > WW_ENGINE_MAX_WORKERS)
+        n = WW_ENGINE_MAX_WORKERS;
+    const char *why = NULL;
+    if (e->evid.ev != NULL)
+        why = "-w evidence keeps packets in packet order";
+    else if (e->keys_may_come)
+        why = "keys may come later (a followed key log, pcapng secrets)";
+    for (size_t i = 0; i < e->n_subs && why == NULL; i++)
+        if (e->subs[i].packet != NULL || e->subs[i].flow_close != NULL)
+            why = "a subscriber wants packets";
+    if (why != NULL) {
+        if (e->cfg.verbose > 0)
+            ww_engine_say(e, "--workers %u: one thread: %s", n, why);
+        return false;
+    }
+    struct ww_workers *ws = calloc(1, sizeof *ws);
+    if (ws == NULL)
+        return false;
+    ws->n = n;
+    ws->w = calloc(n, sizeof *ws->w);
+    if (ws->w == NULL || pthread_mutex_init(&ws->mx, NULL) != 0) {
+        free(ws->w);
+        free(ws);
+        return false;
+    }
+    pthread_cond_init(&ws->cv_main, NULL);
+    e->wk = ws;
+    ws->done_seq = e->seq;
+    /* lazily built tables, before any thread */
+    (void)ww_addr_scan((const uint8_t *)"0x", 2, addr_warm, NULL);
+    ww_buf keys;
+    ww_buf_init(&keys, NULL, (size_t)64 << 20);
+    int rc = ww_keylog_export(e->kl, &keys);
+    for (unsigned k = 0; k < n && rc == WW_OK; k++) {
+        worker *w = &ws->w[k];
+        w->ws = ws;
+        w->e = e;
+        w->idx = k;
+        w->mw = w->out_w = ws->done_seq;
+        w->rb_sent = ws->done_seq;
+        rc = worker_init(e, w, &keys);
+    }
+    if (keys.data != NULL)
+        ww_wipe(keys.data, keys.len);
+    ww_buf_free(&keys);
+    for (unsigned k = 0; k < n && rc == WW_OK; k++) {
+        if (pthread_create(&ws->w[k].th, NULL, w_main, &ws->w[k]) != 0)
+            rc = WW_E_NOMEM;
+        else
+            ws->w[k].started = true;
+    }
+    if (rc != WW_OK) {
+        ww_engine_say(e, "--workers %u: cannot start them; one thread", n);
+        ww_workers_end(e);
+        ww_workers_free(e);
+        return false;
+    }
+    if (e->cfg.verbose > 0)
+        ww_engine_say(e, "%u workers", n);
+    return true;
+}
+
+void ww_workers_end(ww_engine *e)
+{
+    struct ww_workers *ws = e->wk;
+    if (ws == NULL)
+        return;
+    if (!ws->ended) {
+        bool any = false;
+        for (unsigned k = 0; k < ws->n; k++)
+            any |= ws->w[k].started;
+        if (any) {
+            broadcast(e, M_END, ws->done_seq + 1, e->last_ts, NULL);
+            for (unsigned k = 0; k < ws->n; k++) { /* the last blocks */
+                worker *w = &ws->w[k];
+                if (w->rb != NULL) {
+                    w->rb->upto = UINT64_MAX;
+                    push(ws, w, w->rb);
+                    w->rb = NULL;
+                }
+            }
+        }
+        ws->ended = true;
+        for (;;) {
+            lock(ws);
+            uint64_t ev = ws->events;
+            unlock(ws);
+            bool progress = merge(e);
+            bool done = true;
+            for (unsigned k = 0; k < ws->n; k++) {
+                worker *w = &ws->w[k];
+                if (w->started && (w->mw != UINT64_MAX || w->mq.head != NULL))
+                    done = false;
+            }
+            if (ws->rq.head != NULL)
+                done = false;
+            if (done)
+                break;
+            if (progress)
+                continue;
+            lock(ws);
+            while (ws->events == ev)
+                pthread_cond_wait(&ws->cv_main, &ws->mx);
+            unlock(ws);
+        }
+        for (unsigned k = 0; k < ws->n; k++)
+            if (ws->w[k].started) {
+                pthread_join(ws->w[k].th, NULL);
+                ws->w[k].started = false;
+            }
+    }
+}
+
+void ww_workers_stats(const ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
+                      ww_keywait_stats *kw)
+{
+    struct ww_workers *ws = e->wk;
+    memset(ts, 0, sizeof *ts);
+    memset(as, 0, sizeof *as);
+    memset(qs, 0, sizeof *qs);
+    memset(kw, 0, sizeof *kw);
+    lock(ws);
+    for (unsigned k = 0; k < ws->n; k++) {
+        worker *w = &ws->w[k];
+        add_stats(ts, &w->snap_tcp);
+        const ww_app_stats *a = &w->snap_app;
+        as->tls_sessions += a->tls_sessions;
+        as->tls_decrypted += a->tls_decrypted;
+        as->tls_undecryptable += a->tls_undecryptable;
+        as->http_messages += a->http_messages;
+        as->rpc_calls += a->rpc_calls;
+        as->wallet_calls += a->wallet_calls;
+        as->h2_flows += a->h2_flows;
+        as->quic_decrypted += a->quic_decrypted;
+        as->quic_undecryptable += a->quic_undecryptable;
+        qs->conns += w->snap_quic.conns;
+        const ww_keywait_stats *k2 = &w->snap_kw;
+        kw->bytes_peak += k2->bytes_peak; /* an upper bound of the peak over all workers */
+        kw->evicted += k2->evicted;
+        kw->bytes_evicted += k2->bytes_evicted;
+    }
+    unlock(ws);
+}
+
+void ww_workers_free(ww_engine *e)
+{
+    struct ww_workers *ws = e->wk;
+    if (ws == NULL)
+        return;
+    if (!ws->ended)
+        ww_workers_end(e);
+    for (unsigned k = 0; k < ws->n; k++)
+        if (ws->w[k].ws != NULL)
+            worker_free(e, &ws->w[k]);
+    fchunk *lists[3] = {ws->rq.head, ws->rcur, ws->rfree};
+    for (int i = 0; i < 3; i++)
+        for (fchunk *c = lists[i], *nx; c != NULL; c = nx) {
+            nx = c->next;
+            free(c);
+        }
+    free(ws->rsc.p);
+    pthread_mutex_destroy(&ws->mx);
+    pthread_cond_destroy(&ws->cv_main);
+    free(ws->w);
+    free(ws);
+    e->wk = NULL;
+}
