@@ -94,6 +94,8 @@ struct ww_source {
     int linktype;
     ng_iface *ifs;
     size_t n_ifs, ifs_cap;
+
+    uint32_t snaplen; /* pcap: the file header's snapshot length (what a record can hold) */
 };
 
 static void errf(char errbuf[WW_ERRBUF_SIZE], const char *fmt, ...) WW_PRINTF(2, 3);
@@ -343,6 +345,110 @@ static inline void consume(ww_source *s, size_t n)
 
 /* ---- classic pcap ---- */
 
+#define PCAP_SANE_CAPLEN (256u * 1024)        /* tcpdump's largest snaplen */
+#define PCAP_TS_BEHIND_US (3600ull * 1000000) /* how far a resync may go back in time */
+#define PCAP_TS_AHEAD_US (86400ull * 1000000) /* and forward */
+
+/* The largest captured length a record of this file can honestly have. */
+static uint32_t pcap_max_caplen(const ww_source *s)
+{
+    return WW_MAX(s->snaplen <= WW_SRC_MAX_BLOCK ? s->snaplen : 0, PCAP_SANE_CAPLEN);
+}
+
+/* The header at p (hl bytes): is it a plausible record header? *ts_us and *incl set. */
+static bool pcap_hdr_plausible(const ww_source *s, const uint8_t *p, uint64_t *ts_us,
+                               uint32_t *incl)
+{
+    ww_rd r = ww_rd_init(p, 16);
+    uint32_t sec = 0, frac = 0, orig = 0;
+    (void)rd_u32(&r, s->be, &sec);
+    (void)rd_u32(&r, s->be, &frac);
+    (void)rd_u32(&r, s->be, incl);
+    (void)rd_u32(&r, s->be, &orig);
+    *ts_us = (uint64_t)sec * 1000000u + (s->nsec ? frac / 1000u : frac);
+    return frac < (s->nsec ? 1000000000u : 1000000u) && *incl <= orig && orig > 0 &&
+           orig <= WW_SRC_MAX_BLOCK && *incl <= pcap_max_caplen(s);
+}
+
+static bool ts_near(uint64_t ts, uint64_t ref)
+{
+    return ref == 0 || (ts + PCAP_TS_BEHIND_US >= ref && ts <= ref + PCAP_TS_AHEAD_US);
+}
+
+/*
+ * After a record header that cannot be right (a captured length over the cap or past the end
+ * of the input): looks for the next plausible record, one byte at a time from the byte after
+ * the bad header's start, consuming what it skips (memory stays one record). A candidate is
+ * plausible when its header is (caplen <= len, caplen within the snaplen, a time near the
+ * last packet's) and so is the header right after its record, or its record ends the input.
+ * Returns 1 positioned on it, 0 when none is found before the end of the input (everything
+ * consumed), or a negative error.
+ */
+static int pcap_resync(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    size_t hl = (size_t)s->hdr_len;
+    for (;;) {
+        consume(s, WW_MIN((size_t)1, s->len - s->pos));
+        int rc = need(s, hl, errbuf);
+        if (rc != 1) {
+            if (rc < 0)
+                return rc;
+            consume(s, s->len - s->pos);
+            return 0;
+        }
+        uint64_t ts = 0, ts2 = 0;
+        uint32_t incl = 0, incl2 = 0;
+        if (!pcap_hdr_plausible(s, s->buf + s->pos, &ts, &incl) || !ts_near(ts, s->last_ts))
+            continue;
+        rc = need(s, hl + incl + hl, errbuf);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) { /* the input ends: the candidate must end it exactly */
+            if (s->len - s->pos == hl + incl)
+                return 1;
+            continue;
+        }
+        if (pcap_hdr_plausible(s, s->buf + s->pos + hl + incl, &ts2, &incl2) && ts_near(ts2, ts))
+            return 1;
+    }
+}
+
+/*
+ * The record at buf[pos] has an impossible captured length `incl` (what: why). Skips to the
+ * next plausible record (pcap_resync): an anomaly says how many bytes were skipped, and the
+ * packets after it are read. Returns 1 when positioned there, 0 when there is none (the
+ * caller reports the record as before), or a negative error.
+ */
+static int pcap_skip_damage(ww_source *s, uint32_t incl, const char *what,
+                            char errbuf[WW_ERRBUF_SIZE])
+{
+    uint64_t at = s->off;
+    size_t pos0 = s->pos;
+    /* the whole rest of the input is in buf: a failed search is undone */
+    bool buffered = s->eof || !s->own_buf;
+    int rc = pcap_resync(s, errbuf);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        if (buffered)
+            s->pos = pos0;
+        s->off = at; /* (for the caller's message; else the input is all consumed) */
+        return 0;
+    }
+    char d[256];
+    uint64_t skipped = s->off - at;
+    s->dmg.damaged_blocks++;
+    s->dmg.packets_lost++;
+    s->dmg.bytes_unread += skipped;
+    snprintf(d, sizeof d,
+             "pcap record at offset %llu: captured length %u %s: %llu bytes skipped to the "
+             "next valid record at offset %llu",
+             (unsigned long long)at, incl, what, (unsigned long long)skipped,
+             (unsigned long long)s->off);
+    src_anomaly(s, "bad-record-length", d);
+    return 1;
+}
+
 static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
 {
     size_t hl = (size_t)s->hdr_len;
@@ -364,11 +470,16 @@ static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     (void)rd_u32(&r, s->be, &frac);
     (void)rd_u32(&r, s->be, &incl);
     (void)rd_u32(&r, s->be, &orig);
-    if (WW_UNLIKELY(incl > WW_SRC_MAX_BLOCK)) {
+    if (WW_UNLIKELY(incl > pcap_max_caplen(s))) {
         char note[128];
+        rc = pcap_skip_damage(s, incl, "over the snaplen", errbuf);
+        if (rc != 0)
+            return rc < 0 ? rc : pcap_next_rec(s, pkt, errbuf);
         s->dmg.damaged_blocks++;
-        errf(errbuf, "pcap record at offset %llu: captured length %u over the %u-byte cap%s",
-             (unsigned long long)s->off, incl, WW_SRC_MAX_BLOCK,
+        errf(errbuf,
+             "pcap record at offset %llu: captured length %u over the %u-byte limit, and no "
+             "valid record after it%s",
+             (unsigned long long)s->off, incl, pcap_max_caplen(s),
              unread_note(s, note, sizeof note));
         return WW_E_INVALID;
     }
@@ -376,6 +487,9 @@ static int pcap_next_rec(ww_source *s, ww_pkt *pkt, char errbuf[WW_ERRBUF_SIZE])
     if (WW_UNLIKELY(rc != 1)) {
         if (rc < 0)
             return rc;
+        rc = pcap_skip_damage(s, incl, "past the end of the input", errbuf);
+        if (rc != 0)
+            return rc < 0 ? rc : pcap_next_rec(s, pkt, errbuf);
         s->dmg.damaged_blocks++;
         s->dmg.packets_lost++;
         s->dmg.ended_early = true;
@@ -897,6 +1011,7 @@ static int start_pcap(ww_source *s, uint32_t magic, char errbuf[WW_ERRBUF_SIZE])
         return WW_E_INVALID;
     }
     s->linktype = (int)(lt & 0xffff);
+    s->snaplen = snap;
     s->fmt = FMT_PCAP;
     s->ops = &pcap_ops;
     consume(s, 24);

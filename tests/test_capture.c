@@ -1585,3 +1585,123 @@ T_CASE(pcapng_damage_reported)
     T_EQ_INT(ww_source_damage_get(s)->damaged_blocks, 2);
     ww_source_free(s);
 }
+
+/* Classic pcap: a record header with an impossible captured length (over the snaplen and any
+ * sane one, or past the end of the input) is skipped to the next plausible record — reported
+ * with the bytes skipped, the packets after it read. */
+static size_t put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return 4;
+}
+
+/* pcap3 (3 records) with, before record `at` (0..3), a header of captured length bad and
+ * then junk (n bytes, or a fake record whose next header is junk when fake). */
+static size_t pcap3_damaged(uint8_t *o, const uint8_t *in, size_t n, int at, uint32_t bad,
+                            size_t junk, bool fake)
+{
+    size_t off = 24;
+    for (int i = 0; i < at; i++)
+        off += 16 + (in[off + 8] | (size_t)in[off + 9] << 8);
+    memcpy(o, in, off);
+    size_t k = off;
+    memcpy(o + k, in + 24, 8); /* the first packet's time */
+    k += 8;
+    k += put_le32(o + k, bad);
+    k += put_le32(o + k, bad);
+    if (fake) { /* a plausible header and record, but junk where the next header would be */
+        memcpy(o + k, in + 24, 8);
+        k += 8;
+        k += put_le32(o + k, 4);
+        k += put_le32(o + k, 4);
+        memcpy(o + k, "abcd", 4);
+        k += 4;
+    }
+    memset(o + k, 0xee, junk);
+    k += junk;
+    memcpy(o + k, in + off, n - off);
+    return k + n - off;
+}
+
+T_CASE(pcap_damaged_record_resync)
+{
+    const char *path = tmp_path("r.pcap");
+    long sz = write_pcap3(path);
+    size_t n = 0;
+    uint8_t *in = t_read_file(path, &n);
+    T_CHECK(sz > 0 && in != NULL && in[0] == 0xd4); /* little-endian, snaplen 65535 */
+    if (in == NULL)
+        return;
+    char err[WW_ERRBUF_SIZE] = "";
+    dmg_rec d;
+    ngb g; /* (open_dmg reads g.b, g.n) */
+    int rc;
+    ww_source *s;
+    T_CHECK(n + 256 <= sizeof g.b);
+
+    /* over the cap, in memory: skipped, the 3 packets read */
+    for (int at = 0; at <= 2; at++) {
+        g.n = pcap3_damaged(g.b, in, n, at, 0x7ffffff0u, 37, false);
+        s = open_dmg(&g, &d, err);
+        T_CHECK(s != NULL);
+        T_EQ_INT(count_packets(s, &rc, err), 3);
+        T_EQ_INT(rc, 0);
+        T_EQ_INT(d.n, 1);
+        T_CHECK(strstr(d.types, "bad-record-length") != NULL);
+        T_CHECK(strstr(d.last, "53 bytes skipped to the next valid record") != NULL);
+        T_EQ_INT(ww_source_damage_get(s)->damaged_blocks, 1);
+        T_EQ_INT(ww_source_damage_get(s)->packets_lost, 1);
+        T_EQ_INT(ww_source_damage_get(s)->bytes_unread, 16 + 37);
+        T_CHECK(!ww_source_damage_get(s)->ended_early);
+        ww_source_free(s);
+    }
+    /* over the snaplen and 256 KiB (not the 16 MiB cap), read from a file: the same */
+    g.n = pcap3_damaged(g.b, in, n, 1, 300000, 37, false);
+    FILE *f = fopen(path, "wb");
+    T_CHECK(f != NULL && fwrite(g.b, 1, g.n, f) == g.n);
+    fclose(f);
+    memset(&d, 0, sizeof d);
+    T_EQ_INT(ww_source_open_file(&s, path, err), WW_OK);
+    ww_source_set_anomaly_fn(s, d_anom, &d);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, 0);
+    T_CHECK(strstr(d.last, "captured length 300000 over the snaplen: 53 bytes skipped") != NULL);
+    ww_source_free(s);
+    /* past the end of the input (within the snaplen): the same */
+    g.n = pcap3_damaged(g.b, in, n, 2, 60000, 37, false);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, 0);
+    T_CHECK(strstr(d.last, "past the end of the input: 53 bytes skipped") != NULL);
+    ww_source_free(s);
+    /* a plausible-looking record in the junk whose next header is junk is not taken */
+    g.n = pcap3_damaged(g.b, in, n, 1, 0x7ffffff0u, 16, true);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, 0);
+    T_EQ_INT(ww_source_damage_get(s)->bytes_unread, 16 + 20 + 16);
+    ww_source_free(s);
+    /* nothing valid after it, from a file: INVALID, the error says what was not read */
+    g.n = pcap3_damaged(g.b, in, n, 3, 0x7ffffff0u, 100, false);
+    f = fopen(path, "wb");
+    T_CHECK(f != NULL && fwrite(g.b, 1, g.n, f) == g.n);
+    fclose(f);
+    T_EQ_INT(ww_source_open_file(&s, path, err), WW_OK);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, WW_E_INVALID);
+    T_CHECK(strstr(err, "the 116 bytes after it") != NULL);
+    T_CHECK(ww_source_damage_get(s)->ended_early);
+    T_EQ_INT(ww_source_damage_get(s)->bytes_unread, 116);
+    ww_source_free(s);
+    /* past the end with nothing after it: a truncated record, as before */
+    g.n = pcap3_damaged(g.b, in, n, 3, 60000, 100, false);
+    s = open_dmg(&g, &d, err);
+    T_EQ_INT(count_packets(s, &rc, err), 3);
+    T_EQ_INT(rc, WW_E_TRUNC);
+    T_EQ_INT(d.n, 0);
+    T_EQ_INT(ww_source_damage_get(s)->packets_lost, 1);
+    ww_source_free(s);
+    free(in);
+    unlink(path);
+}

@@ -1293,3 +1293,55 @@ T_CASE(e2e_websocket_message_past_cap)
     T_CHECK(strstr(ev, "wallet_call;" WANT_HIJACK) != NULL);
     T_CHECK(strstr(ev, "unchecked-wallet-call") == NULL);
 }
+
+/* ---- a damaged classic-pcap record (issue 14): skipped, reported, the hijack after it flagged */
+
+T_CASE(e2e_pcap_damaged_record_then_hijack)
+{
+    size_t n = 0;
+    uint8_t *in = t_read_file(t_src("pcaps/http1-hijack.pcap"), &n);
+    T_CHECK(in != NULL && n > 24 + 16 && in[0] == 0xd4 && in[1] == 0xc3); /* little-endian */
+    if (in == NULL)
+        return;
+    /* after the first record (the SYN): a header with an impossible captured length (over
+     * the snaplen and any sane one; then one past the end of the file), then junk */
+    size_t first = 24 + 16 + ((size_t)in[24 + 8] | (size_t)in[24 + 9] << 8);
+    static const uint32_t bad_len[2] = {0x7ffffff0u, 200000u};
+    for (int v = 0; v < 2; v++) {
+        size_t junk = 1000, on = n + 16 + junk;
+        uint8_t *o = malloc(on);
+        T_CHECK(o != NULL);
+        if (o == NULL)
+            break;
+        memcpy(o, in, first);
+        uint8_t *h = o + first;
+        memcpy(h, in + 24, 8);      /* the first packet's time */
+        for (int i = 0; i < 4; i++) /* caplen = len, little-endian */
+            h[8 + i] = h[12 + i] = (uint8_t)(bad_len[v] >> (8 * i));
+        for (size_t i = 0; i < junk; i++)
+            h[16 + i] = (uint8_t)(0x5a ^ i * 7);
+        memcpy(h + 16 + junk, in + first, n - first);
+        char path[] = "/tmp/ww-e2e-dmg-XXXXXX", out[] = "/tmp/ww-e2e-dmgo-XXXXXX";
+        int fd = mkstemp(path), fo = mkstemp(out);
+        T_CHECK(fd >= 0 && fo >= 0 && write(fd, o, on) == (ssize_t)on);
+        close(fd);
+        close(fo);
+        free(o);
+        int worst = engine_replay(path, NULL, out);
+        T_CHECK(worst >= WW_SEV_HIGH);
+        size_t rn = 0;
+        uint8_t *r = t_read_file(out, &rn);
+        T_CHECK(r != NULL);
+        if (r != NULL) {
+            check_expected("pcap-damaged-record", r, rn,
+                           t_src("pcaps/http1-hijack.expected.jsonl"));
+            T_CHECK(count_in(r, rn, "\"type\":\"bad-record-length\"") == 1);
+            T_CHECK(count_in(r, rn, "1016 bytes skipped to the next valid record") == 1);
+            T_CHECK(count_in(r, rn, "\"damaged_input\":1") == 1);
+        }
+        free(r);
+        unlink(path);
+        unlink(out);
+    }
+    free(in);
+}

@@ -10,8 +10,11 @@
  *   data records split into two calls at an offset given by the payload's first byte.
  * Checks: every sink call names one of the open flows (or none), its strings are
  * NUL-terminated, addresses are well-formed and wallet calls bounded.
+ * The ww_app is new for each input; its large blocks come from a cache (tests/fuzz/fuzz_mem.h)
+ * instead of an mmap/munmap per input.
  */
 #include "decode/decode.h"
+#include "tests/fuzz/fuzz_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -142,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sink.wallet_call = s_wallet;
     sink.anomaly = s_anomaly;
     sink.http = (data[0] & 8) ? s_http : NULL;
-    ww_app *app = ww_app_new(NULL, &cfg, &sink, NULL);
+    ww_app *app = ww_app_new(&fuzz_mem, &cfg, &sink, NULL);
     if (app == NULL)
         return 0;
     uint64_t ts = 1700000000000000ull;

@@ -3,24 +3,43 @@
  * 4 connections kept in bounded rings (small caps: 3 flows, 8 packets / 2 KiB per ring,
  * 6 KiB in all), flows marked as having served addresses, flagged and closed in an order
  * from the input. The pcapng written is read back (ww_source) and must hold exactly the
- * packets the writer counted, with the times given.
+ * packets the writer counted, with the times given. The file is an anonymous memory file
+ * (memfd, made once): written through its /proc/self/fd path (opening it truncates it) and
+ * read back from memory with ww_source_open_mem, so no input touches a disk or a directory.
  *
  * Input: records of  ctl(1) len(1) payload(len, clamped)
  *   ctl bits 0-1: connection; bit 2: direction; bits 3-4: op (0 packet, 1 served, 2 flag,
  *   3 close); bits 5-7: caplen cut (len - that).
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int mfd = -1;
+static char path[64];
+static uint8_t *rbuf; /* the file read back */
+static size_t rcap;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    mfd = memfd_create("fuzz_evidence.pcapng", 0);
+    if (mfd < 0)
+        __builtin_trap();
+    snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (path[0] == '\0')
-        snprintf(path, sizeof path, "/tmp/fuzz_evidence.%ld.pcapng", (long)getpid());
     if (size > 4096)
         return 0;
     char err[WW_ERRBUF_SIZE];
@@ -58,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (op == 2) {
             if (ww_evidence_flag(e, f) != WW_OK)
-                __builtin_trap(); /* memory caps are small, writes to /tmp do not fail */
+                __builtin_trap(); /* memory caps are small, writes to memory do not fail */
             continue;
         }
         if (op == 3) {
@@ -91,8 +110,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (written > given)
         __builtin_trap();
+    struct stat sb;
+    if (fstat(mfd, &sb) != 0)
+        abort();
+    size_t flen = (size_t)sb.st_size;
+    if (flen > rcap) {
+        free(rbuf);
+        rcap = flen * 2;
+        if ((rbuf = malloc(rcap)) == NULL)
+            abort();
+    }
+    if (pread(mfd, rbuf, flen, 0) != (ssize_t)flen)
+        abort();
     ww_source *s = NULL;
-    if (ww_source_open_file(&s, path, err) != WW_OK)
+    if (ww_source_open_mem(&s, rbuf, flen, err) != WW_OK)
         __builtin_trap(); /* the evidence file does not read back */
     ww_pkt p;
     uint64_t n = 0;
@@ -107,6 +138,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ww_source_free(s);
     if (rc != 0 || n != written)
         __builtin_trap();
-    unlink(path);
     return 0;
 }

@@ -2,6 +2,7 @@
  * onefile.c - a main() for the libFuzzer targets (after libpcap's testprogs/fuzz/onefile.c),
  * so `make test` replays their saved inputs under the normal compiler and sanitizers.
  * Usage: fuzz_X FILE|DIR...  (a directory: every regular file in it)
+ * A target's LLVMFuzzerInitialize (one-time setup), when it has one, runs first.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int run_file(const char *path)
 {
@@ -38,6 +40,8 @@ static int run_file(const char *path)
 int main(int argc, char **argv)
 {
     int files = 0, errors = 0;
+    if (LLVMFuzzerInitialize != NULL)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
