@@ -237,6 +237,16 @@ void ww_tcp_segment(ww_tcp *t, const ww_seg *seg);
 void ww_tcp_tick(ww_tcp *t, uint64_t now_us);
 /* Time moved to now: closes every idle flow (frees every lingering one), oldest touched
  * first, whatever the others' state (ww_tcp_tick stops at the first that is not idle). */
+/* FNV-1a over one endpoint (address, port); the sum over both ends is direction-free. */
+uint32_t ww_endpoint_hash(const ww_ip *ip, uint16_t port);
+/* Spreads a hash's bits (murmur3's finaliser steps), before a table index or a shard. */
+static inline uint32_t ww_hash_mix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return h;
+}
 void ww_tcp_sweep(ww_tcp *t, uint64_t now_us);
 /* The number of the packet being handed in (the engine's packet sequence): a flow remembers
  * the last one that touched it. ww_tcp_flow_touch: that number, for a flow of this table

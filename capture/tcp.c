@@ -127,7 +127,7 @@ ww_tcp *ww_tcp_new(const ww_mem *mem, const ww_tcp_cfg *cfg, const ww_stream_cbs
 
 /* ---- hashing and lookup ---- */
 
-static uint32_t ep_hash(const ww_ip *ip, uint16_t port)
+uint32_t ww_endpoint_hash(const ww_ip *ip, uint16_t port)
 {
     size_t n = ip->family == 4 ? 4 : 16;
     uint32_t h = 2166136261u ^ port;
@@ -138,11 +138,8 @@ static uint32_t ep_hash(const ww_ip *ip, uint16_t port)
 
 static uint32_t flow_hash(const ww_seg *s)
 {
-    uint32_t h = ep_hash(&s->src, s->sport) + ep_hash(&s->dst, s->dport);
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    return h;
+    return ww_hash_mix32(ww_endpoint_hash(&s->src, s->sport) +
+                         ww_endpoint_hash(&s->dst, s->dport));
 }
 
 static inline bool ip_eq(const ww_ip *a, const ww_ip *b)

@@ -1137,43 +1137,41 @@ static imsg *msg_room(ww_engine *e, worker *w, size_t size)
     return m;
 }
 
-static uint32_t ep_hash(const ww_ip *ip, uint16_t port)
-{
-    size_t n = ip->family == 4 ? 4 : 16;
-    uint32_t h = 2166136261u ^ port;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ip->a[i]) * 16777619u;
-    return h;
-}
-
 static unsigned shard(const struct ww_workers *ws, uint32_t h)
 {
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    return (unsigned)(((uint64_t)h * ws->n) >> 32);
+    return (unsigned)(((uint64_t)ww_hash_mix32(h) * ws->n) >> 32);
 }
 
+/* Room in worker k's block for a packet message of `kind` and its payload copied after it;
+ * the message becomes the pending one. NULL when no room could be had. */
+static imsg *queue_packet(ww_engine *e, unsigned k, int kind, const uint8_t *payload, size_t len)
+{
+    struct ww_workers *ws = e->wk;
+    worker *w = &ws->w[k];
+    imsg *m = msg_room(e, w, align8(sizeof(imsg) + len));
+    if (m == NULL)
+        return NULL;
+    m->kind = kind;
+    if (len > 0)
+        memcpy(m + 1, payload, len);
+    ws->pending = m;
+    ws->pending_w = w;
+    return m;
+}
 
 static void dispatch_tcp(ww_engine *e, const ww_seg *seg)
 {
-    struct ww_workers *ws = e->wk;
-    unsigned k = shard(ws, ep_hash(&seg->src, seg->sport) + ep_hash(&seg->dst, seg->dport));
-    worker *w = &ws->w[k];
-    imsg *m = msg_room(e, w, align8(sizeof(imsg) + seg->len));
+    unsigned k = shard(e->wk, ww_endpoint_hash(&seg->src, seg->sport) +
+                                  ww_endpoint_hash(&seg->dst, seg->dport));
+    imsg *m = queue_packet(e, k, M_SEG, seg->payload, seg->len);
     if (m == NULL)
         return;
-    m->kind = M_SEG;
     m->u.seg = *seg;
     m->u.seg.payload = NULL;
-    memcpy(m + 1, seg->payload, seg->len);
-    ws->pending = m;
-    ws->pending_w = w;
 }
 
 void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg)
 {
-    struct ww_workers *ws = e->wk;
     /* the server's endpoint (the lower port; ties: the lower address): a QUIC connection
      * keeps its worker when its client's address or port changes */
     const ww_ip *ip = &dg->dst;
@@ -1184,16 +1182,12 @@ void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg)
         ip = &dg->src;
         port = dg->sport;
     }
-    worker *w = &ws->w[shard(ws, ep_hash(ip, port))];
-    imsg *m = msg_room(e, w, align8(sizeof(imsg) + dg->len));
+    imsg *m = queue_packet(e, shard(e->wk, ww_endpoint_hash(ip, port)), M_UDP, dg->payload,
+                           dg->len);
     if (m == NULL)
         return;
-    m->kind = M_UDP;
     m->u.dg = *dg;
     m->u.dg.payload = NULL;
-    memcpy(m + 1, dg->payload, dg->len);
-    ws->pending = m;
-    ws->pending_w = w;
 }
 
 static void broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now, const worker *except)
