@@ -9,10 +9,13 @@
  * takes its own size, not a frame of the interface's MTU: 64 KiB each on lo) and hands over
  * whole, when full or after the read timeout (LIVE_BLOCK_TIMEOUT_MS: the kernel's
  * block-retire timer). One wakeup per block rather than per packet, and a ring of
- * LIVE_DEFAULT_BUFFER_KIB holds about that many bytes of traffic (a second at 1 Gbit/s) while
- * the engine is busy or descheduled. On a loopback device the kernel is told to leave the
- * outgoing copy of each packet out of the ring (PACKET_IGNORE_OUTGOING: libpcap discards that
- * copy anyway, so the packets seen are the same, and the ring is not filled twice).
+ * LIVE_DEFAULT_BUFFER_KIB holds about that many bytes of traffic (0.8 s at 1.24 Gbit/s) while
+ * the engine is busy or descheduled. At low rates the ring runs out of blocks before it runs out
+ * of bytes: each block is retired after the timeout however little it holds, so the ring bridges
+ * a stall of (ring / 256 KiB) x timeout at most: 512 x 2 ms, about 1 s, by default. On a
+ * loopback device the kernel is told to leave the outgoing copy of each packet out of the ring
+ * (PACKET_IGNORE_OUTGOING: libpcap discards that copy anyway, so the packets seen are the same,
+ * and the ring is not filled twice).
  *
  * ww_source_next hands out the packet through pcap_next_ex, valid until the next call (as for
  * files); no system call per packet. (pcap_next_ex copies the packet out of the ring block,
@@ -44,11 +47,13 @@
 #define LIVE_POLL_MS 100 /* the longest wait without WW_SRC_IDLE */
 /* The read timeout: how long the kernel may keep a partly filled ring block (TPACKET_V3
  * block-retire timer) before handing it over. It bounds the delay added to an alert at low
- * rates (measured on this project's machine: 1-2 ms at 10 Mbit/s; kernels whose timer counts
- * in clock ticks round it up to one); at high rates blocks fill sooner. */
+ * rates (kernels whose timer counts in clock ticks round it up to one); at high rates blocks
+ * fill sooner. 4 ms would double the stall a ring bridges at low rates, but alerts then came
+ * up to 10 ms after their packet on a loaded machine (2-4 ms with 2 ms). */
 #define LIVE_BLOCK_TIMEOUT_MS 2
 #define LIVE_DEFAULT_SNAPLEN 262144
-/* The kernel ring (-B): 128 MiB of packets back to back, ~0.8 s of 1.24 Gbit/s. */
+/* The kernel ring (-B): 128 MiB of packets back to back, ~0.8 s of 1.24 Gbit/s; 512 blocks, ~1 s
+ * of a stall at low rates. */
 #define LIVE_DEFAULT_BUFFER_KIB (128u * 1024)
 
 typedef struct live {

@@ -764,8 +764,9 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts)
                 ww_workers_tick(e, wall); /* idle flows time out while nothing comes */
-            else
-                ww_workers_poll(e);
+            /* the ring is empty: wait for the workers to finish the packets in hand, so their
+             * alerts are out now, not after the source's next wait (up to LIVE_POLL_MS) */
+            ww_workers_drain(e);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
             if (wall > e->last_ts) { /* idle flows time out while nothing comes */

@@ -98,10 +98,8 @@ void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg);
 /* The clock moved without a packet (live idle): every worker sweeps at now. */
 void ww_workers_tick(ww_engine *e, uint64_t now_us);
 /* Every packet dispatched so far decoded and its events out (the end of an input file: the
- * next may be a pipe that waits). */
+ * next may be a pipe that waits; live: the ring was found empty). */
 void ww_workers_drain(ww_engine *e);
-/* Events merged so far go out (live: called while waiting). */
-void ww_workers_poll(ww_engine *e);
 /* End of input: every worker closes its flows; every fact merged; threads joined. */
 void ww_workers_end(ww_engine *e);
 /* The workers' counters summed, as of the last block each finished (all of them after

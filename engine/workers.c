@@ -1284,12 +1284,6 @@ void ww_workers_drain(ww_engine *e)
     }
 }
 
-void ww_workers_poll(ww_engine *e)
-{
-    sync_all(e->wk, NULL);
-    (void)merge(e);
-}
-
 /* ---- start and end ---- */
 
 static void add_stats(ww_tcp_stats *a, const ww_tcp_stats *b)
