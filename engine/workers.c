@@ -1096,6 +1096,16 @@ static void sync_all(struct ww_workers *ws, const worker *except)
     }
 }
 
+/* Sleeps until a worker signals again: ws->events has moved on from ev (read under the lock
+ * before the work that found nothing to do). */
+static void wait_events(struct ww_workers *ws, uint64_t ev)
+{
+    lock(ws);
+    while (ws->events == ev)
+        pthread_cond_wait(&ws->cv_main, &ws->mx);
+    unlock(ws);
+}
+
 /* Waits until worker w can take a full block; merges meanwhile. */
 static void wait_room(ww_engine *e, worker *w)
 {
@@ -1110,10 +1120,7 @@ static void wait_room(ww_engine *e, worker *w)
         sync_all(ws, w); /* the others' watermarks: the merge may need them */
         if (merge(e))
             continue;
-        lock(ws);
-        while (ws->events == ev)
-            pthread_cond_wait(&ws->cv_main, &ws->mx);
-        unlock(ws);
+        wait_events(ws, ev);
     }
 }
 
@@ -1277,10 +1284,7 @@ void ww_workers_drain(ww_engine *e)
         }
         if (progress)
             continue;
-        lock(ws);
-        while (ws->events == ev)
-            pthread_cond_wait(&ws->cv_main, &ws->mx);
-        unlock(ws);
+        wait_events(ws, ev);
     }
 }
 
@@ -1493,10 +1497,7 @@ void ww_workers_end(ww_engine *e)
                 break;
             if (progress)
                 continue;
-            lock(ws);
-            while (ws->events == ev)
-                pthread_cond_wait(&ws->cv_main, &ws->mx);
-            unlock(ws);
+            wait_events(ws, ev);
         }
         for (unsigned k = 0; k < ws->n; k++)
             if (ws->w[k].started) {
