@@ -135,6 +135,8 @@ struct ww_detect {
     char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
     uint16_t *url_slots;
     size_t n_urls;
+    uint16_t last_url;         /* the URL url_index() answered last (0 none), its length */
+    size_t last_url_len;
     const client *call_client; /* the browser whose wallet call is being checked */
     ww_detect_stats st;
     /* alerts raised for the wallet call being checked, (rule, role, observed): one alert per
@@ -787,9 +789,22 @@ static uint16_t host_index(ww_detect *d, const ww_ctx *ctx)
     return d->host_slots[i];
 }
 
+/* Appends the string s to u (capacity URL_TEXT_MAX, *k used), cut where snprintf would cut. */
+static void url_put(char *u, size_t *k, const char *s)
+{
+    size_t n = strnlen(s, URL_TEXT_MAX), room = URL_TEXT_MAX - 1 - *k;
+    if (n > room)
+        n = room;
+    memcpy(u + *k, s, n);
+    *k += n;
+    u[*k] = '\0';
+}
+
 /* The URL of the response ctx (scheme, host, request target), interned once for all browsers
- * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). Not on the hot path: a
- * URL is copied only the first time it serves an address. */
+ * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). A URL is copied only the
+ * first time it serves an address; every address of a response asks again, so the text is
+ * built with memcpy (what snprintf("%s://%s%s") gave, cut at URL_TEXT_MAX - 1 bytes) and the
+ * last URL interned answers without a probe. */
 static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
 {
     if (ctx == NULL || ctx->http == NULL || ctx->http->url == NULL)
@@ -800,11 +815,14 @@ static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
         h = ctx->tls->sni;
     bool ws = ctx->app_proto != NULL && strcmp(ctx->app_proto, "websocket") == 0;
     bool sec = ctx->tls != NULL || ctx->quic != NULL;
-    int k = snprintf(u, sizeof u, "%s://%s%s", ws ? (sec ? "wss" : "ws") : sec ? "https" : "http",
-                     h != NULL ? h : "?", ctx->http->url);
-    if (k < 0)
-        return 0;
-    size_t ul = strlen(u);
+    size_t ul = 0;
+    u[0] = '\0';
+    url_put(u, &ul, ws ? (sec ? "wss" : "ws") : sec ? "https" : "http");
+    url_put(u, &ul, "://");
+    url_put(u, &ul, h != NULL ? h : "?");
+    url_put(u, &ul, ctx->http->url);
+    if (d->last_url != 0 && d->last_url_len == ul && memcmp(d->urls[d->last_url - 1], u, ul) == 0)
+        return d->last_url;
     if (d->urls == NULL) {
         d->urls = ww_calloc(d->mem, MAX_URLS, sizeof(*d->urls));
         d->url_slots = ww_calloc(d->mem, 2 * MAX_URLS, sizeof(uint16_t));
@@ -822,8 +840,11 @@ static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
         uint16_t v = d->url_slots[i];
         if (v == 0)
             break;
-        if (strcmp(d->urls[v - 1], u) == 0)
+        if (strcmp(d->urls[v - 1], u) == 0) {
+            d->last_url = v;
+            d->last_url_len = ul;
             return v;
+        }
     }
     if (d->n_urls == MAX_URLS)
         return 0;
@@ -834,6 +855,8 @@ static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
     acct(d, (ssize_t)(ul + 1));
     d->urls[d->n_urls] = c;
     d->url_slots[i] = (uint16_t)++d->n_urls;
+    d->last_url = d->url_slots[i];
+    d->last_url_len = ul;
     return d->url_slots[i];
 }
 

@@ -1261,3 +1261,46 @@ T_CASE(detect_alerts_deduplicated_per_call)
                                     ";known-attacker") != NULL);
     fx_free(&fx);
 }
+
+static void serve_url(fixture *fx, const char *addr, const char *url, uint64_t ts)
+{
+    ww_ctx ctx = {0};
+    ww_http_info http = {"dapp.example", url, "GET", 200, "application/json"};
+    ww_addr a = A(addr);
+    ctx.ts_us = ts;
+    ctx.flow = &fx->flow;
+    ctx.dir = WW_DIR_TOCLIENT;
+    ctx.app_proto = "http";
+    ctx.http = &http;
+    fx->sink.served(fx->sink.ud, &ctx, &a);
+}
+
+/* The served_url an alert reports is the response that last served the expected address,
+ * whichever URL was interned last, cut at 299 bytes like the snprintf it replaced. */
+T_CASE(detect_served_url_last_response)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char lng[420], want[400], L[43], *t;
+    memset(lng, 'x', sizeof lng - 1);
+    lng[0] = '/';
+    lng[sizeof lng - 1] = '\0';
+    mk_lookalike(L, SERVED, 6, 6, 3);
+    serve_url(&fx, SERVED, "/a", 1000);
+    serve_url(&fx, OTHER_CLIENT_SERVED, "/b", 1001);
+    serve_url(&fx, SERVED, lng, 1002); /* a new URL, long */
+    ww_wallet_call wc = native(L);
+    call(&fx, &fx.flow, &wc, 2000);
+    /* "http://dapp.example" is 19 bytes: 280 of the target's */
+    snprintf(want, sizeof want, "\"served_url\":\"http://dapp.example%.280s\"", lng);
+    t = jsonl_text(&fx);
+    T_CHECK(strstr(t, want) != NULL);
+    serve_url(&fx, OTHER_CLIENT_SERVED, "/b", 3000);
+    serve_url(&fx, SERVED, "/a", 3001); /* back to an URL interned before */
+    serve_url(&fx, SERVED, "/a", 3002);
+    call(&fx, &fx.flow, &wc, 4000);
+    t = jsonl_text(&fx);
+    T_CHECK(strstr(t, "\"served_url\":\"http://dapp.example/a\",\"served_at\":"
+                      "\"1970-01-01T00:00:00.003002+0000\"") != NULL);
+    fx_free(&fx);
+}
