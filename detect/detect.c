@@ -120,6 +120,10 @@ struct ww_detect {
     uint32_t *cheads;    /* IP buckets (index + 1) */
     size_t ncheads;
     uint32_t lru_head, lru_tail; /* most / least recently active */
+    /* get_client's last answer: the IP asked (before canon_ip) and its browser (index + 1);
+     * 0 once a browser is released or an alias added (what the IP maps to may change) */
+    ww_ip last_ip;
+    uint32_t last_cl;
     uint64_t *evicted;   /* hashes of evicted browsers' IPs (0 = empty) */
     uint64_t *evicted_until; /* ... and until when what they lost would have been expected */
     size_t n_evicted;    /* slots of both (a power of two) */
@@ -427,6 +431,7 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
 
 static void client_release(ww_detect *d, client *c)
 {
+    d->last_cl = 0;
     acct(d, -(ssize_t)client_bytes(d, c));
     ww_free(d->mem, c->v);
     ww_free(d->mem, c->m);
@@ -628,12 +633,21 @@ static bool grow_ctable(ww_detect *d)
  * browsers do not survive this call). */
 static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, uint64_t now)
 {
+    client *c;
+    if (d->last_cl != 0 && ww_ip_eq(&d->last_ip, ip_in)) { /* every address of a response */
+        c = CL(d, d->last_cl);
+        c->last_ts = now;
+        lru_front(d, c);
+        return c;
+    }
     const ww_ip *ip = canon_ip(d, ip_in);
     /* find_client(d, ip) maps ip once more; an ip canon_ip() returned as is maps to itself */
-    client *c = ip == ip_in ? find_canon_client(d, ip) : find_client(d, ip);
+    c = ip == ip_in ? find_canon_client(d, ip) : find_client(d, ip);
     if (c != NULL) {
         c->last_ts = now;
         lru_front(d, c);
+        d->last_ip = *ip_in;
+        d->last_cl = (uint32_t)(c - d->cl) + 1;
         return c;
     }
     if (d->st.clients >= d->cfg.max_clients && d->lru_tail)
@@ -668,6 +682,8 @@ static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, u
     d->st.clients++;
     if (d->st.clients > d->ncheads)
         (void)grow_ctable(d); /* on failure the chains just get longer */
+    d->last_ip = *ip_in;
+    d->last_cl = ix;
     return CL(d, ix);
 }
 
@@ -1161,6 +1177,7 @@ static bool alias_put(ww_detect *d, const ww_ip *ip, const ww_ip *canon)
             e->used = true;
             e->ip = *ip;
             e->canon = *canon;
+            d->last_cl = 0;
             return true;
         }
     }
