@@ -293,11 +293,15 @@ static void set_text(ww_addr *out, int chain, const char *s, size_t n, bool lowe
 {
     memset(out, 0, sizeof *out);
     out->chain = (uint8_t)chain;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (lower && c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        out->text[i] = c;
+    if (!lower) {
+        memcpy(out->text, s, n); /* base58 as is: the scanner's Solana / base58check hits */
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            out->text[i] = c;
+        }
     }
     out->text[n] = '\0';
     out->len = (uint8_t)n;
