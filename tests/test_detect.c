@@ -1359,3 +1359,33 @@ T_CASE(detect_served_index_matches_ring_model)
     ww_out_free(out);
     fclose(jl);
 }
+
+/* Events of different flows in turn: each line carries its own flow's Community ID (output
+ * keeps the last one computed; it must follow the flow). */
+T_CASE(output_community_id_follows_flow)
+{
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    char c1[48], c2[48], want1[80], want2[80];
+    (void)ww_community_id(&fx.flow, false, 0, c1, sizeof c1);
+    (void)ww_community_id(&fx.flow2, false, 0, c2, sizeof c2);
+    T_CHECK(strcmp(c1, c2) != 0);
+    snprintf(want1, sizeof want1, "\"community_id\":\"%s\"", c1);
+    snprintf(want2, sizeof want2, "\"community_id\":\"%s\"", c2);
+    serve(&fx, &fx.flow, SERVED, 1000);
+    serve(&fx, &fx.flow2, SERVED, 1001);
+    serve(&fx, &fx.flow, LOOKALIKE, 1002);
+    fflush(fx.jsonl);
+    rewind(fx.jsonl);
+    char line[4096];
+    unsigned ok = 0, n = 0;
+    while (fgets(line, sizeof line, fx.jsonl) != NULL) {
+        const char *w = n == 1 ? want2 : want1;
+        if (strstr(line, w) != NULL)
+            ok++;
+        n++;
+    }
+    T_EQ_INT(n, 3);
+    T_EQ_INT(ok, 3);
+    fx_free(&fx);
+}
