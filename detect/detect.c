@@ -805,40 +805,40 @@ static uint16_t host_index(ww_detect *d, const ww_ctx *ctx)
     return d->host_slots[i];
 }
 
-/* Appends the string s to u (capacity URL_TEXT_MAX, *k used), cut where snprintf would cut. */
-static void url_put(char *u, size_t *k, const char *s)
-{
-    size_t n = strnlen(s, URL_TEXT_MAX), room = URL_TEXT_MAX - 1 - *k;
-    if (n > room)
-        n = room;
-    memcpy(u + *k, s, n);
-    *k += n;
-    u[*k] = '\0';
-}
-
 /* The URL of the response ctx (scheme, host, request target), interned once for all browsers
  * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). A URL is copied only the
- * first time it serves an address; every address of a response asks again, so the text is
- * built with memcpy (what snprintf("%s://%s%s") gave, cut at URL_TEXT_MAX - 1 bytes) and the
- * last URL interned answers without a probe. */
+ * first time it serves an address; every address of a response asks again, so the pieces are
+ * compared with the URL answered last before anything is composed. The text is what
+ * snprintf("%s://%s%s") gave, cut at URL_TEXT_MAX - 1 bytes. */
 static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
 {
     if (ctx == NULL || ctx->http == NULL || ctx->http->url == NULL)
         return 0;
-    char u[URL_TEXT_MAX];
-    const char *h = ctx->http->hostname;
+    const char *h = ctx->http->hostname, *path = ctx->http->url;
     if ((h == NULL || !*h) && ctx->tls != NULL && ctx->tls->sni[0])
         h = ctx->tls->sni;
-    bool ws = ctx->app_proto != NULL && strcmp(ctx->app_proto, "websocket") == 0;
+    if (h == NULL)
+        h = "?";
+    bool ws = ctx->app_proto != NULL && ctx->app_proto[0] == 'w' &&
+              strcmp(ctx->app_proto, "websocket") == 0;
     bool sec = ctx->tls != NULL || ctx->quic != NULL;
-    size_t ul = 0;
-    u[0] = '\0';
-    url_put(u, &ul, ws ? (sec ? "wss" : "ws") : sec ? "https" : "http");
-    url_put(u, &ul, "://");
-    url_put(u, &ul, h != NULL ? h : "?");
-    url_put(u, &ul, ctx->http->url);
-    if (d->last_url != 0 && d->last_url_len == ul && memcmp(d->urls[d->last_url - 1], u, ul) == 0)
-        return d->last_url;
+    const char *sch = ws ? (sec ? "wss://" : "ws://") : sec ? "https://" : "http://";
+    /* the three pieces, each cut where the text reaches URL_TEXT_MAX - 1 bytes */
+    size_t room = URL_TEXT_MAX - 1, sl = strlen(sch);
+    size_t hl = WW_MIN(strnlen(h, URL_TEXT_MAX), room - sl);
+    size_t pl = WW_MIN(strnlen(path, URL_TEXT_MAX), room - sl - hl);
+    size_t ul = sl + hl + pl;
+    if (d->last_url != 0 && d->last_url_len == ul) {
+        const char *t = d->urls[d->last_url - 1];
+        if (memcmp(t, sch, sl) == 0 && memcmp(t + sl, h, hl) == 0 &&
+            memcmp(t + sl + hl, path, pl) == 0)
+            return d->last_url;
+    }
+    char u[URL_TEXT_MAX];
+    memcpy(u, sch, sl);
+    memcpy(u + sl, h, hl);
+    memcpy(u + sl + hl, path, pl);
+    u[ul] = '\0';
     if (d->urls == NULL) {
         d->urls = ww_calloc(d->mem, MAX_URLS, sizeof(*d->urls));
         d->url_slots = ww_calloc(d->mem, 2 * MAX_URLS, sizeof(uint16_t));
