@@ -896,9 +896,19 @@ static const src_ops pcapng_ops = {pcapng_next, file_drops, file_destroy};
 
 /* ---- opening ---- */
 
-/* Allocates the read buffers and peeks at the first raw bytes; sets up inflate on gzip. */
+/* Allocates the read buffers and peeks at the first raw bytes; sets up inflate on gzip. Plain
+ * memory is read in place. */
 static int open_input(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
 {
+    if (s->fd < 0 && !(s->min_len >= 2 && s->min[0] == 0x1f && s->min[1] == 0x8b)) {
+        /* plain memory: read in place, nothing to allocate or copy */
+        s->buf = (uint8_t *)(uintptr_t)s->min;
+        s->len = s->min_len;
+        s->cap = s->min_len;
+        s->min_pos = s->min_len;
+        s->eof = true;
+        return WW_OK;
+    }
     s->zin = ww_malloc(s->mem, WW_SRC_ZIN_SIZE);
     if (s->zin == NULL) {
         errf(errbuf, "out of memory");
@@ -927,24 +937,16 @@ static int open_input(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
         s->z.next_in = s->zin;
         s->z.avail_in = (uInt)got;
     }
-    if (!s->own_buf && !s->gz) {
-        /* plain memory: read in place */
-        s->buf = (uint8_t *)(uintptr_t)s->min;
-        s->len = s->min_len;
-        s->cap = s->min_len;
-        s->eof = true;
-    } else {
-        s->own_buf = true;
-        s->cap = WW_SRC_BUF_SIZE;
-        s->buf = ww_malloc(s->mem, s->cap);
-        if (s->buf == NULL) {
-            errf(errbuf, "out of memory");
-            return WW_E_NOMEM;
-        }
-        if (!s->gz) {
-            memcpy(s->buf, s->zin, got);
-            s->len = got;
-        }
+    s->own_buf = true;
+    s->cap = WW_SRC_BUF_SIZE;
+    s->buf = ww_malloc(s->mem, s->cap);
+    if (s->buf == NULL) {
+        errf(errbuf, "out of memory");
+        return WW_E_NOMEM;
+    }
+    if (!s->gz) {
+        memcpy(s->buf, s->zin, got);
+        s->len = got;
     }
     return WW_OK;
 }
