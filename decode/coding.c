@@ -9,12 +9,25 @@
  * when the caller asks for it (WW_CODING_F_ZLIB). zstd goes through libzstd's streaming
  * decoder with the window capped at 8 MiB (RFC 9659: larger windows are refused).
  *
- * Each stage inflates into its own WW_CODING_CHUNK buffer with avail_out bounded by what the
- * caps still allow, so a bomb stops at the cap without producing (or allocating) more.
+ * Output: each stage inflates into a WW_CODING_CHUNK buffer on the stack (at most
+ * WW_CODING_MAX_STACK of them nested) with avail_out bounded by what the caps still allow, so a
+ * bomb stops at the cap without producing (or allocating) more. What a stage wrote is handed
+ * on (emit) before its next call, and every library keeps its own history window, so nothing
+ * of it needs to outlive the call: a decoder waiting for its next packet holds only the
+ * library's state, not a buffer of its own.
  * When the allowance reaches zero a 1-byte probe tells "exactly at the cap and finished"
  * from "more would come" (WW_E_TOOBIG).
+ *
+ * Memory: everything a decoder allocates (this object with its stage buffers, the ISA-L or
+ * zlib state and window, brotli's ring buffer and tables, zstd's context and window) goes
+ * through the caller's ww_mem, or, when the caller gave the default allocator, through the
+ * process-wide pool of decoder windows (util/mem_pool.h): a body's decoder then reuses the
+ * blocks a finished one gave back instead of faulting in fresh pages, and the C library's heap
+ * does not fragment. The pool keeps at most WW_POOL_IDLE_MAX idle bytes; the caps below
+ * (max_out, ratio, zstd's 8 MiB window) are unchanged.
  */
 #include "decode/coding_int.h"
+#include "util/mem_pool.h"
 
 #include <brotli/decode.h>
 #include <zlib.h>
@@ -44,7 +57,6 @@ typedef struct stage {
     BrotliDecoderState *br;
     ZSTD_DStream *zs;
     size_t out_total;
-    uint8_t buf[WW_CODING_CHUNK];
 } stage;
 
 struct ww_coding {
@@ -204,10 +216,11 @@ ww_coding *ww_coding_new2(const ww_mem *mem, const uint8_t *kinds, size_t n, siz
 {
     if (n > WW_CODING_MAX_STACK)
         return NULL;
+    mem = ww_mem_windows_or(mem);
     ww_coding *c = ww_calloc(mem, 1, sizeof(*c) + n * sizeof(stage));
     if (c == NULL)
         return NULL;
-    c->mem = mem ? mem : ww_mem_default();
+    c->mem = mem;
     c->flags = flags;
     c->max_out = max_out;
     c->ratio = ratio;
@@ -310,6 +323,7 @@ static int emit(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 
 static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     z_stream *z = &s->z;
     z->next_in = (Bytef *)(uintptr_t)p;
@@ -328,7 +342,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        z->next_out = probing ? &probe : s->buf;
+        z->next_out = probing ? &probe : buf;
         z->avail_out = probing ? 1 : (uInt)cap;
         int ret = inflate(z, Z_NO_FLUSH);
         if (probing) {
@@ -337,7 +351,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         } else {
             size_t produced = cap - z->avail_out;
             s->out_total += produced;
-            int r = emit(c, i, s->buf, produced);
+            int r = emit(c, i, buf, produced);
             if (r != WW_OK)
                 return r;
         }
@@ -365,6 +379,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
  */
 static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     struct inflate_state *z = s->isal;
     z->next_in = (uint8_t *)(uintptr_t)p;
@@ -388,7 +403,7 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         uint8_t probe;
         bool probing = cap == 0;
         uint32_t in_before = z->avail_in;
-        z->next_out = probing ? &probe : s->buf;
+        z->next_out = probing ? &probe : buf;
         z->avail_out = probing ? 1 : (uint32_t)cap;
         int ret = isal_inflate(z);
         size_t produced = (probing ? 1 : cap) - z->avail_out;
@@ -397,7 +412,7 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
                 return WW_E_TOOBIG;
         } else {
             s->out_total += produced;
-            int r = emit(c, i, s->buf, produced);
+            int r = emit(c, i, buf, produced);
             if (r != WW_OK)
                 return r;
         }
@@ -422,13 +437,14 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
  */
 static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     ZSTD_inBuffer in = {p, n, 0};
     for (;;) {
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        ZSTD_outBuffer out = {probing ? &probe : s->buf, probing ? 1 : cap, 0};
+        ZSTD_outBuffer out = {probing ? &probe : buf, probing ? 1 : cap, 0};
         size_t in_before = in.pos;
         size_t ret = ZSTD_decompressStream(s->zs, &out, &in);
         if (probing) {
@@ -436,7 +452,7 @@ static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
                 return WW_E_TOOBIG;
         } else if (out.pos > 0) {
             s->out_total += out.pos;
-            int r = emit(c, i, s->buf, out.pos);
+            int r = emit(c, i, buf, out.pos);
             if (r != WW_OK)
                 return r;
         }
@@ -461,6 +477,7 @@ static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 
 static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     size_t avail_in = n;
     const uint8_t *next_in = p;
@@ -470,7 +487,7 @@ static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        uint8_t *next_out = probing ? &probe : s->buf;
+        uint8_t *next_out = probing ? &probe : buf;
         size_t avail_out = probing ? 1 : cap;
         BrotliDecoderResult r =
             BrotliDecoderDecompressStream(s->br, &avail_in, &next_in, &avail_out, &next_out, NULL);
@@ -480,7 +497,7 @@ static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         } else {
             size_t produced = cap - avail_out;
             s->out_total += produced;
-            int e = emit(c, i, s->buf, produced);
+            int e = emit(c, i, buf, produced);
             if (e != WW_OK)
                 return e;
         }
