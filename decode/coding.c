@@ -18,16 +18,12 @@
  * When the allowance reaches zero a 1-byte probe tells "exactly at the cap and finished"
  * from "more would come" (WW_E_TOOBIG).
  *
- * Memory: everything a decoder allocates (this object with its stage buffers, the ISA-L or
- * zlib state and window, brotli's ring buffer and tables, zstd's context and window) goes
- * through the caller's ww_mem, or, when the caller gave the default allocator, through the
- * process-wide pool of decoder windows (util/mem_pool.h): a body's decoder then reuses the
- * blocks a finished one gave back instead of faulting in fresh pages, and the C library's heap
- * does not fragment. The pool keeps at most WW_POOL_IDLE_MAX idle bytes; the caps below
- * (max_out, ratio, zstd's 8 MiB window) are unchanged.
+ * Memory of a decoder between two packets: this object (a few hundred bytes) and the
+ * library's state, all through the caller's ww_mem: ISA-L's inflate_state (85 KiB, its window
+ * inside), or zlib's state and 32 KiB window, brotli's state, tables and ring buffer (up to
+ * the stream's window), zstd's context and window (at most 8 MiB, see below).
  */
 #include "decode/coding_int.h"
-#include "util/mem_pool.h"
 
 #include <brotli/decode.h>
 #include <zlib.h>
@@ -216,11 +212,10 @@ ww_coding *ww_coding_new2(const ww_mem *mem, const uint8_t *kinds, size_t n, siz
 {
     if (n > WW_CODING_MAX_STACK)
         return NULL;
-    mem = ww_mem_windows_or(mem);
     ww_coding *c = ww_calloc(mem, 1, sizeof(*c) + n * sizeof(stage));
     if (c == NULL)
         return NULL;
-    c->mem = mem;
+    c->mem = mem ? mem : ww_mem_default();
     c->flags = flags;
     c->max_out = max_out;
     c->ratio = ratio;
