@@ -69,8 +69,8 @@ typedef struct ww_engine_cfg {
     uint64_t key_grace_us;     /* live late-key grace period (0: WW_LATE_KEY_GRACE_US) */
     size_t key_wait_budget;    /* bytes waiting for keys, all sessions (0: WW_KEYWAIT_BUDGET) */
     /* --workers: decoding threads, flows sharded over them, detection in packet order (the
-       events are the same for any N). 0 or 1: one thread, no queues. Runs with -w evidence
-       or late keys (followed key log, pcapng input) stay on one thread. */
+       events are the same for any N, late keys included). 0 or 1: one thread, no queues.
+       Runs with -w evidence stay on one thread. */
     unsigned workers;
     const char *evidence_path; /* -w: pcapng of flagged flows and the flows that served */
     bool evidence_secrets;     /* ... with the key log in DSBs */
