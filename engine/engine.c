@@ -623,8 +623,9 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
     follow_all(e); /* followed key logs: read what they gained */
-    if (e->wk != NULL) {
+    if (e->wk != NULL) { /* what the tick released is out when this returns */
         ww_workers_tick(e, now_us_);
+        ww_workers_drain(e);
         return;
     }
     ww_tcp_sweep(e->tcp, now_us_);

@@ -97,7 +97,8 @@ void ww_engine_attach(ww_engine *e, ww_source *src);
  * filtered out, WW_E_INVALID when the filter cannot be compiled for its link type. */
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt);
 /* The clock moves without a packet (idle flows time out, late keys are retried and, live,
- * closed sessions past their grace period given up). */
+ * closed sessions past their grace period given up). With --workers, returns once the events
+ * this released are written. */
 void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
 /* Loop control from the caller's signal handlers (NULL members: never) and the sensor's

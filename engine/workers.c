@@ -157,6 +157,7 @@ typedef struct worker {
     /* under ws->mx */
     blk *in_head, *in_tail;
     unsigned in_n;
+    uint64_t blk_pushed, blk_done; /* blocks given to it, blocks it finished */
     fchunk *out_head, *out_tail;
     unsigned out_n;
     uint64_t out_w; /* watermark: every fact of packets <= out_w is out */
@@ -206,6 +207,9 @@ struct ww_workers {
     bool ended;
     uint64_t merged;
     uint64_t kw_peak; /* the key-wait peak of the run, as one key log would have it */
+    bool idle_open;   /* an idle tick was sent: its facts carry the last packet's number, which
+                         the watermarks passed already; a worker counts as done with that
+                         packet again only once it finished every block it was given */
     wstats st_acc;    /* F_WSTATS summed until their F_STATS */
     uint64_t st_got;  /* how many */
     unsigned stats_pending; /* F_STATS queued, not merged yet */
@@ -900,6 +904,7 @@ static void *w_main(void *arg)
         w->snap_kw = *ww_keylog_wait_stats(w->kl);
         b->next = w->blk_free;
         w->blk_free = b;
+        w->blk_done++;
         ws->events++;
         pthread_cond_signal(&ws->cv_main);
         unlock(ws);
@@ -1154,8 +1159,19 @@ static bool merge(ww_engine *e)
         fq_push(&ws->rq, ws->rcur);
         ws->rcur = NULL;
     }
+    bool behind[WW_ENGINE_MAX_WORKERS] = {0};
     lock(ws);
     bool progress = grab(ws);
+    if (ws->idle_open) {
+        bool all = true;
+        for (unsigned k = 0; k < n; k++) {
+            const worker *w = &ws->w[k];
+            behind[k] = w->started && (w->blk_done != w->blk_pushed || w->rb != NULL ||
+                                       w->out_head != NULL);
+            all &= !behind[k];
+        }
+        ws->idle_open = !all;
+    }
     unlock(ws);
     fchunk *back[WW_ENGINE_MAX_WORKERS] = {0};
     uint64_t rw = ws->ended ? UINT64_MAX : ws->done_seq;
@@ -1178,6 +1194,8 @@ static bool merge(ww_engine *e)
                 continue;
             fq *q = k < n ? &ws->w[k].mq : &ws->rq;
             uint64_t wm = k < n ? ws->w[k].mw : rw;
+            if (k < n && behind[k]) /* an idle tick's facts may still come at done_seq */
+                wm = WW_MIN(wm, ws->done_seq - 1);
             if (q->head == NULL && wm < best->seq)
                 ok = false;
         }
@@ -1256,6 +1274,7 @@ static void push(struct ww_workers *ws, worker *w, blk *b)
         w->in_head = b;
     w->in_tail = b;
     w->in_n++;
+    w->blk_pushed++;
     pthread_cond_signal(&w->cv);
     unlock(ws);
 }
@@ -1504,6 +1523,7 @@ void ww_workers_tick(ww_engine *e, uint64_t now_us)
     /* an idle tick belongs after the last packet: as the one-thread engine, at its number */
     broadcast(e, M_TICK, ws->done_seq, now_us, NULL, true, NULL, 0);
     ws->keys_fresh = false;
+    ws->idle_open = true;
     sync_all(ws, NULL);
     (void)merge(e);
 }
@@ -1517,7 +1537,8 @@ void ww_workers_drain(ww_engine *e)
         uint64_t ev = ws->events;
         unlock(ws);
         bool progress = merge(e);
-        bool done = ws->stats_pending == 0; /* a stats event asked for: out too */
+        /* a stats event asked for, an idle tick's facts: out too */
+        bool done = ws->stats_pending == 0 && !ws->idle_open;
         for (unsigned k = 0; k < ws->n; k++)
             if (ws->w[k].started && ws->w[k].mw < ws->done_seq)
                 done = false;
