@@ -90,6 +90,7 @@ static void on_signal(int sig)
     }
     if (sig == SIGUSR1) {
         usr1_requested = 1; /* the counts are printed between packets */
+        ww_source_wake();   /* or at once by a replay waiting on an idle pipe */
         return;
     }
     stop_requested = 1;
@@ -712,6 +713,19 @@ static void on_poll(void *ud, ww_engine *e, ww_source *src)
     ww_progress_update(pr, src);
 }
 
+/* A replay waiting on an idle pipe: SIGUSR1's counts at once, not with the next packet. */
+typedef struct {
+    ww_progress *pr;
+    ww_engine *e;
+    ww_source *src;
+} wake_ctx;
+
+static void on_wake(void *ud)
+{
+    wake_ctx *w = ud;
+    on_poll(w->pr, w->e, w->src);
+}
+
 /* The progress line waits this long (WW_TEST_PROGRESS_AFTER_MS: tests/cli.sh's shortcut). */
 static uint64_t progress_after_us(void)
 {
@@ -742,7 +756,10 @@ static int run_inputs(ww_engine *e, const opts *o, ww_source *lsrc, ww_source **
     }
     for (size_t i = 0; i < o->n_inputs && !*write_error; i++) {
         ww_progress_start(&pr, tty, o->inputs[i], i, o->n_inputs, progress_after_us());
+        wake_ctx wc = {&pr, e, srcs[i]};
+        ww_source_on_wake(srcs[i], on_wake, &wc);
         int rc = ww_engine_replay(e, srcs[i], o->inputs[i], &ctl);
+        ww_source_on_wake(srcs[i], NULL, NULL);
         ww_progress_end(&pr);
         if (rc == -3) {
             *write_error = true;

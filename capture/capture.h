@@ -88,6 +88,10 @@ const ww_source_damage *ww_source_damage_get(const ww_source *s);
  * by itself (stats "interrupted", exit 3 "inconclusive").
  */
 void ww_source_interrupt(void);
+/* Also async-signal-safe: a file source waiting on an idle pipe or terminal calls its wake
+ * hook (set with ww_source_on_wake, called on the reading thread) and goes on waiting. */
+void ww_source_wake(void);
+void ww_source_on_wake(ww_source *s, void (*fn)(void *ud), void *ud);
 /* true for a pcapng file: Decryption Secrets Blocks may bring TLS keys later in the input */
 bool ww_source_may_carry_secrets(const ww_source *s);
 bool ww_source_interrupted(void);

@@ -58,6 +58,8 @@ struct ww_source {
     const ww_mem *mem;
     ww_secrets_fn secrets_fn;
     void *secrets_ud;
+    void (*wake_fn)(void *ud); /* ww_source_on_wake */
+    void *wake_ud;
     ww_anomaly_fn anomaly_fn;
     void *anomaly_ud;
     uint64_t drops;
@@ -170,6 +172,8 @@ static inline bool rd_u16(ww_rd *r, bool be, uint16_t *v)
  * Interruption (SIGINT/SIGTERM while a read waits on an idle pipe): the signal handler calls
  * ww_source_interrupt(), which sets a flag and writes a byte to a self-pipe; reads from a pipe
  * or terminal wait in poll() on both, so they return at once and the input ends there.
+ * ww_source_wake() writes the byte without the flag: the waiting read calls the source's wake
+ * hook (SIGUSR1's counts while nothing comes) and goes on waiting.
  */
 static volatile sig_atomic_t src_intr;
 static int intr_pipe[2] = {-1, -1};
@@ -182,6 +186,21 @@ void ww_source_interrupt(void)
         ssize_t k = write(intr_pipe[1], &c, 1);
         (void)k; /* full pipe: a wake-up is already pending */
     }
+}
+
+void ww_source_wake(void)
+{
+    if (intr_pipe[1] >= 0) {
+        char c = 1;
+        ssize_t k = write(intr_pipe[1], &c, 1);
+        (void)k;
+    }
+}
+
+void ww_source_on_wake(ww_source *s, void (*fn)(void *ud), void *ud)
+{
+    s->wake_fn = fn;
+    s->wake_ud = ud;
 }
 
 bool ww_source_interrupted(void)
@@ -222,8 +241,18 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
             int pr = poll(pf, intr_pipe[0] >= 0 ? 2 : 1, -1);
             if (pr < 0 && errno != EINTR)
                 return -1;
-            if (pr <= 0 || (pf[0].revents == 0))
-                continue; /* a signal or the wake-up: the flag is checked above */
+            if (pr <= 0 || (pf[0].revents == 0)) {
+                /* a signal or a wake-up: the interrupt flag is checked above; otherwise
+                 * ww_source_wake() asked for the wake hook while the input is idle */
+                if (pr > 0 && (pf[1].revents & POLLIN)) {
+                    char junk[64];
+                    while (read(intr_pipe[0], junk, sizeof junk) > 0)
+                        ;
+                    if (!src_intr && s->wake_fn != NULL)
+                        s->wake_fn(s->wake_ud);
+                }
+                continue;
+            }
         }
         ssize_t k = read(s->fd, dst, n);
         if (k >= 0 || errno != EINTR)
@@ -896,9 +925,19 @@ static const src_ops pcapng_ops = {pcapng_next, file_drops, file_destroy};
 
 /* ---- opening ---- */
 
-/* Allocates the read buffers and peeks at the first raw bytes; sets up inflate on gzip. */
+/* Allocates the read buffers and peeks at the first raw bytes; sets up inflate on gzip. Plain
+ * memory is read in place. */
 static int open_input(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
 {
+    if (s->fd < 0 && !(s->min_len >= 2 && s->min[0] == 0x1f && s->min[1] == 0x8b)) {
+        /* plain memory: read in place, nothing to allocate or copy */
+        s->buf = (uint8_t *)(uintptr_t)s->min;
+        s->len = s->min_len;
+        s->cap = s->min_len;
+        s->min_pos = s->min_len;
+        s->eof = true;
+        return WW_OK;
+    }
     s->zin = ww_malloc(s->mem, WW_SRC_ZIN_SIZE);
     if (s->zin == NULL) {
         errf(errbuf, "out of memory");
@@ -927,24 +966,16 @@ static int open_input(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
         s->z.next_in = s->zin;
         s->z.avail_in = (uInt)got;
     }
-    if (!s->own_buf && !s->gz) {
-        /* plain memory: read in place */
-        s->buf = (uint8_t *)(uintptr_t)s->min;
-        s->len = s->min_len;
-        s->cap = s->min_len;
-        s->eof = true;
-    } else {
-        s->own_buf = true;
-        s->cap = WW_SRC_BUF_SIZE;
-        s->buf = ww_malloc(s->mem, s->cap);
-        if (s->buf == NULL) {
-            errf(errbuf, "out of memory");
-            return WW_E_NOMEM;
-        }
-        if (!s->gz) {
-            memcpy(s->buf, s->zin, got);
-            s->len = got;
-        }
+    s->own_buf = true;
+    s->cap = WW_SRC_BUF_SIZE;
+    s->buf = ww_malloc(s->mem, s->cap);
+    if (s->buf == NULL) {
+        errf(errbuf, "out of memory");
+        return WW_E_NOMEM;
+    }
+    if (!s->gz) {
+        memcpy(s->buf, s->zin, got);
+        s->len = got;
     }
     return WW_OK;
 }

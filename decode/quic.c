@@ -299,6 +299,7 @@ struct ww_quic {
     size_t backlog_total; /* bytes waiting for keys, all connections */
     uint8_t hdr[PKT_MAX]; /* the unprotected header (AAD) of the packet being opened */
     uint8_t pt[PKT_MAX];  /* its plaintext */
+    size_t pt_used;       /* how much of pt was ever written: wiped at the end */
 };
 
 /* ---- helpers ---- */
@@ -1264,6 +1265,7 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         }
     }
     size_t pt_len = 0;
+    q->pt_used = WW_MIN(WW_MAX(q->pt_used, n - hl), sizeof q->pt);
     int rc =
         ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
     if (probe) {
@@ -1711,6 +1713,6 @@ void ww_quic_free(ww_quic *q)
     q->cbs = none;
     while (q->oldest != NULL)
         conn_close(q, q->oldest, WW_CLOSE_END, 0);
-    ww_wipe(q->pt, sizeof q->pt);
+    ww_wipe(q->pt, q->pt_used);
     ww_free(q->mem, q);
 }

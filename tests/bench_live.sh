@@ -5,8 +5,10 @@
 #     tcpreplay onto lo while `walletwatch -i lo -v` runs; walletwatch measures, for each
 #     alert, the time from the wallet-call packet's capture timestamp to the moment the alert
 #     line was written and flushed (mean and max).
-#  2. A cleartext browsing capture: BUILD/bench/live.pcap, generated once by mkbench
-#     (WW_BENCH_LIVE_MB megabytes, default 600), or the file WW_LIVE_PCAP. It is replayed from the
+#  2. The cleartext twin of the browsing bench (tests/bench_browse.sh): the same sessions, HTTP
+#     requests, bodies and wallet calls as BUILD/bench/browse-<MB>MB.pcap, without TLS (server
+#     port 80), generated once by mkbench_tls --twin into BUILD/bench/browse-<MB>MB-twin.pcap
+#     (WW_BENCH_MB, default 1100, as the browsing bench), or the file WW_LIVE_PCAP. It is replayed from the
 #     file first (the reference: wallet calls, alerts), then onto lo with walletwatch -i lo at
 #     default settings: once at --mbps=WW_BENCH_LIVE_MBPS (default 200), WW_BENCH_LIVE_RUNS
 #     (default 3) times at --topspeed, then, when top speed had drops, a binary search over
@@ -35,11 +37,12 @@ if [ -z "${WW_LIVE_IN_NETNS:-}" ]; then
     unshare -n true 2>/dev/null || { say "skipped: cannot create a network namespace"; exit 0; }
     PC=${WW_LIVE_PCAP:-}
     if [ -z "$PC" ]; then
-        PC=$DIR/live.pcap
+        MB=${WW_BENCH_MB:-1100}
+        PC=$DIR/browse-${MB}MB-twin.pcap
         if [ ! -s "$PC" ]; then
-            say "generating $PC (${WW_BENCH_LIVE_MB:-600} MB, cleartext HTTP/1.1 browsing; delete it to regenerate)"
-            nice -n 19 "$BUILD/tools/mkbench" "$PC.tmp" "${WW_BENCH_LIVE_MB:-600}" >/dev/null \
-                && mv "$PC.tmp" "$PC" || { rm -f "$PC.tmp"; say "mkbench failed"; exit 1; }
+            say "generating $PC (the cleartext twin of the ${MB} MB browsing bench; delete it to regenerate)"
+            nice -n 19 "$BUILD/tools/mkbench_tls" /dev/null /dev/null "$MB" --twin "$PC.tmp" >/dev/null \
+                && mv "$PC.tmp" "$PC" || { rm -f "$PC.tmp"; say "mkbench_tls failed"; exit 1; }
         fi
     fi
     [ -s "$PC" ] || { say "no capture $PC"; exit 1; }

@@ -518,8 +518,8 @@ rm -f "$T/lb.fifo"
 [ "$n_epb_live" -gt 0 ] && [ "$n_epb_live" -eq "$(epbs "$T/lb.pcapng")" ] && ok || bad "-U: $n_epb_live evidence packets in -w while running, $(epbs "$T/lb.pcapng") at the end"
 [ "$n_text_live" -gt 0 ] && [ "$n_text_live" -eq "$(grep -c "ALERT" "$T/lb.out")" ] && ok || bad "-U: $n_text_live text alerts on standard output while running"
 [ "$n_live" -eq "$n_hijack" ] && ok || bad "-U: $n_live of $n_hijack alerts in -o while running"
-# SIGUSR1: the counts on standard error, and the run goes on (a replay from a pipe: the line
-# comes with the next packet)
+# SIGUSR1: the counts on standard error, and the run goes on (a replay from a pipe that is
+# idle: the line comes at once, not with the next packet)
 mkfifo "$T/u1.fifo"
 ( "$WW" -r - -o "$T/u1.jsonl" --truncate <"$T/u1.fifo" >/dev/null 2>"$T/u1.err"; echo $? >"$T/u1.rc" ) &
 u1=$!
@@ -528,6 +528,8 @@ cat "$CLEAN" >&8
 sleep 0.5
 u1pid=$(ps -o pid= --ppid "$u1" | tr -d ' ' | head -n 1)
 [ -n "$u1pid" ] && kill -USR1 "$u1pid"
+for _ in $(seq 20); do grep -q " packets, " "$T/u1.err" && break; sleep 0.1; done
+grep -q " packets, " "$T/u1.err" && ok || bad "SIGUSR1 while the pipe is idle: the counts within 2 s"
 tail -c +25 "$HIJACK" >&8 # more records of the same stream: the hijacked session
 exec 8>&-
 wait "$u1" 2>/dev/null

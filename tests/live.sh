@@ -52,12 +52,20 @@ for l in open(sys.argv[1]):
         a=e["alert"]; print(a["rule"], a.get("role"), a.get("observed"), a.get("expected"))' "$1" | sort
 }
 count_alerts() { grep -c '"event_type":"alert"' "$1" 2>/dev/null || true; }
-# start_ww NAME ARGS...: walletwatch -i lo in the background; waits until it captures
+# start_ww NAME ARGS...: walletwatch -i lo in the background; waits until it captures (its
+# "listening on" line: -q, which hides it, is dropped; a fixed sleep raced the ring's setup,
+# which takes 0.2-0.7 s for a 256 MiB ring on a loaded machine)
 start_ww() {
-    local n=$1; shift
-    "$WW" -i lo "$@" >"$T/$n.stdout" 2>"$T/$n.stderr" &
+    local n=$1 a args=(); shift
+    for a in "$@"; do [ "$a" = -q ] || args+=("$a"); done
+    "$WW" -i lo "${args[@]}" >"$T/$n.stdout" 2>"$T/$n.stderr" &
     WWPID=$!
-    sleep 0.4
+    for _ in $(seq 200); do
+        grep -q "^walletwatch: listening on lo" "$T/$n.stderr" 2>/dev/null && break
+        kill -0 "$WWPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q "^walletwatch: listening on lo" "$T/$n.stderr" || bad "$n: no 'listening on' line within 10 s"
 }
 # stop_ww: SIGINT, wait (at most 10 s); sets RC
 stop_ww() {

@@ -8,7 +8,8 @@
 #   tests/fuzz/campaign.sh --record LOG        (adds the row of a run whose row is missing)
 #   tests/fuzz/campaign.sh --summary           (executions and CPU time per target and family)
 #
-# TARGET:N runs N inputs (-runs=N, with a safety time cap); TARGET:Ns runs N seconds.
+# TARGET:N runs N inputs (-runs=N, with a safety time cap: CAP seconds, default 3600);
+# TARGET:Ns runs N seconds.
 # Crash / leak / UB reproducers land in build-fuzz/campaign/artifacts/. Needs `make fuzz`.
 # Fuzzers run under nice -n 19 (the machine is shared); CPU seconds are user+sys.
 set -u
@@ -80,7 +81,7 @@ for spec in "$@"; do
     fi
     case $n in
     *s) lim="-max_total_time=${n%s}" ;;
-    *) lim="-runs=$n -max_total_time=3600" ;;
+    *) lim="-runs=$n -max_total_time=${CAP:-3600}" ;;
     esac
     start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     log=$C/logs/$t.$(date -u +%H%M%S).log

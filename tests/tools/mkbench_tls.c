@@ -2,7 +2,12 @@
  * mkbench_tls.c - writes a large, deterministic classic pcap of TLS 1.3 browsing and its key log
  * for tests/bench.sh (throughput, memory and detection of walletwatch, beside tshark).
  *
- *   build/tools/mkbench_tls OUT.pcap KEYS [MEGABYTES]     (default 1100 MB)
+ *   build/tools/mkbench_tls OUT.pcap KEYS [MEGABYTES] [--twin CLEAR.pcap]   (default 1100 MB)
+ *
+ * --twin also writes the cleartext twin (tests/bench_live.sh replays it onto lo): the same
+ * connections, requests, bodies and wallet calls without TLS (no handshake, server port 80, the
+ * application bytes of each TLS segment sent at its timestamp); OUT.pcap stays byte for byte
+ * what it is without --twin (the twin draws nothing from the PRNG).
  *
  * Also writes OUT.pcap.info: what was planted, one "name value" a line (wallet_calls, hijacks,
  * rpc_methods, connections, ...), read by tests/bench.sh to check walletwatch and tshark.
@@ -224,21 +229,21 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static void pcap_open(const char *path)
+static FILE *pcap_open(const char *path)
 {
     uint8_t h[24] = {0};
-    pcap_out = fopen(path, "wb");
-    if (!pcap_out)
+    FILE *out = fopen(path, "wb");
+    if (!out)
         fatal("cannot create the pcap");
-    setvbuf(pcap_out, NULL, _IOFBF, 1u << 22);
+    setvbuf(out, NULL, _IOFBF, 1u << 22);
     put_le32(h, 0xa1b2c3d4u);
     h[4] = 2;
     h[6] = 4;
     put_le32(h + 16, 262144);
     put_le32(h + 20, 1);
-    if (fwrite(h, 1, sizeof h, pcap_out) != sizeof h)
+    if (fwrite(h, 1, sizeof h, out) != sizeof h)
         fatal("write error");
-    pcap_bytes = sizeof h;
+    return out;
 }
 
 /* one's-complement sum, 16-bit big-endian words, 8 bytes at a time */
@@ -593,6 +598,12 @@ typedef struct conn {
     uint8_t secret_ap[2][48];
     char host[32];
     dirq d[2];
+    /* the cleartext twin (--twin): its own sequence numbers and IP ids, and per direction the
+     * application bytes produced but not yet sent in it */
+    uint32_t tseq[2];
+    uint16_t tipid[2];
+    uint8_t *tq[2];
+    size_t tq_off[2], tq_n[2], tq_cap[2];
 } conn;
 
 static conn *active[MAX_ACTIVE];
@@ -607,6 +618,8 @@ static int stopping;
 static int live_bulk; /* web and API connections open: RPC traffic goes on while they finish */
 static uint64_t pending; /* response bytes queued, not yet sent: stop early enough */
 static FILE *keys_out;
+static FILE *twin_out; /* --twin: the same sessions without TLS, server port 80 */
+static uint64_t twin_bytes, twin_packets;
 static secp256k1_context *secp;
 
 static void mac_of(const uint8_t ip[4], uint8_t mac[6])
@@ -616,8 +629,11 @@ static void mac_of(const uint8_t ip[4], uint8_t mac[6])
     memcpy(mac + 2, ip, 4);
 }
 
-/* Emits one TCP segment of c in direction dir (0 = to the server) with payload p[0..n). */
-static void emit(conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
+/* Writes one TCP segment of c in direction dir with payload p[0..n), TCP timestamps of now_us,
+ * captured at rec_us: server port sport, sequence numbers seq[], IP ids ipid[]; returns the
+ * bytes written. */
+static size_t frame(FILE *out, conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n,
+                    unsigned sport, uint32_t seq[2], uint16_t ipid[2], uint64_t rec_us)
 {
     uint8_t f[14 + 20 + 40 + SEG];
     const uint8_t *src = dir ? c->srv : c->cli, *dst = dir ? c->cli : c->srv;
@@ -632,7 +648,7 @@ static void emit(conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
     ip[0] = 0x45;
     ip[1] = 0;
     put_be16(ip + 2, (unsigned)iplen);
-    put_be16(ip + 4, c->ipid[dir]++);
+    put_be16(ip + 4, ipid[dir]++);
     put_be16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = 6;
@@ -640,10 +656,10 @@ static void emit(conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
     memcpy(ip + 12, src, 4);
     memcpy(ip + 16, dst, 4);
     put_be16(ip + 10, fold(sum16(ip, 20, 0)));
-    put_be16(t, dir ? 443 : c->cport);
-    put_be16(t + 2, dir ? c->cport : 443);
-    put_be32(t + 4, c->seq[dir]);
-    put_be32(t + 8, (flags & 0x10) ? c->seq[!dir] : 0);
+    put_be16(t, dir ? sport : c->cport);
+    put_be16(t + 2, dir ? c->cport : sport);
+    put_be32(t + 4, seq[dir]);
+    put_be32(t + 8, (flags & 0x10) ? seq[!dir] : 0);
     t[12] = (uint8_t)((tcplen / 4) << 4);
     t[13] = flags;
     put_be16(t + 14, (flags & 0x02) ? 64240 : (dir ? 509 : 501));
@@ -671,16 +687,51 @@ static void emit(conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
     put_be16(pseudo + 10, (unsigned)(tcplen + n));
     put_be16(t + 16, fold(sum16(t, tcplen + n, sum16(pseudo, 12, 0))));
 
-    c->seq[dir] += (uint32_t)n + ((flags & 0x03) ? 1u : 0u);
-    now_us += 2 + (n >> 9) + rnd_below(3);
-    put_le32(rec, (uint32_t)(now_us / 1000000));
-    put_le32(rec + 4, (uint32_t)(now_us % 1000000));
+    seq[dir] += (uint32_t)n + ((flags & 0x03) ? 1u : 0u);
+    put_le32(rec, (uint32_t)(rec_us / 1000000));
+    put_le32(rec + 4, (uint32_t)(rec_us % 1000000));
     put_le32(rec + 8, (uint32_t)flen);
     put_le32(rec + 12, (uint32_t)flen);
-    if (fwrite(rec, 1, 16, pcap_out) != 16 || fwrite(f, 1, flen, pcap_out) != flen)
+    if (fwrite(rec, 1, 16, out) != 16 || fwrite(f, 1, flen, out) != flen)
         fatal("write error");
-    pcap_bytes += 16 + flen;
+    return 16 + flen;
+}
+
+/* The twin's segments for one TLS segment of n bytes: a segment of the application bytes queued
+ * in that direction (all of them when the TLS segment ends a burst or the connection), none
+ * while only handshake bytes go, and a segment without payload for SYN, FIN and ACK. */
+static void emit_twin(conn *c, int dir, uint8_t flags, size_t n, uint64_t rec_us)
+{
+    int all = (flags & 0x09) != 0; /* PSH (the end of a burst), FIN */
+    while (c->tq_off[dir] < c->tq_n[dir]) {
+        size_t take = c->tq_n[dir] - c->tq_off[dir] < SEG ? c->tq_n[dir] - c->tq_off[dir] : SEG;
+        int end = c->tq_off[dir] + take == c->tq_n[dir];
+        uint8_t fl = (uint8_t)(0x10 | (end && all ? flags & 0x08 : 0));
+        twin_bytes += frame(twin_out, c, dir, fl, c->tq[dir] + c->tq_off[dir], take, 80, c->tseq,
+                            c->tipid, rec_us);
+        twin_packets++;
+        c->tq_off[dir] += take;
+        if (!all)
+            break;
+    }
+    if (c->tq_off[dir] == c->tq_n[dir])
+        c->tq_off[dir] = c->tq_n[dir] = 0;
+    if (n == 0 || (flags & 0x03)) {
+        twin_bytes += frame(twin_out, c, dir, flags, NULL, 0, 80, c->tseq, c->tipid, rec_us);
+        twin_packets++;
+    }
+}
+
+/* Emits one TCP segment of c in direction dir (0 = to the server) with payload p[0..n), and its
+ * cleartext twin. */
+static void emit(conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
+{
+    uint64_t rec_us = now_us + 2 + (n >> 9) + rnd_below(3);
+    pcap_bytes += frame(pcap_out, c, dir, flags, p, n, 443, c->seq, c->ipid, rec_us);
     pcap_packets++;
+    if (twin_out != NULL)
+        emit_twin(c, dir, flags, n, rec_us);
+    now_us = rec_us;
 }
 
 static void keylog(const conn *c, const uint8_t cr[32], const char *label, const uint8_t *s)
@@ -1038,6 +1089,21 @@ static size_t produce(conn *c, int dir, uint8_t *out)
     return n;
 }
 
+/* Appends application bytes to the twin's queue of direction dir. */
+static void twin_queue(conn *c, int dir, const uint8_t *p, size_t n)
+{
+    if (c->tq_n[dir] + n > c->tq_cap[dir]) {
+        size_t cap = (c->tq_n[dir] + n) * 2;
+        uint8_t *q = realloc(c->tq[dir], cap);
+        if (q == NULL)
+            fatal("out of memory");
+        c->tq[dir] = q;
+        c->tq_cap[dir] = cap;
+    }
+    memcpy(c->tq[dir] + c->tq_n[dir], p, n);
+    c->tq_n[dir] += n;
+}
+
 /* Sends up to burst segments of direction dir. Returns 1 when everything queued was sent. */
 static int send_dir(conn *c, int dir, int burst)
 {
@@ -1052,6 +1118,8 @@ static int send_dir(conn *c, int dir, int burst)
                 size_t n = produce(c, dir, pt);
                 if (n == 0)
                     break;
+                if (twin_out != NULL)
+                    twin_queue(c, dir, pt, n);
                 d->q_n = seal(&d->s, 0x17, pt, n, d->q);
             }
             size_t take = d->q_n - d->q_off < SEG - k ? d->q_n - d->q_off : SEG - k;
@@ -1104,6 +1172,8 @@ static conn *conn_new(void)
     c->seq[1] = (uint32_t)rnd();
     c->ipid[0] = (uint16_t)rnd();
     c->ipid[1] = (uint16_t)rnd();
+    memcpy(c->tseq, c->seq, sizeof c->tseq);
+    memcpy(c->tipid, c->ipid, sizeof c->tipid);
     c->tsv[0] = (uint32_t)rnd();
     c->tsv[1] = (uint32_t)rnd();
     c->h2 = rnd_below(10) < 7;
@@ -1133,6 +1203,7 @@ static void conn_free(conn *c)
             item_done(c, i, 0);
         EVP_CIPHER_CTX_free(c->d[i].s.ctx);
         nghttp2_hd_deflate_del(c->d[i].hd);
+        free(c->tq[i]);
     }
     free(c);
 }
@@ -1569,8 +1640,14 @@ static void step(conn *c)
 
 int main(int argc, char **argv)
 {
+    const char *twin = NULL;
+    if (argc >= 3 && strcmp(argv[argc - 2], "--twin") == 0) {
+        twin = argv[argc - 1];
+        argc -= 2;
+    }
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: mkbench_tls OUT.pcap KEYS [MEGABYTES (default 1100)]\n");
+        fprintf(stderr, "usage: mkbench_tls OUT.pcap KEYS [MEGABYTES (default 1100)] "
+                        "[--twin CLEARTEXT.pcap]\n");
         return 2;
     }
     uint64_t target = (argc == 4 ? strtoull(argv[3], NULL, 10) : 1100) * 1000000ull;
@@ -1588,7 +1665,12 @@ int main(int argc, char **argv)
     keys_out = fopen(argv[2], "w");
     if (!keys_out)
         fatal("cannot create the key log");
-    pcap_open(argv[1]);
+    pcap_out = pcap_open(argv[1]);
+    pcap_bytes = 24;
+    if (twin != NULL) {
+        twin_out = pcap_open(twin);
+        twin_bytes = 24;
+    }
     int live = 0;
     for (int i = 0; i < MAX_ACTIVE; i++) {
         active[i] = conn_new();
@@ -1611,7 +1693,7 @@ int main(int argc, char **argv)
         if (!stopping && pcap_bytes + pending + pending / 16 >= target)
             stopping = 1;
     }
-    if (fclose(pcap_out) != 0 || fclose(keys_out) != 0)
+    if (fclose(pcap_out) != 0 || fclose(keys_out) != 0 || (twin_out && fclose(twin_out) != 0))
         fatal("write error");
     char info[4096];
     snprintf(info, sizeof info,
@@ -1620,7 +1702,8 @@ int main(int argc, char **argv)
              "rpc_methods %llu\nwallet_calls %llu\nhijacks %llu\n"
              "send_transaction %llu\nsend_erc20 %llu\nsend_raw %llu\nsolana %llu\n"
              "response_body_bytes %llu\nresponse_body_decoded_bytes %llu\n"
-             "coded_body_bytes %llu\ncoded_body_decoded_bytes %llu\n",
+             "coded_body_bytes %llu\ncoded_body_decoded_bytes %llu\n"
+             "twin_bytes %llu\ntwin_packets %llu\n",
              (unsigned long long)pcap_bytes, (unsigned long long)pcap_packets,
              (unsigned long long)n_conns, (unsigned long long)n_h2_conns,
              (unsigned long long)n_suite[0], (unsigned long long)n_suite[1],
@@ -1630,7 +1713,8 @@ int main(int argc, char **argv)
              (unsigned long long)wallet_kind[0], (unsigned long long)wallet_kind[1],
              (unsigned long long)wallet_kind[2], (unsigned long long)wallet_kind[3],
              (unsigned long long)body_wire, (unsigned long long)body_plain,
-             (unsigned long long)body_coded_wire, (unsigned long long)body_coded_plain);
+             (unsigned long long)body_coded_wire, (unsigned long long)body_coded_plain,
+             (unsigned long long)twin_bytes, (unsigned long long)twin_packets);
     char ipath[4096];
     snprintf(ipath, sizeof ipath, "%s.info", argv[1]);
     FILE *f = fopen(ipath, "w");
