@@ -53,16 +53,17 @@ enum { M_SEG = 1, M_UDP, M_TICK, M_KEYS, M_STATS, M_END };
  * given up after their grace; PH_KEYS and PH_KFINAL are each followed by these steps */
 #define KEY_STEPS 4
 enum {
-    PH_READER = 0,             /* pktdec and source anomalies of this packet */
-    PH_PKT,                    /* the packet's own facts */
-    PH_SWEEP,                  /* tick point: tcp idle sweep */
-    PH_QKEYS,                  /* QUIC packets retried after the key log grew */
-    PH_QIDLE,                  /* tick point: QUIC idle connections */
-    PH_KEYS,                   /* late keys (+ a step) */
-    PH_STATS = PH_KEYS + KEY_STEPS, /* --stats-interval: the workers' counters, then the event */
-    PH_TFIN,                   /* end: tcp flows closed */
-    PH_QFIN,                   /* end: QUIC connections closed */
-    PH_KFINAL,                 /* end: late keys, last try (+ a step) */
+    PH_READER = 0, /* pktdec and source anomalies of this packet */
+    PH_PKT,        /* the packet's own facts */
+    PH_SWEEP,      /* tick point: tcp idle sweep */
+    PH_QKEYS,      /* QUIC packets retried after the key log grew */
+    PH_QIDLE,      /* tick point: QUIC idle connections */
+    PH_KEYS,       /* late keys (+ a step) */
+    /* --stats-interval: the workers' counters, then the event */
+    PH_STATS = PH_KEYS + KEY_STEPS,
+    PH_TFIN,   /* end: tcp flows closed */
+    PH_QFIN,   /* end: QUIC connections closed */
+    PH_KFINAL, /* end: late keys, last try (+ a step) */
 };
 enum {
     F_SERVED = 1,
@@ -75,7 +76,7 @@ enum {
     F_RPC,
     F_UNCHECKED,
     F_MAC,
-    F_KW, /* the bytes waiting for keys moved during a step: its peak, what waits after it */
+    F_KW,     /* the bytes waiting for keys moved in a step: its peak, what waits after it */
     F_WSTATS, /* a worker's counters (--stats-interval) */
     F_STATS,  /* the reader's: the stats event, after every worker's counters */
 };
