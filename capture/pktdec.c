@@ -484,6 +484,77 @@ static int dec_ipv4(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
 
 /* ---- IPv6 ---- */
 
+/* What ipv6_frag found besides dec_ipv6's own return values. */
+enum { FRAG6_GO_ON = 2, FRAG6_CUT = 3 };
+
+/* The fragment header at r (RFC 8200 4.5) of a datagram whose payload starts at pay and is wpay
+ * bytes on the wire: an atomic fragment goes on with *nh; a fragment goes to its datagram
+ * (frag_add) and, once that is whole, r becomes the reassembled payload. Returns FRAG6_GO_ON
+ * (parse *nh at r), FRAG6_CUT (the header is cut short), or what dec_ipv6 returns. */
+static int ipv6_frag(ww_pktdec *d, const ww_pkt *pkt, ww_rd *r, const uint8_t *sa,
+                     const uint8_t *da, const uint8_t *pay, size_t wpay, uint8_t *nh,
+                     bool *reassembled)
+{
+    uint8_t next, resv;
+    uint16_t fo;
+    uint32_t id;
+    if (*reassembled) {
+        d->st.malformed++;
+        dec_anomaly(d, pkt->ts_us, "ip", "frag-nested",
+                    "fragment header inside a reassembled datagram");
+        return WW_E_INVALID;
+    }
+    if (!ww_rd_u8(r, &next) || !ww_rd_u8(r, &resv) || !ww_rd_be16(r, &fo) || !ww_rd_be32(r, &id))
+        return FRAG6_CUT;
+    uint32_t off = (uint32_t)(fo >> 3) * 8;
+    bool more = (fo & 1) != 0;
+    if (off == 0 && !more) { /* atomic fragment */
+        *nh = next;
+        return FRAG6_GO_ON;
+    }
+    if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51 &&
+        !(next == IPPROTO_UDP_ && d->udp_fn != NULL)) {
+        d->st.non_tcp++;
+        return 0;
+    }
+    size_t left = ww_rd_left(r);
+    size_t wleft = wpay - (size_t)(r->p - pay);
+    if (left < wleft) {
+        d->st.frags++;
+        d->st.frag_dropped++;
+        d->st.truncated++;
+        dec_anomaly(d, pkt->ts_us, "ip", "snaplen-truncated",
+                    "IPv6 fragment cut by snaplen; not reassembled");
+        return WW_E_TRUNC;
+    }
+    const uint8_t *whole;
+    uint32_t wlen;
+    int rc = frag_add(d, pkt->ts_us, 6, sa, da, id, next, off, r->p, (uint32_t)left, more, &whole,
+                      &wlen);
+    if (rc != 1)
+        return rc < 0 ? rc : 0;
+    *reassembled = true;
+    *r = ww_rd_init(whole, wlen);
+    *nh = next;
+    return FRAG6_GO_ON;
+}
+
+/* An extension header that only says what comes next (hop-by-hop, routing, destination options,
+ * AH, mobility): skipped. Returns false when it is cut short. */
+static bool ipv6_ext_skip(ww_rd *r, uint8_t *nh)
+{
+    uint8_t next, hlen;
+    const uint8_t *hstart = r->p;
+    if (!ww_rd_u8(r, &next) || !ww_rd_u8(r, &hlen))
+        return false;
+    size_t total = *nh == 51 ? ((size_t)hlen + 2) * 4 : ((size_t)hlen + 1) * 8;
+    r->p = hstart;
+    if (!ww_rd_skip(r, total))
+        return false;
+    *nh = next;
+    return true;
+}
+
 static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t *p, size_t n,
                     bool cut)
 {
@@ -525,81 +596,29 @@ static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
 
     bool reassembled = false;
     for (int i = 0; i < MAX_EXT_HDRS; i++) {
-        if (nh == IPPROTO_TCP_) {
+        if (nh == IPPROTO_TCP_ || (nh == IPPROTO_UDP_ && d->udp_fn != NULL)) {
             size_t left = ww_rd_left(&r);
             size_t wleft = reassembled ? left : wpay - (size_t)(r.p - (p + 40));
             if (left < wleft)
                 d->st.truncated++;
-            return dec_tcp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
+            return nh == IPPROTO_TCP_ ? dec_tcp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft)
+                                      : dec_udp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
         }
-        if (nh == IPPROTO_UDP_ && d->udp_fn != NULL) {
-            size_t left = ww_rd_left(&r);
-            size_t wleft = reassembled ? left : wpay - (size_t)(r.p - (p + 40));
-            if (left < wleft)
-                d->st.truncated++;
-            return dec_udp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
-        }
-        uint8_t next, hlen;
-        const uint8_t *hstart = r.p;
         switch (nh) {
-        case 0:  /* hop-by-hop */
-        case 43: /* routing */
-        case 60: /* destination options */
-        case 51: /* AH */
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+        case 51:  /* AH */
         case 135: /* mobility */
-        {
-            if (!ww_rd_u8(&r, &next) || !ww_rd_u8(&r, &hlen))
+            if (!ipv6_ext_skip(&r, &nh))
                 goto trunc;
-            size_t total = nh == 51 ? ((size_t)hlen + 2) * 4 : ((size_t)hlen + 1) * 8;
-            r.p = hstart;
-            if (!ww_rd_skip(&r, total))
-                goto trunc;
-            nh = next;
             break;
-        }
         case 44: { /* fragment */
-            uint8_t resv;
-            uint16_t fo;
-            uint32_t id;
-            if (reassembled) {
-                d->st.malformed++;
-                dec_anomaly(d, pkt->ts_us, "ip", "frag-nested", "fragment header inside a "
-                                                              "reassembled datagram");
-                return WW_E_INVALID;
-            }
-            if (!ww_rd_u8(&r, &next) || !ww_rd_u8(&r, &resv) || !ww_rd_be16(&r, &fo) ||
-                !ww_rd_be32(&r, &id))
+            int rc = ipv6_frag(d, pkt, &r, sa.ptr, da.ptr, p + 40, wpay, &nh, &reassembled);
+            if (rc == FRAG6_CUT)
                 goto trunc;
-            uint32_t off = (uint32_t)(fo >> 3) * 8;
-            bool more = (fo & 1) != 0;
-            if (off == 0 && !more) { /* atomic fragment */
-                nh = next;
-                break;
-            }
-            if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51 &&
-                !(next == IPPROTO_UDP_ && d->udp_fn != NULL)) {
-                d->st.non_tcp++;
-                return 0;
-            }
-            size_t left = ww_rd_left(&r);
-            size_t wleft = wpay - (size_t)(r.p - (p + 40));
-            if (left < wleft) {
-                d->st.frags++;
-                d->st.frag_dropped++;
-                d->st.truncated++;
-                dec_anomaly(d, pkt->ts_us, "ip", "snaplen-truncated",
-                            "IPv6 fragment cut by snaplen; not reassembled");
-                return WW_E_TRUNC;
-            }
-            const uint8_t *whole;
-            uint32_t wlen;
-            int rc = frag_add(d, pkt->ts_us, 6, sa.ptr, da.ptr, id, next, off, r.p,
-                              (uint32_t)left, more, &whole, &wlen);
-            if (rc != 1)
-                return rc < 0 ? rc : 0;
-            reassembled = true;
-            r = ww_rd_init(whole, wlen);
-            nh = next;
+            if (rc != FRAG6_GO_ON)
+                return rc;
             break;
         }
         default:
