@@ -1220,10 +1220,115 @@ static void backlog_add(ww_quic *q, qconn *c, int dir, const uint8_t *p, size_t 
     q->backlog_total += c->backlog.len - before;
 }
 
+/* Removes header protection (RFC 9001 5.4) of a packet of level lv: q->hdr gets the header as
+ * sent (the AAD), *hl its length, *first its first byte, *pn the full packet number. */
+static int unprotect(ww_quic *q, qconn *c, qdir *d, int lv, bool is_long, const uint8_t *p,
+                     size_t n, size_t pn_off, uint64_t ts, bool probe, size_t *hl, uint8_t *first,
+                     uint64_t *pn)
+{
+    if (pn_off + 4 + 16 > n) {
+        if (!probe)
+            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes: no sample",
+                      lv_name[lv], n);
+        return WW_E_INVALID;
+    }
+    uint8_t mask[5];
+    if (hp_mask_ctx(d->hp[lv], d->hp_aead[lv], mask, p + pn_off + 4) != WW_OK)
+        return WW_E_CRYPTO;
+    *first = (uint8_t)(p[0] ^ (mask[0] & (is_long ? 0x0f : 0x1f)));
+    unsigned pn_len = (*first & 3) + 1u;
+    *hl = pn_off + pn_len;
+    if (*hl + 16 > n) {
+        if (!probe)
+            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv], n);
+        return WW_E_INVALID;
+    }
+    memcpy(q->hdr, p, *hl);
+    q->hdr[0] = *first;
+    uint64_t tpn = 0;
+    for (unsigned i = 0; i < pn_len; i++) {
+        q->hdr[pn_off + i] = (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
+        tpn = (tpn << 8) | q->hdr[pn_off + i];
+    }
+    int sp = space_of(lv);
+    *pn = decode_pn(d->largest_pn[sp], d->have_pn[sp], tpn, pn_len * 8);
+    return WW_OK;
+}
+
+/* The 1-RTT keys for a packet whose key phase bit is in first (RFC 9001 6): the current ones, the
+ * previous generation for a late packet, or the next (*next: a key update if it opens). */
+static int ap_keys(qconn *c, qdir *d, uint8_t first, uint64_t pn, qkey **k, bool *next)
+{
+    *k = &d->lv[LV_AP];
+    *next = false;
+    if ((int)((first >> 2) & 1) == d->ap_phase)
+        return WW_OK;
+    if (d->ap_other.ready && d->ap_other.gen + 1 == (*k)->gen && pn < d->ap_first_pn) {
+        *k = &d->ap_other; /* a late packet of the previous phase */
+        return WW_OK;
+    }
+    if ((!d->ap_other.ready || d->ap_other.gen != (*k)->gen + 1) &&
+        derive_next(c, *k, &d->ap_other) != WW_OK)
+        return WW_E_CRYPTO;
+    *k = &d->ap_other;
+    *next = true;
+    return WW_OK;
+}
+
+/* A packet that did not open: a stateless reset (RFC 9000 10.3: ends with a token the sender
+ * gave; WW_OK), or a decryption failure, counted and reported (the first few). */
+static int open_failed(ww_quic *q, qconn *c, qdir *d, int dir, int lv, bool is_long,
+                       const uint8_t *p, size_t n, uint64_t pn, uint64_t ts)
+{
+    if (!is_long && n >= 21) {
+        for (int i = 0; i < MAX_CIDS; i++) {
+            const qcid *e = &c->cids[i];
+            if (e->used && e->has_token && CRYPTO_memcmp(e->token, p + n - 16, 16) == 0) {
+                q->st.stateless_resets++;
+                c->closing = c->reset = true;
+                return WW_OK;
+            }
+        }
+    }
+    q->st.decrypt_failed++;
+    d->fails++;
+    if (lv == LV_AP)
+        c->undecryptable = true;
+    if (d->fails <= FAILS_REPORTED)
+        q_anomaly(q, c, ts, "quic-decrypt-failed", "%s packet %llu (%s)", lv_name[lv],
+                  (unsigned long long)pn, dir == WW_DIR_TOSERVER ? "client" : "server");
+    return WW_E_CRYPTO;
+}
+
+/* A packet opened: a key update takes effect (the old generation kept for late packets), the
+ * packet number space moves on. */
+static void opened(ww_quic *q, qconn *c, qdir *d, int lv, uint64_t pn, bool key_update)
+{
+    if (key_update) {
+        qkey tmp = d->lv[LV_AP];
+        d->lv[LV_AP] = d->ap_other;
+        d->ap_other = tmp;
+        d->ap_phase ^= 1;
+        d->ap_first_pn = pn;
+        q->st.key_updates++;
+    }
+    d->fails = 0;
+    int sp = space_of(lv);
+    if (!d->have_pn[sp] || pn > d->largest_pn[sp]) {
+        d->largest_pn[sp] = pn;
+        d->have_pn[sp] = true;
+    }
+    q->st.decrypted++;
+    if (lv == LV_AP || lv == LV_ZRTT)
+        c->ap_decrypted = true;
+    if (lv == LV_AP)
+        fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
+}
+
 /*
  * One packet (p/n exactly its bytes; for long headers the Length has been checked).
- * hdr_len: bytes before the packet number; lv: level. Returns WW_OK, WW_E_NOKEY (backlogged),
- * or another WW_E_* (anomaly reported).
+ * pn_off: bytes before the packet number; lv: level. Returns WW_OK, WW_E_NOKEY (backlogged),
+ * or another WW_E_* (anomaly reported). probe: only whether it opens (no state changes).
  */
 static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, const uint8_t *p,
                        size_t n, size_t pn_off, uint64_t ts, bool probe)
@@ -1234,106 +1339,31 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         q_anomaly(q, c, ts, "quic-bad-packet", "0-RTT packet from the server");
         return WW_E_INVALID;
     }
-    if (!d->lv[lv].ready && lv != LV_INITIAL && install_from_log(q, c, dir, lv) != WW_OK) {
+    if ((!d->lv[lv].ready && lv != LV_INITIAL && install_from_log(q, c, dir, lv) != WW_OK) ||
+        !d->lv[lv].ready || !d->hp_ready[lv]) {
         backlog_add(q, c, dir, p, n, sdl, ts);
         return WW_E_NOKEY;
     }
-    if (!d->lv[lv].ready || !d->hp_ready[lv]) {
-        backlog_add(q, c, dir, p, n, sdl, ts);
-        return WW_E_NOKEY;
-    }
-    if (pn_off + 4 + 16 > n) {
-        if (!probe)
-            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes: no sample",
-                      lv_name[lv], n);
-        return WW_E_INVALID;
-    }
-    uint8_t mask[5];
-    if (hp_mask_ctx(d->hp[lv], d->hp_aead[lv], mask, p + pn_off + 4) != WW_OK)
-        return WW_E_CRYPTO;
-    uint8_t first = (uint8_t)(p[0] ^ (mask[0] & (is_long ? 0x0f : 0x1f)));
-    unsigned pn_len = (first & 3) + 1u;
-    size_t hl = pn_off + pn_len;
-    if (hl + 16 > n) {
-        if (!probe)
-            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv], n);
-        return WW_E_INVALID;
-    }
-    memcpy(q->hdr, p, hl);
-    q->hdr[0] = first;
-    uint64_t tpn = 0;
-    for (unsigned i = 0; i < pn_len; i++) {
-        q->hdr[pn_off + i] = (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
-        tpn = (tpn << 8) | q->hdr[pn_off + i];
-    }
-    int sp = space_of(lv);
-    uint64_t pn = decode_pn(d->largest_pn[sp], d->have_pn[sp], tpn, pn_len * 8);
+    size_t hl;
+    uint8_t first;
+    uint64_t pn;
+    int rc = unprotect(q, c, d, lv, is_long, p, n, pn_off, ts, probe, &hl, &first, &pn);
+    if (rc != WW_OK)
+        return rc;
     qkey *k = &d->lv[lv];
-    bool other = false;
-    if (lv == LV_AP) {
-        int phase = (first >> 2) & 1;
-        if (phase != d->ap_phase) {
-            if (d->ap_other.ready && d->ap_other.gen + 1 == k->gen && pn < d->ap_first_pn) {
-                k = &d->ap_other; /* a late packet of the previous phase */
-            } else {
-                if (!d->ap_other.ready || d->ap_other.gen != k->gen + 1) {
-                    if (derive_next(c, k, &d->ap_other) != WW_OK)
-                        return WW_E_CRYPTO;
-                }
-                k = &d->ap_other;
-                other = true;
-            }
-        }
-    }
+    bool key_update = false;
+    if (lv == LV_AP && ap_keys(c, d, first, pn, &k, &key_update) != WW_OK)
+        return WW_E_CRYPTO;
     size_t pt_len = 0;
     q->pt_used = WW_MIN(WW_MAX(q->pt_used, n - hl), sizeof q->pt);
-    int rc =
-        ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
+    rc = ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
     if (probe) {
         ww_wipe(q->pt, pt_len);
         return rc;
     }
-    if (rc != WW_OK && !is_long && n >= 21) {
-        /* a stateless reset (RFC 9000 10.3): ends with a token the sender gave */
-        for (int i = 0; i < MAX_CIDS; i++) {
-            const qcid *e = &c->cids[i];
-            if (e->used && e->has_token && CRYPTO_memcmp(e->token, p + n - 16, 16) == 0) {
-                q->st.stateless_resets++;
-                c->closing = c->reset = true;
-                return WW_OK;
-            }
-        }
-    }
-    if (rc != WW_OK) {
-        q->st.decrypt_failed++;
-        d->fails++;
-        if (lv == LV_AP)
-            c->undecryptable = true;
-        if (d->fails <= FAILS_REPORTED)
-            q_anomaly(q, c, ts, "quic-decrypt-failed", "%s packet %llu (%s)", lv_name[lv],
-                      (unsigned long long)pn, dir == WW_DIR_TOSERVER ? "client" : "server");
-        return WW_E_CRYPTO;
-    }
-    if (other) {
-        /* key update: the next generation becomes current, the old one is kept for late
-         * packets */
-        qkey tmp = d->lv[LV_AP];
-        d->lv[LV_AP] = d->ap_other;
-        d->ap_other = tmp;
-        d->ap_phase ^= 1;
-        d->ap_first_pn = pn;
-        q->st.key_updates++;
-    }
-    d->fails = 0;
-    if (!d->have_pn[sp] || pn > d->largest_pn[sp]) {
-        d->largest_pn[sp] = pn;
-        d->have_pn[sp] = true;
-    }
-    q->st.decrypted++;
-    if (lv == LV_AP || lv == LV_ZRTT)
-        c->ap_decrypted = true;
-    if (lv == LV_AP)
-        fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
+    if (rc != WW_OK)
+        return open_failed(q, c, d, dir, lv, is_long, p, n, pn, ts);
+    opened(q, c, d, lv, pn, key_update);
     (void)parse_frames(q, c, dir, lv, pn, q->pt, pt_len, ts);
     return WW_OK;
 }
