@@ -152,83 +152,72 @@ static void frag_expire(ww_pktdec *d, uint64_t now)
     }
 }
 
-/*
- * Adds one fragment. off/len in bytes of the fragmentable part; more = MF.
- * Returns 1 with *out and *out_len = the whole datagram payload (owned by d->done), 0 when held,
- * negative when dropped.
- */
-static int frag_add(ww_pktdec *d, uint64_t ts, uint8_t family, const uint8_t *src,
-                    const uint8_t *dst, uint32_t id, uint8_t proto, uint32_t off,
-                    const uint8_t *p, uint32_t len, bool more, const uint8_t **out,
-                    uint32_t *out_len)
+/* The queue of datagram (family, src, dst, id, proto), made when it is the first fragment (the
+ * oldest queue dropped at the cap). NULL when out of memory. */
+static frag_q *frag_queue(ww_pktdec *d, uint64_t ts, uint8_t family, const uint8_t *src,
+                          const uint8_t *dst, uint32_t id, uint8_t proto)
 {
-    d->st.frags++;
-    frag_expire(d, ts);
     size_t an = family == 4 ? 4 : 16;
-    if ((uint64_t)off + len > FRAG_MAX_DGRAM) {
-        dec_anomaly(d, ts, "ip", "frag-too-big", "fragment ends at %llu, past 65535",
-                    (unsigned long long)off + len);
-        d->st.frag_dropped++;
-        return WW_E_INVALID;
-    }
-    if (more && (len & 7) != 0) {
-        dec_anomaly(d, ts, "ip", "frag-bad-length",
-                    "non-final fragment of %u bytes (not a multiple of 8)", len);
-        d->st.frag_dropped++;
-        return WW_E_INVALID;
-    }
     unsigned h = frag_hash(family, src, dst, id);
-    frag_q *q;
-    for (q = d->hash[h]; q != NULL; q = q->hnext) {
+    for (frag_q *q = d->hash[h]; q != NULL; q = q->hnext)
         if (q->id == id && q->family == family && q->proto == proto &&
             memcmp(q->src, src, an) == 0 && memcmp(q->dst, dst, an) == 0)
-            break;
+            return q;
+    while (d->n_q >= d->cfg.max_frag_queues && d->oldest != NULL) {
+        dec_anomaly(d, ts, "ip", "frag-queue-cap", "too many fragment queues; oldest dropped");
+        frag_drop(d, d->oldest);
     }
-    if (q == NULL) {
-        while (d->n_q >= d->cfg.max_frag_queues && d->oldest != NULL) {
-            dec_anomaly(d, ts, "ip", "frag-queue-cap", "too many fragment queues; oldest dropped");
-            frag_drop(d, d->oldest);
-        }
-        q = ww_calloc(d->mem, 1, sizeof(*q));
-        if (q == NULL)
-            return WW_E_NOMEM;
-        q->family = family;
-        q->proto = proto;
-        q->id = id;
-        memcpy(q->src, src, an);
-        memcpy(q->dst, dst, an);
-        q->first_ts = ts;
-        q->hnext = d->hash[h];
-        d->hash[h] = q;
-        q->prev = d->newest;
-        if (d->newest)
-            d->newest->next = q;
-        else
-            d->oldest = q;
-        d->newest = q;
-        d->n_q++;
-    }
-    uint32_t end = off + len;
+    frag_q *q = ww_calloc(d->mem, 1, sizeof(*q));
+    if (q == NULL)
+        return NULL;
+    q->family = family;
+    q->proto = proto;
+    q->id = id;
+    memcpy(q->src, src, an);
+    memcpy(q->dst, dst, an);
+    q->first_ts = ts;
+    q->hnext = d->hash[h];
+    d->hash[h] = q;
+    q->prev = d->newest;
+    if (d->newest)
+        d->newest->next = q;
+    else
+        d->oldest = q;
+    d->newest = q;
+    d->n_q++;
+    return q;
+}
+
+/* A fragment ending at end (the last one when !more) against what q knows of the datagram's
+ * end: WW_OK, or q is dropped as inconsistent. */
+static int frag_check_end(ww_pktdec *d, uint64_t ts, frag_q *q, uint32_t end, bool more)
+{
     if (!more) {
         if (q->have_last && q->total != end) {
             dec_anomaly(d, ts, "ip", "frag-inconsistent", "two last fragments disagree (%u, %u)",
                         q->total, end);
-            frag_drop(d, q);
-            return WW_E_INVALID;
+            goto bad;
         }
         if (end < q->hi) {
             dec_anomaly(d, ts, "ip", "frag-inconsistent", "data past the last fragment");
-            frag_drop(d, q);
-            return WW_E_INVALID;
+            goto bad;
         }
         q->have_last = true;
         q->total = end;
     } else if (q->have_last && end > q->total) {
         dec_anomaly(d, ts, "ip", "frag-inconsistent", "fragment past the last fragment");
-        frag_drop(d, q);
-        return WW_E_INVALID;
+        goto bad;
     }
-    /* byte cap: the queue buffer grows in 2 KiB steps up to the datagram end */
+    return WW_OK;
+bad:
+    frag_drop(d, q);
+    return WW_E_INVALID;
+}
+
+/* Room in q's buffer up to end: it grows in 2 KiB steps within the byte cap of all queues (the
+ * oldest dropped first). WW_OK, or q is dropped. */
+static int frag_reserve(ww_pktdec *d, uint64_t ts, frag_q *q, uint32_t end)
+{
     size_t want = ((size_t)end + 2047) & ~(size_t)2047;
     size_t grow = want > q->held ? want - q->held : 0;
     while (grow > 0 && d->held + grow > d->cfg.max_frag_bytes) {
@@ -251,7 +240,14 @@ static int frag_add(ww_pktdec *d, uint64_t ts, uint8_t family, const uint8_t *sr
         q->held = want;
         d->held += grow;
     }
-    /* copy units not yet present: first copy wins */
+    return WW_OK;
+}
+
+/* Copies the 8-byte units of p (offset off, ending at end) that q does not have yet: the first
+ * copy wins; an overlap is an anomaly (a conflicting one named so). */
+static void frag_copy(ww_pktdec *d, uint64_t ts, frag_q *q, uint32_t off, uint32_t end,
+                      const uint8_t *p)
+{
     bool overlap = false, conflict = false;
     for (uint32_t u = off / 8; u * 8 < end; u++) {
         uint32_t a = u * 8, b = WW_MIN(a + 8, end);
@@ -270,7 +266,43 @@ static int frag_add(ww_pktdec *d, uint64_t ts, uint8_t family, const uint8_t *sr
         q->hi = end;
     if (overlap)
         dec_anomaly(d, ts, "ip", conflict ? "frag-overlap-conflict" : "frag-overlap",
-                    "overlapping fragment at offset %u (id %u); first copy kept", off, id);
+                    "overlapping fragment at offset %u (id %u); first copy kept", off, q->id);
+}
+
+/*
+ * Adds one fragment. off/len in bytes of the fragmentable part; more = MF.
+ * Returns 1 with *out and *out_len = the whole datagram payload (owned by d->done), 0 when held,
+ * negative when dropped.
+ */
+static int frag_add(ww_pktdec *d, uint64_t ts, uint8_t family, const uint8_t *src,
+                    const uint8_t *dst, uint32_t id, uint8_t proto, uint32_t off,
+                    const uint8_t *p, uint32_t len, bool more, const uint8_t **out,
+                    uint32_t *out_len)
+{
+    d->st.frags++;
+    frag_expire(d, ts);
+    if ((uint64_t)off + len > FRAG_MAX_DGRAM) {
+        dec_anomaly(d, ts, "ip", "frag-too-big", "fragment ends at %llu, past 65535",
+                    (unsigned long long)off + len);
+        d->st.frag_dropped++;
+        return WW_E_INVALID;
+    }
+    if (more && (len & 7) != 0) {
+        dec_anomaly(d, ts, "ip", "frag-bad-length",
+                    "non-final fragment of %u bytes (not a multiple of 8)", len);
+        d->st.frag_dropped++;
+        return WW_E_INVALID;
+    }
+    frag_q *q = frag_queue(d, ts, family, src, dst, id, proto);
+    if (q == NULL)
+        return WW_E_NOMEM;
+    uint32_t end = off + len;
+    int rc = frag_check_end(d, ts, q, end, more);
+    if (rc == WW_OK)
+        rc = frag_reserve(d, ts, q, end);
+    if (rc != WW_OK)
+        return rc;
+    frag_copy(d, ts, q, off, end, p);
     if (!q->have_last || q->units != (q->total + 7) / 8)
         return 0;
     /* complete */
@@ -484,6 +516,77 @@ static int dec_ipv4(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
 
 /* ---- IPv6 ---- */
 
+/* What ipv6_frag found besides dec_ipv6's own return values. */
+enum { FRAG6_GO_ON = 2, FRAG6_CUT = 3 };
+
+/* The fragment header at r (RFC 8200 4.5) of a datagram whose payload starts at pay and is wpay
+ * bytes on the wire: an atomic fragment goes on with *nh; a fragment goes to its datagram
+ * (frag_add) and, once that is whole, r becomes the reassembled payload. Returns FRAG6_GO_ON
+ * (parse *nh at r), FRAG6_CUT (the header is cut short), or what dec_ipv6 returns. */
+static int ipv6_frag(ww_pktdec *d, const ww_pkt *pkt, ww_rd *r, const uint8_t *sa,
+                     const uint8_t *da, const uint8_t *pay, size_t wpay, uint8_t *nh,
+                     bool *reassembled)
+{
+    uint8_t next, resv;
+    uint16_t fo;
+    uint32_t id;
+    if (*reassembled) {
+        d->st.malformed++;
+        dec_anomaly(d, pkt->ts_us, "ip", "frag-nested",
+                    "fragment header inside a reassembled datagram");
+        return WW_E_INVALID;
+    }
+    if (!ww_rd_u8(r, &next) || !ww_rd_u8(r, &resv) || !ww_rd_be16(r, &fo) || !ww_rd_be32(r, &id))
+        return FRAG6_CUT;
+    uint32_t off = (uint32_t)(fo >> 3) * 8;
+    bool more = (fo & 1) != 0;
+    if (off == 0 && !more) { /* atomic fragment */
+        *nh = next;
+        return FRAG6_GO_ON;
+    }
+    if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51 &&
+        !(next == IPPROTO_UDP_ && d->udp_fn != NULL)) {
+        d->st.non_tcp++;
+        return 0;
+    }
+    size_t left = ww_rd_left(r);
+    size_t wleft = wpay - (size_t)(r->p - pay);
+    if (left < wleft) {
+        d->st.frags++;
+        d->st.frag_dropped++;
+        d->st.truncated++;
+        dec_anomaly(d, pkt->ts_us, "ip", "snaplen-truncated",
+                    "IPv6 fragment cut by snaplen; not reassembled");
+        return WW_E_TRUNC;
+    }
+    const uint8_t *whole;
+    uint32_t wlen;
+    int rc = frag_add(d, pkt->ts_us, 6, sa, da, id, next, off, r->p, (uint32_t)left, more, &whole,
+                      &wlen);
+    if (rc != 1)
+        return rc < 0 ? rc : 0;
+    *reassembled = true;
+    *r = ww_rd_init(whole, wlen);
+    *nh = next;
+    return FRAG6_GO_ON;
+}
+
+/* An extension header that only says what comes next (hop-by-hop, routing, destination options,
+ * AH, mobility): skipped. Returns false when it is cut short. */
+static bool ipv6_ext_skip(ww_rd *r, uint8_t *nh)
+{
+    uint8_t next, hlen;
+    const uint8_t *hstart = r->p;
+    if (!ww_rd_u8(r, &next) || !ww_rd_u8(r, &hlen))
+        return false;
+    size_t total = *nh == 51 ? ((size_t)hlen + 2) * 4 : ((size_t)hlen + 1) * 8;
+    r->p = hstart;
+    if (!ww_rd_skip(r, total))
+        return false;
+    *nh = next;
+    return true;
+}
+
 static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t *p, size_t n,
                     bool cut)
 {
@@ -525,81 +628,29 @@ static int dec_ipv6(ww_pktdec *d, const ww_pkt *pkt, ww_seg *seg, const uint8_t 
 
     bool reassembled = false;
     for (int i = 0; i < MAX_EXT_HDRS; i++) {
-        if (nh == IPPROTO_TCP_) {
+        if (nh == IPPROTO_TCP_ || (nh == IPPROTO_UDP_ && d->udp_fn != NULL)) {
             size_t left = ww_rd_left(&r);
             size_t wleft = reassembled ? left : wpay - (size_t)(r.p - (p + 40));
             if (left < wleft)
                 d->st.truncated++;
-            return dec_tcp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
+            return nh == IPPROTO_TCP_ ? dec_tcp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft)
+                                      : dec_udp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
         }
-        if (nh == IPPROTO_UDP_ && d->udp_fn != NULL) {
-            size_t left = ww_rd_left(&r);
-            size_t wleft = reassembled ? left : wpay - (size_t)(r.p - (p + 40));
-            if (left < wleft)
-                d->st.truncated++;
-            return dec_udp(d, pkt, seg, r.p, (uint32_t)left, (uint32_t)wleft);
-        }
-        uint8_t next, hlen;
-        const uint8_t *hstart = r.p;
         switch (nh) {
-        case 0:  /* hop-by-hop */
-        case 43: /* routing */
-        case 60: /* destination options */
-        case 51: /* AH */
+        case 0:   /* hop-by-hop */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+        case 51:  /* AH */
         case 135: /* mobility */
-        {
-            if (!ww_rd_u8(&r, &next) || !ww_rd_u8(&r, &hlen))
+            if (!ipv6_ext_skip(&r, &nh))
                 goto trunc;
-            size_t total = nh == 51 ? ((size_t)hlen + 2) * 4 : ((size_t)hlen + 1) * 8;
-            r.p = hstart;
-            if (!ww_rd_skip(&r, total))
-                goto trunc;
-            nh = next;
             break;
-        }
         case 44: { /* fragment */
-            uint8_t resv;
-            uint16_t fo;
-            uint32_t id;
-            if (reassembled) {
-                d->st.malformed++;
-                dec_anomaly(d, pkt->ts_us, "ip", "frag-nested", "fragment header inside a "
-                                                              "reassembled datagram");
-                return WW_E_INVALID;
-            }
-            if (!ww_rd_u8(&r, &next) || !ww_rd_u8(&r, &resv) || !ww_rd_be16(&r, &fo) ||
-                !ww_rd_be32(&r, &id))
+            int rc = ipv6_frag(d, pkt, &r, sa.ptr, da.ptr, p + 40, wpay, &nh, &reassembled);
+            if (rc == FRAG6_CUT)
                 goto trunc;
-            uint32_t off = (uint32_t)(fo >> 3) * 8;
-            bool more = (fo & 1) != 0;
-            if (off == 0 && !more) { /* atomic fragment */
-                nh = next;
-                break;
-            }
-            if (next != IPPROTO_TCP_ && next != 0 && next != 43 && next != 60 && next != 51 &&
-                !(next == IPPROTO_UDP_ && d->udp_fn != NULL)) {
-                d->st.non_tcp++;
-                return 0;
-            }
-            size_t left = ww_rd_left(&r);
-            size_t wleft = wpay - (size_t)(r.p - (p + 40));
-            if (left < wleft) {
-                d->st.frags++;
-                d->st.frag_dropped++;
-                d->st.truncated++;
-                dec_anomaly(d, pkt->ts_us, "ip", "snaplen-truncated",
-                            "IPv6 fragment cut by snaplen; not reassembled");
-                return WW_E_TRUNC;
-            }
-            const uint8_t *whole;
-            uint32_t wlen;
-            int rc = frag_add(d, pkt->ts_us, 6, sa.ptr, da.ptr, id, next, off, r.p,
-                              (uint32_t)left, more, &whole, &wlen);
-            if (rc != 1)
-                return rc < 0 ? rc : 0;
-            reassembled = true;
-            r = ww_rd_init(whole, wlen);
-            nh = next;
+            if (rc != FRAG6_GO_ON)
+                return rc;
             break;
         }
         default:

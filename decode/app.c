@@ -61,6 +61,7 @@ typedef struct app_flow {
     uint64_t parked_us;
     struct app_flow *next;
     struct app_flow *tprev, *tnext; /* open TLS connections, retried when the key log grows */
+    uint64_t tls_rank[2], park_rank[2]; /* ww_app_set_rank_fn's */
 } app_flow;
 
 struct ww_app {
@@ -75,7 +76,21 @@ struct ww_app {
     size_t n_parked;
     uint64_t parked_gen; /* key log generation they were last retried with */
     app_flow *tls_open;  /* open TLS connections (tprev/tnext) */
+    ww_app_rank_fn rank_fn;
+    void *rank_ud;
 };
+
+void ww_app_set_rank_fn(ww_app *app, ww_app_rank_fn fn, void *ud)
+{
+    app->rank_fn = fn;
+    app->rank_ud = ud;
+}
+
+static inline void app_rank(const ww_app *app, int what, uint64_t r[2])
+{
+    if (app->rank_fn != NULL)
+        app->rank_fn(app->rank_ud, what, r);
+}
 
 static void flow_finish(app_flow *af, uint64_t ts_us);
 
@@ -620,6 +635,7 @@ static void decide(app_flow *af, int dir, const uint8_t *p, size_t n)
         if (af->tnext != NULL)
             af->tnext->tprev = af;
         af->app->tls_open = af;
+        app_rank(af->app, WW_APP_RANK_TLS, af->tls_rank);
         return;
     }
     /* TLS records picked up mid-stream: application data (0x17 0x03 0x0X) */
@@ -785,6 +801,7 @@ void ww_app_on_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
         app->parked = af;
     app->parked_tail = af;
     app->n_parked++;
+    app_rank(app, WW_APP_RANK_PARK, af->park_rank);
     if (app->n_parked > WW_APP_MAX_PARKED)
         unpark_head(app, ts_us, "closed connections waiting for keys over their bound: given up");
 }
@@ -796,8 +813,10 @@ void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool fina
         /* open connections too: one idle after its last record (or lingering after its FIN)
          * gets its plaintext now, not at its next packet or close */
         for (app_flow *af = app->tls_open; af != NULL; af = af->tnext)
-            if (ww_tls_waiting(af->tls))
+            if (ww_tls_waiting(af->tls)) {
+                app_rank(app, WW_APP_STEP_OPEN, af->tls_rank);
                 ww_tls_retry(af->tls, WW_MAX(now_us, af->ts_us));
+            }
     }
     if (app->parked == NULL) {
         app->parked_gen = gen;
@@ -805,8 +824,10 @@ void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool fina
     }
     if (gen != app->parked_gen || final) {
         app->parked_gen = gen;
-        for (app_flow *af = app->parked; af != NULL; af = af->next)
+        for (app_flow *af = app->parked; af != NULL; af = af->next) {
+            app_rank(app, WW_APP_STEP_RETRY, af->park_rank);
             ww_tls_retry(af->tls, WW_MAX(now_us, af->parked_us));
+        }
     }
     /* drop what no longer waits (decrypted, or given up under the budget) */
     for (app_flow **pp = &app->parked; *pp != NULL;) {
@@ -817,6 +838,7 @@ void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool fina
         }
         *pp = af->next;
         app->n_parked--;
+        app_rank(app, WW_APP_STEP_DROP, af->park_rank);
         if (final && ww_tls_waiting(af->tls) && !ww_tls_decrypted(af->tls))
             anomaly(af, WW_DIR_TOSERVER, NULL, "tls", "no-key",
                     "no key for this session by the end of the input");
@@ -827,9 +849,11 @@ void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool fina
         app->parked_tail = af;
     /* live: the grace period, oldest first */
     while (app->parked != NULL && now_us > app->parked->parked_us &&
-           now_us - app->parked->parked_us >= grace_us)
+           now_us - app->parked->parked_us >= grace_us) {
+        app_rank(app, WW_APP_STEP_GRACE, app->parked->park_rank);
         unpark_head(app, now_us,
                     "no key within the late-key grace period after the connection closed");
+    }
 }
 
 size_t ww_app_parked(const ww_app *app)

@@ -9,10 +9,19 @@
  * when the caller asks for it (WW_CODING_F_ZLIB). zstd goes through libzstd's streaming
  * decoder with the window capped at 8 MiB (RFC 9659: larger windows are refused).
  *
- * Each stage inflates into its own WW_CODING_CHUNK buffer with avail_out bounded by what the
- * caps still allow, so a bomb stops at the cap without producing (or allocating) more.
+ * Output: each stage inflates into a WW_CODING_CHUNK buffer on the stack (at most
+ * WW_CODING_MAX_STACK of them nested) with avail_out bounded by what the caps still allow, so a
+ * bomb stops at the cap without producing (or allocating) more. What a stage wrote is handed
+ * on (emit) before its next call, and every library keeps its own history window, so nothing
+ * of it needs to outlive the call: a decoder waiting for its next packet holds only the
+ * library's state, not a buffer of its own.
  * When the allowance reaches zero a 1-byte probe tells "exactly at the cap and finished"
  * from "more would come" (WW_E_TOOBIG).
+ *
+ * Memory of a decoder between two packets: this object (a few hundred bytes) and the
+ * library's state, all through the caller's ww_mem: ISA-L's inflate_state (85 KiB, its window
+ * inside), or zlib's state and 32 KiB window, brotli's state, tables and ring buffer (up to
+ * the stream's window), zstd's context and window (at most 8 MiB, see below).
  */
 #include "decode/coding_int.h"
 
@@ -44,7 +53,6 @@ typedef struct stage {
     BrotliDecoderState *br;
     ZSTD_DStream *zs;
     size_t out_total;
-    uint8_t buf[WW_CODING_CHUNK];
 } stage;
 
 struct ww_coding {
@@ -310,6 +318,7 @@ static int emit(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 
 static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     z_stream *z = &s->z;
     z->next_in = (Bytef *)(uintptr_t)p;
@@ -328,7 +337,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        z->next_out = probing ? &probe : s->buf;
+        z->next_out = probing ? &probe : buf;
         z->avail_out = probing ? 1 : (uInt)cap;
         int ret = inflate(z, Z_NO_FLUSH);
         if (probing) {
@@ -337,7 +346,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         } else {
             size_t produced = cap - z->avail_out;
             s->out_total += produced;
-            int r = emit(c, i, s->buf, produced);
+            int r = emit(c, i, buf, produced);
             if (r != WW_OK)
                 return r;
         }
@@ -365,6 +374,7 @@ static int zlib_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
  */
 static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     struct inflate_state *z = s->isal;
     z->next_in = (uint8_t *)(uintptr_t)p;
@@ -388,7 +398,7 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         uint8_t probe;
         bool probing = cap == 0;
         uint32_t in_before = z->avail_in;
-        z->next_out = probing ? &probe : s->buf;
+        z->next_out = probing ? &probe : buf;
         z->avail_out = probing ? 1 : (uint32_t)cap;
         int ret = isal_inflate(z);
         size_t produced = (probing ? 1 : cap) - z->avail_out;
@@ -397,7 +407,7 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
                 return WW_E_TOOBIG;
         } else {
             s->out_total += produced;
-            int r = emit(c, i, s->buf, produced);
+            int r = emit(c, i, buf, produced);
             if (r != WW_OK)
                 return r;
         }
@@ -422,13 +432,14 @@ static int isal_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
  */
 static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     ZSTD_inBuffer in = {p, n, 0};
     for (;;) {
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        ZSTD_outBuffer out = {probing ? &probe : s->buf, probing ? 1 : cap, 0};
+        ZSTD_outBuffer out = {probing ? &probe : buf, probing ? 1 : cap, 0};
         size_t in_before = in.pos;
         size_t ret = ZSTD_decompressStream(s->zs, &out, &in);
         if (probing) {
@@ -436,7 +447,7 @@ static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
                 return WW_E_TOOBIG;
         } else if (out.pos > 0) {
             s->out_total += out.pos;
-            int r = emit(c, i, s->buf, out.pos);
+            int r = emit(c, i, buf, out.pos);
             if (r != WW_OK)
                 return r;
         }
@@ -461,6 +472,7 @@ static int zstd_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 
 static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
 {
+    uint8_t buf[WW_CODING_CHUNK]; /* see "Output" above */
     stage *s = &c->st[i];
     size_t avail_in = n;
     const uint8_t *next_in = p;
@@ -470,7 +482,7 @@ static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         size_t cap = WW_MIN(allowance(c, s), (size_t)WW_CODING_CHUNK);
         uint8_t probe;
         bool probing = cap == 0;
-        uint8_t *next_out = probing ? &probe : s->buf;
+        uint8_t *next_out = probing ? &probe : buf;
         size_t avail_out = probing ? 1 : cap;
         BrotliDecoderResult r =
             BrotliDecoderDecompressStream(s->br, &avail_in, &next_in, &avail_out, &next_out, NULL);
@@ -480,7 +492,7 @@ static int br_run(ww_coding *c, size_t i, const uint8_t *p, size_t n)
         } else {
             size_t produced = cap - avail_out;
             s->out_total += produced;
-            int e = emit(c, i, s->buf, produced);
+            int e = emit(c, i, buf, produced);
             if (e != WW_OK)
                 return e;
         }

@@ -333,6 +333,9 @@ size_t ww_keylog_bad_lines(const ww_keylog *kl);
  * Returns WW_OK, or WW_E_TOOBIG / WW_E_NOMEM from ww_buf_append. out then holds key
  * material: the caller wipes it (ww_wipe) before freeing. */
 int ww_keylog_export(const ww_keylog *kl, ww_buf *out) WW_WUR;
+/* Appends the unterminated last line kl keeps (text whose end has not come yet): a key log
+ * fed ww_keylog_export's text and then this goes on from text exactly as kl does. */
+int ww_keylog_export_pending(const ww_keylog *kl, ww_buf *out) WW_WUR;
 void ww_keylog_free(ww_keylog *kl);                /* wipes every secret */
 /*
  * TLS records waiting for a key (decode/tls.c), over every session that uses this key log (one
@@ -351,6 +354,9 @@ typedef struct ww_keywait_stats {
 void ww_keylog_set_wait_budget(ww_keylog *kl, size_t bytes);
 void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may);
 const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl);
+/* The peak starts again from the bytes waiting now (an engine that shards sessions over
+ * several key logs sums their peaks step by step: engine/workers.c). */
+void ww_keylog_wait_peak_reset(ww_keylog *kl);
 /* Live: how long the records of a closed connection keep waiting for a late key (default
  * WW_LATE_KEY_GRACE_US; a replay waits until the end of its input). For an option to set. */
 #define WW_LATE_KEY_GRACE_US ((uint64_t)3000000)
@@ -404,6 +410,23 @@ void ww_app_on_anomaly(void *app, uint64_t ts_us, const ww_flow *f, const char *
  */
 #define WW_APP_MAX_PARKED 4096
 void ww_app_keys_tick(ww_app *app, uint64_t now_us, uint64_t grace_us, bool final);
+/* For an engine that shards connections over several apps (engine/workers.c) and must merge
+ * what late keys release in the order one app would: fn(ud, what, rank) is called when a
+ * connection turns out TLS (WW_APP_RANK_TLS) and when it is parked (WW_APP_RANK_PARK), and
+ * fills rank (kept with the connection); then before each step of ww_app_keys_tick on a
+ * connection, with that rank: an open one retried (WW_APP_STEP_OPEN, its TLS rank; newest
+ * first), a parked one retried (_RETRY), finished (_DROP), given up after its grace (_GRACE)
+ * (its park rank; oldest first). NULL (the default): not called. */
+enum {
+    WW_APP_RANK_TLS,
+    WW_APP_RANK_PARK,
+    WW_APP_STEP_OPEN,
+    WW_APP_STEP_RETRY,
+    WW_APP_STEP_DROP,
+    WW_APP_STEP_GRACE
+};
+typedef void (*ww_app_rank_fn)(void *ud, int what, uint64_t rank[2]);
+void ww_app_set_rank_fn(ww_app *app, ww_app_rank_fn fn, void *ud);
 size_t ww_app_parked(const ww_app *app);
 const ww_app_stats *ww_app_stats_get(const ww_app *a);
 

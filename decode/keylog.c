@@ -350,6 +350,16 @@ int ww_keylog_export(const ww_keylog *kl, ww_buf *out)
     return rc;
 }
 
+int ww_keylog_export_pending(const ww_keylog *kl, ww_buf *out)
+{
+    WW_ASSERT(kl != NULL && out != NULL);
+    if (!kl->line_overlong)
+        return ww_buf_append(out, kl->line, kl->line_len);
+    char junk[KL_LINE_MAX + 1]; /* the copy's pending line is overlong too: bad when it ends */
+    memset(junk, 'x', sizeof junk);
+    return ww_buf_append(out, junk, sizeof junk);
+}
+
 ww_keywait *ww_keylog_keywait(ww_keylog *kl)
 {
     return kl != NULL ? &kl->wait : NULL;
@@ -377,6 +387,12 @@ void ww_keylog_set_keys_may_come(ww_keylog *kl, bool may)
 {
     WW_ASSERT(kl != NULL);
     kl->wait.keys_may_come = may;
+}
+
+void ww_keylog_wait_peak_reset(ww_keylog *kl)
+{
+    WW_ASSERT(kl != NULL);
+    kl->wait.st.bytes_peak = kl->wait.st.bytes_waiting;
 }
 
 const ww_keywait_stats *ww_keylog_wait_stats(const ww_keylog *kl)

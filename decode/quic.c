@@ -959,6 +959,171 @@ static void stream_reset(ww_quic *q, qconn *c, int dir, uint64_t id, uint64_t er
 /* ---- frames (RFC 9000 19) ---- */
 
 /* Returns false when the packet's remaining frames cannot be read (anomaly reported). */
+/* What a frame parser found: the frame parsed (or ignored), cut short, or a packet that is not
+ * to be read further (an anomaly was raised). */
+enum { FR_OK, FR_TRUNC, FR_STOP };
+
+/* ACK / ACK_ECN: ranges and counts skipped */
+static int frame_ack(ww_rd *r, uint64_t type)
+{
+    uint64_t largest, delay, count, first, a, b, cc;
+    if (!rd_varint(r, &largest) || !rd_varint(r, &delay) || !rd_varint(r, &count) ||
+        !rd_varint(r, &first))
+        return FR_TRUNC;
+    for (uint64_t i = 0; i < count; i++)
+        if (!rd_varint(r, &a) || !rd_varint(r, &b))
+            return FR_TRUNC;
+    if (type == 0x03 && (!rd_varint(r, &a) || !rd_varint(r, &b) || !rd_varint(r, &cc)))
+        return FR_TRUNC;
+    return FR_OK;
+}
+
+/* CRYPTO: the handshake bytes of level lv, reassembled in order */
+static int frame_crypto(ww_quic *q, qconn *c, int dir, int lv, ww_rd *r, uint64_t ts)
+{
+    uint64_t off, len;
+    ww_slice s;
+    if (!rd_varint(r, &off) || !rd_varint(r, &len) || !ww_rd_bytes(r, &s, len))
+        return FR_TRUNC;
+    if (off + len >= OFFSET_MAX) {
+        q_anomaly(q, c, ts, "quic-offset-too-large", "CRYPTO offset %llu",
+                  (unsigned long long)off);
+        return FR_OK;
+    }
+    if (lv == LV_ZRTT || lv == LV_AP)
+        return FR_OK; /* NewSessionTicket and the like: not needed */
+    (void)rx_add(q, c, &c->d[dir].crypto[lv], dir, (uint64_t)lv, off, s.ptr, s.len, false,
+                 CRYPTO_OOO_MAX, crypto_deliver, ts);
+    return FR_OK;
+}
+
+/* STREAM (types 0x08-0x0f: OFF, LEN, FIN bits) */
+static int frame_stream(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, uint64_t type,
+                        ww_rd *r, uint64_t ts)
+{
+    uint64_t id, off = 0, len;
+    ww_slice s;
+    bool has_len = (type & 0x02) != 0, fin = (type & 0x01) != 0;
+    if (!rd_varint(r, &id))
+        return FR_TRUNC;
+    if ((type & 0x04) && !rd_varint(r, &off))
+        return FR_TRUNC;
+    if (has_len) {
+        if (!rd_varint(r, &len) || !ww_rd_bytes(r, &s, len))
+            return FR_TRUNC;
+    } else {
+        (void)ww_rd_bytes(r, &s, ww_rd_left(r));
+    }
+    if (lv != LV_ZRTT && lv != LV_AP) {
+        q_anomaly(q, c, ts, "quic-frame-not-allowed", "STREAM in a %s packet", lv_name[lv]);
+        return FR_STOP;
+    }
+    if (q->cbs.stream_frame != NULL)
+        q->cbs.stream_frame(q->cbs.ud, &c->flow, dir, pn, id, off, s.len, has_len, fin);
+    if (off > OFFSET_MAX - 1 - s.len) {
+        q_anomaly(q, c, ts, "quic-offset-too-large", "stream %llu: offset %llu + %zu",
+                  (unsigned long long)id, (unsigned long long)off, s.len);
+        return FR_OK;
+    }
+    stream_frame(q, c, dir, id, off, s.ptr, s.len, fin, ts);
+    return FR_OK;
+}
+
+/* NEW_CONNECTION_ID: seq, retire prior to, len(8), cid, token(16) */
+static int frame_new_cid(ww_quic *q, qconn *c, int dir, ww_rd *r, uint64_t ts)
+{
+    uint64_t seq, prior;
+    uint8_t cl;
+    ww_slice id, tok;
+    if (!rd_varint(r, &seq) || !rd_varint(r, &prior) || !ww_rd_u8(r, &cl) ||
+        !ww_rd_bytes(r, &id, cl) || !ww_rd_bytes(r, &tok, 16))
+        return FR_TRUNC;
+    if (cl < 1 || cl > CID_MAX || prior > seq) {
+        q_anomaly(q, c, ts, "quic-bad-frame", "NEW_CONNECTION_ID length %u", cl);
+        return FR_STOP;
+    }
+    /* a CID of the sender: the peer sends to it (packets of the other direction) */
+    qcid *e = cid_add(q, c, id.ptr, id.len, 1 - dir, seq, ts);
+    if (e != NULL) {
+        memcpy(e->token, tok.ptr, 16);
+        e->has_token = true;
+    }
+    return FR_OK;
+}
+
+/* One frame of type `type` (read already) of a packet of level lv. */
+static int frame_one(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, uint64_t type, ww_rd *r,
+                     uint64_t ts)
+{
+    uint64_t a, b, cc, len;
+    switch (type) {
+    case 0x01: /* PING */
+    case 0x1e: /* HANDSHAKE_DONE */
+        return FR_OK;
+    case 0x02:
+    case 0x03:
+        return frame_ack(r, type);
+    case 0x04: /* RESET_STREAM: id, error, final size */
+        if (!rd_varint(r, &a) || !rd_varint(r, &b) || !rd_varint(r, &cc))
+            return FR_TRUNC;
+        stream_reset(q, c, dir, a, b, ts);
+        return FR_OK;
+    case 0x05: /* STOP_SENDING */
+    case 0x11: /* MAX_STREAM_DATA */
+    case 0x15: /* STREAM_DATA_BLOCKED */
+        return rd_varint(r, &a) && rd_varint(r, &b) ? FR_OK : FR_TRUNC;
+    case 0x06:
+        return frame_crypto(q, c, dir, lv, r, ts);
+    case 0x07: /* NEW_TOKEN */
+    case 0x31: /* DATAGRAM with a length (RFC 9221) */
+        return rd_varint(r, &len) && ww_rd_skip(r, len) ? FR_OK : FR_TRUNC;
+    case 0x08:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x0e:
+    case 0x0f:
+        return frame_stream(q, c, dir, lv, pn, type, r, ts);
+    case 0x10: /* MAX_DATA */
+    case 0x12:
+    case 0x13: /* MAX_STREAMS */
+    case 0x14: /* DATA_BLOCKED */
+    case 0x16:
+    case 0x17: /* STREAMS_BLOCKED */
+        return rd_varint(r, &a) ? FR_OK : FR_TRUNC;
+    case 0x19: /* RETIRE_CONNECTION_ID */
+        if (!rd_varint(r, &a))
+            return FR_TRUNC;
+        /* the sender no longer uses the peer's CID seq a as DCID: it is kept (late packets)
+         * and replaced first when room is needed */
+        for (int i = 0; i < MAX_CIDS; i++)
+            if (c->cids[i].used && c->cids[i].role == dir && c->cids[i].seq == a)
+                c->cids[i].retired = true;
+        return FR_OK;
+    case 0x18:
+        return frame_new_cid(q, c, dir, r, ts);
+    case 0x1a: /* PATH_CHALLENGE */
+    case 0x1b: /* PATH_RESPONSE */
+        return ww_rd_skip(r, 8) ? FR_OK : FR_TRUNC;
+    case 0x1c:
+    case 0x1d: /* CONNECTION_CLOSE */
+        if (!rd_varint(r, &a) || (type == 0x1c && !rd_varint(r, &b)) || !rd_varint(r, &len) ||
+            !ww_rd_skip(r, len))
+            return FR_TRUNC;
+        c->closing = true;
+        return FR_OK;
+    case 0x30: /* DATAGRAM (RFC 9221), to the end of the packet */
+        (void)ww_rd_skip(r, ww_rd_left(r));
+        return FR_OK;
+    default:
+        q_anomaly(q, c, ts, "quic-unknown-frame", "frame type 0x%llx in %s packet %llu",
+                  (unsigned long long)type, lv_name[lv], (unsigned long long)pn);
+        return FR_STOP;
+    }
+}
+
 static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, const uint8_t *p,
                          size_t n, uint64_t ts)
 {
@@ -969,168 +1134,24 @@ static bool parse_frames(ww_quic *q, qconn *c, int dir, int lv, uint64_t pn, con
         return false;
     }
     while (ww_rd_left(&r) > 0) {
-        uint64_t type, a, b, cc, len;
-        ww_slice s;
-        const uint8_t *fstart = r.p;
-        if (!rd_varint(&r, &type))
-            goto trunc;
-        if (type == 0x00) { /* PADDING: skip the run */
+        uint64_t type;
+        int rc = rd_varint(&r, &type) ? FR_OK : FR_TRUNC;
+        if (rc == FR_OK && type == 0x00) { /* PADDING: skip the run */
             while (ww_rd_left(&r) > 0 && r.p[0] == 0)
                 r.p++;
             continue;
         }
-        switch (type) {
-        case 0x01: /* PING */
-        case 0x1e: /* HANDSHAKE_DONE */
-            break;
-        case 0x02:
-        case 0x03: { /* ACK */
-            uint64_t largest, delay, count, first;
-            if (!rd_varint(&r, &largest) || !rd_varint(&r, &delay) || !rd_varint(&r, &count) ||
-                !rd_varint(&r, &first))
-                goto trunc;
-            for (uint64_t i = 0; i < count; i++)
-                if (!rd_varint(&r, &a) || !rd_varint(&r, &b))
-                    goto trunc;
-            if (type == 0x03 && (!rd_varint(&r, &a) || !rd_varint(&r, &b) || !rd_varint(&r, &cc)))
-                goto trunc;
-            break;
-        }
-        case 0x04: /* RESET_STREAM: id, error, final size */
-            if (!rd_varint(&r, &a) || !rd_varint(&r, &b) || !rd_varint(&r, &cc))
-                goto trunc;
-            stream_reset(q, c, dir, a, b, ts);
-            break;
-        case 0x05: /* STOP_SENDING */
-            if (!rd_varint(&r, &a) || !rd_varint(&r, &b))
-                goto trunc;
-            break;
-        case 0x06: { /* CRYPTO */
-            if (!rd_varint(&r, &a) || !rd_varint(&r, &len) || !ww_rd_bytes(&r, &s, len))
-                goto trunc;
-            if (a + len >= OFFSET_MAX) {
-                q_anomaly(q, c, ts, "quic-offset-too-large", "CRYPTO offset %llu",
-                          (unsigned long long)a);
-                break;
-            }
-            if (lv == LV_ZRTT || lv == LV_AP)
-                break; /* NewSessionTicket and the like: not needed */
-            (void)rx_add(q, c, &c->d[dir].crypto[lv], dir, (uint64_t)lv, a, s.ptr, s.len, false,
-                         CRYPTO_OOO_MAX, crypto_deliver, ts);
-            break;
-        }
-        case 0x07: /* NEW_TOKEN */
-            if (!rd_varint(&r, &len) || !ww_rd_skip(&r, len))
-                goto trunc;
-            break;
-        case 0x08:
-        case 0x09:
-        case 0x0a:
-        case 0x0b:
-        case 0x0c:
-        case 0x0d:
-        case 0x0e:
-        case 0x0f: { /* STREAM */
-            uint64_t id, off = 0;
-            bool has_len = (type & 0x02) != 0, fin = (type & 0x01) != 0;
-            if (!rd_varint(&r, &id))
-                goto trunc;
-            if ((type & 0x04) && !rd_varint(&r, &off))
-                goto trunc;
-            if (has_len) {
-                if (!rd_varint(&r, &len) || !ww_rd_bytes(&r, &s, len))
-                    goto trunc;
-            } else {
-                (void)ww_rd_bytes(&r, &s, ww_rd_left(&r));
-            }
-            if (lv != LV_ZRTT && lv != LV_AP) {
-                q_anomaly(q, c, ts, "quic-frame-not-allowed", "STREAM in a %s packet", lv_name[lv]);
-                return false;
-            }
-            if (q->cbs.stream_frame != NULL)
-                q->cbs.stream_frame(q->cbs.ud, &c->flow, dir, pn, id, off, s.len, has_len, fin);
-            if (off > OFFSET_MAX - 1 - s.len) {
-                q_anomaly(q, c, ts, "quic-offset-too-large", "stream %llu: offset %llu + %zu",
-                          (unsigned long long)id, (unsigned long long)off, s.len);
-                break;
-            }
-            stream_frame(q, c, dir, id, off, s.ptr, s.len, fin, ts);
-            break;
-        }
-        case 0x10: /* MAX_DATA */
-        case 0x12:
-        case 0x13: /* MAX_STREAMS */
-        case 0x14: /* DATA_BLOCKED */
-        case 0x16:
-        case 0x17: /* STREAMS_BLOCKED */
-        case 0x19: /* RETIRE_CONNECTION_ID */
-            if (!rd_varint(&r, &a))
-                goto trunc;
-            if (type == 0x19) {
-                /* the sender no longer uses the peer's CID seq a as DCID: it is kept (late
-                 * packets) and replaced first when room is needed */
-                for (int i = 0; i < MAX_CIDS; i++)
-                    if (c->cids[i].used && c->cids[i].role == dir && c->cids[i].seq == a)
-                        c->cids[i].retired = true;
-            }
-            break;
-        case 0x11: /* MAX_STREAM_DATA */
-        case 0x15: /* STREAM_DATA_BLOCKED */
-            if (!rd_varint(&r, &a) || !rd_varint(&r, &b))
-                goto trunc;
-            break;
-        case 0x18: { /* NEW_CONNECTION_ID: seq, retire prior to, len(8), cid, token(16) */
-            uint8_t cl;
-            ww_slice id, tok;
-            if (!rd_varint(&r, &a) || !rd_varint(&r, &b) || !ww_rd_u8(&r, &cl) ||
-                !ww_rd_bytes(&r, &id, cl) || !ww_rd_bytes(&r, &tok, 16))
-                goto trunc;
-            if (cl < 1 || cl > CID_MAX || b > a) {
-                q_anomaly(q, c, ts, "quic-bad-frame", "NEW_CONNECTION_ID length %u", cl);
-                return false;
-            }
-            /* a CID of the sender: the peer sends to it (packets of the other direction) */
-            qcid *e = cid_add(q, c, id.ptr, id.len, 1 - dir, a, ts);
-            if (e != NULL) {
-                memcpy(e->token, tok.ptr, 16);
-                e->has_token = true;
-            }
-            break;
-        }
-        case 0x1a: /* PATH_CHALLENGE */
-        case 0x1b: /* PATH_RESPONSE */
-            if (!ww_rd_skip(&r, 8))
-                goto trunc;
-            break;
-        case 0x1c:
-        case 0x1d: /* CONNECTION_CLOSE */
-            if (!rd_varint(&r, &a))
-                goto trunc;
-            if (type == 0x1c && !rd_varint(&r, &b))
-                goto trunc;
-            if (!rd_varint(&r, &len) || !ww_rd_skip(&r, len))
-                goto trunc;
-            c->closing = true;
-            break;
-        case 0x30: /* DATAGRAM (RFC 9221), to the end of the packet */
-            (void)ww_rd_skip(&r, ww_rd_left(&r));
-            break;
-        case 0x31:
-            if (!rd_varint(&r, &len) || !ww_rd_skip(&r, len))
-                goto trunc;
-            break;
-        default:
-            q_anomaly(q, c, ts, "quic-unknown-frame", "frame type 0x%llx in %s packet %llu",
-                      (unsigned long long)type, lv_name[lv], (unsigned long long)pn);
+        if (rc == FR_OK)
+            rc = frame_one(q, c, dir, lv, pn, type, &r, ts);
+        if (rc == FR_STOP)
+            return false;
+        if (rc == FR_TRUNC) {
+            q_anomaly(q, c, ts, "quic-bad-frame", "%s packet %llu: frame cut short", lv_name[lv],
+                      (unsigned long long)pn);
             return false;
         }
-        (void)fstart;
     }
     return true;
-trunc:
-    q_anomaly(q, c, ts, "quic-bad-frame", "%s packet %llu: frame cut short", lv_name[lv],
-              (unsigned long long)pn);
-    return false;
 }
 
 /* ---- packets ---- */
@@ -1199,10 +1220,115 @@ static void backlog_add(ww_quic *q, qconn *c, int dir, const uint8_t *p, size_t 
     q->backlog_total += c->backlog.len - before;
 }
 
+/* Removes header protection (RFC 9001 5.4) of a packet of level lv: q->hdr gets the header as
+ * sent (the AAD), *hl its length, *first its first byte, *pn the full packet number. */
+static int unprotect(ww_quic *q, qconn *c, qdir *d, int lv, bool is_long, const uint8_t *p,
+                     size_t n, size_t pn_off, uint64_t ts, bool probe, size_t *hl, uint8_t *first,
+                     uint64_t *pn)
+{
+    if (pn_off + 4 + 16 > n) {
+        if (!probe)
+            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes: no sample",
+                      lv_name[lv], n);
+        return WW_E_INVALID;
+    }
+    uint8_t mask[5];
+    if (hp_mask_ctx(d->hp[lv], d->hp_aead[lv], mask, p + pn_off + 4) != WW_OK)
+        return WW_E_CRYPTO;
+    *first = (uint8_t)(p[0] ^ (mask[0] & (is_long ? 0x0f : 0x1f)));
+    unsigned pn_len = (*first & 3) + 1u;
+    *hl = pn_off + pn_len;
+    if (*hl + 16 > n) {
+        if (!probe)
+            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv], n);
+        return WW_E_INVALID;
+    }
+    memcpy(q->hdr, p, *hl);
+    q->hdr[0] = *first;
+    uint64_t tpn = 0;
+    for (unsigned i = 0; i < pn_len; i++) {
+        q->hdr[pn_off + i] = (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
+        tpn = (tpn << 8) | q->hdr[pn_off + i];
+    }
+    int sp = space_of(lv);
+    *pn = decode_pn(d->largest_pn[sp], d->have_pn[sp], tpn, pn_len * 8);
+    return WW_OK;
+}
+
+/* The 1-RTT keys for a packet whose key phase bit is in first (RFC 9001 6): the current ones, the
+ * previous generation for a late packet, or the next (*next: a key update if it opens). */
+static int ap_keys(qconn *c, qdir *d, uint8_t first, uint64_t pn, qkey **k, bool *next)
+{
+    *k = &d->lv[LV_AP];
+    *next = false;
+    if ((int)((first >> 2) & 1) == d->ap_phase)
+        return WW_OK;
+    if (d->ap_other.ready && d->ap_other.gen + 1 == (*k)->gen && pn < d->ap_first_pn) {
+        *k = &d->ap_other; /* a late packet of the previous phase */
+        return WW_OK;
+    }
+    if ((!d->ap_other.ready || d->ap_other.gen != (*k)->gen + 1) &&
+        derive_next(c, *k, &d->ap_other) != WW_OK)
+        return WW_E_CRYPTO;
+    *k = &d->ap_other;
+    *next = true;
+    return WW_OK;
+}
+
+/* A packet that did not open: a stateless reset (RFC 9000 10.3: ends with a token the sender
+ * gave; WW_OK), or a decryption failure, counted and reported (the first few). */
+static int open_failed(ww_quic *q, qconn *c, qdir *d, int dir, int lv, bool is_long,
+                       const uint8_t *p, size_t n, uint64_t pn, uint64_t ts)
+{
+    if (!is_long && n >= 21) {
+        for (int i = 0; i < MAX_CIDS; i++) {
+            const qcid *e = &c->cids[i];
+            if (e->used && e->has_token && CRYPTO_memcmp(e->token, p + n - 16, 16) == 0) {
+                q->st.stateless_resets++;
+                c->closing = c->reset = true;
+                return WW_OK;
+            }
+        }
+    }
+    q->st.decrypt_failed++;
+    d->fails++;
+    if (lv == LV_AP)
+        c->undecryptable = true;
+    if (d->fails <= FAILS_REPORTED)
+        q_anomaly(q, c, ts, "quic-decrypt-failed", "%s packet %llu (%s)", lv_name[lv],
+                  (unsigned long long)pn, dir == WW_DIR_TOSERVER ? "client" : "server");
+    return WW_E_CRYPTO;
+}
+
+/* A packet opened: a key update takes effect (the old generation kept for late packets), the
+ * packet number space moves on. */
+static void opened(ww_quic *q, qconn *c, qdir *d, int lv, uint64_t pn, bool key_update)
+{
+    if (key_update) {
+        qkey tmp = d->lv[LV_AP];
+        d->lv[LV_AP] = d->ap_other;
+        d->ap_other = tmp;
+        d->ap_phase ^= 1;
+        d->ap_first_pn = pn;
+        q->st.key_updates++;
+    }
+    d->fails = 0;
+    int sp = space_of(lv);
+    if (!d->have_pn[sp] || pn > d->largest_pn[sp]) {
+        d->largest_pn[sp] = pn;
+        d->have_pn[sp] = true;
+    }
+    q->st.decrypted++;
+    if (lv == LV_AP || lv == LV_ZRTT)
+        c->ap_decrypted = true;
+    if (lv == LV_AP)
+        fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
+}
+
 /*
  * One packet (p/n exactly its bytes; for long headers the Length has been checked).
- * hdr_len: bytes before the packet number; lv: level. Returns WW_OK, WW_E_NOKEY (backlogged),
- * or another WW_E_* (anomaly reported).
+ * pn_off: bytes before the packet number; lv: level. Returns WW_OK, WW_E_NOKEY (backlogged),
+ * or another WW_E_* (anomaly reported). probe: only whether it opens (no state changes).
  */
 static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, const uint8_t *p,
                        size_t n, size_t pn_off, uint64_t ts, bool probe)
@@ -1213,106 +1339,31 @@ static int open_packet(ww_quic *q, qconn *c, int dir, int lv, bool is_long, cons
         q_anomaly(q, c, ts, "quic-bad-packet", "0-RTT packet from the server");
         return WW_E_INVALID;
     }
-    if (!d->lv[lv].ready && lv != LV_INITIAL && install_from_log(q, c, dir, lv) != WW_OK) {
+    if ((!d->lv[lv].ready && lv != LV_INITIAL && install_from_log(q, c, dir, lv) != WW_OK) ||
+        !d->lv[lv].ready || !d->hp_ready[lv]) {
         backlog_add(q, c, dir, p, n, sdl, ts);
         return WW_E_NOKEY;
     }
-    if (!d->lv[lv].ready || !d->hp_ready[lv]) {
-        backlog_add(q, c, dir, p, n, sdl, ts);
-        return WW_E_NOKEY;
-    }
-    if (pn_off + 4 + 16 > n) {
-        if (!probe)
-            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes: no sample",
-                      lv_name[lv], n);
-        return WW_E_INVALID;
-    }
-    uint8_t mask[5];
-    if (hp_mask_ctx(d->hp[lv], d->hp_aead[lv], mask, p + pn_off + 4) != WW_OK)
-        return WW_E_CRYPTO;
-    uint8_t first = (uint8_t)(p[0] ^ (mask[0] & (is_long ? 0x0f : 0x1f)));
-    unsigned pn_len = (first & 3) + 1u;
-    size_t hl = pn_off + pn_len;
-    if (hl + 16 > n) {
-        if (!probe)
-            q_anomaly(q, c, ts, "quic-packet-too-short", "%s packet of %zu bytes", lv_name[lv], n);
-        return WW_E_INVALID;
-    }
-    memcpy(q->hdr, p, hl);
-    q->hdr[0] = first;
-    uint64_t tpn = 0;
-    for (unsigned i = 0; i < pn_len; i++) {
-        q->hdr[pn_off + i] = (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
-        tpn = (tpn << 8) | q->hdr[pn_off + i];
-    }
-    int sp = space_of(lv);
-    uint64_t pn = decode_pn(d->largest_pn[sp], d->have_pn[sp], tpn, pn_len * 8);
+    size_t hl;
+    uint8_t first;
+    uint64_t pn;
+    int rc = unprotect(q, c, d, lv, is_long, p, n, pn_off, ts, probe, &hl, &first, &pn);
+    if (rc != WW_OK)
+        return rc;
     qkey *k = &d->lv[lv];
-    bool other = false;
-    if (lv == LV_AP) {
-        int phase = (first >> 2) & 1;
-        if (phase != d->ap_phase) {
-            if (d->ap_other.ready && d->ap_other.gen + 1 == k->gen && pn < d->ap_first_pn) {
-                k = &d->ap_other; /* a late packet of the previous phase */
-            } else {
-                if (!d->ap_other.ready || d->ap_other.gen != k->gen + 1) {
-                    if (derive_next(c, k, &d->ap_other) != WW_OK)
-                        return WW_E_CRYPTO;
-                }
-                k = &d->ap_other;
-                other = true;
-            }
-        }
-    }
+    bool key_update = false;
+    if (lv == LV_AP && ap_keys(c, d, first, pn, &k, &key_update) != WW_OK)
+        return WW_E_CRYPTO;
     size_t pt_len = 0;
     q->pt_used = WW_MIN(WW_MAX(q->pt_used, n - hl), sizeof q->pt);
-    int rc =
-        ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
+    rc = ww_tlsc_open_aad(&k->aead, q->pt, sizeof q->pt, &pt_len, q->hdr, hl, pn, p + hl, n - hl);
     if (probe) {
         ww_wipe(q->pt, pt_len);
         return rc;
     }
-    if (rc != WW_OK && !is_long && n >= 21) {
-        /* a stateless reset (RFC 9000 10.3): ends with a token the sender gave */
-        for (int i = 0; i < MAX_CIDS; i++) {
-            const qcid *e = &c->cids[i];
-            if (e->used && e->has_token && CRYPTO_memcmp(e->token, p + n - 16, 16) == 0) {
-                q->st.stateless_resets++;
-                c->closing = c->reset = true;
-                return WW_OK;
-            }
-        }
-    }
-    if (rc != WW_OK) {
-        q->st.decrypt_failed++;
-        d->fails++;
-        if (lv == LV_AP)
-            c->undecryptable = true;
-        if (d->fails <= FAILS_REPORTED)
-            q_anomaly(q, c, ts, "quic-decrypt-failed", "%s packet %llu (%s)", lv_name[lv],
-                      (unsigned long long)pn, dir == WW_DIR_TOSERVER ? "client" : "server");
-        return WW_E_CRYPTO;
-    }
-    if (other) {
-        /* key update: the next generation becomes current, the old one is kept for late
-         * packets */
-        qkey tmp = d->lv[LV_AP];
-        d->lv[LV_AP] = d->ap_other;
-        d->ap_other = tmp;
-        d->ap_phase ^= 1;
-        d->ap_first_pn = pn;
-        q->st.key_updates++;
-    }
-    d->fails = 0;
-    if (!d->have_pn[sp] || pn > d->largest_pn[sp]) {
-        d->largest_pn[sp] = pn;
-        d->have_pn[sp] = true;
-    }
-    q->st.decrypted++;
-    if (lv == LV_AP || lv == LV_ZRTT)
-        c->ap_decrypted = true;
-    if (lv == LV_AP)
-        fire_handshake(q, c); /* EncryptedExtensions may never be seen (no handshake keys) */
+    if (rc != WW_OK)
+        return open_failed(q, c, d, dir, lv, is_long, p, n, pn, ts);
+    opened(q, c, d, lv, pn, key_update);
     (void)parse_frames(q, c, dir, lv, pn, q->pt, pt_len, ts);
     return WW_OK;
 }

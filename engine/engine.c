@@ -491,6 +491,16 @@ int ww_engine_load_keylog(ww_engine *e, const char *path, char errbuf[WW_ERRBUF_
     return ww_keylog_load_file(e->kl, path, errbuf);
 }
 
+/* Key log text that came during the run (a DSB, a followed file's new lines): the engine's
+ * key log, and with --workers every worker's copy at this point of its input. */
+static void keys_text(void *ud, const uint8_t *p, size_t n)
+{
+    ww_engine *e = ud;
+    ww_keylog_add_text(e->kl, p, n);
+    if (e->wk != NULL)
+        ww_workers_keys(e, p, n);
+}
+
 int ww_engine_follow_keylog(ww_engine *e, const char *path)
 {
     if (e->n_follow == FOLLOW_MAX)
@@ -500,7 +510,9 @@ int ww_engine_follow_keylog(ww_engine *e, const char *path)
     ww_keylog_set_keys_may_come(e->kl, true); /* a followed key log grows */
     e->keys_may_come = true;
     f->path = path;
-    return ww_kl_follow_poll(f, e->kl) ? WW_OK : WW_E_IO;
+    if (e->wk != NULL) /* keys may come from now on: the workers' copies too */
+        ww_workers_keys(e, NULL, 0);
+    return ww_kl_follow_poll(f, keys_text, e) ? WW_OK : WW_E_IO;
 }
 
 size_t ww_engine_keylog_bad_lines(const ww_engine *e)
@@ -510,25 +522,26 @@ size_t ww_engine_keylog_bad_lines(const ww_engine *e)
 
 static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
 {
-    ww_keylog *kl = ud;
     if (type == DSB_TLS_KEYLOG)
-        ww_keylog_add_text(kl, data, len);
+        keys_text(ud, data, len);
 }
 
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
-    ww_source_set_secrets_fn(src, on_secrets, e->kl);
+    ww_source_set_secrets_fn(src, on_secrets, e);
     ww_source_set_anomaly_fn(src, st_anomaly, e); /* damaged blocks */
     if (ww_source_may_carry_secrets(src)) { /* pcapng: DSBs may bring keys later */
         ww_keylog_set_keys_may_come(e->kl, true);
         e->keys_may_come = true;
+        if (e->wk != NULL) /* a pcapng after a classic pcap: the workers' copies too */
+            ww_workers_keys(e, NULL, 0);
     }
 }
 
 static void follow_all(ww_engine *e)
 {
     for (size_t i = 0; i < e->n_follow; i++)
-        if (!ww_kl_follow_poll(&e->follow[i], e->kl) && e->cfg.verbose > 0)
+        if (!ww_kl_follow_poll(&e->follow[i], keys_text, e) && e->cfg.verbose > 0)
             say(e, "key log %s: %s", e->follow[i].path, strerror(errno));
 }
 
@@ -609,11 +622,12 @@ int ww_engine_packet(ww_engine *e, const ww_pkt *pkt)
 
 void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
-    if (e->wk != NULL) {
+    follow_all(e); /* followed key logs: read what they gained */
+    if (e->wk != NULL) { /* what the tick released is out when this returns */
         ww_workers_tick(e, now_us_);
+        ww_workers_drain(e);
         return;
     }
-    follow_all(e); /* followed key logs: read what they gained */
     ww_tcp_sweep(e->tcp, now_us_);
     ww_quic_tick(e->quic, now_us_);
     keys_tick(e, now_us_, false);
@@ -678,7 +692,10 @@ static void ctl_between(ww_engine *e, const ww_engine_ctl *ctl, ww_source *src)
         if (e->next_stats_us == 0 && now > 0) {
             e->next_stats_us = now + ctl->stats_interval_us;
         } else if (e->next_stats_us > 0 && now >= e->next_stats_us) {
-            ww_engine_write_interval_stats(e, now, ww_source_drops(src));
+            if (e->wk != NULL) /* in the events' order: the counters as of this packet */
+                ww_workers_interval_stats(e, now, ww_source_drops(src));
+            else
+                ww_engine_write_interval_stats(e, now, ww_source_drops(src));
             e->next_stats_us += ctl->stats_interval_us;
             if (e->next_stats_us <= now) /* a gap in the capture: one event, then on */
                 e->next_stats_us = now + ctl->stats_interval_us;
@@ -686,16 +703,6 @@ static void ctl_between(ww_engine *e, const ww_engine_ctl *ctl, ww_source *src)
     }
     if (ctl->poll != NULL)
         ctl->poll(ctl->poll_ud, e, src);
-}
-
-/* --stats-interval writes stats between packets, in the reader's time: one thread. */
-static void no_workers_for(ww_engine *e, const ww_engine_ctl *ctl)
-{
-    if (e->wk_tried || ctl == NULL || ctl->stats_interval_us == 0 || e->cfg.workers <= 1)
-        return;
-    e->wk_tried = true;
-    if (e->cfg.verbose > 0)
-        say(e, "--workers %u: one thread: --stats-interval", e->cfg.workers);
 }
 
 /* ---- the loops ---- */
@@ -706,7 +713,6 @@ int ww_engine_replay(ww_engine *e, ww_source *src, const char *path, const ww_en
     char errbuf[WW_ERRBUF_SIZE];
     int rc;
     ww_engine_attach(e, src);
-    no_workers_for(e, ctl);
     if (ctl_count_reached(e, ctl))
         return 1;
     while (!ctl_stop(ctl) && (rc = ww_source_next(src, &pkt, errbuf)) == 1) {
@@ -746,7 +752,6 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
     ww_pkt pkt;
     char errbuf[WW_ERRBUF_SIZE];
     uint64_t next_poll = 0;
-    no_workers_for(e, ctl);
     while (!ctl_stop(ctl)) {
         ctl_poll(e, ctl);
         int rc = ww_source_next(src, &pkt, errbuf);
@@ -807,6 +812,13 @@ static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
         ww_workers_stats(e, &wts, &was, &wqs, &wkw);
         ts = &wts, as = &was, qs = &wqs, kw = &wkw;
     }
+    ww_engine_fill_stats(e, drops, ps, ts, as, qs, kw, st);
+}
+
+void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_stats *ps,
+                          const ww_tcp_stats *ts, const ww_app_stats *as,
+                          const ww_quic_stats *qs, const ww_keywait_stats *kw, ww_run_stats *st)
+{
     const ww_detect_stats *ds = ww_detect_stats_get(e->det);
     memset(st, 0, sizeof *st);
     st->packets = ps->packets;
@@ -838,8 +850,11 @@ static void fill_stats(const ww_engine *e, uint64_t drops, ww_run_stats *st)
 
 void ww_engine_end(ww_engine *e, uint64_t drops)
 {
-    if (e->wk != NULL) /* every worker's flows closed, their facts merged, threads joined */
+    if (e->wk != NULL) { /* every worker's flows closed, their facts merged, threads joined */
+        ww_workers_end_keys(e); /* what follow_all reads now goes with the end, after the */
+        follow_all(e);          /* flows closed and before the last retry, as below */
         ww_workers_end(e);
+    }
     ww_tcp_finish(e->tcp, e->last_ts);
     ww_quic_finish(e->quic, e->last_ts);
     follow_all(e); /* keys written since the last poll */

@@ -69,8 +69,8 @@ typedef struct ww_engine_cfg {
     uint64_t key_grace_us;     /* live late-key grace period (0: WW_LATE_KEY_GRACE_US) */
     size_t key_wait_budget;    /* bytes waiting for keys, all sessions (0: WW_KEYWAIT_BUDGET) */
     /* --workers: decoding threads, flows sharded over them, detection in packet order (the
-       events are the same for any N). 0 or 1: one thread, no queues. Runs with -w evidence
-       or late keys (followed key log, pcapng input) stay on one thread. */
+       events are the same for any N, late keys included). 0 or 1: one thread, no queues.
+       Runs with -w evidence stay on one thread. */
     unsigned workers;
     const char *evidence_path; /* -w: pcapng of flagged flows and the flows that served */
     bool evidence_secrets;     /* ... with the key log in DSBs */
@@ -97,7 +97,8 @@ void ww_engine_attach(ww_engine *e, ww_source *src);
  * filtered out, WW_E_INVALID when the filter cannot be compiled for its link type. */
 int ww_engine_packet(ww_engine *e, const ww_pkt *pkt);
 /* The clock moves without a packet (idle flows time out, late keys are retried and, live,
- * closed sessions past their grace period given up). */
+ * closed sessions past their grace period given up). With --workers, returns once the events
+ * this released are written. */
 void ww_engine_tick(ww_engine *e, uint64_t now_us);
 
 /* Loop control from the caller's signal handlers (NULL members: never) and the sensor's

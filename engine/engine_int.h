@@ -72,7 +72,7 @@ struct ww_engine {
     uint64_t next_stats_us; /* --stats-interval: when the next stats event is due (0: unset) */
     uint64_t drops;
     bool interrupted; /* a replay stopped (SIGINT) before the end of its input */
-    bool keys_may_come; /* a followed key log or a pcapng input: late keys (not sharded) */
+    bool keys_may_come; /* a followed key log or a pcapng input: late keys */
     ww_decode_sink sink; /* the engine's sink (subscribers' served(), then detect) */
     struct ww_workers *wk; /* --workers N > 1, once started; NULL: one thread */
     bool wk_tried;         /* sharding was decided (started or not) */
@@ -83,10 +83,14 @@ struct ww_engine {
 /* engine.c, for workers.c */
 void ww_engine_say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
 #define WW_ENGINE_TICK_US 1000000u /* idle sweeps: once per second of packet time */
+/* The run's counters from these stages' (drops: the source's so far) and detection's now. */
+void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_stats *ps,
+                          const ww_tcp_stats *ts, const ww_app_stats *as,
+                          const ww_quic_stats *qs, const ww_keywait_stats *kw, ww_run_stats *st);
 
 /* ---- workers.c ---- */
-/* Starts the workers when cfg.workers > 1 and the run allows it (no -w evidence, no late
- * keys); true when they run. Called once, before the first packet. */
+/* Starts the workers when cfg.workers > 1 and the run allows it (no -w evidence, no
+ * subscriber of packets); true when they run. Called once, before the first packet. */
 bool ww_workers_start(ww_engine *e);
 /* One packet (past the filter) through the reader: decode, hand to its worker, merge. */
 void ww_workers_packet(ww_engine *e, const ww_pkt *pkt);
@@ -95,11 +99,22 @@ void ww_workers_reader_anomaly(ww_engine *e, uint64_t ts_us, const char *layer,
                                const char *type, const char *detail);
 /* pktdec's UDP datagrams, to their worker. */
 void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg);
+/* Key log text that came now (a DSB, a followed key log's new lines; NULL, 0: keys may come
+ * from now on): every worker's copy gets it before the next packet, and every worker retries
+ * what waits for keys after that packet, as the one-thread engine does. */
+void ww_workers_keys(ww_engine *e, const uint8_t *p, size_t n);
+/* From now on, key text goes with the end (ww_workers_end): applied after the flows closed,
+ * before the last retry. */
+void ww_workers_end_keys(ww_engine *e);
 /* The clock moved without a packet (live idle): every worker sweeps at now. */
 void ww_workers_tick(ww_engine *e, uint64_t now_us);
 /* Every packet dispatched so far decoded and its events out (the end of an input file: the
  * next may be a pipe that waits; live: the ring was found empty). */
 void ww_workers_drain(ww_engine *e);
+/* --stats-interval: a stats event due after the packet just dispatched, written when the
+ * merge reaches it, with every worker's counters as of that packet (the same as one thread's).
+ * drops: the source's so far. */
+void ww_workers_interval_stats(ww_engine *e, uint64_t ts_us, uint64_t drops);
 /* End of input: every worker closes its flows; every fact merged; threads joined. */
 void ww_workers_end(ww_engine *e);
 /* The workers' counters summed, as of the last block each finished (all of them after

@@ -11,8 +11,8 @@
 #define FOLLOW_CHUNK 16384
 #define FOLLOW_CHUNKS_PER_POLL 256 /* 4 MiB */
 
-/* Reads f->path from f->off to its end (or the per-poll limit). */
-static bool read_new(ww_kl_follow *f, ww_keylog *kl)
+/* Reads f->path from f->off to its end (or the per-poll limit) into fn. */
+static bool read_new(ww_kl_follow *f, ww_kl_text_fn fn, void *ud)
 {
     int fd = open(f->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -30,7 +30,7 @@ static bool read_new(ww_kl_follow *f, ww_keylog *kl)
                 ok = k == 0;
                 break;
             }
-            ww_keylog_add_text(kl, buf, (size_t)k);
+            fn(ud, buf, (size_t)k);
             f->off += k;
         }
     }
@@ -39,14 +39,14 @@ static bool read_new(ww_kl_follow *f, ww_keylog *kl)
     return ok;
 }
 
-bool ww_kl_follow_poll(ww_kl_follow *f, ww_keylog *kl)
+bool ww_kl_follow_poll(ww_kl_follow *f, ww_kl_text_fn fn, void *ud)
 {
     struct stat st;
     if (stat(f->path, &st) != 0)
         return errno == ENOENT && f->have; /* moved away: wait for the new one */
     if (!f->have || st.st_dev != f->dev || st.st_ino != f->ino || st.st_size < f->off) {
         if (f->have)
-            ww_keylog_add_text(kl, (const uint8_t *)"\n", 1); /* end a pending line */
+            fn(ud, (const uint8_t *)"\n", 1); /* end a pending line */
         f->have = true;
         f->dev = st.st_dev;
         f->ino = st.st_ino;
@@ -54,5 +54,5 @@ bool ww_kl_follow_poll(ww_kl_follow *f, ww_keylog *kl)
     }
     if (st.st_size == f->off)
         return true;
-    return read_new(f, kl);
+    return read_new(f, fn, ud);
 }

@@ -16,9 +16,12 @@ typedef struct ww_kl_follow {
     bool have; /* the file was seen */
 } ww_kl_follow;
 
-/* Reads what was appended since the last poll into kl (at most 4 MiB per call). A file that
+/* Where the text read goes (the engine: its key log, and its workers' copies). */
+typedef void (*ww_kl_text_fn)(void *ud, const uint8_t *p, size_t n);
+
+/* Hands what was appended since the last poll to fn (at most 4 MiB per call). A file that
  * shrank or was replaced (rotation, truncation) is read again from its start; one that was
  * moved away is waited for. Returns false when the file cannot be read (errno set). */
-bool ww_kl_follow_poll(ww_kl_follow *f, ww_keylog *kl);
+bool ww_kl_follow_poll(ww_kl_follow *f, ww_kl_text_fn fn, void *ud);
 
 #endif /* WW_ENGINE_FOLLOW_H */

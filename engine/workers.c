@@ -23,8 +23,16 @@
  * Ticks are broadcast to every worker at the same packet (engine.c: tick points), so flows time
  * out at the same packet whatever N is. Budgets (flows, out-of-order bytes, QUIC connections,
  * key-wait bytes) are split evenly over the workers.
- * Not sharded (one thread, said with -v): -w evidence (packet rings in packet order), late keys
- * (a followed key log, pcapng input with its DSBs: sessions parked and retried across flows).
+ * Late keys (pcapng DSBs, a followed key log): each worker has its own copy of the key log. Key
+ * text that comes during the run is broadcast into every worker's input at the point it came
+ * (before the next packet), and after that packet every worker does what the one-thread engine
+ * does after each packet (QUIC and TLS retries, parked connections); key text read at the end
+ * goes with M_END, after the flows closed. The app layer ranks its late-key steps
+ * (ww_app_set_rank_fn: open connections newest first, parked ones in the order they closed) so
+ * they merge in one app's order; the key-wait peak is summed step by step (F_KW). Events are the
+ * same for any N while the key-wait budget (split) is not reached.
+ * Not sharded (one thread, said with -v): -w evidence (packet rings in packet order), packet
+ * subscribers.
  */
 #include "engine/engine_int.h"
 #include "decode/quic.h"
@@ -40,17 +48,22 @@
 #define LIVE_SYNC_NS 1000000         /* and at least this often while packets come */
 #define MAC_CACHE 256
 
-enum { M_SEG = 1, M_UDP, M_TICK, M_END };
+enum { M_SEG = 1, M_UDP, M_TICK, M_KEYS, M_STATS, M_END };
+/* late keys (ww_app_keys_tick): open connections retried, parked ones retried, finished,
+ * given up after their grace; PH_KEYS and PH_KFINAL are each followed by these steps */
+#define KEY_STEPS 4
 enum {
     PH_READER = 0, /* pktdec and source anomalies of this packet */
     PH_PKT,        /* the packet's own facts */
     PH_SWEEP,      /* tick point: tcp idle sweep */
     PH_QKEYS,      /* QUIC packets retried after the key log grew */
     PH_QIDLE,      /* tick point: QUIC idle connections */
-    PH_KEYS,       /* late keys */
-    PH_TFIN,       /* end: tcp flows closed */
-    PH_QFIN,       /* end: QUIC connections closed */
-    PH_KFINAL,     /* end: late keys, last try */
+    PH_KEYS,       /* late keys (+ a step) */
+    /* --stats-interval: the workers' counters, then the event */
+    PH_STATS = PH_KEYS + KEY_STEPS,
+    PH_TFIN,   /* end: tcp flows closed */
+    PH_QFIN,   /* end: QUIC connections closed */
+    PH_KFINAL, /* end: late keys, last try (+ a step) */
 };
 enum {
     F_SERVED = 1,
@@ -63,7 +76,19 @@ enum {
     F_RPC,
     F_UNCHECKED,
     F_MAC,
+    F_KW,     /* the bytes waiting for keys moved in a step: its peak, what waits after it */
+    F_WSTATS, /* a worker's counters (--stats-interval) */
+    F_STATS,  /* the reader's: the stats event, after every worker's counters */
 };
+
+/* a worker's counters, as the run's stats sum them */
+typedef struct wstats {
+    ww_tcp_stats tcp;
+    ww_app_stats app;
+    ww_quic_stats quic;
+    ww_keywait_stats kw;
+} wstats;
+static void wstats_add(wstats *a, const wstats *b);
 
 typedef struct blk {
     struct blk *next;
@@ -77,7 +102,10 @@ typedef struct imsg {
     uint32_t size; /* the whole message, 8-aligned */
     uint64_t seq;
     uint64_t now;  /* the engine's clock (latest packet time) after this packet */
-    bool tick;     /* M_SEG, M_UDP: a tick point follows the packet */
+    bool tick;     /* M_SEG, M_UDP, M_TICK: a tick point follows the packet (M_TICK false:
+                      only what follows every packet: late keys retried) */
+    bool may_come; /* M_KEYS: keys may come later (records wait for them) */
+    uint32_t klen; /* M_KEYS, M_END: key log text (after the message) */
     union {
         ww_seg seg;
         ww_udp_dgram dg;
@@ -92,7 +120,7 @@ typedef struct fchunk {
 } fchunk;
 
 typedef struct fhdr {
-    uint64_t seq, order;
+    uint64_t seq, order, order2;
     uint32_t phase, kind;
     uint32_t size; /* the whole record, 8-aligned */
     uint32_t pad;
@@ -130,6 +158,7 @@ typedef struct worker {
     /* under ws->mx */
     blk *in_head, *in_tail;
     unsigned in_n;
+    uint64_t blk_pushed, blk_done; /* blocks given to it, blocks it finished */
     fchunk *out_head, *out_tail;
     unsigned out_n;
     uint64_t out_w; /* watermark: every fact of packets <= out_w is out */
@@ -144,8 +173,12 @@ typedef struct worker {
     /* the worker's own */
     fchunk *cur;
     fchunk *lfree; /* free chunks taken from fch_free */
-    uint64_t seq, order, now;
+    uint64_t seq, order, order2, now;
     uint32_t phase;
+    uint32_t keys_base; /* PH_KEYS or PH_KFINAL while ww_app_keys_tick runs */
+    uint64_t kw_seq, kw_order, kw_order2; /* the step the key-wait peak is measured over */
+    uint32_t kw_phase;
+    uint64_t kw_after; /* bytes waiting after the last F_KW */
     ser sc;
     mac_ent macs[MAC_CACHE];
     uint64_t facts;
@@ -155,6 +188,7 @@ typedef struct worker {
     fq mq;            /* fact chunks taken, being merged */
     unsigned mq_n;    /* how many (at most OUT_MAX taken at a time: memory stays bounded) */
     uint64_t mw;      /* their watermark */
+    uint64_t kw_cur;  /* its bytes waiting for keys, as of the facts merged (F_KW) */
 } worker;
 
 struct ww_workers {
@@ -173,6 +207,16 @@ struct ww_workers {
     uint64_t next_sync_ns; /* live */
     bool ended;
     uint64_t merged;
+    uint64_t kw_peak; /* the key-wait peak of the run, as one key log would have it */
+    bool idle_open;   /* an idle tick was sent: its facts carry the last packet's number, which
+                         the watermarks passed already; a worker counts as done with that
+                         packet again only once it finished every block it was given */
+    wstats st_acc;    /* F_WSTATS summed until their F_STATS */
+    uint64_t st_got;  /* how many */
+    unsigned stats_pending; /* F_STATS queued, not merged yet */
+    bool keys_fresh; /* key text sent since the last packet: every worker retries after it */
+    bool end_keys;   /* key text goes with M_END (end_text) */
+    ww_buf end_text;
     /* the packet being dispatched: its message, completed after the decode */
     imsg *pending;
     worker *pending_w;
@@ -449,7 +493,8 @@ static void w_publish_full(void *ud, fchunk *c)
 
 static void w_fact(worker *w, uint32_t kind)
 {
-    fhdr h = {.seq = w->seq, .order = w->order, .phase = w->phase, .kind = kind};
+    fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2, .phase = w->phase,
+              .kind = kind};
     if (w->lfree == NULL &&
         (w->cur == NULL || w->cur->len + align8(sizeof h + w->sc.len) > w->cur->cap)) {
         lock(w->ws); /* merged chunks come back here */
@@ -574,17 +619,25 @@ static void w_mac(worker *w, const ww_seg *seg)
     w_fact(w, F_MAC);
 }
 
+static void w_kw_check(worker *w);
+
 /* tcp and QUIC callbacks: the worker's app layer; in a sweep or at the end, facts are ordered
  * by the flow's last touch */
 static void w_order_tcp(worker *w, const ww_flow *f)
 {
-    if (w->phase != PH_PKT && f != NULL)
+    if (w->phase != PH_PKT && f != NULL && w->order != ww_tcp_flow_touch(f)) {
+        w_kw_check(w);
         w->order = ww_tcp_flow_touch(f);
+        w_kw_check(w);
+    }
 }
 static void w_order_quic(worker *w, const ww_flow *f)
 {
-    if (w->phase != PH_PKT && f != NULL)
+    if (w->phase != PH_PKT && f != NULL && w->order != ww_quic_flow_touch(f)) {
+        w_kw_check(w);
         w->order = ww_quic_flow_touch(f);
+        w_kw_check(w);
+    }
 }
 static void w_st_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
@@ -658,17 +711,81 @@ static uint64_t w_q_next_flow_id(void *ud)
     return ((worker *)ud)->seq;
 }
 
+/* Key-wait bytes: one thread has one peak over every session; here each worker's sessions
+ * wait in its own key log. At the end of every step (a merge key: a packet's phase, a flow in a
+ * sweep or a late-key step) whose waiting bytes moved, the worker says what they peaked at in
+ * the step and what waits after it; the merge adds the others' to get the one-thread peak. */
+static void w_kw_check(worker *w)
+{
+    const ww_keywait_stats *st = ww_keylog_wait_stats(w->kl);
+    if (st->bytes_peak != w->kw_after || st->bytes_waiting != w->kw_after) {
+        uint64_t pk = st->bytes_peak, after = st->bytes_waiting;
+        uint64_t seq = w->seq, order = w->order, order2 = w->order2;
+        uint32_t phase = w->phase;
+        w->seq = w->kw_seq, w->order = w->kw_order, w->order2 = w->kw_order2;
+        w->phase = w->kw_phase;
+        SER_VAL(&w->sc, pk);
+        SER_VAL(&w->sc, after);
+        w_fact(w, F_KW);
+        w->seq = seq, w->order = order, w->order2 = order2, w->phase = phase;
+        w->kw_after = after;
+        ww_keylog_wait_peak_reset(w->kl);
+    }
+    w->kw_seq = w->seq, w->kw_order = w->order, w->kw_order2 = w->order2;
+    w->kw_phase = w->phase;
+}
+
 static void w_phase(worker *w, uint32_t ph)
 {
+    w_kw_check(w);
     w->phase = ph;
     w->order = 0;
+    w->order2 = 0;
+    w_kw_check(w);
+}
+
+/* The app's late-key ranks (ww_app_set_rank_fn): a connection's rank is the merge key of the
+ * moment it turned TLS or was parked; a step of ww_app_keys_tick is ordered by it (open ones
+ * newest first, parked ones oldest first), as one app's lists would be. */
+static void w_rank(void *ud, int what, uint64_t rank[2])
+{
+    worker *w = ud;
+    switch (what) {
+    case WW_APP_RANK_TLS:
+    case WW_APP_RANK_PARK:
+        rank[0] = w->seq << 8 | w->phase;
+        rank[1] = w->order;
+        break;
+    case WW_APP_STEP_OPEN:
+        w_kw_check(w);
+        w->phase = w->keys_base;
+        w->order = ~rank[0];
+        w->order2 = ~rank[1];
+        w_kw_check(w);
+        break;
+    default:
+        w_kw_check(w);
+        w->phase = w->keys_base + (uint32_t)(what - WW_APP_STEP_OPEN);
+        w->order = rank[0];
+        w->order2 = rank[1];
+        w_kw_check(w);
+        break;
+    }
+}
+
+static void w_keys_tick(worker *w, uint32_t base, uint64_t now, bool final)
+{
+    const ww_engine *e = w->e;
+    w_phase(w, base);
+    w->keys_base = base;
+    ww_app_keys_tick(w->app, now, e->cfg.live ? ww_keylog_late_key_grace_us(w->kl) : UINT64_MAX,
+                     final);
 }
 
 /* After a packet (or at a broadcast tick): what the one-thread engine does after each packet,
  * the sweeps only at tick points. */
 static void w_after(worker *w, bool tick, uint64_t now)
 {
-    const ww_engine *e = w->e;
     if (tick) {
         w_phase(w, PH_SWEEP);
         ww_tcp_sweep(w->tcp, now);
@@ -679,13 +796,12 @@ static void w_after(worker *w, bool tick, uint64_t now)
         w_phase(w, PH_QIDLE);
         ww_quic_tick_idle(w->quic, now);
     }
-    w_phase(w, PH_KEYS);
-    ww_app_keys_tick(w->app, now, e->cfg.live ? ww_keylog_late_key_grace_us(w->kl) : UINT64_MAX,
-                     false);
+    w_keys_tick(w, PH_KEYS, now, false);
 }
 
 static bool w_message(worker *w, imsg *m)
 {
+    w_kw_check(w);
     w->seq = m->seq;
     w->now = m->now;
     ww_tcp_set_seq(w->tcp, m->seq);
@@ -706,16 +822,37 @@ static bool w_message(worker *w, imsg *m)
         w_after(w, m->tick, m->now);
         break;
     case M_TICK:
-        w_after(w, true, m->now);
+        w_after(w, m->tick, m->now);
+        break;
+    case M_STATS: {
+        wstats st;
+        w_phase(w, PH_STATS);
+        st.tcp = *ww_tcp_stats_get(w->tcp);
+        st.app = *ww_app_stats_get(w->app);
+        st.quic = *ww_quic_stats_get(w->quic);
+        st.kw = *ww_keylog_wait_stats(w->kl);
+        SER_VAL(&w->sc, st);
+        w_fact(w, F_WSTATS);
+        break;
+    }
+    case M_KEYS:
+        if (m->may_come)
+            ww_keylog_set_keys_may_come(w->kl, true);
+        if (m->klen > 0) {
+            ww_keylog_add_text(w->kl, (const uint8_t *)(m + 1), m->klen);
+            ww_wipe(m + 1, m->klen); /* key material */
+        }
         break;
     case M_END:
         w_phase(w, PH_TFIN);
         ww_tcp_finish(w->tcp, m->now);
         w_phase(w, PH_QFIN);
         ww_quic_finish(w->quic, m->now);
-        w_phase(w, PH_KFINAL);
-        ww_app_keys_tick(w->app, m->now,
-                         w->e->cfg.live ? ww_keylog_late_key_grace_us(w->kl) : UINT64_MAX, true);
+        if (m->klen > 0) { /* keys read at the end: after the flows closed, as one thread */
+            ww_keylog_add_text(w->kl, (const uint8_t *)(m + 1), m->klen);
+            ww_wipe(m + 1, m->klen);
+        }
+        w_keys_tick(w, PH_KFINAL, m->now, true);
         return true;
     default:
         WW_ASSERT(0);
@@ -745,6 +882,7 @@ static void *w_main(void *arg)
             off += m->size;
             end = w_message(w, m);
         }
+        w_kw_check(w); /* the last step's key-wait bytes go with its facts */
         /* publish: the facts so far, and the watermark */
         lock(ws);
         if (w->cur != NULL && w->cur->len > 0) {
@@ -767,6 +905,7 @@ static void *w_main(void *arg)
         w->snap_kw = *ww_keylog_wait_stats(w->kl);
         b->next = w->blk_free;
         w->blk_free = b;
+        w->blk_done++;
         ws->events++;
         pthread_cond_signal(&ws->cv_main);
         unlock(ws);
@@ -782,10 +921,16 @@ static void r_publish_full(void *ud, fchunk *c)
     fq_push(&ws->rq, c);
 }
 
+static void r_fact_at(struct ww_workers *ws, uint64_t seq, uint32_t phase, uint64_t order,
+                      uint32_t kind)
+{
+    fhdr h = {.seq = seq, .order = order, .phase = phase, .kind = kind};
+    fact_commit(&ws->rcur, &ws->rfree, &h, &ws->rsc, r_publish_full, ws);
+}
+
 static void r_fact(struct ww_workers *ws, uint64_t seq, uint32_t kind)
 {
-    fhdr h = {.seq = seq, .order = 0, .phase = PH_READER, .kind = kind};
-    fact_commit(&ws->rcur, &ws->rfree, &h, &ws->rsc, r_publish_full, ws);
+    r_fact_at(ws, seq, PH_READER, 0, kind);
 }
 
 void ww_workers_reader_anomaly(ww_engine *e, uint64_t ts_us, const char *layer,
@@ -844,10 +989,12 @@ static int key_cmp(const fhdr *a, const fhdr *b)
         return a->phase < b->phase ? -1 : 1;
     if (a->order != b->order)
         return a->order < b->order ? -1 : 1;
+    if (a->order2 != b->order2)
+        return a->order2 < b->order2 ? -1 : 1;
     return 0;
 }
 
-static void emit(ww_engine *e, const fhdr *h)
+static void emit(ww_engine *e, const fhdr *h, unsigned from)
 {
     const ww_decode_sink *s = &e->sink;
     des d = {(const uint8_t *)(h + 1), h->size - sizeof *h, 0};
@@ -862,6 +1009,44 @@ static void emit(ww_engine *e, const fhdr *h)
         DES_VAL(&d, ip);
         DES_VAL(&d, ts);
         ww_detect_learn_mac(e->det, mac, &ip, ts);
+        break;
+    }
+    case F_KW: {
+        struct ww_workers *ws = e->wk;
+        uint64_t pk, after, others = 0;
+        DES_VAL(&d, pk);
+        DES_VAL(&d, after);
+        for (unsigned k = 0; k < ws->n; k++)
+            if (k != from)
+                others += ws->w[k].kw_cur;
+        ws->kw_peak = WW_MAX(ws->kw_peak, others + pk);
+        ws->w[from].kw_cur = after;
+        break;
+    }
+    case F_WSTATS: {
+        wstats one;
+        DES_VAL(&d, one);
+        wstats_add(&e->wk->st_acc, &one);
+        e->wk->st_got++;
+        break;
+    }
+    case F_STATS: {
+        struct ww_workers *ws = e->wk;
+        uint64_t asked, ts, drops;
+        ww_pktdec_stats ps;
+        ww_run_stats st;
+        DES_VAL(&d, asked);
+        DES_VAL(&d, ts);
+        DES_VAL(&d, drops);
+        DES_VAL(&d, ps);
+        ws->st_acc.kw.bytes_peak = ws->kw_peak;
+        ww_engine_fill_stats(e, 0, &ps, &ws->st_acc.tcp, &ws->st_acc.app, &ws->st_acc.quic,
+                             &ws->st_acc.kw, &st);
+        st.drops = drops;
+        ww_out_stats_interval(e->out, ts, &st);
+        memset(&ws->st_acc, 0, sizeof ws->st_acc);
+        ws->st_got = 0;
+        ws->stats_pending--;
         break;
     }
     case F_SERVED: {
@@ -975,8 +1160,19 @@ static bool merge(ww_engine *e)
         fq_push(&ws->rq, ws->rcur);
         ws->rcur = NULL;
     }
+    bool behind[WW_ENGINE_MAX_WORKERS] = {0};
     lock(ws);
     bool progress = grab(ws);
+    if (ws->idle_open) {
+        bool all = true;
+        for (unsigned k = 0; k < n; k++) {
+            const worker *w = &ws->w[k];
+            behind[k] = w->started && (w->blk_done != w->blk_pushed || w->rb != NULL ||
+                                       w->out_head != NULL);
+            all &= !behind[k];
+        }
+        ws->idle_open = !all;
+    }
     unlock(ws);
     fchunk *back[WW_ENGINE_MAX_WORKERS] = {0};
     uint64_t rw = ws->ended ? UINT64_MAX : ws->done_seq;
@@ -999,12 +1195,21 @@ static bool merge(ww_engine *e)
                 continue;
             fq *q = k < n ? &ws->w[k].mq : &ws->rq;
             uint64_t wm = k < n ? ws->w[k].mw : rw;
+            if (k < n && behind[k]) /* an idle tick's facts may still come at done_seq */
+                wm = WW_MIN(wm, ws->done_seq - 1);
             if (q->head == NULL && wm < best->seq)
                 ok = false;
         }
+        /* a stats event waits for the counters of every worker it asked (theirs have the
+         * same key, but their watermarks may have passed it before they were asked) */
+        if (ok && (unsigned)bi == n && best->kind == F_STATS) {
+            uint64_t asked;
+            memcpy(&asked, best + 1, sizeof asked);
+            ok = ws->st_got >= asked;
+        }
         if (!ok)
             break;
-        emit(e, best);
+        emit(e, best, (unsigned)bi);
         ws->merged++;
         progress = true;
         if ((unsigned)bi < n) {
@@ -1070,6 +1275,7 @@ static void push(struct ww_workers *ws, worker *w, blk *b)
         w->in_head = b;
     w->in_tail = b;
     w->in_n++;
+    w->blk_pushed++;
     pthread_cond_signal(&w->cv);
     unlock(ws);
 }
@@ -1197,20 +1403,31 @@ void ww_workers_udp(ww_engine *e, const ww_udp_dgram *dg)
     m->u.dg.payload = NULL;
 }
 
-static void broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now, const worker *except)
+/* A message to every worker but except (M_TICK: tick says whether it is a tick point; M_KEYS,
+ * M_END: key log text p[0..n) copied after it). */
+static unsigned broadcast(ww_engine *e, int kind, uint64_t seq, uint64_t now,
+                          const worker *except, bool tick, const uint8_t *p, size_t n)
 {
     struct ww_workers *ws = e->wk;
+    unsigned sent = 0;
     for (unsigned k = 0; k < ws->n; k++) {
         worker *w = &ws->w[k];
         if (w == except)
             continue;
-        imsg *m = msg_room(e, w, align8(sizeof(imsg)));
+        imsg *m = msg_room(e, w, align8(sizeof(imsg) + n));
         if (m == NULL)
             continue;
+        sent++;
         m->kind = (uint32_t)kind;
         m->seq = seq;
         m->now = now;
+        m->tick = tick;
+        m->may_come = e->keys_may_come;
+        m->klen = (uint32_t)n;
+        if (n > 0)
+            memcpy(m + 1, p, n);
     }
+    return sent;
 }
 
 /* The facts of the packets in hand go out within about LIVE_SYNC_NS while packets come (live,
@@ -1245,8 +1462,11 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
         ws->pending->now = e->last_ts;
         ws->pending->tick = tick;
     }
-    if (tick)
-        broadcast(e, M_TICK, e->seq, e->last_ts, ws->pending_w);
+    /* a tick point, or keys that came before this packet: the other workers do after it what
+     * the one-thread engine does after every packet (sweeps; late keys retried) */
+    if (tick || ws->keys_fresh)
+        broadcast(e, M_TICK, e->seq, e->last_ts, ws->pending_w, tick, NULL, 0);
+    ws->keys_fresh = false;
     ws->pending = NULL;
     ws->done_seq = e->seq;
     if (++ws->since_sync >= SYNC_EVERY || live_due(ws)) {
@@ -1256,11 +1476,55 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
     }
 }
 
+void ww_workers_keys(ww_engine *e, const uint8_t *p, size_t n)
+{
+    struct ww_workers *ws = e->wk;
+    if (ws->ended)
+        return;
+    if (ws->end_keys) { /* read at the end: applied with M_END */
+        if (n > 0 && ww_buf_append(&ws->end_text, p, n) != WW_OK)
+            ww_engine_say(e, "warning: key log text at the end over 64 MiB: not used");
+        return;
+    }
+    /* large text (a big DSB) in pieces: each fits a message */
+    do {
+        size_t k = WW_MIN(n, (size_t)1 << 20);
+        broadcast(e, M_KEYS, ws->done_seq + 1, e->last_ts, NULL, false, p, k);
+        p = k > 0 ? p + k : p;
+        n -= k;
+    } while (n > 0);
+    ws->keys_fresh = true;
+}
+
+void ww_workers_interval_stats(ww_engine *e, uint64_t ts_us, uint64_t drops)
+{
+    struct ww_workers *ws = e->wk;
+    if (ws->ended)
+        return;
+    /* every worker's counters after the packet just dispatched, then the event (order 1: after
+     * theirs), with the reader's own counters as of now */
+    uint64_t asked = broadcast(e, M_STATS, ws->done_seq, e->last_ts, NULL, false, NULL, 0);
+    uint64_t total = e->drops + drops;
+    SER_VAL(&ws->rsc, asked);
+    SER_VAL(&ws->rsc, ts_us);
+    SER_VAL(&ws->rsc, total);
+    SER_VAL(&ws->rsc, *ww_pktdec_stats_get(e->pd));
+    r_fact_at(ws, ws->done_seq, PH_STATS, 1, F_STATS);
+    ws->stats_pending++;
+}
+
+void ww_workers_end_keys(ww_engine *e)
+{
+    e->wk->end_keys = true;
+}
+
 void ww_workers_tick(ww_engine *e, uint64_t now_us)
 {
     struct ww_workers *ws = e->wk;
     /* an idle tick belongs after the last packet: as the one-thread engine, at its number */
-    broadcast(e, M_TICK, ws->done_seq, now_us, NULL);
+    broadcast(e, M_TICK, ws->done_seq, now_us, NULL, true, NULL, 0);
+    ws->keys_fresh = false;
+    ws->idle_open = true;
     sync_all(ws, NULL);
     (void)merge(e);
 }
@@ -1274,7 +1538,8 @@ void ww_workers_drain(ww_engine *e)
         uint64_t ev = ws->events;
         unlock(ws);
         bool progress = merge(e);
-        bool done = true;
+        /* a stats event asked for, an idle tick's facts: out too */
+        bool done = ws->stats_pending == 0 && !ws->idle_open;
         for (unsigned k = 0; k < ws->n; k++)
             if (ws->w[k].started && ws->w[k].mw < ws->done_seq)
                 done = false;
@@ -1320,7 +1585,7 @@ static int worker_init(ww_engine *e, worker *w, const ww_buf *keys)
         return WW_E_NOMEM;
     if (keys->len > 0)
         ww_keylog_add_text(w->kl, keys->data, keys->len);
-    ww_keylog_set_keys_may_come(w->kl, false);
+    ww_keylog_set_keys_may_come(w->kl, e->keys_may_come);
     size_t budget = e->cfg.key_wait_budget > 0 ? e->cfg.key_wait_budget : WW_KEYWAIT_BUDGET;
     ww_keylog_set_wait_budget(w->kl, WW_MAX(budget / n, (size_t)1 << 20));
     if (e->cfg.key_grace_us > 0)
@@ -1340,6 +1605,7 @@ static int worker_init(ww_engine *e, worker *w, const ww_buf *keys)
     w->app = ww_app_new(mem, &e->cfg.app, &sink, w->kl);
     if (w->app == NULL)
         return WW_E_NOMEM;
+    ww_app_set_rank_fn(w->app, w_rank, w);
     ww_tcp_cfg tc = {0};
     if (e->cfg.tcp != NULL)
         tc = *e->cfg.tcp;
@@ -1402,8 +1668,6 @@ bool ww_workers_start(ww_engine *e)
     const char *why = NULL;
     if (e->evid.ev != NULL)
         why = "-w evidence keeps packets in packet order";
-    else if (e->keys_may_come)
-        why = "keys may come later (a followed key log, pcapng secrets)";
     for (size_t i = 0; i < e->n_subs && why == NULL; i++)
         if (e->subs[i].packet != NULL || e->subs[i].flow_close != NULL)
             why = "a subscriber wants packets";
@@ -1423,6 +1687,7 @@ bool ww_workers_start(ww_engine *e)
         return false;
     }
     pthread_cond_init(&ws->cv_main, NULL);
+    ww_buf_init(&ws->end_text, NULL, (size_t)64 << 20);
     e->wk = ws;
     ws->done_seq = e->seq;
     /* lazily built tables, before any thread */
@@ -1430,6 +1695,8 @@ bool ww_workers_start(ww_engine *e)
     ww_buf keys;
     ww_buf_init(&keys, NULL, (size_t)64 << 20);
     int rc = ww_keylog_export(e->kl, &keys);
+    if (rc == WW_OK) /* and a line still being written: the copies go on from where it is */
+        rc = ww_keylog_export_pending(e->kl, &keys);
     for (unsigned k = 0; k < n && rc == WW_OK; k++) {
         worker *w = &ws->w[k];
         w->ws = ws;
@@ -1469,7 +1736,10 @@ void ww_workers_end(ww_engine *e)
         for (unsigned k = 0; k < ws->n; k++)
             any |= ws->w[k].started;
         if (any) {
-            broadcast(e, M_END, ws->done_seq + 1, e->last_ts, NULL);
+            broadcast(e, M_END, ws->done_seq + 1, e->last_ts, NULL, false, ws->end_text.data,
+                      ws->end_text.len);
+            if (ws->end_text.data != NULL)
+                ww_wipe(ws->end_text.data, ws->end_text.len);
             for (unsigned k = 0; k < ws->n; k++) { /* the last blocks */
                 worker *w = &ws->w[k];
                 if (w->rb != NULL) {
@@ -1507,35 +1777,42 @@ void ww_workers_end(ww_engine *e)
     }
 }
 
+/* b's counters added to a's (the ones the run's stats use, and the tcp ones) */
+static void wstats_add(wstats *a, const wstats *b)
+{
+    add_stats(&a->tcp, &b->tcp);
+    a->app.tls_sessions += b->app.tls_sessions;
+    a->app.tls_decrypted += b->app.tls_decrypted;
+    a->app.tls_undecryptable += b->app.tls_undecryptable;
+    a->app.http_messages += b->app.http_messages;
+    a->app.rpc_calls += b->app.rpc_calls;
+    a->app.wallet_calls += b->app.wallet_calls;
+    a->app.h2_flows += b->app.h2_flows;
+    a->app.quic_decrypted += b->app.quic_decrypted;
+    a->app.quic_undecryptable += b->app.quic_undecryptable;
+    a->quic.conns += b->quic.conns;
+    a->kw.evicted += b->kw.evicted; /* the peak: the merge's (kw_peak) */
+    a->kw.bytes_evicted += b->kw.bytes_evicted;
+}
+
 void ww_workers_stats(const ww_engine *e, ww_tcp_stats *ts, ww_app_stats *as, ww_quic_stats *qs,
                       ww_keywait_stats *kw)
 {
     struct ww_workers *ws = e->wk;
-    memset(ts, 0, sizeof *ts);
-    memset(as, 0, sizeof *as);
-    memset(qs, 0, sizeof *qs);
-    memset(kw, 0, sizeof *kw);
+    wstats sum;
+    memset(&sum, 0, sizeof sum);
     lock(ws);
     for (unsigned k = 0; k < ws->n; k++) {
         worker *w = &ws->w[k];
-        add_stats(ts, &w->snap_tcp);
-        const ww_app_stats *a = &w->snap_app;
-        as->tls_sessions += a->tls_sessions;
-        as->tls_decrypted += a->tls_decrypted;
-        as->tls_undecryptable += a->tls_undecryptable;
-        as->http_messages += a->http_messages;
-        as->rpc_calls += a->rpc_calls;
-        as->wallet_calls += a->wallet_calls;
-        as->h2_flows += a->h2_flows;
-        as->quic_decrypted += a->quic_decrypted;
-        as->quic_undecryptable += a->quic_undecryptable;
-        qs->conns += w->snap_quic.conns;
-        const ww_keywait_stats *k2 = &w->snap_kw;
-        kw->bytes_peak += k2->bytes_peak; /* an upper bound of the peak over all workers */
-        kw->evicted += k2->evicted;
-        kw->bytes_evicted += k2->bytes_evicted;
+        wstats one = {w->snap_tcp, w->snap_app, w->snap_quic, w->snap_kw};
+        wstats_add(&sum, &one);
     }
     unlock(ws);
+    sum.kw.bytes_peak = ws->kw_peak; /* as of the facts merged (reader's own) */
+    *ts = sum.tcp;
+    *as = sum.app;
+    *qs = sum.quic;
+    *kw = sum.kw;
 }
 
 void ww_workers_free(ww_engine *e)
@@ -1555,6 +1832,9 @@ void ww_workers_free(ww_engine *e)
             free(c);
         }
     free(ws->rsc.p);
+    if (ws->end_text.data != NULL)
+        ww_wipe(ws->end_text.data, ws->end_text.len);
+    ww_buf_free(&ws->end_text);
     pthread_mutex_destroy(&ws->mx);
     pthread_cond_destroy(&ws->cv_main);
     free(ws->w);

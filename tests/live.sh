@@ -205,41 +205,53 @@ fi
 # 6b. late keys (issue 12 item 5): a TLS 1.3 capture replayed at full speed, its connections
 # closed (FIN linger 10 s passed) before any key is known; the key log then appended in two
 # halves. --key-grace 30s: every session decrypted and every alert written before SIGINT;
-# --key-grace 500ms (the same packets, captured at the same time): given up, counted.
+# --key-grace 500ms (the same packets, captured at the same time): given up, counted. Each with
+# one thread and with --workers 2 (the key log's new lines go to every worker's copy).
 LKP=pcaps/tls13-hijack.pcap
 LKK=pcaps/tls13-hijack.keys
 LKWANT=$("$WW" -q -r "$LKP" -k "$LKK" -o "$T/lkwant.jsonl" >/dev/null 2>&1; alerts_of "$T/lkwant.jsonl")
 LKN=$(count_alerts "$T/lkwant.jsonl")
-: >"$T/lk.keys"
-: >"$T/lkg.keys"
-start_ww lk -f 'tcp port 18443' -k "$T/lk.keys" --key-grace 30s -o "$T/lk.jsonl" -q
-LKPID=$WWPID
-start_ww lkg -f 'tcp port 18443' -k "$T/lkg.keys" --key-grace 500ms -o "$T/lkg.jsonl" -q
-LKGPID=$WWPID
+declare -A LKPIDS
+for nw in 1 2; do
+    : >"$T/lk$nw.keys"
+    : >"$T/lkg$nw.keys"
+    start_ww lk$nw -f 'tcp port 18443' -k "$T/lk$nw.keys" --key-grace 30s -o "$T/lk$nw.jsonl" -q \
+        --workers $nw
+    LKPIDS[lk$nw]=$WWPID
+    start_ww lkg$nw -f 'tcp port 18443' -k "$T/lkg$nw.keys" --key-grace 500ms \
+        -o "$T/lkg$nw.jsonl" -q --workers $nw
+    LKPIDS[lkg$nw]=$WWPID
+done
 replay --topspeed "$LKP"
 sleep 11.5
 nl=$(wc -l <"$LKK")
-head -n $((nl / 2)) "$LKK" | tee -a "$T/lkg.keys" >>"$T/lk.keys"
+head -n $((nl / 2)) "$LKK" | tee -a "$T/lkg1.keys" "$T/lkg2.keys" "$T/lk1.keys" >>"$T/lk2.keys"
 sleep 0.5
-tail -n +$((nl / 2 + 1)) "$LKK" | tee -a "$T/lkg.keys" >>"$T/lk.keys"
+tail -n +$((nl / 2 + 1)) "$LKK" | tee -a "$T/lkg1.keys" "$T/lkg2.keys" "$T/lk1.keys" >>"$T/lk2.keys"
 sleep 1
-n=$(count_alerts "$T/lk.jsonl")
-check "late keys: alerts written after the closed connections' keys came: $n of $LKN" \
-    [ "$LKN" -gt 0 -a "$n" -eq "$LKN" ]
-WWPID=$LKPID
-stop_ww
-check "late keys: exit 1 (got $RC)" [ "$RC" -eq 1 ]
-check "late keys: every session decrypted ($(stat_of "$T/lk.jsonl" tls_decrypted) of 2)" \
-    [ "$(stat_of "$T/lk.jsonl" tls_decrypted)" -eq 2 ]
-check "late keys: the same alerts as the replay with keys" [ "$(alerts_of "$T/lk.jsonl")" = "$LKWANT" ]
-check "late keys: bytes waited for keys (stats keywait_bytes_peak)" \
-    [ "$(stat_of "$T/lk.jsonl" keywait_bytes_peak)" -gt 0 ]
-WWPID=$LKGPID
-stop_ww
-check "late keys past --key-grace: nothing decrypted, 2 undecryptable, no alert" \
-    [ "$(stat_of "$T/lkg.jsonl" tls_decrypted)" -eq 0 -a \
-      "$(stat_of "$T/lkg.jsonl" tls_undecryptable)" -eq 2 -a "$(count_alerts "$T/lkg.jsonl")" -eq 0 ]
-check "late keys past --key-grace: no-key anomalies" grep -q '"no-key"' "$T/lkg.jsonl"
+for nw in 1 2; do
+    w="--workers $nw"
+    n=$(count_alerts "$T/lk$nw.jsonl")
+    check "late keys ($w): alerts written after the closed connections' keys came: $n of $LKN" \
+        [ "$LKN" -gt 0 -a "$n" -eq "$LKN" ]
+    WWPID=${LKPIDS[lk$nw]}
+    stop_ww
+    check "late keys ($w): exit 1 (got $RC)" [ "$RC" -eq 1 ]
+    check "late keys ($w): every session decrypted ($(stat_of "$T/lk$nw.jsonl" tls_decrypted) of 2)" \
+        [ "$(stat_of "$T/lk$nw.jsonl" tls_decrypted)" -eq 2 ]
+    check "late keys ($w): the same alerts as the replay with keys" \
+        [ "$(alerts_of "$T/lk$nw.jsonl")" = "$LKWANT" ]
+    check "late keys ($w): bytes waited for keys (stats keywait_bytes_peak)" \
+        [ "$(stat_of "$T/lk$nw.jsonl" keywait_bytes_peak)" -gt 0 ]
+    WWPID=${LKPIDS[lkg$nw]}
+    stop_ww
+    check "late keys past --key-grace ($w): nothing decrypted, 2 undecryptable, no alert" \
+        [ "$(stat_of "$T/lkg$nw.jsonl" tls_decrypted)" -eq 0 -a \
+          "$(stat_of "$T/lkg$nw.jsonl" tls_undecryptable)" -eq 2 -a "$(count_alerts "$T/lkg$nw.jsonl")" -eq 0 ]
+    check "late keys past --key-grace ($w): no-key anomalies" grep -q '"no-key"' "$T/lkg$nw.jsonl"
+done
+check "late keys: --workers 2 gives the alerts --workers 1 gives" \
+    [ "$(alerts_of "$T/lk2.jsonl")" = "$(alerts_of "$T/lk1.jsonl")" ]
 
 # 6c. default settings (TPACKET_V3 blocks, the default ring) keep up with browsing traffic at a
 # modest rate: a cleartext mkbench capture at 100 Mbit/s (walletwatch stopped for a second in

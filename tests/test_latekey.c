@@ -25,7 +25,7 @@ typedef struct lk {
     uint64_t last_ts;
 } lk;
 
-static bool lk_init(lk *t, bool live, uint64_t grace_us)
+static bool lk_init(lk *t, bool live, uint64_t grace_us, unsigned workers)
 {
     char err[WW_ERRBUF_SIZE];
     memset(t, 0, sizeof *t);
@@ -44,6 +44,7 @@ static bool lk_init(lk *t, bool live, uint64_t grace_us)
     ec.detect.db = t->db;
     ec.live = live;
     ec.key_grace_us = grace_us;
+    ec.workers = workers; /* > 1: every worker's key log copy follows the file too */
     T_EQ_INT(ww_engine_new(&t->e, &ec, err), WW_OK);
     T_EQ_INT(ww_engine_follow_keylog(t->e, t->kl_path), WW_OK);
     return t->e != NULL;
@@ -136,10 +137,10 @@ static void lk_free(lk *t)
 /* Keys in two halves after the connection closed (live, within the grace period): the first
  * half decrypts nothing yet, the second the whole session: its wallet call and its alerts come
  * before the end of the input, and the stats say one session decrypted. */
-T_CASE(latekey_keys_after_close_decrypt_and_alert)
+static void latekey_keys_after_close_decrypt_and_alert_n(unsigned workers)
 {
     lk t;
-    if (!lk_init(&t, true, 30000000))
+    if (!lk_init(&t, true, 30000000, workers))
         return;
     int n = count_lines(KEYS);
     T_CHECK(n >= 4);
@@ -163,10 +164,10 @@ T_CASE(latekey_keys_after_close_decrypt_and_alert)
 
 /* Replay: the keys come after every packet was read; the last retry at the end of the input
  * decrypts the session. */
-T_CASE(latekey_replay_end_of_input_retry)
+static void latekey_replay_end_of_input_retry_n(unsigned workers)
 {
     lk t;
-    if (!lk_init(&t, false, 0))
+    if (!lk_init(&t, false, 0, workers))
         return;
     lk_feed(&t, PCAP);
     lk_append_keys(&t, KEYS, 0, 1000);
@@ -178,10 +179,10 @@ T_CASE(latekey_replay_end_of_input_retry)
 
 /* Live, grace 1 s: the key comes 2 s after the close. The session was given up (a no-key
  * anomaly, counted undecryptable, nothing left waiting); the key decrypts nothing anymore. */
-T_CASE(latekey_grace_expired_counted_and_freed)
+static void latekey_grace_expired_counted_and_freed_n(unsigned workers)
 {
     lk t;
-    if (!lk_init(&t, true, 1000000))
+    if (!lk_init(&t, true, 1000000, workers))
         return;
     lk_feed(&t, PCAP);
     ww_engine_tick(t.e, t.last_ts + 2000000);
@@ -237,7 +238,7 @@ T_CASE(latekey_budget_evicts)
 T_CASE(latekey_free_while_waiting)
 {
     lk t;
-    if (!lk_init(&t, true, 30000000))
+    if (!lk_init(&t, true, 30000000, 0))
         return;
     lk_feed(&t, PCAP);
     int before = events_with(&t, "\"event_type\"");
@@ -249,10 +250,10 @@ T_CASE(latekey_free_while_waiting)
 
 /* The keys come while the connections are not closed yet (FIN linger): retried on the key log's
  * growth, not at their close 10 s later. */
-T_CASE(latekey_open_connections_retried_when_keys_come)
+static void latekey_open_connections_retried_when_keys_come_n(unsigned workers)
 {
     lk t;
-    if (!lk_init(&t, true, 30000000))
+    if (!lk_init(&t, true, 30000000, workers))
         return;
     lk_feed_only(&t, PCAP);
     T_EQ_INT(events_with(&t, "\"event_type\":\"alert\""), 0);
@@ -263,4 +264,39 @@ T_CASE(latekey_open_connections_retried_when_keys_come)
     T_EQ_INT(ww_engine_stats(t.e)->tls_decrypted, 2);
     T_EQ_INT(events_with(&t, "\"event_type\":\"alert\""), 4);
     lk_free(&t);
+}
+
+/* Each with one thread and with --workers 2 (the followed key log's lines reach every worker's
+ * copy; ww_engine_tick waits for the workers, so the events are out when it returns). */
+T_CASE(latekey_keys_after_close_decrypt_and_alert)
+{
+    latekey_keys_after_close_decrypt_and_alert_n(0);
+}
+T_CASE(latekey_keys_after_close_decrypt_and_alert_workers)
+{
+    latekey_keys_after_close_decrypt_and_alert_n(2);
+}
+T_CASE(latekey_replay_end_of_input_retry)
+{
+    latekey_replay_end_of_input_retry_n(0);
+}
+T_CASE(latekey_replay_end_of_input_retry_workers)
+{
+    latekey_replay_end_of_input_retry_n(2);
+}
+T_CASE(latekey_grace_expired_counted_and_freed)
+{
+    latekey_grace_expired_counted_and_freed_n(0);
+}
+T_CASE(latekey_grace_expired_counted_and_freed_workers)
+{
+    latekey_grace_expired_counted_and_freed_n(2);
+}
+T_CASE(latekey_open_connections_retried_when_keys_come)
+{
+    latekey_open_connections_retried_when_keys_come_n(0);
+}
+T_CASE(latekey_open_connections_retried_when_keys_come_workers)
+{
+    latekey_open_connections_retried_when_keys_come_n(2);
 }

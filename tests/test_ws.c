@@ -6,6 +6,7 @@
 #include "decode/ws_int.h"
 #include "tests/t.h"
 
+#include <stdlib.h>
 #include <zlib.h>
 
 typedef struct wrec {
@@ -190,6 +191,63 @@ T_CASE(ws_permessage_deflate_context_takeover)
             ww_ws_free(w);
         }
     }
+}
+
+/* The permessage-deflate inflater (zlib's state and 32 KiB window) allocates through the
+ * session's ww_mem, and gives all of it back with the session. */
+static long ws_live, ws_allocs;
+static void *cm_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    ws_live++;
+    ws_allocs++;
+    return malloc(n);
+}
+static void cm_free(void *p, void *ud)
+{
+    (void)ud;
+    if (p != NULL)
+        ws_live--;
+    free(p);
+}
+static void *cm_calloc(size_t a, size_t b, void *ud)
+{
+    (void)ud;
+    ws_live++;
+    ws_allocs++;
+    return calloc(a, b);
+}
+static void *cm_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    if (p == NULL) {
+        ws_live++;
+        ws_allocs++;
+    }
+    return realloc(p, n);
+}
+
+T_CASE(ws_deflate_allocates_through_mem)
+{
+    static const ww_mem cm = {NULL, cm_malloc, cm_free, cm_calloc, cm_realloc};
+    const char *msgs[2] = {"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0xabc\"}",
+                           "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0xabc\"}"};
+    ww_ws_pmd pmd;
+    T_EQ_INT(ww_ws_parse_extensions(&pmd, "permessage-deflate", 18), WW_OK);
+    wrec r;
+    memset(&r, 0, sizeof r);
+    ww_ws_cbs cbs = {&r, w_msg, w_anom};
+    ws_live = ws_allocs = 0;
+    ww_ws *w = ww_ws_new(&cm, &pmd, 0, 100, &cbs);
+    T_CHECK(w != NULL);
+    long before = ws_allocs;
+    size_t k = deflate_msgs(B, msgs, 2, false, false);
+    feed(w, WW_DIR_TOCLIENT, B, k, false);
+    T_EQ_INT(r.n, 2);
+    T_EQ_STR(r.msg[1], msgs[1]);
+    T_CHECK(ws_allocs >= before + 2); /* zlib's state and window */
+    ww_ws_free(w);
+    T_EQ_INT(ws_live, 0);
 }
 
 T_CASE(ws_extension_header)

@@ -3,10 +3,14 @@
 # tests/pcaps.list (its key log and flags) and every capture in pcaps/ alone, runs
 # BUILD/walletwatch with --workers 1, 2 and 4 and compares, byte for byte, standard output
 # (--format jsonl; --format text with -o FILE), the -o file and the exit status. pcapng inputs
-# run on one thread whatever N (their DSBs may bring keys late), so each one is also run
-# converted to classic pcap (tests/tools/pcapng2pcap.py) to exercise the sharded path on it.
+# (their DSBs may bring keys late: records wait, closed connections are parked) are sharded
+# too; each one is also run converted to classic pcap (tests/tools/pcapng2pcap.py: no key can
+# come late) and, when pcaps/NAME.keys exists, rewritten with its key log spread over DSBs
+# before, during and after the connections (tests/tools/dsb_spread.py, two seeds, one key in
+# five left out: late keys, parked connections retried, no-key at the end).
 # Then the bench capture (BUILD/tools/mkbench, WW_WORKERS_MB MB, default 50, made in a
-# scratch directory), N=1 against N=4. One check per capture; last line "N passed, N failed".
+# scratch directory), N=1 against N=4, and against N=2 with --stats-interval. One check per
+# capture; last line "N passed, N failed".
 set -u
 export LC_ALL=C TZ=UTC
 BUILD=${1:-build}
@@ -81,18 +85,50 @@ for p in pcaps/*.pcap pcaps/*.pcapng; do
     *.pcapng)
         conv=$(as_pcap "$p")
         [ -n "$conv" ] && check "file-$(basename "$p")-as-pcap" -r "$conv"
+        keys=${p%.pcapng}.keys
+        if [ -f "$keys" ]; then
+            for seed in 1 2; do
+                sp=$TMP/spread-$seed-$(basename "$p")
+                if python3 tests/tools/dsb_spread.py "$p" "$keys" "$sp" "$seed" --drop 5; then
+                    check "file-$(basename "$p")-keys-spread-$seed" -r "$sp"
+                else
+                    echo "FAIL $p: dsb_spread.py"
+                    failed=$((failed + 1))
+                fi
+                rm -f "$sp"
+            done
+        fi
         ;;
     esac
 done
 # several inputs, one timeline
 check "multi-input" -r pcaps/http1-hijack.pcap -r pcaps/tls13-hijack.pcap \
     -k pcaps/tls13-hijack.keys -r pcaps/http1-lookalike.pcap
+# --stats-interval: the stats events carry the counters as of the same packet whatever N;
+# a classic pcap then pcapng inputs (keys may come late from the second input on), with
+# late keys spread over DSBs
+if python3 tests/tools/dsb_spread.py pcaps/dapp-sse-hijack.pcapng pcaps/dapp-sse-hijack.keys \
+    "$TMP/si-sse.pcapng" 1 --drop 5 &&
+    python3 tests/tools/dsb_spread.py pcaps/dapp-altsvc-hijack.pcapng \
+        pcaps/dapp-altsvc-hijack.keys "$TMP/si-altsvc.pcapng" 3 --drop 5; then
+    check "stats-interval-pcapng" -r pcaps/dapp-altsvc-hijack.pcapng --stats-interval 100ms
+    check "stats-interval-multi-input" -r pcaps/http1-hijack.pcap -r "$TMP/si-sse.pcapng" \
+        -r pcaps/tls13-hijack.pcap -k pcaps/tls13-hijack.keys -r "$TMP/si-altsvc.pcapng" \
+        --stats-interval 1s
+    # keys that come before packets the filter drops: retried after the next packet kept
+    check "filter-spread-keys" -r "$TMP/si-altsvc.pcapng" -f 'udp or tcp[tcpflags] & tcp-push != 0'
+else
+    echo "FAIL stats-interval: dsb_spread.py"
+    failed=$((failed + 1))
+fi
 
 # the bench capture: many flows, every worker busy
 MK=$BUILD/tools/mkbench
 if [ -x "$MK" ]; then
     if "$MK" "$TMP/bench.pcap" "${WW_WORKERS_MB:-50}" >/dev/null 2>&1; then
         WW_WORKERS_N=4 check "bench-${WW_WORKERS_MB:-50}MB" -r "$TMP/bench.pcap"
+        WW_WORKERS_N=2 check "bench-${WW_WORKERS_MB:-50}MB-stats-interval" -r "$TMP/bench.pcap" \
+            --stats-interval 200ms
         rm -f "$TMP/bench.pcap"
     else
         echo "FAIL bench: $MK could not make the capture"
