@@ -97,6 +97,10 @@ void ww_addr_evm_checksum(char out[43], const char *lower)
     out[42] = '\0';
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* s points at 40 hex digits (already checked). Fills out (lower case) and flags. */
 static void evm_from_hex40(ww_addr *out, const char *s)
 {
@@ -127,6 +131,56 @@ static void evm_from_hex40(ww_addr *out, const char *s)
         memcpy(out->text + 43, "0x", 2);
         memcpy(out->text + 45, s, 40);
     }
+}
+
+#if defined(__SSE2__)
+/* 16 bytes at s: into *bad the bits of the bytes that are not hex digits, into *up / *lo those
+ * of A-F / a-f; at dst the bytes with 0x20 set (lower case, for a hex digit). */
+static inline void hex16(const char *s, char *dst, unsigned *bad, unsigned *up, unsigned *lo)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i v20 = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i d = _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0')));
+    __m128i is_digit = _mm_cmplt_epi8(d, _mm_set1_epi8((char)(-128 + 10)));
+    __m128i l = _mm_add_epi8(v20, _mm_set1_epi8((char)(0x80 - 'a')));
+    __m128i is_af = _mm_cmplt_epi8(l, _mm_set1_epi8((char)(-128 + 6)));
+    __m128i lower = _mm_cmpeq_epi8(v, v20); /* 0x20 was set */
+    *bad |= ~(unsigned)_mm_movemask_epi8(_mm_or_si128(is_digit, is_af)) & 0xffffu;
+    *up |= (unsigned)_mm_movemask_epi8(_mm_andnot_si128(lower, is_af));
+    *lo |= (unsigned)_mm_movemask_epi8(_mm_and_si128(lower, is_af));
+    _mm_storeu_si128((__m128i *)(void *)dst, v20);
+}
+#endif
+
+/* s points at 40 bytes: false when one is not a hex digit, else evm_from_hex40(out, s). */
+static bool evm_scan_hex40(ww_addr *out, const char *s)
+{
+#if defined(__SSE2__)
+    char low[48];
+    unsigned bad = 0, up = 0, lo = 0;
+    hex16(s, low, &bad, &up, &lo);
+    hex16(s + 16, low + 16, &bad, &up, &lo);
+    hex16(s + 24, low + 24, &bad, &up, &lo); /* overlaps the second by 8: the same bytes */
+    if (bad != 0)
+        return false;
+    if (up != 0 && lo != 0) {
+        evm_from_hex40(out, s); /* mixed case: EIP-55 and the form as written */
+        return true;
+    }
+    memset(out, 0, sizeof *out);
+    out->chain = WW_CHAIN_EVM;
+    out->text[0] = '0';
+    out->text[1] = 'x';
+    memcpy(out->text + 2, low, 40);
+    out->len = 42;
+    return true;
+#else
+    for (size_t i = 0; i < 40; i++)
+        if (ww_hex_val((unsigned char)s[i]) < 0)
+            return false;
+    evm_from_hex40(out, s);
+    return true;
+#endif
 }
 
 static int parse_evm(ww_addr *out, const char *s, size_t n)
@@ -239,11 +293,15 @@ static void set_text(ww_addr *out, int chain, const char *s, size_t n, bool lowe
 {
     memset(out, 0, sizeof *out);
     out->chain = (uint8_t)chain;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (lower && c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        out->text[i] = c;
+    if (!lower) {
+        memcpy(out->text, s, n); /* base58 as is: the scanner's Solana / base58check hits */
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            out->text[i] = c;
+        }
     }
     out->text[n] = '\0';
     out->len = (uint8_t)n;
@@ -536,13 +594,8 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, ww_ad
     size_t len = end - start;
     uint8_t ver, any = 0, all = 0xff;
 
-    if (len == 42 && s[0] == '0' && (s[1] | 0x20) == 'x') {
-        for (size_t i = 2; i < 42; i++)
-            if (!(CC[(uint8_t)s[i]] & CC_HEX))
-                return false;
-        evm_from_hex40(a, s + 2);
-        return true;
-    }
+    if (len == 42 && s[0] == '0' && (s[1] | 0x20) == 'x')
+        return evm_scan_hex40(a, s + 2);
     if (len >= 14 && len <= 90 && ((s[0] | 0x20) == 'b' || (s[0] | 0x20) == 'l')) {
         if (starts_ci(s, len, "bc1"))
             return parse_btc_like(a, WW_CHAIN_BITCOIN, s, len) == WW_OK;
@@ -592,8 +645,6 @@ static bool scan_run(const uint8_t *p, size_t n, size_t start, size_t end, ww_ad
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 /* Bit k set when p[k] is [0-9A-Za-z], for 16 bytes. */
 static inline unsigned alnum16(const uint8_t *p)
 {

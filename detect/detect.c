@@ -120,6 +120,10 @@ struct ww_detect {
     uint32_t *cheads;    /* IP buckets (index + 1) */
     size_t ncheads;
     uint32_t lru_head, lru_tail; /* most / least recently active */
+    /* get_client's last answer: the IP asked (before canon_ip) and its browser (index + 1);
+     * 0 once a browser is released or an alias added (what the IP maps to may change) */
+    ww_ip last_ip;
+    uint32_t last_cl;
     uint64_t *evicted;   /* hashes of evicted browsers' IPs (0 = empty) */
     uint64_t *evicted_until; /* ... and until when what they lost would have been expected */
     size_t n_evicted;    /* slots of both (a power of two) */
@@ -135,6 +139,8 @@ struct ww_detect {
     char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
     uint16_t *url_slots;
     size_t n_urls;
+    uint16_t last_url;         /* the URL url_index() answered last (0 none), its length */
+    size_t last_url_len;
     const client *call_client; /* the browser whose wallet call is being checked */
     ww_detect_stats st;
     /* alerts raised for the wallet call being checked, (rule, role, observed): one alert per
@@ -425,6 +431,7 @@ ww_detect *ww_detect_new(const ww_mem *mem, const ww_detect_cfg *cfg, ww_out *ou
 
 static void client_release(ww_detect *d, client *c)
 {
+    d->last_cl = 0;
     acct(d, -(ssize_t)client_bytes(d, c));
     ww_free(d->mem, c->v);
     ww_free(d->mem, c->m);
@@ -626,12 +633,21 @@ static bool grow_ctable(ww_detect *d)
  * browsers do not survive this call). */
 static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, uint64_t now)
 {
+    client *c;
+    if (d->last_cl != 0 && ww_ip_eq(&d->last_ip, ip_in)) { /* every address of a response */
+        c = CL(d, d->last_cl);
+        c->last_ts = now;
+        lru_front(d, c);
+        return c;
+    }
     const ww_ip *ip = canon_ip(d, ip_in);
     /* find_client(d, ip) maps ip once more; an ip canon_ip() returned as is maps to itself */
-    client *c = ip == ip_in ? find_canon_client(d, ip) : find_client(d, ip);
+    c = ip == ip_in ? find_canon_client(d, ip) : find_client(d, ip);
     if (c != NULL) {
         c->last_ts = now;
         lru_front(d, c);
+        d->last_ip = *ip_in;
+        d->last_cl = (uint32_t)(c - d->cl) + 1;
         return c;
     }
     if (d->st.clients >= d->cfg.max_clients && d->lru_tail)
@@ -666,6 +682,8 @@ static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, u
     d->st.clients++;
     if (d->st.clients > d->ncheads)
         (void)grow_ctable(d); /* on failure the chains just get longer */
+    d->last_ip = *ip_in;
+    d->last_cl = ix;
     return CL(d, ix);
 }
 
@@ -788,23 +806,39 @@ static uint16_t host_index(ww_detect *d, const ww_ctx *ctx)
 }
 
 /* The URL of the response ctx (scheme, host, request target), interned once for all browsers
- * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). Not on the hot path: a
- * URL is copied only the first time it serves an address. */
+ * (a hash table of at most MAX_URLS; beyond it, or without HTTP, 0). A URL is copied only the
+ * first time it serves an address; every address of a response asks again, so the pieces are
+ * compared with the URL answered last before anything is composed. The text is what
+ * snprintf("%s://%s%s") gave, cut at URL_TEXT_MAX - 1 bytes. */
 static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
 {
     if (ctx == NULL || ctx->http == NULL || ctx->http->url == NULL)
         return 0;
-    char u[URL_TEXT_MAX];
-    const char *h = ctx->http->hostname;
+    const char *h = ctx->http->hostname, *path = ctx->http->url;
     if ((h == NULL || !*h) && ctx->tls != NULL && ctx->tls->sni[0])
         h = ctx->tls->sni;
-    bool ws = ctx->app_proto != NULL && strcmp(ctx->app_proto, "websocket") == 0;
+    if (h == NULL)
+        h = "?";
+    bool ws = ctx->app_proto != NULL && ctx->app_proto[0] == 'w' &&
+              strcmp(ctx->app_proto, "websocket") == 0;
     bool sec = ctx->tls != NULL || ctx->quic != NULL;
-    int k = snprintf(u, sizeof u, "%s://%s%s", ws ? (sec ? "wss" : "ws") : sec ? "https" : "http",
-                     h != NULL ? h : "?", ctx->http->url);
-    if (k < 0)
-        return 0;
-    size_t ul = strlen(u);
+    const char *sch = ws ? (sec ? "wss://" : "ws://") : sec ? "https://" : "http://";
+    /* the three pieces, each cut where the text reaches URL_TEXT_MAX - 1 bytes */
+    size_t room = URL_TEXT_MAX - 1, sl = strlen(sch);
+    size_t hl = WW_MIN(strnlen(h, URL_TEXT_MAX), room - sl);
+    size_t pl = WW_MIN(strnlen(path, URL_TEXT_MAX), room - sl - hl);
+    size_t ul = sl + hl + pl;
+    if (d->last_url != 0 && d->last_url_len == ul) {
+        const char *t = d->urls[d->last_url - 1];
+        if (memcmp(t, sch, sl) == 0 && memcmp(t + sl, h, hl) == 0 &&
+            memcmp(t + sl + hl, path, pl) == 0)
+            return d->last_url;
+    }
+    char u[URL_TEXT_MAX];
+    memcpy(u, sch, sl);
+    memcpy(u + sl, h, hl);
+    memcpy(u + sl + hl, path, pl);
+    u[ul] = '\0';
     if (d->urls == NULL) {
         d->urls = ww_calloc(d->mem, MAX_URLS, sizeof(*d->urls));
         d->url_slots = ww_calloc(d->mem, 2 * MAX_URLS, sizeof(uint16_t));
@@ -822,8 +856,11 @@ static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
         uint16_t v = d->url_slots[i];
         if (v == 0)
             break;
-        if (strcmp(d->urls[v - 1], u) == 0)
+        if (strcmp(d->urls[v - 1], u) == 0) {
+            d->last_url = v;
+            d->last_url_len = ul;
             return v;
+        }
     }
     if (d->n_urls == MAX_URLS)
         return 0;
@@ -834,6 +871,8 @@ static uint16_t url_index(ww_detect *d, const ww_ctx *ctx)
     acct(d, (ssize_t)(ul + 1));
     d->urls[d->n_urls] = c;
     d->url_slots[i] = (uint16_t)++d->n_urls;
+    d->last_url = d->url_slots[i];
+    d->last_url_len = ul;
     return d->url_slots[i];
 }
 
@@ -1138,6 +1177,7 @@ static bool alias_put(ww_detect *d, const ww_ip *ip, const ww_ip *canon)
             e->used = true;
             e->ip = *ip;
             e->canon = *canon;
+            d->last_cl = 0;
             return true;
         }
     }

@@ -273,9 +273,13 @@ uint64_t ww_out_flow_id(const ww_flow *f, bool udp, uint64_t seed)
     return h ? h : 1;
 }
 
-const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out, size_t n)
+#define CID_INPUT_MAX (2 + 16 + 16 + 4 + 4)
+
+/* The bytes Community ID v1 hashes (seed, the smaller endpoint first, proto, ports); their
+ * length. */
+static size_t community_input(uint8_t buf[CID_INPUT_MAX], const ww_flow *f, bool udp,
+                              uint16_t seed)
 {
-    uint8_t buf[2 + 16 + 16 + 4 + 4];
     size_t alen = f->cli_ip.family == 6 ? 16 : 4, k = 0;
     const uint8_t *a1 = f->cli_ip.a, *a2 = f->srv_ip.a;
     uint16_t p1 = f->cli_port, p2 = f->srv_port;
@@ -300,6 +304,11 @@ const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out
     buf[k++] = (uint8_t)p1;
     buf[k++] = (uint8_t)(p2 >> 8);
     buf[k++] = (uint8_t)p2;
+    return k;
+}
+
+static const char *community_id_of(const uint8_t *buf, size_t k, char *out, size_t n)
+{
     unsigned char md[EVP_MAX_MD_SIZE], b64[64];
     unsigned mdlen = 0;
     if (n < 34 || EVP_Digest(buf, k, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20) {
@@ -308,8 +317,15 @@ const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out
         return out;
     }
     EVP_EncodeBlock(b64, md, 20); /* 28 characters */
-    snprintf(out, n, "1:%s", (const char *)b64);
+    snprintf(out, n, "1:%.28s", (const char *)b64); /* 20 bytes: 28 base64 characters */
     return out;
+}
+
+const char *ww_community_id(const ww_flow *f, bool udp, uint16_t seed, char *out, size_t n)
+{
+    uint8_t buf[CID_INPUT_MAX];
+    size_t k = community_input(buf, f, udp, seed);
+    return community_id_of(buf, k, out, n);
 }
 
 /* ---- alert identity: EVE signature_id, category, severity ---- */
@@ -442,6 +458,11 @@ struct ww_out {
     uint64_t blind_ok_quic; /* QUIC connections --blind-ok excused */
     uint64_t last_blind_flow[WW_BLIND_COUNT]; /* one count per flow for session kinds */
     char *inconclusive;
+    /* the last Community ID written and what it was hashed from (every event of a response
+     * names the same flow: one SHA-1 per flow and run of events, not per event) */
+    uint8_t cid_in[CID_INPUT_MAX];
+    size_t cid_in_len; /* 0: none */
+    char cid[48];
 };
 
 #define JUNIT_MAX_CASES 10000
@@ -546,7 +567,7 @@ static uint64_t ctx_flow_id(const ww_out *o, const ww_ctx *ctx)
 
 static void common(ww_out *o, const ww_ctx *ctx, uint64_t ts_us, const char *type)
 {
-    char ts[40], ip[64], cid[48];
+    char ts[40], ip[64];
     jw *w = &o->w;
     jw_reset(w);
     jw_open(w, NULL);
@@ -565,7 +586,14 @@ static void common(ww_out *o, const ww_ctx *ctx, uint64_t ts_us, const char *typ
     jw_str(w, "dest_ip", ww_ip_str(to_server ? &f->srv_ip : &f->cli_ip, ip, sizeof ip));
     jw_int(w, "dest_port", to_server ? f->srv_port : f->cli_port);
     jw_str(w, "proto", udp ? "UDP" : "TCP");
-    jw_str(w, "community_id", ww_community_id(f, udp, 0, cid, sizeof cid));
+    uint8_t in[CID_INPUT_MAX];
+    size_t k = community_input(in, f, udp, 0);
+    if (k != o->cid_in_len || memcmp(in, o->cid_in, k) != 0) {
+        (void)community_id_of(in, k, o->cid, sizeof o->cid);
+        memcpy(o->cid_in, in, k);
+        o->cid_in_len = k;
+    }
+    jw_str(w, "community_id", o->cid);
     jw_str(w, "app_proto", ctx->app_proto);
 }
 

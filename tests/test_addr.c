@@ -304,6 +304,47 @@ T_CASE(scan_basic)
     T_EQ_INT(ww_addr_scan((const uint8_t *)"0x", 2, NULL, NULL), 0);
 }
 
+static void on_one(void *ud, const ww_addr *a)
+{
+    *(ww_addr *)ud = *a;
+}
+
+/* The scanner's EVM path (vectorized) against ww_addr_parse (scalar): 42-character runs of
+ * random case, some with one byte that is not a hex digit (each class boundary: / : @ G ` g),
+ * found or not alike, and when found the same bytes (text, flags, the form as written). */
+T_CASE(scan_evm_matches_parse)
+{
+    static const char hex[] = "0123456789abcdefABCDEF", odd[] = "/:@G`gxX";
+    unsigned x = 777, same = 0, rounds = 20000;
+    for (unsigned r = 0; r < rounds; r++) {
+        char s[43];
+        s[0] = '0';
+        s[1] = 'x';
+        unsigned mode = r % 4; /* 0 lower, 1 upper, 2 mixed, 3 mixed */
+        for (int i = 2; i < 42; i++) {
+            x = x * 1103515245u + 12345u;
+            char c = hex[(x >> 8) % 16];
+            if (mode == 1 && c >= 'a')
+                c = (char)(c - 32);
+            if (mode >= 2 && c >= 'a' && ((x >> 20) & 1))
+                c = (char)(c - 32);
+            s[i] = c;
+        }
+        x = x * 1103515245u + 12345u;
+        if ((x >> 16) % 3 == 0)
+            s[2 + (x >> 4) % 40] = odd[(x >> 24) % 8];
+        s[42] = '\0';
+        ww_addr want, got;
+        memset(&want, 0, sizeof want);
+        memset(&got, 0, sizeof got);
+        bool ok = ww_addr_parse(&want, WW_CHAIN_EVM, s, 42) == WW_OK;
+        size_t k = ww_addr_scan(t_guard(s, 42), 42, on_one, &got);
+        if (k == (ok ? 1u : 0u) && (!ok || memcmp(&want, &got, sizeof want) == 0))
+            same++;
+    }
+    T_EQ_INT(same, rounds);
+}
+
 T_CASE(scan_speed)
 {
     /* 8 MiB of hex-heavy JSON with an address every ~4 KiB */

@@ -97,3 +97,35 @@ T_CASE(base58)
     T_EQ_INT(ww_b58_encode(txt, sizeof txt, key, 32), 32);
     T_EQ_STR(txt, "11111111111111111111111111111111");
 }
+
+/* The limb decoder (cap <= 128) against the byte-wise one (cap > 128): random base58 strings
+ * of 1..200 characters (some with leading '1's, some with a stray '0'), every cap from 0 to
+ * 70: the same bytes when the value fits, -1 when it does not. */
+T_CASE(base58_limbs_match_bytewise)
+{
+    static const char A58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    unsigned x = 4242, bad = 0, rounds = 3000;
+    for (unsigned r = 0; r < rounds; r++) {
+        char s[200];
+        x = x * 1103515245u + 12345u;
+        size_t n = 1 + (x >> 8) % (r % 10 == 0 ? 200 : 60);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            s[i] = A58[(x >> 10) % 58];
+        }
+        if (r % 5 == 1)
+            for (size_t i = 0; i < n && i < (r % 7); i++)
+                s[i] = '1';
+        if (r % 13 == 2)
+            s[(x >> 4) % n] = '0';
+        uint8_t ref[300], got[128];
+        ssize_t want = ww_b58_decode(ref, sizeof ref, s, n);
+        for (size_t cap = 0; cap <= 70; cap++) {
+            ssize_t k = ww_b58_decode(got, cap, s, n);
+            bool fits = want >= 0 && (size_t)want <= cap;
+            if (fits ? (k != want || memcmp(got, ref, (size_t)want) != 0) : k != -1)
+                bad++;
+        }
+    }
+    T_EQ_INT(bad, 0);
+}

@@ -426,7 +426,7 @@ static ssize_t b58_decode_bytes(uint8_t *out, size_t cap, const char *s, size_t 
     return (ssize_t)(zeros + used);
 }
 
-#define B58_FAST_CAP 128 /* outputs up to this many bytes: 32-bit limbs, 5 digits per step */
+#define B58_FAST_CAP 128 /* outputs up to this many bytes: 64-bit limbs, 10 digits per step */
 
 ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
 {
@@ -435,36 +435,43 @@ ssize_t ww_b58_decode(uint8_t *out, size_t cap, const char *s, size_t n)
         zeros++;
     if (cap > B58_FAST_CAP)
         return b58_decode_bytes(out, cap, s, n, zeros);
-    /* the number as little-endian 32-bit limbs; it only grows, so once it needs more than cap
+    /* the number as little-endian 64-bit limbs; it only grows, so once it needs more than cap
      * bytes it never fits (the same -1 as the byte-wise loop) */
-    uint32_t limb[B58_FAST_CAP / 4 + 2];
+    uint64_t limb[B58_FAST_CAP / 8 + 2];
     size_t nl = 0, used = 0, i = zeros;
     while (i < n) {
-        uint32_t acc = 0, mul = 1;
-        for (int k = 0; k < 5 && i < n; k++, i++) { /* 58^5 < 2^32 */
+        uint64_t acc = 0, mul = 1;
+        size_t end = n - i > 10 ? i + 10 : n; /* 58^10 < 2^64 */
+        for (; i < end; i++) {
             int v = B58V[(unsigned char)s[i]];
             if (v < 0)
                 return -1;
-            acc = acc * 58u + (uint32_t)v;
+            acc = acc * 58u + (uint64_t)v;
             mul *= 58u;
         }
         uint64_t carry = acc;
         for (size_t j = 0; j < nl; j++) {
-            uint64_t t = (uint64_t)limb[j] * mul + carry;
-            limb[j] = (uint32_t)t;
-            carry = t >> 32;
+            unsigned __int128 t = (unsigned __int128)limb[j] * mul + carry;
+            limb[j] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
         }
         if (carry != 0)
-            limb[nl++] = (uint32_t)carry;
-        used = nl == 0 ? 0 : (nl - 1) * 4 + (size_t)(39 - __builtin_clz(limb[nl - 1])) / 8;
+            limb[nl++] = carry;
+        used = nl == 0 ? 0 : (nl - 1) * 8 + (size_t)(71 - __builtin_clzll(limb[nl - 1])) / 8;
         if (used > cap)
             return -1;
     }
     if (zeros > cap || used > cap - zeros)
         return -1;
     memset(out, 0, zeros);
-    for (size_t b = 0; b < used; b++)
-        out[zeros + used - 1 - b] = (uint8_t)(limb[b / 4] >> (8 * (b % 4)));
+    uint8_t *e = out + zeros + used; /* big-endian: limb 0 ends at e */
+    size_t b = 0;
+    for (; b + 8 <= used; b += 8) {
+        uint64_t be = __builtin_bswap64(limb[b / 8]);
+        memcpy(e - b - 8, &be, 8);
+    }
+    for (; b < used; b++)
+        e[-1 - (ptrdiff_t)b] = (uint8_t)(limb[b / 8] >> (8 * (b % 8)));
     return (ssize_t)(zeros + used);
 }
 
