@@ -146,7 +146,8 @@ bool ww_hm_want_body(const ww_hm *hm, const ww_http_msg *head)
  * Stream this kept body (scan it piece by piece, never gather it)? Responses that are only
  * scanned for served addresses: not requests (JSON-RPC, decoded whole), not scripts
  * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
- * not while a JSON-RPC response is awaited on the connection (rpc_result decodes it whole).
+ * not a JSON-RPC response awaited (rpc_result decodes it whole): on HTTP/1.1 any response while
+ * a wallet call waits on the connection, on HTTP/2 and HTTP/3 the wallet call's stream only.
  * One body at a time per connection (HTTP/1.1): scripts stream too when only their addresses
  * are wanted (drainer-script), gathered per connection; --yara needs the whole script.
  */
@@ -159,7 +160,15 @@ bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *
         return true;
     if (is_script(head->content_type) || !served_candidate(head->content_type))
         return false;
-    return c->n_pending == 0 || hm->sink->rpc_result == NULL;
+    if (c->n_pending == 0 || hm->sink->rpc_result == NULL)
+        return true;
+    if (one_body_at_a_time)
+        return false; /* HTTP/1.x: any response may answer a pending wallet call */
+    /* HTTP/2, HTTP/3: only the stream of a pending wallet call is held whole (its answer) */
+    for (size_t k = 0; k < WW_HM_PENDING_RPC_MAX; k++)
+        if (c->pending[k].rpc_id[0] != '\0' && c->pending[k].stream_id == head->stream_id)
+            return false;
+    return true;
 }
 
 /* ---- served addresses ---- */
@@ -283,7 +292,7 @@ static void rpc_anomaly(void *ud, const char *layer, const char *type, const cha
 
 /* Remembers a wallet call's request id until its response (the oldest makes room). A batch
  * with several calls from one request (wallet_sendCalls) is remembered once. */
-static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
+static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc, uint32_t stream_id)
 {
     if (wc->rpc_id[0] == '\0' || strcmp(wc->rpc_id, "null") == 0)
         return;
@@ -295,6 +304,7 @@ static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
         c->n_pending++;
     snprintf(q->rpc_id, sizeof q->rpc_id, "%s", wc->rpc_id);
     snprintf(q->method, sizeof q->method, "%s", wc->method);
+    q->stream_id = stream_id;
     c->next_pending = (c->next_pending + 1) % WW_HM_PENDING_RPC_MAX;
 }
 
@@ -304,7 +314,7 @@ static void pending_push(ww_hm_conn *c, const ww_wallet_call *wc)
  * whole before the cut are decoded, and a possible wallet call past it is reported to
  * sink->unchecked_call (detect/ decides what that means). */
 static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ctx *anom_ctx,
-                        const uint8_t *p, size_t n, bool prefix)
+                        const uint8_t *p, size_t n, bool prefix, uint32_t stream_id)
 {
     size_t num = WC_BATCH_MAX;
     rpc_anom ra = {hm, anom_ctx};
@@ -321,7 +331,7 @@ static void rpc_request(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_ct
         hm->st->wallet_calls++;
         if (hm->sink->wallet_call != NULL)
             hm->sink->wallet_call(hm->sink->ud, ctx, &hm->calls[i]);
-        pending_push(c, &hm->calls[i]);
+        pending_push(c, &hm->calls[i], stream_id);
     }
 }
 
@@ -422,7 +432,8 @@ void ww_hm_message(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const ww_ht
     if (!m->is_request)
         response_body(hm, c, &ctx, m);
     else if (rpc_candidate(m))
-        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len, m->body_truncated);
+        rpc_request(hm, c, &ctx, &ctx, m->body.ptr, m->body.len, m->body_truncated,
+                    m->stream_id);
 }
 
 void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char *host,
@@ -444,7 +455,7 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
             i++;
         if ((i < n && (p[i] == '{' || p[i] == '[')) || (i == n && truncated))
-            rpc_request(hm, c, &ctx, &anom_ctx, p, n, truncated);
+            rpc_request(hm, c, &ctx, &anom_ctx, p, n, truncated, 0);
     } else if (!truncated) {
         rpc_response(hm, c, &ctx, p, n);
         scan_ctx sc = {hm, &ctx};

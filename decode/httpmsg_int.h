@@ -30,6 +30,7 @@ typedef struct ww_hm_conn {
     struct ww_hm_pending {
         char rpc_id[72];
         char method[48];
+        uint32_t stream_id; /* the request's HTTP/2 or HTTP/3 stream (its response's) */
     } pending[WW_HM_PENDING_RPC_MAX];
     size_t n_pending, next_pending;
     ww_addr *sc_addrs; /* the streamed script's addresses so far (allocated at the first) */

@@ -678,7 +678,31 @@ static const char *tc(char *buf, size_t n, const char *s)
     return buf;
 }
 
-/* Text: the URL as a user would type it. */
+/* After a snprintf that may have cut s: drops a UTF-8 sequence left incomplete at its end. */
+static void utf8_cut_tail(char *s)
+{
+    size_t len = strlen(s), j = len;
+    while (j > 0 && len - j < 4 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
+        j--;
+    if (j == 0)
+        return;
+    unsigned char lead = (unsigned char)s[j - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if ((j - 1) + need > len)
+        s[j - 1] = '\0';
+}
+
+/* How much of line to write after n = snprintf(line, cap, ...) > 0: all of it, or when it was
+ * cut, up to the last whole character. */
+static size_t cut_len(char *line, int n, size_t cap)
+{
+    if ((size_t)n < cap)
+        return (size_t)n;
+    utf8_cut_tail(line);
+    return strlen(line);
+}
+
+/* Text: the URL as a user would type it (cut at n bytes, never inside a character). */
 static void text_where(const ww_out *o, char *out, size_t n, const ww_ctx *ctx)
 {
     char a[64], b[64];
@@ -694,8 +718,10 @@ static void text_where(const ww_out *o, char *out, size_t n, const ww_ctx *ctx)
                      tc(u, sizeof u, ctx->http->url));
     else
         k = snprintf(out, n, "(");
-    if (k < 0 || (size_t)k >= n)
+    if (k < 0 || (size_t)k >= n) {
+        utf8_cut_tail(out);
         return;
+    }
     snprintf(out + k, n - (size_t)k, "%s:%u -> %s:%u, flow %" PRIu64 ")",
              ww_ip_str(&f->cli_ip, a, sizeof a), f->cli_port, ww_ip_str(&f->srv_ip, b, sizeof b),
              f->srv_port, ctx_flow_id(o, ctx));
@@ -798,7 +824,7 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
                  col(o, C_BOLD), tc(rule, sizeof rule, a->rule), col(o, C_RESET),
                  tc(sig, sizeof sig, a->signature), col(o, C_DIM), where, col(o, C_RESET));
     if (n > 0)
-        put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+        put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
     bool call = a->where != NULL && strcmp(a->where, "wallet_call") == 0;
     const char *said = call ? "sent" : "found"; /* in a wallet call; in a response or script */
     if (a->observed != NULL) {
@@ -811,7 +837,7 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
                          a->role >= 0 ? "role " : "", role_words(a->role),
                          call ? "wallet call" : a->where ? a->where : "message");
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
     }
     if (a->expected != NULL) {
         char whence[700], u[600], st[40];
@@ -827,7 +853,7 @@ static void text_alert(ww_out *o, const ww_ctx *ctx, const ww_alert *a)
             n = snprintf(line, sizeof line, "    %-9s %s  (%s)\n    %-9s %s\n",
                          call ? "served" : "like", a->expected->text, whence, "", marks);
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
     }
 }
 
@@ -1040,6 +1066,7 @@ static void text_call_line(ww_out *o, const ww_ctx *ctx, const ww_wallet_call *w
              wc->kind[0] ? tc(knd, sizeof knd, wc->kind) : "call", amt, payee ? " to " : "",
              payee ? payee->text : "", wc->tx_hash[0] ? ", tx " : "",
              tc(txh, sizeof txh, wc->tx_hash), where);
+    utf8_cut_tail(o->text_call);
     if (o->cfg.verbose > 0)
         text_call_heading(o);
 }
@@ -1209,7 +1236,7 @@ void ww_out_anomaly(ww_out *o, const ww_ctx *ctx, const char *layer, const char 
         int n = snprintf(line, sizeof line, "%s  anomaly %s/%s: %s  %s\n", ts, layer, type,
                          detail ? detail : "", where);
         if (n > 0)
-            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
+            put_text(o, line, cut_len(line, n, sizeof line));
     }
 }
 
@@ -1289,7 +1316,7 @@ void ww_out_rpc_result(ww_out *o, const ww_ctx *ctx, const char *method,
                                r->rpc_id, r->result,
                                r->result_truncated ? "(a long result)" : "");
         if (n > 0)
-            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
+            put_text(o, line, cut_len(line, n, sizeof line));
     }
     if (o->last_call >= 0 && o->cases[o->last_call].findings > 0) {
         char b[300];
@@ -1414,7 +1441,7 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
                           " undecryptable\n",
                           st->quic_sessions, st->quic_decrypted, st->quic_undecryptable) - 1;
         if (n > 0)
-            put_text(o, line, WW_MIN((size_t)n, sizeof line - 1));
+            put_text(o, line, cut_len(line, n, sizeof line));
         if (st->alerts > 0)
             n = snprintf(line, sizeof line, "walletwatch: %s%" PRIu64 " alert%s%s%s%s\n",
                          col(o, C_RED), st->alerts, st->alerts == 1 ? "" : "s", col(o, C_RESET),
@@ -1427,7 +1454,7 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
             n = snprintf(line, sizeof line, "walletwatch: %sno wallet hijacking detected%s\n",
                          col(o, C_GRN), col(o, C_RESET));
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
         n = snprintf(line, sizeof line,
                      "walletwatch: %" PRIu64 " accepted by the baseline, %" PRIu64
                      " browsers evicted, %" PRIu64 " served addresses dropped, %" PRIu64
@@ -1435,7 +1462,7 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
                      st->suppressed, st->clients_evicted, st->served_dropped, st->served_pairs,
                      st->mac_aliases);
         if (n > 0)
-            put(o, o->cfg.console, line, WW_MIN((size_t)n, sizeof line - 1));
+            put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "decode/evm_int.h"
 #include "decode/http1_int.h"
+#include "decode/httpmsg_int.h"
 #include "tests/t.h"
 
 typedef struct rx {
@@ -235,4 +236,42 @@ T_CASE(h1_stream_small_body_handed_on_as_it_arrives)
     T_CHECK(r.streamed);
     free(r.got);
     free(w);
+}
+
+static void no_result(void *ud, const ww_ctx *ctx, const char *method, const ww_jsonrpc_resp *r)
+{
+    (void)ud, (void)ctx, (void)method, (void)r;
+}
+
+T_CASE(stream_policy_while_a_wallet_call_waits)
+{
+    /* a served-candidate response streams unless it may answer a pending wallet call: on
+     * HTTP/1.1 any response of the connection, on HTTP/2 / HTTP/3 only the call's stream */
+    ww_app_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.rpc_result = no_result;
+    ww_hm hm;
+    memset(&hm, 0, sizeof hm);
+    hm.cfg = &cfg;
+    hm.sink = &sink;
+    ww_hm_conn c;
+    memset(&c, 0, sizeof c);
+    ww_http_msg head;
+    memset(&head, 0, sizeof head);
+    head.content_type = "application/json";
+    head.stream_id = 3;
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false)); /* nothing pending */
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, true));
+    snprintf(c.pending[0].rpc_id, sizeof c.pending[0].rpc_id, "7");
+    snprintf(c.pending[0].method, sizeof c.pending[0].method, "eth_sendTransaction");
+    c.pending[0].stream_id = 1;
+    c.n_pending = 1;
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false)); /* h2 stream 3: not the call's */
+    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, true)); /* HTTP/1.1: any response may answer */
+    head.stream_id = 1;
+    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, false)); /* the call's stream: held whole */
+    sink.rpc_result = NULL; /* nobody wants the answer */
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false));
 }
