@@ -144,14 +144,14 @@ int ww_coding_parse_list(uint8_t *kinds, size_t *num, const char *s, size_t n, b
 
 /* ---- allocator adapters ---- */
 
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+voidpf ww_zalloc(voidpf opaque, uInt items, uInt size)
 {
     if (size != 0 && items > SIZE_MAX / size)
         return NULL;
     return ww_malloc((const ww_mem *)opaque, (size_t)items * size);
 }
 
-static void z_free(voidpf opaque, voidpf p)
+void ww_zfree(voidpf opaque, voidpf p)
 {
     ww_free((const ww_mem *)opaque, p);
 }
@@ -192,8 +192,8 @@ static int inflater_init(ww_coding *c, stage *s, int wbits, int isal_wrapper)
 #else
     (void)isal_wrapper;
 #endif
-    s->z.zalloc = z_alloc;
-    s->z.zfree = z_free;
+    s->z.zalloc = ww_zalloc;
+    s->z.zfree = ww_zfree;
     s->z.opaque = (voidpf)c->mem;
     if (inflateInit2(&s->z, wbits) != Z_OK)
         return WW_E_NOMEM;

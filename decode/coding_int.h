@@ -13,6 +13,8 @@
 
 #include "util/ww.h"
 
+#include <zlib.h>
+
 enum ww_coding_kind {
     WW_CODING_IDENTITY = 0,
     WW_CODING_GZIP,    /* also "x-gzip" */
@@ -82,5 +84,10 @@ int ww_coding_decode(const ww_mem *mem, const uint8_t *kinds, size_t nk, const u
                      size_t n, size_t max_out, size_t ratio, ww_buf *out) WW_WUR;
 
 const char *ww_coding_name(int kind);
+
+/* zlib allocator callbacks over a ww_mem (opaque = the ww_mem): the state and window of an
+ * inflater count against the budget of its owner. */
+voidpf ww_zalloc(voidpf opaque, uInt items, uInt size);
+void ww_zfree(voidpf opaque, voidpf p);
 
 #endif

@@ -168,19 +168,6 @@ static void msg_stop(ww_ws *w, ws_dir *d, const char *type, const char *why)
         d->z_desync = true;
 }
 
-/* zlib's allocations (its state and the 32 KiB window) go through the session's ww_mem */
-static voidpf ws_zalloc(voidpf opaque, uInt items, uInt size)
-{
-    if (size != 0 && items > SIZE_MAX / size)
-        return NULL;
-    return ww_malloc((const ww_mem *)opaque, (size_t)items * size);
-}
-
-static void ws_zfree(voidpf opaque, voidpf p)
-{
-    ww_free((const ww_mem *)opaque, p);
-}
-
 /* The inflater of a direction lives as long as the connection (RFC 7692 context takeover:
  * the window carries over from message to message) and is reset, not remade, where the
  * context is not taken over. */
@@ -189,8 +176,8 @@ static void inflate_some(ww_ws *w, ws_dir *d, const uint8_t *p, size_t n)
     uint8_t out[16384];
     if (!d->z_init) {
         memset(&d->z, 0, sizeof d->z);
-        d->z.zalloc = ws_zalloc;
-        d->z.zfree = ws_zfree;
+        d->z.zalloc = ww_zalloc; /* the state and the 32 KiB window through ww_mem */
+        d->z.zfree = ww_zfree;
         d->z.opaque = (voidpf)w->mem;
         if (inflateInit2(&d->z, -15) != Z_OK) {
             msg_stop(w, d, "out-of-memory", "no inflater");

@@ -376,26 +376,51 @@ T_CASE(severity_names)
     T_EQ_STR(ww_severity_name(WW_SEV_CRITICAL), "critical");
 }
 
+/* One browser (10.0.0.1) and a detector with max_served addresses per browser, events to a
+ * temporary JSONL file: the served-store tests below. */
+typedef struct ring_fx {
+    FILE *jl;
+    ww_out *out;
+    ww_detect *det;
+    ww_decode_sink sink;
+    ww_flow f;
+    ww_ctx ctx;
+} ring_fx;
+
+static void ring_fx_init(ring_fx *r, size_t max_served)
+{
+    memset(r, 0, sizeof *r);
+    r->jl = tmpfile();
+    ww_out_cfg oc = {0};
+    oc.jsonl = r->jl;
+    oc.format = WW_FMT_JSONL;
+    r->out = ww_out_new(NULL, &oc);
+    ww_detect_cfg dc = {0};
+    dc.max_served = max_served;
+    r->det = ww_detect_new(NULL, &dc, r->out);
+    ww_detect_sink(r->det, &r->sink);
+    r->f.id = 1;
+    r->f.cli_ip.family = 4;
+    memcpy(r->f.cli_ip.a, "\x0a\x00\x00\x01", 4);
+    r->ctx.flow = &r->f;
+    r->ctx.dir = WW_DIR_TOCLIENT;
+}
+
+static void ring_fx_free(ring_fx *r)
+{
+    ww_detect_free(r->det);
+    ww_out_free(r->out);
+    fclose(r->jl);
+}
+
 T_CASE(detect_served_store_ring_eviction)
 {
     /* max_served 8: after 100 addresses, exactly the last 8 are still expected */
-    FILE *jl = tmpfile();
-    ww_out_cfg oc = {0};
-    oc.jsonl = jl;
-    oc.format = WW_FMT_JSONL;
-    ww_out *out = ww_out_new(NULL, &oc);
-    ww_detect_cfg dc = {0};
-    dc.max_served = 8;
-    ww_detect *det = ww_detect_new(NULL, &dc, out);
-    ww_decode_sink sink;
-    ww_detect_sink(det, &sink);
-    ww_flow f = {0};
-    f.id = 1;
-    f.cli_ip.family = 4;
-    memcpy(f.cli_ip.a, "\x0a\x00\x00\x01", 4);
-    ww_ctx ctx = {0};
-    ctx.flow = &f;
-    ctx.dir = WW_DIR_TOCLIENT;
+    ring_fx r;
+    ring_fx_init(&r, 8);
+    ww_detect *det = r.det;
+    ww_decode_sink sink = r.sink;
+    ww_ctx ctx = r.ctx;
     char s[43];
     for (unsigned i = 0; i < 100; i++) {
         snprintf(s, sizeof s, "0x%040x", i * 2654435761u + 1);
@@ -420,9 +445,7 @@ T_CASE(detect_served_store_ring_eviction)
     }
     T_EQ_INT(kept_ok, 8);
     T_EQ_INT(flagged, 92);
-    ww_detect_free(det);
-    ww_out_free(out);
-    fclose(jl);
+    ring_fx_free(&r);
 }
 
 T_CASE(similarity_thresholds_and_formats)
@@ -1310,23 +1333,11 @@ T_CASE(detect_served_url_last_response)
  * checked against a plain FIFO model of the ring. */
 T_CASE(detect_served_index_matches_ring_model)
 {
-    FILE *jl = tmpfile();
-    ww_out_cfg oc = {0};
-    oc.jsonl = jl;
-    oc.format = WW_FMT_JSONL;
-    ww_out *out = ww_out_new(NULL, &oc);
-    ww_detect_cfg dc = {0};
-    dc.max_served = 64;
-    ww_detect *det = ww_detect_new(NULL, &dc, out);
-    ww_decode_sink sink;
-    ww_detect_sink(det, &sink);
-    ww_flow f = {0};
-    f.id = 1;
-    f.cli_ip.family = 4;
-    memcpy(f.cli_ip.a, "\x0a\x00\x00\x01", 4);
-    ww_ctx ctx = {0};
-    ctx.flow = &f;
-    ctx.dir = WW_DIR_TOCLIENT;
+    ring_fx r;
+    ring_fx_init(&r, 64);
+    ww_detect *det = r.det;
+    ww_decode_sink sink = r.sink;
+    ww_ctx ctx = r.ctx;
     unsigned ring[64], n = 0, next = 0, x = 12345, mismatches = 0;
     uint64_t want = 0;
     char s[43];
@@ -1355,9 +1366,7 @@ T_CASE(detect_served_index_matches_ring_model)
     }
     T_EQ_INT(mismatches, 0);
     T_CHECK(ww_detect_stats_get(det)->served_dropped > 1000);
-    ww_detect_free(det);
-    ww_out_free(out);
-    fclose(jl);
+    ring_fx_free(&r);
 }
 
 /* Events of different flows in turn: each line carries its own flow's Community ID (output

@@ -29,6 +29,8 @@ record() {
     cpu=$(awk '/^cpu/ {printf "%.1f", $2 + $3}' "$log.time" 2>/dev/null)
     st=ok
     [ "$rc" = 0 ] || st="FAIL(rc=$rc)"
+    # 72: libFuzzer's exit code when SIGINT stopped it (it still printed its final stats)
+    [ "$rc" = 72 ] && grep -aq 'run interrupted' "$log" && st="stopped(rc=72)"
     grep -aq 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:\|deadly signal\|ERROR: libFuzzer' "$log" &&
         st="CRASH(rc=$rc)"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$start" "$t" "${ex:-0}" "${rate:-0}" \
@@ -63,6 +65,7 @@ if [ "${1:-}" = --summary ]; then
         printf '%s\t%s\t%s\t%s\t%s\n' "$(family "$t")" "$t" "$ex" "$cpu" "$st"
     done | sort | awk -F'\t' '
         { ex[$1] += $3; cpu[$1] += $4; te[$1 "\t" $2] += $3; tc[$1 "\t" $2] += $4
+          if ($5 == "FAIL(rc=72)") $5 = "stopped(rc=72)" # SIGINT (recorded before the label)
           if ($5 != "ok") bad[$1] = bad[$1] " " $2 ":" $5 }
         END { for (k in te) printf "  %s\t%d\t%.0f\n", k, te[k], tc[k]
               for (f in ex) printf "%s\tTOTAL\t%d\t%.0f\t%s\n", f, ex[f], cpu[f], bad[f] }' | sort
