@@ -678,17 +678,15 @@ static const char *tc(char *buf, size_t n, const char *s)
     return buf;
 }
 
-/* After a snprintf that may have cut s: drops a UTF-8 sequence left incomplete at its end. */
+/* After a snprintf that may have cut s (cleaned text: strict UTF-8): drops the sequence left
+ * incomplete at its end. */
 static void utf8_cut_tail(char *s)
 {
     size_t len = strlen(s), j = len;
-    while (j > 0 && len - j < 4 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
+    while (j > 0 && len - j < 3 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
         j--;
-    if (j == 0)
-        return;
-    unsigned char lead = (unsigned char)s[j - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if ((j - 1) + need > len)
+    if (j > 0 && (unsigned char)s[j - 1] >= 0xC0 &&
+        utf8_seq((const unsigned char *)s + j - 1, len - j + 1) == 0)
         s[j - 1] = '\0';
 }
 
