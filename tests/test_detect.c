@@ -448,6 +448,49 @@ T_CASE(detect_served_store_ring_eviction)
     ring_fx_free(&r);
 }
 
+T_CASE(detect_served_store_ring_many)
+{
+    /* max_served 64: 2000 addresses, each but the first ten followed by the one ten before it
+     * again (still stored: found, not added). The exact index deletes and re-inserts over and
+     * over in its 128 slots; every lookup must still find exactly the last 64. */
+    ring_fx r;
+    ring_fx_init(&r, 64);
+    ww_detect *det = r.det;
+    ww_decode_sink sink = r.sink;
+    ww_ctx ctx = r.ctx;
+    char s[43];
+    for (unsigned i = 0; i < 2000; i++) {
+        snprintf(s, sizeof s, "0x%040x", i * 2654435761u + 7);
+        ww_addr a = A(s);
+        ctx.ts_us = 1000 + i;
+        sink.served(sink.ud, &ctx, &a);
+        if (i >= 10) {
+            snprintf(s, sizeof s, "0x%040x", (i - 10) * 2654435761u + 7);
+            a = A(s);
+            sink.served(sink.ud, &ctx, &a);
+        }
+    }
+    T_EQ_INT(ww_detect_stats_get(det)->intents, 2000);
+    T_EQ_INT(ww_detect_stats_get(det)->served_dropped, 2000 - 64);
+    unsigned flagged = 0, kept_ok = 0;
+    for (unsigned i = 0; i < 2000; i++) {
+        uint64_t before = ww_detect_stats_get(det)->alerts;
+        snprintf(s, sizeof s, "0x%040x", i * 2654435761u + 7);
+        ww_wallet_call wc = native(s);
+        ctx.dir = WW_DIR_TOSERVER;
+        ctx.ts_us = 5000;
+        sink.wallet_call(sink.ud, &ctx, &wc);
+        bool alerted = ww_detect_stats_get(det)->alerts > before;
+        if (i >= 2000 - 64 && !alerted)
+            kept_ok++;
+        if (i < 2000 - 64 && alerted)
+            flagged++;
+    }
+    T_EQ_INT(kept_ok, 64);
+    T_EQ_INT(flagged, 2000 - 64);
+    ring_fx_free(&r);
+}
+
 T_CASE(similarity_thresholds_and_formats)
 {
     /* MetaMask's 4+4 against one served address: 28.9 bits, under the default 30 */
