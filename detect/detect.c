@@ -58,12 +58,14 @@
 
 enum { IX_PRE = 0, IX_SUF, IX_N }; /* the chained indexes (the exact one: client.slot) */
 
+/* What a lookup that finds the address reads and updates comes first, then the text it
+ * compares (an EVM address's ends 59 bytes in): one or two cache lines, not three. */
 typedef struct served {
-    ww_addr addr;
+    uint64_t ts_us;  /* last served */
     uint16_t prov;   /* bit set of 1 << WW_PROV_* */
     uint16_t host;   /* index into d->hosts + 1; 0 none */
     uint16_t url;    /* index into d->urls + 1 (the response that last served it); 0 none */
-    uint64_t ts_us;  /* last served */
+    ww_addr addr;
 } served;
 
 /* The chained index links of served entry i, apart from the addresses so that walking a
@@ -1584,6 +1586,34 @@ void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr, int 
             raise(d, ctx, &a);
         } else {
             check_served_lookalike(d, ctx, addr);
+        }
+    }
+}
+
+void ww_detect_prefetch(const ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int stage)
+{
+    /* only the browser asked last (every address of a response goes to one) */
+    if (d == NULL || ctx == NULL || ctx->flow == NULL || d->last_cl == 0 ||
+        !ww_ip_eq(&d->last_ip, &ctx->flow->cli_ip))
+        return;
+    const client *c = CL(d, d->last_cl);
+    if (c->cap == 0)
+        return;
+    uint64_t h = addr_hash(a), fp = h >> 32;
+    size_t mask = 2 * c->cap - 1, j = (size_t)h & mask;
+    if (stage == 0) {
+        __builtin_prefetch(&c->slot[j]);
+        return;
+    }
+    for (int k = 0; k < 8; k++, j = (j + 1) & mask) {
+        uint64_t v = c->slot[j];
+        if (v == 0)
+            return;
+        if (v >> 32 == fp) {
+            const served *e = &c->v[(uint32_t)v - 1];
+            __builtin_prefetch(e, 1);
+            __builtin_prefetch(e->addr.text + WW_MIN((size_t)a->len, sizeof e->addr.text) - 1);
+            return;
         }
     }
 }

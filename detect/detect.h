@@ -281,6 +281,11 @@ void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, ui
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
 /* Feeds an address served with a provenance (what the sink's served_prov does). */
 void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int prov);
+/* A hint, no effect on what detection does: a (for ctx's browser) will be fed soon. Stage 0
+ * prefetches its slot in the browser's address index, stage 1 (a few addresses later) the
+ * entry that slot names, so that a run of served addresses waits on memory once, not once
+ * per address. */
+void ww_detect_prefetch(const ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int stage);
 
 /*
  * Similarity of two normalized addresses of one chain: matched leading and trailing
