@@ -55,6 +55,7 @@
 #define ATA_OWNERS_MAX 32    /* served Solana addresses tried as a token account's owner... */
 #define ATA_MINTS_MAX 48     /* ... and as its mint (with the remembered ones), per party */
 #define WC_RAISED_MAX 64     /* alerts deduplicated per wallet call (then raised as they come) */
+#define PF_AHEAD 16          /* ww_detect_prefetch_run: slots this far ahead, entries half as far */
 
 enum { IX_PRE = 0, IX_SUF, IX_N }; /* the chained indexes (the exact one: client.slot) */
 
@@ -145,6 +146,7 @@ struct ww_detect {
     char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
     uint16_t *url_slots;
     size_t n_urls;
+    uint64_t pf_hash[PF_AHEAD];      /* ww_detect_prefetch_run: hashes of the run's next addresses */
     uint16_t last_url;         /* the URL url_index() answered last (0 none), its length */
     size_t last_url_len;
     const client *call_client; /* the browser whose wallet call is being checked */
@@ -1590,30 +1592,41 @@ void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr, int 
     }
 }
 
-void ww_detect_prefetch(const ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int stage)
+void ww_detect_prefetch_run(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, size_t n,
+                            size_t i)
 {
-    /* only the browser asked last (every address of a response goes to one) */
-    if (d == NULL || ctx == NULL || ctx->flow == NULL || d->last_cl == 0 ||
-        !ww_ip_eq(&d->last_ip, &ctx->flow->cli_ip))
+    if (d == NULL || ctx == NULL || ctx->flow == NULL)
+        return;
+    uint64_t *h = d->pf_hash; /* a[j]'s hash at [j % PF_AHEAD], from stage 0 to stage 1 */
+    /* what to do now: stage 0 (hash, prefetch the slot) for j in [s0, e0), then stage 1 (read
+     * the slot, prefetch the entry it names) for j in [s1, e1) */
+    size_t s0 = i == 0 ? 0 : i + PF_AHEAD - 1, e0 = WW_MIN(n, i + PF_AHEAD);
+    size_t s1 = i == 0 ? 0 : i + PF_AHEAD / 2 - 1, e1 = WW_MIN(n, i + PF_AHEAD / 2);
+    for (size_t j = s0; j < e0; j++)
+        h[j % PF_AHEAD] = addr_hash(&a[j]);
+    /* only the browser fed last (every address of a run goes to one) */
+    if (d->last_cl == 0 || !ww_ip_eq(&d->last_ip, &ctx->flow->cli_ip))
         return;
     const client *c = CL(d, d->last_cl);
     if (c->cap == 0)
         return;
-    uint64_t h = addr_hash(a), fp = h >> 32;
-    size_t mask = 2 * c->cap - 1, j = (size_t)h & mask;
-    if (stage == 0) {
-        __builtin_prefetch(&c->slot[j]);
-        return;
-    }
-    for (int k = 0; k < 8; k++, j = (j + 1) & mask) {
-        uint64_t v = c->slot[j];
-        if (v == 0)
-            return;
-        if (v >> 32 == fp) {
-            const served *e = &c->v[(uint32_t)v - 1];
-            __builtin_prefetch(e, 1);
-            __builtin_prefetch(e->addr.text + WW_MIN((size_t)a->len, sizeof e->addr.text) - 1);
-            return;
+    size_t mask = 2 * c->cap - 1;
+    /* (written in this function: GCC drops the calls of a helper made only of prefetches) */
+    for (size_t j = s0; j < e0; j++)
+        __builtin_prefetch(&c->slot[h[j % PF_AHEAD] & mask]);
+    for (size_t j = s1; j < e1; j++) {
+        uint64_t hj = h[j % PF_AHEAD], fp = hj >> 32;
+        size_t k = (size_t)hj & mask;
+        for (int t = 0; t < 8; t++, k = (k + 1) & mask) {
+            uint64_t v = c->slot[k];
+            if (v == 0)
+                break;
+            if (v >> 32 == fp) {
+                const served *e = &c->v[(uint32_t)v - 1];
+                __builtin_prefetch(e, 1);
+                __builtin_prefetch(e->addr.text + WW_MIN((size_t)a[j].len, sizeof e->addr.text) - 1);
+                break;
+            }
         }
     }
 }
@@ -1626,6 +1639,15 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 static void on_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
     ww_detect_served(ud, ctx, addr, prov);
+}
+
+static void on_served_run(void *ud, const ww_ctx *ctx, const ww_addr *a, size_t n)
+{
+    int prov = n > 0 ? infer_prov(ctx) : 0;
+    for (size_t i = 0; i < n; i++) {
+        ww_detect_prefetch_run(ud, ctx, a, n, i);
+        ww_detect_served(ud, ctx, &a[i], prov);
+    }
 }
 
 /* An alert about address a named by wallet call wc in role (-1: none); the caller sets the
@@ -2117,6 +2139,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->ud = d;
     sink->served = on_served;
     sink->served_prov = on_served_prov;
+    sink->served_run = on_served_run;
     sink->wallet_call = on_wallet_call;
     sink->anomaly = on_anomaly;
     sink->http = on_http;

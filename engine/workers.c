@@ -48,7 +48,6 @@
 #define LIVE_SYNC_NS 1000000         /* and at least this often while packets come */
 #define MAC_CACHE 256
 #define BATCH_MAX 512                /* served addresses in one F_SERVED record (59 KB) */
-#define PF_AHEAD 16                  /* merging one: detection's lookups prefetched this far */
 
 enum { M_SEG = 1, M_UDP, M_TICK, M_KEYS, M_STATS, M_END };
 /* late keys (ww_app_keys_tick): open connections retried, parked ones retried, finished,
@@ -1111,13 +1110,8 @@ static void emit(ww_engine *e, const fhdr *h, unsigned from)
         WW_ASSERT(d.off + (size_t)n * sizeof(ww_addr) <= d.n);
         /* addresses are byte structs: read in place */
         const ww_addr *a = (const ww_addr *)(const void *)(d.p + d.off);
-        for (uint32_t i = 0; i < n && i < PF_AHEAD; i++)
-            ww_detect_prefetch(e->det, ctx, &a[i], 0);
         for (uint32_t i = 0; i < n; i++) {
-            if (i + PF_AHEAD < n)
-                ww_detect_prefetch(e->det, ctx, &a[i + PF_AHEAD], 0);
-            if (i + PF_AHEAD / 2 < n)
-                ww_detect_prefetch(e->det, ctx, &a[i + PF_AHEAD / 2], 1);
+            ww_detect_prefetch_run(e->det, ctx, a, n, i);
             if (prov < 0)
                 s->served(s->ud, ctx, &a[i]);
             else
