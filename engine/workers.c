@@ -534,44 +534,49 @@ static void w_fact(worker *w, uint32_t kind)
  * as runs: one record holds the addresses that come one after the other with the same key,
  * context and provenance (prov -1: the plain served callback), merged one by one in the
  * order they came, as the single facts would have been; the context is written once. */
-static void w_served(worker *w, const ww_ctx *ctx, const ww_addr *addr, int32_t prov)
+static void w_served(worker *w, const ww_ctx *ctx, const ww_addr *a, size_t n, int32_t prov)
 {
     w->cs.len = 0;
     ser_ctx(&w->cs, ctx);
-    if (w->bat_n > 0 && w->bat_n < BATCH_MAX && !w->cs.oom && w->bat_prov == prov &&
-        w->bat_h.seq == w->seq && w->bat_h.phase == w->phase && w->bat_h.order == w->order &&
-        w->bat_h.order2 == w->order2 && w->bat_ctx == w->cs.len &&
-        memcmp(w->bat.p, w->cs.p, w->cs.len) == 0) {
-        SER_VAL(&w->bat, *addr);
+    bool same = w->bat_n > 0 && !w->cs.oom && w->bat_prov == prov && w->bat_h.seq == w->seq &&
+                w->bat_h.phase == w->phase && w->bat_h.order == w->order &&
+                w->bat_h.order2 == w->order2 && w->bat_ctx == w->cs.len &&
+                memcmp(w->bat.p, w->cs.p, w->cs.len) == 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!same || w->bat_n >= BATCH_MAX) { /* a new record: key, context, count */
+            w_batch_flush(w);
+            fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2,
+                      .phase = w->phase, .kind = F_SERVED};
+            uint32_t zero = 0;
+            w->bat_h = h;
+            w->bat_prov = prov;
+            w->bat.len = 0;
+            ser_put(&w->bat, w->cs.p, w->cs.len);
+            w->bat_ctx = w->cs.len;
+            SER_VAL(&w->bat, prov);
+            w->bat_cnt = w->bat.len;
+            SER_VAL(&w->bat, zero);
+            if (w->cs.oom) /* its context is not whole: the record is dropped (fact_commit) */
+                w->bat.oom = true;
+            same = true;
+        }
+        SER_VAL(&w->bat, a[i]);
         w->bat_n++;
-        return;
     }
-    w_batch_flush(w);
-    fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2, .phase = w->phase,
-              .kind = F_SERVED};
-    uint32_t n = 0;
-    w->bat_h = h;
-    w->bat_prov = prov;
-    w->bat.len = 0;
-    ser_put(&w->bat, w->cs.p, w->cs.len);
-    w->bat_ctx = w->cs.len;
-    SER_VAL(&w->bat, prov);
-    w->bat_cnt = w->bat.len;
-    SER_VAL(&w->bat, n);
-    SER_VAL(&w->bat, *addr);
-    w->bat_n = 1;
-    if (w->cs.oom) /* its context is not whole: the record is dropped (fact_commit) */
-        w->bat.oom = true;
     w->cs.oom = false;
 }
 
 static void s_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 {
-    w_served(ud, ctx, addr, -1);
+    w_served(ud, ctx, addr, 1, -1);
 }
 static void s_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
-    w_served(ud, ctx, addr, prov);
+    w_served(ud, ctx, addr, 1, prov);
+}
+static void s_served_run(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n)
+{
+    w_served(ud, ctx, addrs, n, -1);
 }
 static void s_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
@@ -1648,6 +1653,7 @@ static int worker_init(ww_engine *e, worker *w, const ww_buf *keys)
     memset(&sink, 0, sizeof sink);
     sink.ud = w;
     sink.served = e->sink.served ? s_served : NULL;
+    sink.served_run = e->sink.served ? s_served_run : NULL;
     sink.served_prov = e->sink.served_prov ? s_served_prov : NULL;
     sink.wallet_call = e->sink.wallet_call ? s_wallet_call : NULL;
     sink.anomaly = e->sink.anomaly ? s_anomaly : NULL;
