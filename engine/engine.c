@@ -99,12 +99,16 @@ static void latency_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         l->max_us = lat;
 }
 
-static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
+void ww_engine_evidence_packet(ww_engine *e, const ww_pkt *pkt, const ww_seg *seg)
 {
-    ww_engine *e = ud;
     ww_evidence_packet(e->evid.ev, pkt, seg);
     if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK) /* -U, as tcpdump -w */
         e->evid.failed = true;
+}
+
+static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
+{
+    ww_engine_evidence_packet(ud, pkt, seg);
 }
 
 static void evidence_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
@@ -146,10 +150,14 @@ static void evidence_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         e->evid.failed = true;
 }
 
+void ww_engine_evidence_close(ww_engine *e, const ww_flow *f)
+{
+    ww_evidence_close(e->evid.ev, f);
+}
+
 static void evidence_flow_close(void *ud, const ww_flow *f)
 {
-    ww_engine *e = ud;
-    ww_evidence_close(e->evid.ev, f);
+    ww_engine_evidence_close(ud, f);
 }
 
 static int evidence_open(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
@@ -389,6 +397,7 @@ static int add_builtin_subs(ww_engine *e)
     if (e->evid.ev != NULL) {
         ww_engine_sub s = {e, evidence_packet, evidence_served, evidence_alert,
                            evidence_flow_close};
+        e->evid.sub = e->n_subs;
         rc |= ww_engine_subscribe(e, &s);
     }
     return rc;
