@@ -535,9 +535,19 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
         keys_text(ud, data, len);
 }
 
+/* A replayed pipe that has nothing to read: the workers finish the packets in hand, so their
+ * events are out (with -U flushed) while the writer of the pipe pauses, as with one thread. */
+static void on_input_idle(void *ud)
+{
+    ww_engine *e = ud;
+    if (e->wk != NULL)
+        ww_workers_drain(e);
+}
+
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e);
+    ww_source_on_idle(src, on_input_idle, e);
     ww_source_set_anomaly_fn(src, st_anomaly, e); /* damaged blocks */
     if (ww_source_may_carry_secrets(src)) { /* pcapng: DSBs may bring keys later */
         ww_keylog_set_keys_may_come(e->kl, true);
