@@ -515,7 +515,8 @@ int ww_engine_load_keylog(ww_engine *e, const char *path, char errbuf[WW_ERRBUF_
 static void keys_text(void *ud, const uint8_t *p, size_t n)
 {
     ww_engine *e = ud;
-    ww_keylog_add_text(e->kl, p, n);
+    if (e->wk == NULL || !ww_workers_keys_merged(e))
+        ww_keylog_add_text(e->kl, p, n);
     if (e->wk != NULL)
         ww_workers_keys(e, p, n);
 }

@@ -91,9 +91,11 @@ void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_st
 
 /* ---- workers.c ---- */
 /* Starts the workers when cfg.workers > 1 and the run allows it (no subscriber of packets
- * but -w evidence; not -w --evidence-secrets with keys that come during the run); true when
- * they run. Called once, before the first packet. */
+ * but -w evidence); true when they run. Called once, before the first packet. */
 bool ww_workers_start(ww_engine *e);
+/* true: key text that comes during the run reaches the engine's key log when merged
+ * (ww_workers_keys records it), not when read (-w --evidence-secrets) */
+bool ww_workers_keys_merged(const ww_engine *e);
 /* -w with --workers: the merge hands the evidence writer the packets and flow ends the
  * workers saw, at the point of the fact stream where one thread would have. */
 void ww_engine_evidence_packet(ww_engine *e, const ww_pkt *pkt, const ww_seg *seg);

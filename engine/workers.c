@@ -35,8 +35,10 @@
  * back as a fact (F_PKT, before the segment's own facts, as one thread's subscriber sees it;
  * a QUIC datagram after QUIC took it), and a flow's end (F_CLOSE), so the evidence rings see
  * packets, served flows, alerts and flow ends in one thread's order: the same file for any N.
- * Not sharded (one thread, said with -v): other packet subscribers; -w --evidence-secrets
- * when keys come during the run (the reader's key log runs ahead of the merge).
+ * With --evidence-secrets the reader's key log (what an alert embeds) takes key text that comes
+ * during the run as a fact of its own (F_KEYTEXT, before the packet it came before), not when
+ * it is read, which runs ahead of the merge.
+ * Not sharded (one thread, said with -v): other packet subscribers.
  */
 #include "engine/engine_int.h"
 #include "decode/quic.h"
@@ -85,6 +87,8 @@ enum {
     F_STATS,  /* the reader's: the stats event, after every worker's counters */
     F_PKT,    /* -w: a packet for the evidence rings (its frame, its segment) */
     F_CLOSE,  /* -w: a flow ended */
+    F_KEYTEXT, /* -w --evidence-secrets: key log text for the reader's key log (what the
+                  evidence embeds), at the point one thread would have added it */
 };
 
 /* a worker's counters, as the run's stats sum them */
@@ -1246,6 +1250,13 @@ static void emit(ww_engine *e, const fhdr *h, unsigned from)
         ww_engine_evidence_close(e, &fl);
         break;
     }
+    case F_KEYTEXT: {
+        size_t n;
+        uint8_t *p = (uint8_t *)(uintptr_t)des_bytes(&d, &n); /* the record is ours to wipe */
+        ww_keylog_add_text(e->kl, p, n);
+        ww_wipe(p, n);
+        break;
+    }
     default:
         WW_ASSERT(0);
     }
@@ -1608,11 +1619,21 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
     }
 }
 
+bool ww_workers_keys_merged(const ww_engine *e)
+{
+    return e->wk->evidence && e->evid.secrets;
+}
+
 void ww_workers_keys(ww_engine *e, const uint8_t *p, size_t n)
 {
     struct ww_workers *ws = e->wk;
     if (ws->ended)
         return;
+    if (n > 0 && ww_workers_keys_merged(e)) { /* the reader's key log takes it when merged */
+        ser_bytes(&ws->rsc, p, n);
+        r_fact(ws, ws->done_seq + 1, F_KEYTEXT);
+        ww_wipe(ws->rsc.p, ws->rsc.cap);
+    }
     if (ws->end_keys) { /* read at the end: applied with M_END */
         if (n > 0 && ww_buf_append(&ws->end_text, p, n) != WW_OK)
             ww_engine_say(e, "warning: key log text at the end over 64 MiB: not used");
@@ -1802,8 +1823,6 @@ bool ww_workers_start(ww_engine *e)
         n = WW_ENGINE_MAX_WORKERS;
     const char *why = NULL;
     bool evidence = e->evid.ev != NULL;
-    if (evidence && e->evid.secrets && e->keys_may_come)
-        why = "--evidence-secrets with keys that come during the run";
     for (size_t i = 0; i < e->n_subs && why == NULL; i++)
         if ((e->subs[i].packet != NULL || e->subs[i].flow_close != NULL) &&
             !(evidence && i == e->evid.sub))
