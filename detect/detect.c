@@ -16,7 +16,8 @@
  * The whole-address one, asked for every address a response carries, is a linear-probing
  * table of 8-byte slots (a 32-bit fingerprint of the address and its entry's index) at most
  * half full: a lookup reads one cache line of slots and then only the entry it names; the
- * other two are chained (a lookalike search walks every entry under a key). A lookalike at the default rule (>= 2 characters at each end, >= 7 in
+ * other two are chained (a lookalike search walks every entry under a key). A lookalike at
+ * the default rule (>= 2 characters at each end, >= 7 in
  * all) or at >= 9 characters anywhere shares at least 4 at one end, so the nearest served
  * address is among the entries under one of the two keys: no scan of everything served and
  * no dilution by how many addresses were served.
@@ -146,7 +147,7 @@ struct ww_detect {
     char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
     uint16_t *url_slots;
     size_t n_urls;
-    uint64_t pf_hash[PF_AHEAD];      /* ww_detect_prefetch_run: hashes of the run's next addresses */
+    uint64_t pf_hash[PF_AHEAD]; /* ww_detect_prefetch_run: the run's next addresses' hashes */
     uint16_t last_url;         /* the URL url_index() answered last (0 none), its length */
     size_t last_url_len;
     const client *call_client; /* the browser whose wallet call is being checked */
@@ -1624,7 +1625,8 @@ void ww_detect_prefetch_run(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, s
             if (v >> 32 == fp) {
                 const served *e = &c->v[(uint32_t)v - 1];
                 __builtin_prefetch(e, 1);
-                __builtin_prefetch(e->addr.text + WW_MIN((size_t)a[j].len, sizeof e->addr.text) - 1);
+                size_t len = WW_MIN((size_t)a[j].len, sizeof e->addr.text);
+                __builtin_prefetch(e->addr.text + len - 1);
                 break;
             }
         }
