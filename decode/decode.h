@@ -293,6 +293,10 @@ typedef struct ww_decode_sink {
      * knows where an address sat calls this one when it is set, else served; detect/ sets
      * both and, for plain served, infers the provenance from ctx (WebSocket, Content-Type). */
     void (*served_prov)(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov);
+    /* optional (may be NULL): n addresses one body brought one after the other with one ctx,
+     * exactly what n calls of served in that order would be (the body scanners hand them
+     * over in runs so that detection can look ahead: its lookups are cache misses) */
+    void (*served_run)(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n);
     void (*wallet_call)(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc);
     void (*anomaly)(void *ud, const ww_ctx *ctx, const char *layer, const char *type,
                     const char *detail);

@@ -173,16 +173,46 @@ bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *
 
 /* ---- served addresses ---- */
 
+#define SERVED_RUN_MAX 32 /* addresses a body scan hands over at a time (3.7 KB) */
+
 typedef struct scan_ctx {
     const ww_hm *hm;
     const ww_ctx *ctx;
+    size_t n_run; /* found_addr: addresses not handed over yet */
+    ww_addr run[SERVED_RUN_MAX];
 } scan_ctx;
+
+static void scan_init(scan_ctx *sc, const ww_hm *hm, const ww_ctx *ctx)
+{
+    sc->hm = hm;
+    sc->ctx = ctx;
+    sc->n_run = 0; /* run[] is not cleared: 3.7 KB */
+}
+
+/* What found_addr gathered goes out (after every scan that uses it, before anything else). */
+static void run_flush(scan_ctx *sc)
+{
+    const ww_decode_sink *s = sc->hm->sink;
+    size_t n = sc->n_run;
+    sc->n_run = 0;
+    if (n == 0 || s->served == NULL)
+        return;
+    if (s->served_run != NULL) {
+        s->served_run(s->ud, sc->ctx, sc->run, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        s->served(s->ud, sc->ctx, &sc->run[i]);
+}
 
 static void found_addr(void *ud, const ww_addr *a)
 {
-    const scan_ctx *sc = ud;
-    if (sc->hm->sink->served != NULL)
-        sc->hm->sink->served(sc->hm->sink->ud, sc->ctx, a);
+    scan_ctx *sc = ud;
+    if (sc->hm->sink->served == NULL)
+        return;
+    sc->run[sc->n_run++] = *a;
+    if (sc->n_run == SERVED_RUN_MAX)
+        run_flush(sc);
 }
 
 /* An address whose provenance the message layer knows (a header, an ABI word). */
@@ -211,7 +241,8 @@ static void abi_words(const scan_ctx *sc, const uint8_t *p, size_t n)
 static void response_headers(const ww_hm *hm, const ww_ctx *ctx, const ww_http_msg *m)
 {
     const char *h[3] = {m->location, m->content_location, m->link};
-    scan_ctx sc = {hm, ctx};
+    scan_ctx sc;
+    scan_init(&sc, hm, ctx);
     for (size_t i = 0; i < 3; i++)
         if (h[i] != NULL)
             (void)ww_addr_scan((const uint8_t *)h[i], strlen(h[i]), found_header_addr, &sc);
@@ -384,8 +415,10 @@ size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const 
         streamed_script ss = {hm, c};
         return ww_addr_scan_chunk(p, n, false, found_streamed_script_addr, &ss, NULL);
     }
-    scan_ctx sc = {hm, &ctx};
+    scan_ctx sc;
+    scan_init(&sc, hm, &ctx);
     size_t r = ww_addr_scan_chunk(p, n, false, found_addr, &sc, NULL), open_at;
+    run_flush(&sc);
     /* ABI words of the hex strings wholly before r; one cut by r is presented again from its
      * member name (what lies between holds no address run the scan above reported) */
     (void)ww_abi_words_scan(p, r, WW_ABI_WORDS_MAX, found_prov, &sc, &open_at);
@@ -405,8 +438,10 @@ static void response_body(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_
     } else if (served_candidate(m->content_type)) {
         if (!m->body_streamed)
             rpc_response(hm, c, ctx, m->body.ptr, m->body.len);
-        scan_ctx sc = {hm, ctx};
+        scan_ctx sc;
+        scan_init(&sc, hm, ctx);
         (void)ww_addr_scan_chunk(m->body.ptr, m->body.len, true, found_addr, &sc, NULL);
+        run_flush(&sc);
         abi_words(&sc, m->body.ptr, m->body.len);
     }
 }
@@ -458,8 +493,10 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
             rpc_request(hm, c, &ctx, &anom_ctx, p, n, truncated, 0);
     } else if (!truncated) {
         rpc_response(hm, c, &ctx, p, n);
-        scan_ctx sc = {hm, &ctx};
+        scan_ctx sc;
+        scan_init(&sc, hm, &ctx);
         (void)ww_addr_scan(p, n, found_addr, &sc);
+        run_flush(&sc);
         abi_words(&sc, p, n);
     }
 }

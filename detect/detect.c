@@ -11,9 +11,13 @@
  * browser is evicted: counted (stats), reported as an anomaly, and remembered (a direct-mapped
  * table of IP hashes) so that browser, if it comes back, is marked incomplete.
  *
- * Lookups: three chained hash indexes over a browser's addresses, one per key: the whole
- * address (is it served?), its first 4 and its last 4 informative characters (after
- * ww_addr_fixed_len). A lookalike at the default rule (>= 2 characters at each end, >= 7 in
+ * Lookups: three hash indexes over a browser's addresses, one per key: the whole address (is
+ * it served?), its first 4 and its last 4 informative characters (after ww_addr_fixed_len).
+ * The whole-address one, asked for every address a response carries, is a linear-probing
+ * table of 8-byte slots (a 32-bit fingerprint of the address and its entry's index) at most
+ * half full: a lookup reads one cache line of slots and then only the entry it names; the
+ * other two are chained (a lookalike search walks every entry under a key). A lookalike at
+ * the default rule (>= 2 characters at each end, >= 7 in
  * all) or at >= 9 characters anywhere shares at least 4 at one end, so the nearest served
  * address is among the entries under one of the two keys: no scan of everything served and
  * no dilution by how many addresses were served.
@@ -52,19 +56,22 @@
 #define ATA_OWNERS_MAX 32    /* served Solana addresses tried as a token account's owner... */
 #define ATA_MINTS_MAX 48     /* ... and as its mint (with the remembered ones), per party */
 #define WC_RAISED_MAX 64     /* alerts deduplicated per wallet call (then raised as they come) */
+#define PF_AHEAD 16          /* ww_detect_prefetch_run: slots this far ahead, entries half as far */
 
-enum { IX_EXACT = 0, IX_PRE, IX_SUF, IX_N };
+enum { IX_PRE = 0, IX_SUF, IX_N }; /* the chained indexes (the exact one: client.slot) */
 
+/* What a lookup that finds the address reads and updates comes first, then the text it
+ * compares (an EVM address's ends 59 bytes in): one or two cache lines, not three. */
 typedef struct served {
-    ww_addr addr;
+    uint64_t ts_us;  /* last served */
     uint16_t prov;   /* bit set of 1 << WW_PROV_* */
     uint16_t host;   /* index into d->hosts + 1; 0 none */
     uint16_t url;    /* index into d->urls + 1 (the response that last served it); 0 none */
-    uint64_t ts_us;  /* last served */
+    ww_addr addr;
 } served;
 
-/* The index links of served entry i, apart from the addresses so that walking a bucket
- * touches 24 bytes per entry, not the whole address. */
+/* The chained index links of served entry i, apart from the addresses so that walking a
+ * bucket touches 16 bytes per entry, not the whole address. */
 typedef struct smeta {
     uint32_t key[IX_N];
     uint32_t next[IX_N]; /* index + 1 of the next entry in the same bucket; 0 = end */
@@ -88,6 +95,7 @@ typedef struct client {
     smeta *m;            /* parallel to v */
     size_t n, cap, next; /* next: ring position once n == max_served */
     uint32_t *heads;     /* IX_N * cap bucket heads (cap is a power of two) */
+    uint64_t *slot;      /* 2 * cap: fingerprint << 32 | (index + 1); 0 = empty */
     uint64_t chain_ts[WW_CHAIN_COUNT]; /* last served (not only by a script), per chain */
     bool chain_seen[WW_CHAIN_COUNT];
     spair *pairs;
@@ -139,6 +147,7 @@ struct ww_detect {
     char **urls;               /* interned URLs ("https://host/path"), MAX_URLS at most */
     uint16_t *url_slots;
     size_t n_urls;
+    uint64_t pf_hash[PF_AHEAD]; /* ww_detect_prefetch_run: the run's next addresses' hashes */
     uint16_t last_url;         /* the URL url_index() answered last (0 none), its length */
     size_t last_url_len;
     const client *call_client; /* the browser whose wallet call is being checked */
@@ -205,7 +214,8 @@ static void acct(ww_detect *d, ssize_t delta)
 static size_t client_bytes(const ww_detect *d, const client *c)
 {
     (void)d;
-    return c->cap * (sizeof(served) + sizeof(smeta) + IX_N * sizeof(uint32_t)) +
+    return c->cap * (sizeof(served) + sizeof(smeta) + IX_N * sizeof(uint32_t) +
+                     2 * sizeof(uint64_t)) +
            (c->pairs ? d->cfg.max_pairs * sizeof(spair) : 0) +
            (c->mints ? SOL_MINTS_MAX * sizeof(*c->mints) : 0);
 }
@@ -237,12 +247,31 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
     return mix64(h ^ w ^ ((uint64_t)n << 56));
 }
 
+/* The whole address (its text and chain): 8 bytes at a time with one multiply each, the last
+ * 8 read where they end (every address is longer than 8), one full mix at the end. */
+static uint64_t addr_hash(const ww_addr *a)
+{
+    const uint8_t *b = (const uint8_t *)a->text;
+    size_t n = a->len;
+    uint64_t h = (uint64_t)(a->chain + 1) * 0x9e3779b97f4a7c15ULL ^ n, w;
+    if (n < 8) {
+        w = 0;
+        memcpy(&w, b, n);
+        return mix64(h ^ w);
+    }
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    memcpy(&w, b + n - 8, 8);
+    return mix64(h ^ w);
+}
+
 static uint32_t addr_key(const ww_addr *a, int ix)
 {
     size_t fl = ww_addr_fixed_len(a), info = a->len > fl ? a->len - fl : 0;
-    uint64_t seed = ((uint64_t)a->chain << 8 | (uint64_t)ix) * 0x9e3779b97f4a7c15ULL;
-    if (ix == IX_EXACT)
-        return (uint32_t)hash_bytes(a->text, a->len, seed);
+    uint64_t seed = ((uint64_t)a->chain << 8 | (uint64_t)(ix + 1)) * 0x9e3779b97f4a7c15ULL;
     /* the fixed part ("bc1q" vs "bc1p") and KEY_CHARS at one end */
     char k[WW_ADDR_TEXT_MAX + KEY_CHARS];
     size_t m = WW_MIN(info, (size_t)KEY_CHARS);
@@ -436,6 +465,7 @@ static void client_release(ww_detect *d, client *c)
     ww_free(d->mem, c->v);
     ww_free(d->mem, c->m);
     ww_free(d->mem, c->heads);
+    ww_free(d->mem, c->slot);
     ww_free(d->mem, c->pairs);
     ww_free(d->mem, c->mints);
     c->mints = NULL;
@@ -443,6 +473,7 @@ static void client_release(ww_detect *d, client *c)
     c->v = NULL;
     c->m = NULL;
     c->heads = NULL;
+    c->slot = NULL;
     c->pairs = NULL;
 }
 
@@ -702,6 +733,37 @@ static inline uint32_t *heads(const client *c, int ix)
     return c->heads + (size_t)ix * c->cap;
 }
 
+/* The exact index: entry i (whose address hashes to h) in the first free slot from h. */
+static void slot_put(client *c, size_t i, uint64_t h)
+{
+    size_t mask = 2 * c->cap - 1, j = (size_t)h & mask;
+    while (c->slot[j] != 0)
+        j = (j + 1) & mask;
+    c->slot[j] = (h >> 32) << 32 | ((uint64_t)i + 1);
+}
+
+/* Removes entry i (hashing to h); the slots after it move back so no probe stops early. */
+static void slot_del(client *c, size_t i, uint64_t h)
+{
+    size_t mask = 2 * c->cap - 1, j = (size_t)h & mask;
+    while (c->slot[j] != 0 && (uint32_t)c->slot[j] != i + 1)
+        j = (j + 1) & mask;
+    if (c->slot[j] == 0)
+        return;
+    for (size_t k = (j + 1) & mask;; k = (k + 1) & mask) {
+        uint64_t v = c->slot[k];
+        if (v == 0)
+            break;
+        /* v may fill the hole at j unless its home lies cyclically in (j, k] */
+        size_t home = (size_t)addr_hash(&c->v[(uint32_t)v - 1].addr) & mask;
+        if (((k - home) & mask) >= ((k - j) & mask)) {
+            c->slot[j] = v;
+            j = k;
+        }
+    }
+    c->slot[j] = 0;
+}
+
 static void index_entry(client *c, size_t i)
 {
     smeta *s = &c->m[i];
@@ -710,6 +772,7 @@ static void index_entry(client *c, size_t i)
         s->next[ix] = *h;
         *h = (uint32_t)i + 1;
     }
+    slot_put(c, i, addr_hash(&c->v[i].addr));
 }
 
 static void unindex_entry(client *c, size_t i)
@@ -722,6 +785,7 @@ static void unindex_entry(client *c, size_t i)
         if (*pp == i + 1)
             *pp = s->next[ix];
     }
+    slot_del(c, i, addr_hash(&c->v[i].addr));
 }
 
 static bool client_grow(ww_detect *d, client *c)
@@ -738,11 +802,17 @@ static bool client_grow(ww_detect *d, client *c)
         return false;
     c->m = m;
     uint32_t *h = ww_calloc(d->mem, IX_N * nc, sizeof(uint32_t));
-    if (h == NULL)
+    uint64_t *sl = ww_calloc(d->mem, 2 * nc, sizeof(uint64_t));
+    if (h == NULL || sl == NULL) {
+        ww_free(d->mem, h);
+        ww_free(d->mem, sl);
         return false; /* v is bigger, cap unchanged: consistent */
+    }
     size_t before = client_bytes(d, c);
     ww_free(d->mem, c->heads);
+    ww_free(d->mem, c->slot);
     c->heads = h;
+    c->slot = sl;
     c->cap = nc;
     acct(d, (ssize_t)(client_bytes(d, c) - before));
     for (size_t i = 0; i < c->n; i++)
@@ -754,12 +824,19 @@ static served *served_find(const client *c, const ww_addr *a)
 {
     if (c == NULL || c->cap == 0)
         return NULL;
-    uint32_t k = addr_key(a, IX_EXACT);
-    for (uint32_t i = heads(c, IX_EXACT)[k & (c->cap - 1)]; i; i = c->m[i - 1].next[IX_EXACT]) {
-        if (c->m[i - 1].key[IX_EXACT] == k && ww_addr_eq(&c->v[i - 1].addr, a))
-            return &c->v[i - 1];
+    uint64_t h = addr_hash(a), fp = h >> 32;
+    size_t mask = 2 * c->cap - 1;
+    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+        uint64_t v = c->slot[j];
+        if (v == 0)
+            return NULL;
+        if (v >> 32 == fp) {
+            served *s = &c->v[(uint32_t)v - 1];
+            if (s->addr.len == a->len && s->addr.chain == a->chain &&
+                memcmp(s->addr.text, a->text, a->len) == 0)
+                return s;
+        }
     }
-    return NULL;
 }
 
 static bool in_window(const ww_detect *d, const served *s, uint64_t now)
@@ -1516,6 +1593,46 @@ void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *addr, int 
     }
 }
 
+void ww_detect_prefetch_run(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, size_t n,
+                            size_t i)
+{
+    if (d == NULL || ctx == NULL || ctx->flow == NULL)
+        return;
+    uint64_t *h = d->pf_hash; /* a[j]'s hash at [j % PF_AHEAD], from stage 0 to stage 1 */
+    /* what to do now: stage 0 (hash, prefetch the slot) for j in [s0, e0), then stage 1 (read
+     * the slot, prefetch the entry it names) for j in [s1, e1) */
+    size_t s0 = i == 0 ? 0 : i + PF_AHEAD - 1, e0 = WW_MIN(n, i + PF_AHEAD);
+    size_t s1 = i == 0 ? 0 : i + PF_AHEAD / 2 - 1, e1 = WW_MIN(n, i + PF_AHEAD / 2);
+    for (size_t j = s0; j < e0; j++)
+        h[j % PF_AHEAD] = addr_hash(&a[j]);
+    /* only the browser fed last (every address of a run goes to one) */
+    if (d->last_cl == 0 || !ww_ip_eq(&d->last_ip, &ctx->flow->cli_ip))
+        return;
+    const client *c = CL(d, d->last_cl);
+    if (c->cap == 0)
+        return;
+    size_t mask = 2 * c->cap - 1;
+    /* (written in this function: GCC drops the calls of a helper made only of prefetches) */
+    for (size_t j = s0; j < e0; j++)
+        __builtin_prefetch(&c->slot[h[j % PF_AHEAD] & mask]);
+    for (size_t j = s1; j < e1; j++) {
+        uint64_t hj = h[j % PF_AHEAD], fp = hj >> 32;
+        size_t k = (size_t)hj & mask;
+        for (int t = 0; t < 8; t++, k = (k + 1) & mask) {
+            uint64_t v = c->slot[k];
+            if (v == 0)
+                break;
+            if (v >> 32 == fp) {
+                const served *e = &c->v[(uint32_t)v - 1];
+                __builtin_prefetch(e, 1);
+                size_t len = WW_MIN((size_t)a[j].len, sizeof e->addr.text);
+                __builtin_prefetch(e->addr.text + len - 1);
+                break;
+            }
+        }
+    }
+}
+
 static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 {
     ww_detect_served(ud, ctx, addr, infer_prov(ctx));
@@ -1524,6 +1641,15 @@ static void on_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 static void on_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
     ww_detect_served(ud, ctx, addr, prov);
+}
+
+static void on_served_run(void *ud, const ww_ctx *ctx, const ww_addr *a, size_t n)
+{
+    int prov = n > 0 ? infer_prov(ctx) : 0;
+    for (size_t i = 0; i < n; i++) {
+        ww_detect_prefetch_run(ud, ctx, a, n, i);
+        ww_detect_served(ud, ctx, &a[i], prov);
+    }
 }
 
 /* An alert about address a named by wallet call wc in role (-1: none); the caller sets the
@@ -2015,6 +2141,7 @@ void ww_detect_sink(ww_detect *d, ww_decode_sink *sink)
     sink->ud = d;
     sink->served = on_served;
     sink->served_prov = on_served_prov;
+    sink->served_run = on_served_run;
     sink->wallet_call = on_wallet_call;
     sink->anomaly = on_anomaly;
     sink->http = on_http;

@@ -281,6 +281,12 @@ void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, ui
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
 /* Feeds an address served with a provenance (what the sink's served_prov does). */
 void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int prov);
+/* A hint, no effect on what detection does, for a run a[0..n) of addresses served with ctx
+ * that is being fed one by one: call it before feeding a[i]. It prefetches, for ctx's browser,
+ * the index slot of a[i + 15] and the entry the slot of a[i + 7] names (at i == 0 those of
+ * the first 16 and 8), so that a run waits on memory about once, not once per address. */
+void ww_detect_prefetch_run(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, size_t n,
+                            size_t i);
 
 /*
  * Similarity of two normalized addresses of one chain: matched leading and trailing

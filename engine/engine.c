@@ -224,6 +224,15 @@ static void fw_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
     notify_served(e, ctx, addr);
     e->det_sink.served(e->det_sink.ud, ctx, addr);
 }
+static void fw_served_run(void *ud, const ww_ctx *ctx, const ww_addr *a, size_t n)
+{
+    const ww_engine *e = ud;
+    for (size_t i = 0; i < n; i++) {
+        ww_detect_prefetch_run(e->det, ctx, a, n, i);
+        notify_served(e, ctx, &a[i]);
+        e->det_sink.served(e->det_sink.ud, ctx, &a[i]);
+    }
+}
 static void fw_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
     const ww_engine *e = ud;
@@ -274,6 +283,7 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
     memset(s, 0, sizeof *s);
     s->ud = e;
     s->served = d->served ? fw_served : NULL;
+    s->served_run = d->served ? fw_served_run : NULL;
     s->served_prov = d->served_prov ? fw_served_prov : NULL;
     s->wallet_call = d->wallet_call ? fw_wallet_call : NULL;
     s->anomaly = d->anomaly ? fw_anomaly : NULL;

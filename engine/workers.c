@@ -53,6 +53,7 @@
 #define SYNC_EVERY 512               /* packets between watermark pushes and merges */
 #define LIVE_SYNC_NS 1000000         /* and at least this often while packets come */
 #define MAC_CACHE 256
+#define BATCH_MAX 512                /* served addresses in one F_SERVED record (59 KB) */
 
 enum { M_SEG = 1, M_UDP, M_TICK, M_KEYS, M_STATS, M_END };
 /* late keys (ww_app_keys_tick): open connections retried, parked ones retried, finished,
@@ -72,8 +73,7 @@ enum {
     PH_KFINAL, /* end: late keys, last try (+ a step) */
 };
 enum {
-    F_SERVED = 1,
-    F_SERVED_PROV,
+    F_SERVED = 1, /* a run of served addresses with one context, provenance and key */
     F_WALLET,
     F_ANOM,
     F_HTTP,
@@ -191,6 +191,13 @@ typedef struct worker {
     uint32_t kw_phase;
     uint64_t kw_after; /* bytes waiting after the last F_KW */
     ser sc;
+    /* the F_SERVED record being gathered (bat_n addresses; 0: none): its key, the length of
+     * its context, where its count goes; cs: the next address's context, to compare */
+    ser bat, cs;
+    fhdr bat_h;
+    size_t bat_ctx, bat_cnt;
+    uint32_t bat_n;
+    int32_t bat_prov;
     mac_ent macs[MAC_CACHE];
     uint64_t facts;
     /* the reader's (main thread) */
@@ -504,36 +511,85 @@ static void w_publish_full(void *ud, fchunk *c)
     unlock(ws);
 }
 
-static void w_fact(worker *w, uint32_t kind)
+static void w_commit(worker *w, const fhdr *h, ser *s)
 {
-    fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2, .phase = w->phase,
-              .kind = kind};
     if (w->lfree == NULL &&
-        (w->cur == NULL || w->cur->len + align8(sizeof h + w->sc.len) > w->cur->cap)) {
+        (w->cur == NULL || w->cur->len + align8(sizeof *h + s->len) > w->cur->cap)) {
         lock(w->ws); /* merged chunks come back here */
         w->lfree = w->fch_free;
         w->fch_free = NULL;
         unlock(w->ws);
     }
-    fact_commit(&w->cur, &w->lfree, &h, &w->sc, w_publish_full, w);
+    fact_commit(&w->cur, &w->lfree, h, s, w_publish_full, w);
     w->facts++;
+}
+
+/* The served addresses gathered go out before any other fact (and at the end of a block). */
+static void w_batch_flush(worker *w)
+{
+    if (w->bat_n == 0)
+        return;
+    if (!w->bat.oom)
+        memcpy(w->bat.p + w->bat_cnt, &w->bat_n, sizeof w->bat_n);
+    w->bat_n = 0;
+    w_commit(w, &w->bat_h, &w->bat);
+}
+
+static void w_fact(worker *w, uint32_t kind)
+{
+    fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2, .phase = w->phase,
+              .kind = kind};
+    w_batch_flush(w);
+    w_commit(w, &h, &w->sc);
+}
+
+/* Served addresses (the facts there are most of: every address of every response body) go
+ * as runs: one record holds the addresses that come one after the other with the same key,
+ * context and provenance (prov -1: the plain served callback), merged one by one in the
+ * order they came, as the single facts would have been; the context is written once. */
+static void w_served(worker *w, const ww_ctx *ctx, const ww_addr *a, size_t n, int32_t prov)
+{
+    w->cs.len = 0;
+    ser_ctx(&w->cs, ctx);
+    bool same = w->bat_n > 0 && !w->cs.oom && w->bat_prov == prov && w->bat_h.seq == w->seq &&
+                w->bat_h.phase == w->phase && w->bat_h.order == w->order &&
+                w->bat_h.order2 == w->order2 && w->bat_ctx == w->cs.len &&
+                memcmp(w->bat.p, w->cs.p, w->cs.len) == 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!same || w->bat_n >= BATCH_MAX) { /* a new record: key, context, count */
+            w_batch_flush(w);
+            fhdr h = {.seq = w->seq, .order = w->order, .order2 = w->order2,
+                      .phase = w->phase, .kind = F_SERVED};
+            uint32_t zero = 0;
+            w->bat_h = h;
+            w->bat_prov = prov;
+            w->bat.len = 0;
+            ser_put(&w->bat, w->cs.p, w->cs.len);
+            w->bat_ctx = w->cs.len;
+            SER_VAL(&w->bat, prov);
+            w->bat_cnt = w->bat.len;
+            SER_VAL(&w->bat, zero);
+            if (w->cs.oom) /* its context is not whole: the record is dropped (fact_commit) */
+                w->bat.oom = true;
+            same = true;
+        }
+        SER_VAL(&w->bat, a[i]);
+        w->bat_n++;
+    }
+    w->cs.oom = false;
 }
 
 static void s_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
 {
-    worker *w = ud;
-    ser_ctx(&w->sc, ctx);
-    SER_VAL(&w->sc, *addr);
-    w_fact(w, F_SERVED);
+    w_served(ud, ctx, addr, 1, -1);
 }
 static void s_served_prov(void *ud, const ww_ctx *ctx, const ww_addr *addr, int prov)
 {
-    worker *w = ud;
-    int32_t p = prov;
-    ser_ctx(&w->sc, ctx);
-    SER_VAL(&w->sc, *addr);
-    SER_VAL(&w->sc, p);
-    w_fact(w, F_SERVED_PROV);
+    w_served(ud, ctx, addr, 1, prov);
+}
+static void s_served_run(void *ud, const ww_ctx *ctx, const ww_addr *addrs, size_t n)
+{
+    w_served(ud, ctx, addrs, n, -1);
 }
 static void s_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc)
 {
@@ -932,6 +988,7 @@ static void *w_main(void *arg)
             off += m->size;
             end = w_message(w, m);
         }
+        w_batch_flush(w);
         w_kw_check(w); /* the last step's key-wait bytes go with its facts */
         /* publish: the facts so far, and the watermark */
         lock(ws);
@@ -1100,19 +1157,21 @@ static void emit(ww_engine *e, const fhdr *h, unsigned from)
         break;
     }
     case F_SERVED: {
-        ww_addr a;
-        ctx = des_ctx(&d, &c);
-        DES_VAL(&d, a);
-        s->served(s->ud, ctx, &a);
-        break;
-    }
-    case F_SERVED_PROV: {
-        ww_addr a;
         int32_t prov;
+        uint32_t n;
         ctx = des_ctx(&d, &c);
-        DES_VAL(&d, a);
         DES_VAL(&d, prov);
-        s->served_prov(s->ud, ctx, &a, prov);
+        DES_VAL(&d, n);
+        WW_ASSERT(d.off + (size_t)n * sizeof(ww_addr) <= d.n);
+        /* addresses are byte structs: read in place */
+        const ww_addr *a = (const ww_addr *)(const void *)(d.p + d.off);
+        for (uint32_t i = 0; i < n; i++) {
+            ww_detect_prefetch_run(e->det, ctx, a, n, i);
+            if (prov < 0)
+                s->served(s->ud, ctx, &a[i]);
+            else
+                s->served_prov(s->ud, ctx, &a[i], prov);
+        }
         break;
     }
     case F_WALLET: {
@@ -1688,6 +1747,7 @@ static int worker_init(ww_engine *e, worker *w, const ww_buf *keys)
     memset(&sink, 0, sizeof sink);
     sink.ud = w;
     sink.served = e->sink.served ? s_served : NULL;
+    sink.served_run = e->sink.served ? s_served_run : NULL;
     sink.served_prov = e->sink.served_prov ? s_served_prov : NULL;
     sink.wallet_call = e->sink.wallet_call ? s_wallet_call : NULL;
     sink.anomaly = e->sink.anomaly ? s_anomaly : NULL;
@@ -1749,6 +1809,8 @@ static void worker_free(ww_engine *e, worker *w)
             free(c);
         }
     free(w->sc.p);
+    free(w->bat.p);
+    free(w->cs.p);
     pthread_cond_destroy(&w->cv);
 }
 
