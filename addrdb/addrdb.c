@@ -499,8 +499,6 @@ int ww_addrdb_load_file(ww_addrdb *db, const char *path, ww_addrdb_report *rep,
 {
     ww_addrdb_report local;
     ww_buf b;
-    char chunk[65536];
-    size_t r;
     int rc;
     const char *base;
     FILE *f = fopen(path, "rb");
@@ -519,21 +517,12 @@ int ww_addrdb_load_file(ww_addrdb *db, const char *path, ww_addrdb_report *rep,
     }
     rewind(f);
     ww_buf_init(&b, db->mem, (size_t)1 << 30);
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if ((rc = ww_buf_append(&b, chunk, r)) != WW_OK) {
-            snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, ww_strerror(rc));
-            fclose(f);
-            ww_buf_free(&b);
-            return rc == WW_E_NOMEM ? rc : WW_E_IO;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: read error", path);
-        fclose(f);
-        ww_buf_free(&b);
-        return WW_E_IO;
-    }
+    rc = ww_buf_read_file(&b, f, path, errbuf);
     fclose(f);
+    if (rc != WW_OK) {
+        ww_buf_free(&b);
+        return rc == WW_E_NOMEM ? rc : WW_E_IO;
+    }
     base = strrchr(path, '/');
     base = base ? base + 1 : path;
     rc = ww_addrdb_load_text(db, b.data ? (const char *)b.data : "", b.len, base, rep);

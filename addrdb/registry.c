@@ -188,16 +188,9 @@ int ww_registry_load_file(ww_registry *r, const char *path, ww_registry_report *
     }
     ww_buf b;
     ww_buf_init(&b, r->mem, (size_t)64 << 20);
-    char chunk[65536];
-    size_t got;
-    int rc = WW_OK;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = ww_buf_append(&b, chunk, got)) != WW_OK)
-            break;
-    bool err = ferror(f);
+    int rc = ww_buf_read_file(&b, f, path, errbuf);
     fclose(f);
-    if (err || rc != WW_OK) {
-        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, err ? "read error" : "too big");
+    if (rc != WW_OK) {
         ww_buf_free(&b);
         return WW_E_IO;
     }

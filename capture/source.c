@@ -260,39 +260,38 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
     }
 }
 
+/* Compressed input for the inflater when it has none left and the file has more. */
+static int gz_refill(ww_source *s, char errbuf[WW_ERRBUF_SIZE])
+{
+    if (s->z.avail_in > 0 || s->raw_eof)
+        return WW_OK;
+    ssize_t k = raw_read(s, s->zin, WW_SRC_ZIN_SIZE);
+    if (k < 0) {
+        errf(errbuf, "read error: %s", strerror(errno));
+        return WW_E_IO;
+    }
+    if (k == 0)
+        s->raw_eof = true;
+    s->z.next_in = s->zin;
+    s->z.avail_in = (uInt)k;
+    return WW_OK;
+}
+
 /* Inflates into dst. Returns bytes produced (0 at end), or a negative WW_E_*. */
 static ssize_t gz_read(ww_source *s, uint8_t *dst, size_t n, char errbuf[WW_ERRBUF_SIZE])
 {
     s->z.next_out = dst;
     s->z.avail_out = (uInt)WW_MIN(n, (size_t)UINT32_MAX);
     while (s->z.avail_out > 0) {
-        if (s->z.avail_in == 0 && !s->raw_eof) {
-            ssize_t k = raw_read(s, s->zin, WW_SRC_ZIN_SIZE);
-            if (k < 0) {
-                errf(errbuf, "read error: %s", strerror(errno));
-                return WW_E_IO;
-            }
-            if (k == 0)
-                s->raw_eof = true;
-            s->z.next_in = s->zin;
-            s->z.avail_in = (uInt)k;
-        }
+        if (gz_refill(s, errbuf) != WW_OK)
+            return WW_E_IO;
         if (s->z.avail_in == 0 && s->raw_eof)
             break; /* a cut gzip stream ends like the file: the record reader says TRUNC */
         int rc = inflate(&s->z, Z_NO_FLUSH);
         if (rc == Z_STREAM_END) {
             /* concatenated members go on; anything else after the end is ignored */
-            if (s->z.avail_in == 0 && !s->raw_eof) {
-                ssize_t k = raw_read(s, s->zin, WW_SRC_ZIN_SIZE);
-                if (k < 0) {
-                    errf(errbuf, "read error: %s", strerror(errno));
-                    return WW_E_IO;
-                }
-                if (k == 0)
-                    s->raw_eof = true;
-                s->z.next_in = s->zin;
-                s->z.avail_in = (uInt)k;
-            }
+            if (gz_refill(s, errbuf) != WW_OK)
+                return WW_E_IO;
             if (s->z.avail_in >= 2 && s->z.next_in[0] == 0x1f && s->z.next_in[1] == 0x8b) {
                 inflateReset(&s->z);
                 continue;

@@ -21,6 +21,19 @@
 
 #include "decode/tls_int.h"
 
+/* One of OpenSSL's KDFs ("HKDF", "TLS1-PRF") with the given parameters. */
+static int kdf_derive(const char *name, uint8_t *out, size_t out_len, const OSSL_PARAM *params)
+{
+    int rc = WW_E_CRYPTO;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
+    EVP_KDF_CTX *kc = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    if (kc != NULL && EVP_KDF_derive(kc, out, out_len, params) > 0)
+        rc = WW_OK;
+    EVP_KDF_CTX_free(kc);
+    EVP_KDF_free(kdf);
+    return rc;
+}
+
 int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
                              size_t secret_len, const char *label, const uint8_t *ctx,
                              size_t ctx_len)
@@ -28,7 +41,6 @@ int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const
     /* struct { uint16 length; opaque label<7..255> = "tls13 " + label; opaque context<0..255>; } */
     uint8_t info[2 + 1 + 255 + 1 + 255];
     size_t ll = strlen(label), k = 0;
-    int rc = WW_E_CRYPTO;
     if (ll > 255 - 6 || ctx_len > 255 || out_len > 0xffff)
         return WW_E_INVALID;
     info[k++] = (uint8_t)(out_len >> 8);
@@ -43,46 +55,29 @@ int ww_tls_hkdf_expand_label(uint8_t *out, size_t out_len, const char *md, const
         memcpy(info + k, ctx, ctx_len);
     k += ctx_len;
 
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kc = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (kc != NULL) {
-        int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, k),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_KDF_derive(kc, out, out_len, params) > 0)
-            rc = WW_OK;
-    }
-    EVP_KDF_CTX_free(kc);
-    EVP_KDF_free(kdf);
-    return rc;
+    int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, k),
+        OSSL_PARAM_construct_end(),
+    };
+    return kdf_derive("HKDF", out, out_len, params);
 }
 
 int ww_tls_hkdf_extract(uint8_t *out, size_t out_len, const char *md, const uint8_t *salt,
                         size_t salt_len, const uint8_t *ikm, size_t ikm_len)
 {
-    int rc = WW_E_CRYPTO;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kc = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (kc != NULL) {
-        int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_KDF_derive(kc, out, out_len, params) > 0)
-            rc = WW_OK;
-    }
-    EVP_KDF_CTX_free(kc);
-    EVP_KDF_free(kdf);
-    return rc;
+    int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
+        OSSL_PARAM_construct_end(),
+    };
+    return kdf_derive("HKDF", out, out_len, params);
 }
 
 int ww_tls_prf(uint8_t *out, size_t out_len, const char *md, const uint8_t *secret,
@@ -90,26 +85,17 @@ int ww_tls_prf(uint8_t *out, size_t out_len, const char *md, const uint8_t *secr
 {
     uint8_t s[128];
     size_t ll = strlen(label);
-    int rc = WW_E_CRYPTO;
     if (ll > sizeof s || seed_len > sizeof s - ll)
         return WW_E_INVALID;
     memcpy(s, label, ll);
     memcpy(s + ll, seed, seed_len);
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-    EVP_KDF_CTX *kc = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (kc != NULL) {
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, s, ll + seed_len),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_KDF_derive(kc, out, out_len, params) > 0)
-            rc = WW_OK;
-    }
-    EVP_KDF_CTX_free(kc);
-    EVP_KDF_free(kdf);
-    return rc;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, s, ll + seed_len),
+        OSSL_PARAM_construct_end(),
+    };
+    return kdf_derive("TLS1-PRF", out, out_len, params);
 }
 
 static const EVP_CIPHER *cipher_for(int kind, size_t key_len)

@@ -188,16 +188,9 @@ int ww_baseline_load_file(ww_baseline **out, const ww_mem *mem, const char *path
     }
     ww_buf buf;
     ww_buf_init(&buf, mem, (size_t)16 << 20);
-    char chunk[16384];
-    size_t got;
-    int rc = WW_OK;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = ww_buf_append(&buf, chunk, got)) != WW_OK)
-            break;
-    bool err = ferror(f);
+    int rc = ww_buf_read_file(&buf, f, path, errbuf);
     fclose(f);
-    if (err || rc != WW_OK) {
-        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path, err ? "read error" : "too big");
+    if (rc != WW_OK) {
         ww_buf_free(&buf);
         return WW_E_IO;
     }

@@ -21,6 +21,10 @@
 #     (compared with the generator's count), and walletwatch's advantage in CPU and RSS.
 #  5. WW_BENCH_FLAT_MB=10000: also generates that size and runs walletwatch once on it: peak
 #     RSS beside the WW_BENCH_MB one (flat memory: within 10%).
+#  6. Where one worker's CPU goes, when `perf` is installed and may sample (WW_BENCH_PERF=0
+#     skips): `perf record -F 999` of one more 1-worker run, its samples per shared object;
+#     the content-coding and crypto libraries' share (ISA-L, brotli, zstd, zlib, OpenSSL) gives
+#     the most MB per CPU-second any code around those libraries could reach on this capture.
 # Every command runs under nice -n WW_BENCH_NICE (default 10): CPU time is what is compared,
 # the machine may be shared. Prints a table; writes it to BUILD/bench/results-browse.txt.
 set -u
@@ -203,6 +207,32 @@ if flat_mb:
         out(f"flat memory: {fsize / 1e6:.0f} MB capture: peak RSS {r[2]:.1f} MB, CPU {r[1]:.2f} s "
             f"({fsize / 1e6 / r[1]:.1f} MB/CPU-s); {size / 1e6:.0f} MB: {rss1:.1f} MB "
             f"(ratio {r[2] / rss1:.2f})")
+
+perf = shutil.which("perf") if os.environ.get("WW_BENCH_PERF", "1") != "0" else None
+if perf:
+    pdata = os.path.join(outdir, "perf-browse.data")
+    r = run([perf, "record", "-q", "-F", "999", "-o", pdata, "--"] + w1, ok=(0, 1))
+    rep = subprocess.run([perf, "report", "-i", pdata, "--no-children", "--sort", "dso", "-F",
+                          "sample,dso", "--stdio"], capture_output=True, text=True) if r else None
+    per_dso = {}
+    for line in (rep.stdout.splitlines() if rep and rep.returncode == 0 else []):
+        f = line.split()
+        if len(f) == 2 and f[0].isdigit():
+            per_dso[f[1]] = per_dso.get(f[1], 0) + int(f[0])
+    total = sum(per_dso.values())
+    if total > 0:
+        libs = ("libisal", "libbrotlidec", "libzstd", "libz.", "libcrypto")
+        floor = sum(n for d, n in per_dso.items() if d.startswith(libs))
+        out()
+        out("where one worker's CPU goes (perf record -F 999, samples per object):")
+        for d, n in sorted(per_dso.items(), key=lambda kv: -kv[1])[:8]:
+            out(f"  {100 * n / total:5.1f}%  {d}")
+        cpu_floor = best[1] * floor / total
+        out(f"  content-coding + crypto libraries: {100 * floor / total:.1f}% = {cpu_floor:.2f} of "
+            f"{best[1]:.2f} CPU-s: at most {size / 1e6 / cpu_floor:.0f} MB/CPU-s on this capture "
+            f"even if everything else cost nothing")
+    else:
+        out("perf: no samples (perf_event_paranoid?); CPU breakdown skipped")
 
 with open(os.path.join(outdir, "results-browse.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")

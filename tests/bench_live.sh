@@ -81,18 +81,7 @@ run_ww() {
     kill -INT $pid
     wait $pid
 }
-stat_of() { # FILE KEY
-    python3 -c 'import json,sys
-st=[json.loads(l) for l in open(sys.argv[1]) if "\"stats\"" in l]
-print(st[-1]["walletwatch"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
-}
-alerts_of() { # FILE -> sorted "rule role observed expected" lines
-    python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    e=json.loads(l)
-    if e.get("event_type")=="alert":
-        a=e["alert"]; print(a["rule"], a.get("role"), a.get("observed"), a.get("expected"))' "$1" | sort
-}
+. "$(dirname "$0")/events.sh"
 latency() { # -> "mean/max" in ms from walletwatch -v's line, or "-"
     sed -nE 's/.*alert latency.* mean ([0-9.]+) ms, max ([0-9.]+) ms/\1\/\2/p' "$T/ww.stderr" | grep . || echo -
 }

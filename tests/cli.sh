@@ -18,7 +18,7 @@ expect_rc() {
 contains() { # FILE STRING DESC
     if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(basename "$1")"; head -5 "$1" | sed 's/^/    /'; fi
 }
-count_alerts() { grep -c '"event_type":"alert"' "$1"; }
+. "$(dirname "$0")/events.sh"
 
 HIJACK=pcaps/http1-hijack.pcap
 CLEAN=pcaps/http1-clean.pcap

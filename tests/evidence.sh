@@ -11,13 +11,7 @@ trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0
 check() { local d=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d"; fi; }
-alerts_of() {
-    python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    e=json.loads(l)
-    if e.get("event_type")=="alert":
-        a=e["alert"]; print(a["rule"], a.get("role"), a.get("observed"), a.get("expected"))' "$1" | sort
-}
+. "$(dirname "$0")/events.sh"
 packets_of() { python3 -c 'import json,sys
 print([json.loads(l) for l in open(sys.argv[1])][-1]["walletwatch"]["packets"])' "$1"; }
 

@@ -39,19 +39,7 @@ check() { # DESC COND...
     local d=$1; shift
     if "$@"; then ok; else bad "$d"; fi
 }
-stat_of() { # FILE KEY -> value from the stats line
-    python3 -c 'import json,sys
-st=[json.loads(l) for l in open(sys.argv[1]) if "\"stats\"" in l]
-print(st[-1]["walletwatch"].get(sys.argv[2], -1) if st else -1)' "$1" "$2"
-}
-alerts_of() { # FILE -> sorted "rule role observed expected" lines
-    python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    e=json.loads(l)
-    if e.get("event_type")=="alert":
-        a=e["alert"]; print(a["rule"], a.get("role"), a.get("observed"), a.get("expected"))' "$1" | sort
-}
-count_alerts() { grep -c '"event_type":"alert"' "$1" 2>/dev/null || true; }
+. "$(dirname "$0")/events.sh"
 # start_ww NAME ARGS...: walletwatch -i lo in the background; waits until it captures (its
 # "listening on" line: -q, which hides it, is dropped; a fixed sleep raced the ring's setup,
 # which takes 0.2-0.7 s for a 256 MiB ring on a loaded machine)

@@ -320,6 +320,21 @@ void ww_buf_free(ww_buf *b)
     b->len = b->alloc = 0;
 }
 
+int ww_buf_read_file(ww_buf *b, FILE *f, const char *path, char errbuf[WW_ERRBUF_SIZE])
+{
+    char chunk[65536];
+    size_t got;
+    int rc = WW_OK;
+    while (rc == WW_OK && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = ww_buf_append(b, chunk, got);
+    if (rc == WW_OK && ferror(f))
+        rc = WW_E_IO;
+    if (rc != WW_OK)
+        snprintf(errbuf, WW_ERRBUF_SIZE, "%s: %s", path,
+                 rc == WW_E_IO ? "read error" : ww_strerror(rc));
+    return rc;
+}
+
 /* ---- u256 ---- */
 
 void ww_u256_to_dec(char out[79], const ww_u256 *v)

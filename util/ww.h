@@ -295,6 +295,9 @@ int ww_buf_append(ww_buf *b, const void *p, size_t n) WW_WUR; /* WW_OK, WW_E_TOO
 void ww_buf_consume(ww_buf *b, size_t n);                     /* drop n bytes from the front */
 void ww_buf_reset(ww_buf *b);                                 /* len = 0, keeps memory */
 void ww_buf_free(ww_buf *b);
+/* Appends the rest of f to b. WW_OK, or WW_E_IO / WW_E_TOOBIG / WW_E_NOMEM with errbuf set to
+ * "PATH: read error" / "PATH: over size limit" / "PATH: out of memory". f stays open. */
+int ww_buf_read_file(ww_buf *b, FILE *f, const char *path, char errbuf[WW_ERRBUF_SIZE]) WW_WUR;
 
 /* 256-bit unsigned integers, big-endian bytes, as EVM values. */
 typedef struct ww_u256 {
