@@ -92,6 +92,11 @@ void ww_source_interrupt(void);
  * hook (set with ww_source_on_wake, called on the reading thread) and goes on waiting. */
 void ww_source_wake(void);
 void ww_source_on_wake(ww_source *s, void (*fn)(void *ud), void *ud);
+/* A file source reading a pipe, terminal or socket that has nothing to read calls its idle
+ * hook (on the reading thread) once before it waits, and again only after more input came:
+ * what the input gave so far can be finished while it is idle (--workers: the events of the
+ * packets in hand go out, with -U at once). */
+void ww_source_on_idle(ww_source *s, void (*fn)(void *ud), void *ud);
 /* true for a pcapng file: Decryption Secrets Blocks may bring TLS keys later in the input */
 bool ww_source_may_carry_secrets(const ww_source *s);
 bool ww_source_interrupted(void);

@@ -60,6 +60,9 @@ struct ww_source {
     void *secrets_ud;
     void (*wake_fn)(void *ud); /* ww_source_on_wake */
     void *wake_ud;
+    void (*idle_fn)(void *ud); /* ww_source_on_idle */
+    void *idle_ud;
+    bool idle_told; /* the idle hook ran since the last bytes came */
     ww_anomaly_fn anomaly_fn;
     void *anomaly_ud;
     uint64_t drops;
@@ -203,6 +206,24 @@ void ww_source_on_wake(ww_source *s, void (*fn)(void *ud), void *ud)
     s->wake_ud = ud;
 }
 
+void ww_source_on_idle(ww_source *s, void (*fn)(void *ud), void *ud)
+{
+    s->idle_fn = fn;
+    s->idle_ud = ud;
+}
+
+/* A pollable input with nothing to read: the idle hook, once per idle spell. */
+static void tell_idle(ww_source *s)
+{
+    if (s->idle_fn == NULL || s->idle_told)
+        return;
+    struct pollfd pf = {s->fd, POLLIN, 0};
+    if (poll(&pf, 1, 0) != 0)
+        return; /* bytes (or the end, or an error) are there: not idle */
+    s->idle_told = true;
+    s->idle_fn(s->idle_ud);
+}
+
 bool ww_source_interrupted(void)
 {
     return src_intr != 0;
@@ -237,6 +258,7 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
         if (src_intr)
             return 0; /* the input ends here; ww_source_interrupted() tells why */
         if (s->pollable) {
+            tell_idle(s);
             struct pollfd pf[2] = {{s->fd, POLLIN, 0}, {intr_pipe[0], POLLIN, 0}};
             int pr = poll(pf, intr_pipe[0] >= 0 ? 2 : 1, -1);
             if (pr < 0 && errno != EINTR)
@@ -255,6 +277,8 @@ static ssize_t raw_read(ww_source *s, uint8_t *dst, size_t n)
             }
         }
         ssize_t k = read(s->fd, dst, n);
+        if (k > 0)
+            s->idle_told = false;
         if (k >= 0 || errno != EINTR)
             return k;
     }

@@ -99,12 +99,16 @@ static void latency_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         l->max_us = lat;
 }
 
-static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
+void ww_engine_evidence_packet(ww_engine *e, const ww_pkt *pkt, const ww_seg *seg)
 {
-    ww_engine *e = ud;
     ww_evidence_packet(e->evid.ev, pkt, seg);
     if (e->cfg.out_flush && ww_pcapngw_flush(e->evid.w) != WW_OK) /* -U, as tcpdump -w */
         e->evid.failed = true;
+}
+
+static void evidence_packet(void *ud, const ww_pkt *pkt, const ww_seg *seg)
+{
+    ww_engine_evidence_packet(ud, pkt, seg);
 }
 
 static void evidence_served(void *ud, const ww_ctx *ctx, const ww_addr *addr)
@@ -146,10 +150,14 @@ static void evidence_alert(void *ud, const ww_ctx *ctx, const ww_alert *a)
         e->evid.failed = true;
 }
 
+void ww_engine_evidence_close(ww_engine *e, const ww_flow *f)
+{
+    ww_evidence_close(e->evid.ev, f);
+}
+
 static void evidence_flow_close(void *ud, const ww_flow *f)
 {
-    ww_engine *e = ud;
-    ww_evidence_close(e->evid.ev, f);
+    ww_engine_evidence_close(ud, f);
 }
 
 static int evidence_open(ww_engine *e, char errbuf[WW_ERRBUF_SIZE])
@@ -389,6 +397,7 @@ static int add_builtin_subs(ww_engine *e)
     if (e->evid.ev != NULL) {
         ww_engine_sub s = {e, evidence_packet, evidence_served, evidence_alert,
                            evidence_flow_close};
+        e->evid.sub = e->n_subs;
         rc |= ww_engine_subscribe(e, &s);
     }
     return rc;
@@ -496,7 +505,8 @@ int ww_engine_load_keylog(ww_engine *e, const char *path, char errbuf[WW_ERRBUF_
 static void keys_text(void *ud, const uint8_t *p, size_t n)
 {
     ww_engine *e = ud;
-    ww_keylog_add_text(e->kl, p, n);
+    if (e->wk == NULL || !ww_workers_keys_merged(e))
+        ww_keylog_add_text(e->kl, p, n);
     if (e->wk != NULL)
         ww_workers_keys(e, p, n);
 }
@@ -526,9 +536,19 @@ static void on_secrets(void *ud, uint32_t type, const uint8_t *data, size_t len)
         keys_text(ud, data, len);
 }
 
+/* A replayed pipe that has nothing to read: the workers finish the packets in hand, so their
+ * events are out (with -U flushed) while the writer of the pipe pauses, as with one thread. */
+static void on_input_idle(void *ud)
+{
+    ww_engine *e = ud;
+    if (e->wk != NULL)
+        ww_workers_drain(e);
+}
+
 void ww_engine_attach(ww_engine *e, ww_source *src)
 {
     ww_source_set_secrets_fn(src, on_secrets, e);
+    ww_source_on_idle(src, on_input_idle, e);
     ww_source_set_anomaly_fn(src, st_anomaly, e); /* damaged blocks */
     if (ww_source_may_carry_secrets(src)) { /* pcapng: DSBs may bring keys later */
         ww_keylog_set_keys_may_come(e->kl, true);

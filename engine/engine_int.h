@@ -31,6 +31,7 @@ typedef struct evidence_sub {
     bool secrets;
     size_t secrets_embedded; /* key log secrets count at the last embedded DSB */
     bool failed;
+    size_t sub; /* its index in subs[] */
 } evidence_sub;
 
 typedef struct latency_sub {
@@ -89,9 +90,16 @@ void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_st
                           const ww_quic_stats *qs, const ww_keywait_stats *kw, ww_run_stats *st);
 
 /* ---- workers.c ---- */
-/* Starts the workers when cfg.workers > 1 and the run allows it (no -w evidence, no
- * subscriber of packets); true when they run. Called once, before the first packet. */
+/* Starts the workers when cfg.workers > 1 and the run allows it (no subscriber of packets
+ * but -w evidence); true when they run. Called once, before the first packet. */
 bool ww_workers_start(ww_engine *e);
+/* true: key text that comes during the run reaches the engine's key log when merged
+ * (ww_workers_keys records it), not when read (-w --evidence-secrets) */
+bool ww_workers_keys_merged(const ww_engine *e);
+/* -w with --workers: the merge hands the evidence writer the packets and flow ends the
+ * workers saw, at the point of the fact stream where one thread would have. */
+void ww_engine_evidence_packet(ww_engine *e, const ww_pkt *pkt, const ww_seg *seg);
+void ww_engine_evidence_close(ww_engine *e, const ww_flow *f);
 /* One packet (past the filter) through the reader: decode, hand to its worker, merge. */
 void ww_workers_packet(ww_engine *e, const ww_pkt *pkt);
 /* An anomaly of the reader's side (pktdec, the source, the end of a file), flow NULL. */

@@ -31,8 +31,14 @@
  * (ww_app_set_rank_fn: open connections newest first, parked ones in the order they closed) so
  * they merge in one app's order; the key-wait peak is summed step by step (F_KW). Events are the
  * same for any N while the key-wait budget (split) is not reached.
- * Not sharded (one thread, said with -v): -w evidence (packet rings in packet order), packet
- * subscribers.
+ * -w evidence: the reader copies each packet's frame after its payload; the worker hands it
+ * back as a fact (F_PKT, before the segment's own facts, as one thread's subscriber sees it;
+ * a QUIC datagram after QUIC took it), and a flow's end (F_CLOSE), so the evidence rings see
+ * packets, served flows, alerts and flow ends in one thread's order: the same file for any N.
+ * With --evidence-secrets the reader's key log (what an alert embeds) takes key text that comes
+ * during the run as a fact of its own (F_KEYTEXT, before the packet it came before), not when
+ * it is read, which runs ahead of the merge.
+ * Not sharded (one thread, said with -v): other packet subscribers.
  */
 #include "engine/engine_int.h"
 #include "decode/quic.h"
@@ -79,6 +85,10 @@ enum {
     F_KW,     /* the bytes waiting for keys moved in a step: its peak, what waits after it */
     F_WSTATS, /* a worker's counters (--stats-interval) */
     F_STATS,  /* the reader's: the stats event, after every worker's counters */
+    F_PKT,    /* -w: a packet for the evidence rings (its frame, its segment) */
+    F_CLOSE,  /* -w: a flow ended */
+    F_KEYTEXT, /* -w --evidence-secrets: key log text for the reader's key log (what the
+                  evidence embeds), at the point one thread would have added it */
 };
 
 /* a worker's counters, as the run's stats sum them */
@@ -110,6 +120,7 @@ typedef struct imsg {
         ww_seg seg;
         ww_udp_dgram dg;
     } u;
+    ww_pkt pkt; /* -w: the frame (pkt.caplen bytes after the payload; data NULL: none) */
     /* the payload follows */
 } imsg;
 
@@ -216,6 +227,8 @@ struct ww_workers {
     unsigned stats_pending; /* F_STATS queued, not merged yet */
     bool keys_fresh; /* key text sent since the last packet: every worker retries after it */
     bool end_keys;   /* key text goes with M_END (end_text) */
+    bool evidence;   /* -w: frames and flow ends come back as facts */
+    const ww_pkt *cur_pkt; /* the packet being dispatched (its frame, for -w) */
     ww_buf end_text;
     /* the packet being dispatched: its message, completed after the decode */
     imsg *pending;
@@ -639,6 +652,31 @@ static void w_order_quic(worker *w, const ww_flow *f)
         w_kw_check(w);
     }
 }
+/* -w: the packet's frame for the evidence rings (the segment names its flow; its payload is
+ * not needed there) */
+static void w_frame(worker *w, const imsg *m, const ww_seg *seg)
+{
+    ww_pkt pk = m->pkt;
+    ww_seg sg = *seg;
+    pk.data = NULL;
+    sg.payload = NULL;
+    SER_VAL(&w->sc, pk);
+    SER_VAL(&w->sc, sg);
+    ser_bytes(&w->sc, m->pkt.data, m->pkt.caplen);
+    w_fact(w, F_PKT);
+}
+
+/* -w: a flow ended (after the app layer's last facts of it, as one thread's subscribers) */
+static void w_flow_end(worker *w, const ww_flow *f)
+{
+    if (!w->ws->evidence)
+        return;
+    ww_flow fl = *f;
+    fl.app = NULL;
+    SER_VAL(&w->sc, fl);
+    w_fact(w, F_CLOSE);
+}
+
 static void w_st_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
     worker *w = ud;
@@ -663,6 +701,7 @@ static void w_st_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     worker *w = ud;
     w_order_tcp(w, f);
     ww_app_on_close(w->app, f, reason, ts_us);
+    w_flow_end(w, f);
 }
 static void w_st_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
                          const char *type, const char *detail)
@@ -698,6 +737,7 @@ static void w_q_close(void *ud, ww_flow *f, int reason, uint64_t ts_us)
     (void)reason;
     w_order_quic(w, f);
     ww_app_quic_close(w->app, f, ts_us);
+    w_flow_end(w, f);
 }
 static void w_q_anomaly(void *ud, uint64_t ts_us, const ww_flow *f, const char *layer,
                         const char *type, const char *detail)
@@ -812,15 +852,25 @@ static bool w_message(worker *w, imsg *m)
         m->u.seg.payload = (const uint8_t *)(m + 1);
         if (m->u.seg.has_src_mac)
             w_mac(w, &m->u.seg);
+        if (m->pkt.data != NULL)
+            w_frame(w, m, &m->u.seg);
         ww_tcp_segment(w->tcp, &m->u.seg);
         w_after(w, m->tick, m->now);
         break;
-    case M_UDP:
+    case M_UDP: {
         w_phase(w, PH_PKT);
+        const ww_udp_dgram *dg = &m->u.dg;
         m->u.dg.payload = (const uint8_t *)(m + 1);
-        (void)ww_quic_datagram(w->quic, &m->u.dg);
+        if (ww_quic_datagram(w->quic, dg) && m->pkt.data != NULL) {
+            /* as one thread: kept (by its 4-tuple) after QUIC took it */
+            ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst,
+                          .sport = dg->sport, .dport = dg->dport, .len = dg->len,
+                          .wire_len = dg->wire_len};
+            w_frame(w, m, &seg);
+        }
         w_after(w, m->tick, m->now);
         break;
+    }
     case M_TICK:
         w_after(w, m->tick, m->now);
         break;
@@ -1125,6 +1175,29 @@ static void emit(ww_engine *e, const fhdr *h, unsigned from)
         s->unchecked_call(s->ud, ctx, detail);
         break;
     }
+    case F_PKT: {
+        ww_pkt pk;
+        ww_seg sg;
+        size_t n;
+        DES_VAL(&d, pk);
+        DES_VAL(&d, sg);
+        pk.data = des_bytes(&d, &n);
+        ww_engine_evidence_packet(e, &pk, &sg);
+        break;
+    }
+    case F_CLOSE: {
+        ww_flow fl;
+        DES_VAL(&d, fl);
+        ww_engine_evidence_close(e, &fl);
+        break;
+    }
+    case F_KEYTEXT: {
+        size_t n;
+        uint8_t *p = (uint8_t *)(uintptr_t)des_bytes(&d, &n); /* the record is ours to wipe */
+        ww_keylog_add_text(e->kl, p, n);
+        ww_wipe(p, n);
+        break;
+    }
     default:
         WW_ASSERT(0);
     }
@@ -1361,12 +1434,21 @@ static imsg *queue_packet(ww_engine *e, unsigned k, int kind, const uint8_t *pay
 {
     struct ww_workers *ws = e->wk;
     worker *w = &ws->w[k];
-    imsg *m = msg_room(e, w, align8(sizeof(imsg) + len));
+    const ww_pkt *pkt = ws->evidence ? ws->cur_pkt : NULL;
+    size_t flen = pkt != NULL ? pkt->caplen : 0;
+    imsg *m = msg_room(e, w, align8(sizeof(imsg) + len + flen));
     if (m == NULL)
         return NULL;
     m->kind = kind;
     if (len > 0)
         memcpy(m + 1, payload, len);
+    memset(&m->pkt, 0, sizeof m->pkt);
+    if (pkt != NULL) {
+        m->pkt = *pkt;
+        m->pkt.data = (const uint8_t *)(m + 1) + len;
+        if (flen > 0)
+            memcpy((uint8_t *)(m + 1) + len, pkt->data, flen);
+    }
     ws->pending = m;
     ws->pending_w = w;
     return m;
@@ -1449,9 +1531,11 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
     ww_seg seg;
     ws->pending = NULL;
     ws->pending_w = NULL;
+    ws->cur_pkt = pkt;
     int r = ww_pktdec_decode(e->pd, pkt, &seg); /* UDP: ww_workers_udp */
     if (r == 1)
         dispatch_tcp(e, &seg);
+    ws->cur_pkt = NULL;
     bool tick = false;
     if (e->last_ts >= e->next_tick) {
         e->next_tick = (e->last_ts / WW_ENGINE_TICK_US + 1) * WW_ENGINE_TICK_US;
@@ -1476,11 +1560,21 @@ void ww_workers_packet(ww_engine *e, const ww_pkt *pkt)
     }
 }
 
+bool ww_workers_keys_merged(const ww_engine *e)
+{
+    return e->wk->evidence && e->evid.secrets;
+}
+
 void ww_workers_keys(ww_engine *e, const uint8_t *p, size_t n)
 {
     struct ww_workers *ws = e->wk;
     if (ws->ended)
         return;
+    if (n > 0 && ww_workers_keys_merged(e)) { /* the reader's key log takes it when merged */
+        ser_bytes(&ws->rsc, p, n);
+        r_fact(ws, ws->done_seq + 1, F_KEYTEXT);
+        ww_wipe(ws->rsc.p, ws->rsc.cap);
+    }
     if (ws->end_keys) { /* read at the end: applied with M_END */
         if (n > 0 && ww_buf_append(&ws->end_text, p, n) != WW_OK)
             ww_engine_say(e, "warning: key log text at the end over 64 MiB: not used");
@@ -1666,10 +1760,10 @@ bool ww_workers_start(ww_engine *e)
     if (n > WW_ENGINE_MAX_WORKERS)
         n = WW_ENGINE_MAX_WORKERS;
     const char *why = NULL;
-    if (e->evid.ev != NULL)
-        why = "-w evidence keeps packets in packet order";
+    bool evidence = e->evid.ev != NULL;
     for (size_t i = 0; i < e->n_subs && why == NULL; i++)
-        if (e->subs[i].packet != NULL || e->subs[i].flow_close != NULL)
+        if ((e->subs[i].packet != NULL || e->subs[i].flow_close != NULL) &&
+            !(evidence && i == e->evid.sub))
             why = "a subscriber wants packets";
     if (why != NULL) {
         if (e->cfg.verbose > 0)
@@ -1680,6 +1774,7 @@ bool ww_workers_start(ww_engine *e)
     if (ws == NULL)
         return false;
     ws->n = n;
+    ws->evidence = evidence;
     ws->w = calloc(n, sizeof *ws->w);
     if (ws->w == NULL || pthread_mutex_init(&ws->mx, NULL) != 0) {
         free(ws->w);

@@ -2,7 +2,8 @@
 # workers.sh BUILD - --workers N changes no byte of output (issue 15.1). For every line of
 # tests/pcaps.list (its key log and flags) and every capture in pcaps/ alone, runs
 # BUILD/walletwatch with --workers 1, 2 and 4 and compares, byte for byte, standard output
-# (--format jsonl; --format text with -o FILE), the -o file and the exit status. pcapng inputs
+# (--format jsonl; --format text with -o FILE and -w FILE --evidence-secrets), the -o file,
+# the -w evidence (its packets and the key log it embeds) and the exit status. pcapng inputs
 # (their DSBs may bring keys late: records wait, closed connections are parked) are sharded
 # too; each one is also run converted to classic pcap (tests/tools/pcapng2pcap.py: no key can
 # come late) and, when pcaps/NAME.keys exists, rewritten with its key log spread over DSBs
@@ -28,7 +29,7 @@ run() { # dir N args...: stdout (jsonl), -o file + text stdout, exit statuses
     mkdir -p "$d"
     "$BIN" "$@" --workers "$n" --format jsonl >"$d/jsonl.$n" 2>/dev/null </dev/null
     echo "jsonl rc $?" >"$d/rc.$n"
-    "$BIN" "$@" --workers "$n" -o "$d/o.$n" --format text >"$d/text.$n" 2>/dev/null </dev/null
+    "$BIN" "$@" --workers "$n" -o "$d/o.$n" -w "$d/w.$n" --evidence-secrets --format text >"$d/text.$n" 2>/dev/null </dev/null
     echo "text rc $?" >>"$d/rc.$n"
 }
 
@@ -39,7 +40,7 @@ check() { # name args...: N=1 against 2 and 4
     run "$d" 1 "$@"
     for n in ${WW_WORKERS_N:-2 4}; do
         run "$d" "$n" "$@"
-        for f in jsonl text o rc; do
+        for f in jsonl text o w rc; do
             if ! cmp -s "$d/$f.1" "$d/$f.$n"; then
                 ok=0
                 echo "FAIL $name: --workers $n: $f differs from --workers 1"
