@@ -1024,6 +1024,7 @@ int main(int argc, char **argv)
         return ww_addrdb_cli(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return ww_decode_cli(argc - 1, argv + 1);
+    ww_heap_hugepages(argv); /* issue 15: huge pages for the heap (util/ww.c) */
     int rc = parse_args(argc, argv, &o);
     if (rc != GO_ON)
         return rc;

@@ -258,6 +258,12 @@ typedef struct ww_http_msg {
     /* added (streamed bodies): the parser handed the body's earlier bytes to a body_chunk
      * callback; body holds only what that callback left (body_len is still the whole) */
     bool body_streamed;
+    /* added (HTTP/2, HTTP/3 scripts whose addresses only are wanted): the body stage scanned
+     * the whole script as it streamed; script_addrs[0..script_naddrs) are the addresses it
+     * embeds (NULL when none), body is only its last bytes, already scanned */
+    bool script_scanned;
+    const ww_addr *script_addrs;
+    size_t script_naddrs;
 } ww_http_msg;
 
 struct ww_jsonrpc_resp; /* below */

@@ -148,15 +148,16 @@ bool ww_hm_want_body(const ww_hm *hm, const ww_http_msg *head)
  * (drainer-script and --yara want the whole script), not --log-http (bodies hashed whole), and
  * not a JSON-RPC response awaited (rpc_result decodes it whole): on HTTP/1.1 any response while
  * a wallet call waits on the connection, on HTTP/2 and HTTP/3 the wallet call's stream only.
- * One body at a time per connection (HTTP/1.1): scripts stream too when only their addresses
- * are wanted (drainer-script), gathered per connection; --yara needs the whole script.
+ * Scripts stream too when only their addresses are wanted (drainer-script): gathered per
+ * connection on HTTP/1.1 (one body at a time), per message by the body stage of HTTP/2 and
+ * HTTP/3 (ww_hm_body); --yara needs the whole script.
  */
 bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *head,
                        bool one_body_at_a_time)
 {
     if (hm->cfg->hash_bodies || head->is_request)
         return false;
-    if (one_body_at_a_time && script_wanted(hm, head->content_type) && !yara_on(hm))
+    if (script_wanted(hm, head->content_type) && !yara_on(hm))
         return true;
     if (is_script(head->content_type) || !served_candidate(head->content_type))
         return false;
@@ -431,7 +432,11 @@ size_t ww_hm_body_chunk(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const 
 static void response_body(ww_hm *hm, ww_hm_conn *c, const ww_ctx *ctx, const ww_http_msg *m)
 {
     if (is_script(m->content_type)) {
-        if (m->body_streamed)
+        if (m->script_scanned) {
+            /* scanned whole by the body stage; an empty one is as an empty kept body */
+            if (m->body_len > 0 && hm->sink->script != NULL)
+                hm->sink->script(hm->sink->ud, ctx, m->script_addrs, m->script_naddrs);
+        } else if (m->body_streamed)
             streamed_script_end(hm, c, ctx, m->body.ptr, m->body.len);
         else if (script_wanted(hm, m->content_type))
             script_out(hm, ctx, m->body.ptr, m->body.len);
@@ -505,12 +510,37 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
 
 #define body_anom(io, type, ...) ww_anomf((io)->anomaly, (io)->ud, (io)->anomalies, 256, (type), __VA_ARGS__)
 
+/* The cap on a body's decoded bytes: a streamed one is scanned up to max_scan_bytes; one kept
+ * whole, or a script scanned by the stage (as if kept: the same events), max_body_bytes. */
+static size_t body_cap(const ww_hm_body *b, const ww_app_cfg *cfg)
+{
+    return b->stream && !b->script ? cfg->max_scan_bytes : cfg->max_body_bytes;
+}
+
+/* A script streamed through the stage: its addresses, in order, up to SCRIPT_ADDRS_MAX. */
+static void found_body_script_addr(void *ud, const ww_addr *a)
+{
+    ww_hm_body *b = ud;
+    if (b->sc_n == b->sc_alloc) {
+        if (b->sc_alloc == SCRIPT_ADDRS_MAX)
+            return;
+        size_t na = b->sc_alloc == 0 ? 16 : WW_MIN(2 * b->sc_alloc, (size_t)SCRIPT_ADDRS_MAX);
+        ww_addr *nv = ww_realloc(b->body.mem, b->sc_addrs, na * sizeof *nv);
+        if (nv == NULL)
+            return;
+        b->sc_addrs = nv;
+        b->sc_alloc = na;
+    }
+    b->sc_addrs[b->sc_n++] = *a;
+}
+
 void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head)
 {
     const ww_app_cfg *cfg = io->cfg;
     b->keep = io->want_body != NULL && io->want_body(io->ud, head);
     b->stream = b->keep && !cfg->hash_bodies && io->stream_body != NULL &&
                 io->body_chunk != NULL && io->stream_body(io->ud, head);
+    b->script = b->stream && is_script(head->content_type);
     b->body.cap = b->stream ? WW_HTTP_STREAM_WINDOW : cfg->max_body_bytes;
     const char *ce = head->content_encoding;
     if (!b->keep || ce == NULL)
@@ -529,9 +559,7 @@ void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg 
     }
     if (nk == 0)
         return;
-    b->coding = ww_coding_new(io->mem, kinds, nk,
-                              b->stream ? cfg->max_scan_bytes : cfg->max_body_bytes,
-                              cfg->max_decoded_ratio);
+    b->coding = ww_coding_new(io->mem, kinds, nk, body_cap(b, cfg), cfg->max_decoded_ratio);
     if (b->coding == NULL) {
         body_anom(io, "out-of-memory", "%s: no decoder for the body", io->label);
         b->keep = false;
@@ -541,7 +569,9 @@ void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg 
 /* Streamed body: hand the window on and drop what the callback consumed. */
 static void body_flush(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head)
 {
-    size_t c = io->body_chunk(io->ud, head, b->body.data, b->body.len);
+    size_t c = b->script ? ww_addr_scan_chunk(b->body.data, b->body.len, false,
+                                              found_body_script_addr, b, NULL)
+                         : io->body_chunk(io->ud, head, b->body.data, b->body.len);
     if (c > b->body.len || b->body.len - c > WW_HTTP_STREAM_WINDOW / 2)
         c = b->body.len; /* a callback that keeps too much: the window must not stall */
     ww_buf_consume(&b->body, c);
@@ -604,14 +634,14 @@ void ww_hm_body_data(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *
             body_anom(io, "bad-coding", "%s %s body: %s", io->label, io->dir, ww_strerror(r));
         return;
     }
-    size_t cap = b->stream ? cfg->max_scan_bytes : cfg->max_body_bytes;
+    size_t cap = body_cap(b, cfg);
     uint64_t have = b->streamed + b->body.len;
     size_t room = have < cap ? (size_t)(cap - have) : 0;
     size_t take = WW_MIN(room, n);
     int r = b->stream ? body_stream_append(b, io, head, p, take) : ww_buf_append(&b->body, p, take);
     if (r != WW_OK || take < n) {
         b->stopped = b->truncated = true;
-        if (b->stream)
+        if (b->stream && !b->script)
             body_anom(io, "body-too-big", "%s %s body over max_scan_bytes (%zu), scanned in part",
                       io->label, io->dir, cfg->max_scan_bytes);
         else
@@ -635,6 +665,13 @@ bool ww_hm_body_end(ww_hm_body *b, const ww_hm_body_io *io, ww_http_msg *m, bool
     m->body_len = b->keep ? (int64_t)(b->streamed + b->body.len) : (int64_t)b->raw_len;
     m->body_truncated = b->truncated || truncated;
     ww_http_msg_set_body(m, b->keep, b->stream, b->body.data, b->body.len, io->cfg->hash_bodies);
+    if (b->keep && b->script) {
+        (void)ww_addr_scan_chunk(b->body.data, b->body.len, true, found_body_script_addr, b,
+                                 NULL);
+        m->script_scanned = true;
+        m->script_addrs = b->sc_addrs;
+        m->script_naddrs = b->sc_n;
+    }
     return true;
 }
 
@@ -643,4 +680,7 @@ void ww_hm_body_release(ww_hm_body *b)
     ww_coding_free(b->coding);
     b->coding = NULL;
     ww_buf_free(&b->body);
+    ww_free(b->body.mem, b->sc_addrs);
+    b->sc_addrs = NULL;
+    b->sc_n = b->sc_alloc = 0;
 }

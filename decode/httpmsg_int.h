@@ -62,7 +62,8 @@ void ww_hm_conn_cleanup(const ww_hm *hm, ww_hm_conn *c);
 bool ww_hm_want_body(const ww_hm *hm, const ww_http_msg *head);
 /* ... and stream it (scanned piece by piece, never gathered)? one_body_at_a_time: the
  * transport delivers one response body at a time per connection (HTTP/1.1), so a script's
- * addresses can be gathered per connection while it streams. */
+ * addresses can be gathered per connection while it streams; on HTTP/2 and HTTP/3 the body
+ * stage (ww_hm_body) gathers them per message. */
 bool ww_hm_stream_body(const ww_hm *hm, const ww_hm_conn *c, const ww_http_msg *head,
                        bool one_body_at_a_time);
 /* A streamed response body's next piece (conn_ctx->dir TOCLIENT). Returns the bytes the
@@ -84,6 +85,12 @@ void ww_hm_ws_text(ww_hm *hm, ww_hm_conn *c, const ww_ctx *conn_ctx, const char 
  * completes (fills the message's body fields), ww_hm_body_free. */
 typedef struct ww_hm_body {
     bool keep, stream, stopped, truncated, has_body;
+    /* stream of a script whose addresses only are wanted: the stage scans it itself (into
+     * sc_addrs, grown up to the per-script cap) instead of calling body_chunk, under the caps
+     * and anomalies of a body kept whole (max_body_bytes) */
+    bool script;
+    ww_addr *sc_addrs;
+    size_t sc_n, sc_alloc;
     ww_buf body;       /* kept decoded bytes; when stream, the window not yet handed on */
     ww_coding *coding; /* NULL: identity */
     uint64_t raw_len;  /* framed (still encoded) body bytes */

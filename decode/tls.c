@@ -160,6 +160,10 @@ typedef struct tls_dir {
     uint8_t hdr_have;
     size_t rec_len, rec_have;
     uint8_t *rec; /* REC_MAX, allocated on the first record split over chunks */
+    /* a split TLS 1.3 application record opened piece by piece (open_piecewise): rec holds
+     * its plaintext so far, not yet authenticated; tag its last 16 bytes as they come */
+    bool piecewise, piecewise_ok;
+    uint8_t tag[16];
     /* handshake message reassembly */
     uint8_t hs_hdr[4];
     uint8_t hs_hdr_have;
@@ -661,21 +665,26 @@ static void decrypt_failed(ww_tls *t, int dir, const char *what)
         d->dead = true;
 }
 
-/* TLS 1.3: the inner plaintext (RFC 8446 5.4): content || type || zeros. */
-static void tls13_inner(ww_tls *t, int dir, size_t n, uint64_t ts_us)
+/* TLS 1.3: the inner plaintext pt[0..n) (RFC 8446 5.4): content || type || zeros. */
+static void tls13_inner_of(ww_tls *t, int dir, const uint8_t *pt, size_t n, uint64_t ts_us)
 {
-    while (n > 0 && t->out[n - 1] == 0)
+    while (n > 0 && pt[n - 1] == 0)
         n--;
     if (n == 0) {
         anomaly(t, "bad-record", "TLS 1.3 record without content type");
         return;
     }
-    uint8_t type = t->out[n - 1];
+    uint8_t type = pt[n - 1];
     n--;
     if (type == CT_APPDATA)
-        deliver(t, dir, t->out, n, ts_us);
+        deliver(t, dir, pt, n, ts_us);
     else if (type == CT_HANDSHAKE)
-        hs_feed(t, dir, t->out, n);
+        hs_feed(t, dir, pt, n);
+}
+
+static void tls13_inner(ww_tls *t, int dir, size_t n, uint64_t ts_us)
+{
+    tls13_inner_of(t, dir, t->out, n, ts_us);
 }
 
 static int tls13_record(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_t *body, size_t n,
@@ -945,6 +954,49 @@ static void handle_record(ww_tls *t, int dir, const uint8_t hdr[5], const uint8_
     }
 }
 
+/*
+ * A TLS 1.3 application record split over chunks, in the steady state (application key in
+ * place, nothing waiting for a key, AEAD): record() would open it with that key once
+ * gathered, so it is opened as its pieces come (ww_tlsc_open_begin), into d->rec, instead of
+ * copied there first. The same outcome as tls13_record: the plaintext handed on once
+ * authenticated, or decrypt_failed.
+ */
+static bool open_piecewise(ww_tls *t, tls_dir *d)
+{
+    return t->tls13 && t->have_sh && !t->unsupported && !d->dead && d->hdr[0] == CT_APPDATA &&
+           d->backlog.len == 0 && d->phase == PH_AP && d->installed == PH_AP &&
+           d->rec_len > 16 && ww_tlsc_open_begin(&d->c, d->hdr) == WW_OK;
+}
+
+/* The next piece of a record opened piece by piece: ciphertext into rec, the tag aside. */
+static bool piece(tls_dir *d, const uint8_t *p, size_t n)
+{
+    size_t ct_len = d->rec_len - 16, ct = 0;
+    if (d->rec_have < ct_len) {
+        ct = WW_MIN(n, ct_len - d->rec_have);
+        if (ww_tlsc_open_update(&d->c, d->rec + d->rec_have, p, ct) != WW_OK)
+            return false;
+    }
+    if (n > ct)
+        memcpy(d->tag + (d->rec_have + ct - ct_len), p + ct, n - ct);
+    return true;
+}
+
+/* The record opened piece by piece is whole: as tls13_record with the plaintext in rec. */
+static void piecewise_end(ww_tls *t, int dir, bool ok, uint64_t ts_us)
+{
+    tls_dir *d = &t->d[dir];
+    size_t ct_len = d->rec_len - 16;
+    d->piecewise = false;
+    if (!ok || ww_tlsc_open_final(&d->c, d->tag) != WW_OK) {
+        ww_wipe(d->rec, ct_len); /* never leave unauthenticated plaintext behind */
+        decrypt_failed(t, dir, "an application");
+        return;
+    }
+    d->fails = 0;
+    tls13_inner_of(t, dir, d->rec, ct_len, ts_us);
+}
+
 void ww_tls_data(ww_tls *t, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
 {
     WW_ASSERT(t != NULL && (dir == 0 || dir == 1));
@@ -990,11 +1042,25 @@ void ww_tls_data(ww_tls *t, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
                 d->framing_lost = true;
                 break;
             }
+            if (d->rec_have == 0) {
+                d->piecewise = open_piecewise(t, d);
+                d->piecewise_ok = true;
+            }
             size_t take = WW_MIN(ww_rd_left(&r), d->rec_len - d->rec_have);
-            (void)ww_rd_copy(&r, d->rec + d->rec_have, take);
+            if (d->piecewise) {
+                ww_slice pc = {NULL, 0};
+                (void)ww_rd_bytes(&r, &pc, take);
+                if (d->piecewise_ok)
+                    d->piecewise_ok = piece(d, pc.ptr, take);
+            } else {
+                (void)ww_rd_copy(&r, d->rec + d->rec_have, take);
+            }
             d->rec_have += take;
             if (d->rec_have == d->rec_len) {
-                handle_record(t, dir, d->hdr, d->rec, d->rec_len, ts_us);
+                if (d->piecewise)
+                    piecewise_end(t, dir, d->piecewise_ok, ts_us);
+                else
+                    handle_record(t, dir, d->hdr, d->rec, d->rec_len, ts_us);
                 d->hdr_have = 0;
                 d->rec_have = 0;
             }
@@ -1016,6 +1082,10 @@ void ww_tls_gap(ww_tls *t, int dir, uint64_t len, uint64_t ts_us)
              (unsigned long long)len, dir == WW_DIR_TOSERVER ? "client" : "server");
     anomaly(t, "gap", det);
     fire_handshake(t);
+    if (d->piecewise) { /* a record opened piece by piece stops: its plaintext goes */
+        ww_wipe(d->rec, REC_MAX);
+        d->piecewise = false;
+    }
     d->framing_lost = true;
     d->dead = true;
     if (t->have_sh)

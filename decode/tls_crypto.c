@@ -242,6 +242,43 @@ int ww_tlsc_open_aad(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
     return aead_core(c->ctx, out, out_len, nonce, aad, aad_len, body, n - 16);
 }
 
+int ww_tlsc_open_begin(ww_tlsc *c, const uint8_t hdr[5])
+{
+    uint8_t nonce[12];
+    int l = 0;
+    if (c->ctx == NULL || !c->tls13 || (c->kind != WW_TLSC_AES_GCM && c->kind != WW_TLSC_CHACHA))
+        return WW_E_INVALID;
+    memcpy(nonce, c->iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= (uint8_t)(c->seq >> (56 - 8 * i));
+    if (EVP_DecryptInit_ex(c->ctx, NULL, NULL, NULL, nonce) != 1 ||
+        (!c->no_aad && EVP_DecryptUpdate(c->ctx, NULL, &l, hdr, 5) != 1))
+        return WW_E_CRYPTO;
+    return WW_OK;
+}
+
+int ww_tlsc_open_update(ww_tlsc *c, uint8_t *out, const uint8_t *ct, size_t n)
+{
+    int l = 0;
+    if (n == 0)
+        return WW_OK;
+    if (n > INT_MAX || EVP_DecryptUpdate(c->ctx, out, &l, ct, (int)n) != 1 || (size_t)l != n)
+        return WW_E_CRYPTO; /* GCM and ChaCha20-Poly1305 give back as many bytes as they take */
+    return WW_OK;
+}
+
+int ww_tlsc_open_final(ww_tlsc *c, const uint8_t tag[16])
+{
+    uint8_t t[16], last[16];
+    int l = 0;
+    memcpy(t, tag, 16);
+    if (EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_AEAD_SET_TAG, 16, t) != 1 ||
+        EVP_DecryptFinal_ex(c->ctx, last, &l) != 1 || l != 0)
+        return WW_E_CRYPTO;
+    c->seq++;
+    return WW_OK;
+}
+
 static int open_cbc(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
                     const uint8_t hdr[5], const uint8_t *body, size_t n)
 {

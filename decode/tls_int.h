@@ -143,6 +143,17 @@ int ww_tlsc_set_key(ww_tlsc *c, int kind, const uint8_t *key, size_t key_len,
  */
 int ww_tlsc_open(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len, const uint8_t hdr[5],
                  const uint8_t *body, size_t n) WW_WUR;
+/*
+ * The same opening for a TLS 1.3 AEAD record whose fragment arrives in pieces (split over TCP
+ * segments): decrypted as the pieces come instead of gathered first. begin with the record's
+ * header (its fragment is ct_len bytes then the 16-byte tag; WW_E_INVALID when c is not TLS
+ * 1.3 AES-GCM or ChaCha20-Poly1305), update with the ciphertext in order (out gets n bytes of
+ * plaintext, not yet authenticated: the caller keeps it to itself until final), final with
+ * the tag: WW_OK and seq incremented, or WW_E_CRYPTO (the caller wipes what update wrote).
+ */
+int ww_tlsc_open_begin(ww_tlsc *c, const uint8_t hdr[5]) WW_WUR;
+int ww_tlsc_open_update(ww_tlsc *c, uint8_t *out, const uint8_t *ct, size_t n) WW_WUR;
+int ww_tlsc_open_final(ww_tlsc *c, const uint8_t tag[16]) WW_WUR;
 void ww_tlsc_free(ww_tlsc *c); /* wipes keys, frees contexts */
 /*
  * AEAD open with an explicit additional data and sequence number (QUIC, RFC 9001 5.3:

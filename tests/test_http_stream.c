@@ -275,3 +275,147 @@ T_CASE(stream_policy_while_a_wallet_call_waits)
     sink.rpc_result = NULL; /* nobody wants the answer */
     T_CHECK(ww_hm_stream_body(&hm, &c, &head, false));
 }
+
+/* ---- HTTP/2 and HTTP/3: a script whose addresses only are wanted streams through the body
+ * stage (ww_hm_body), which scans it itself: the same addresses, in the same order, as the
+ * scan of the script kept whole, within the window, under the kept body's cap ---- */
+
+typedef struct stage_rx {
+    size_t chunk_calls;
+    size_t anomalies;
+    char last_anom[256];
+} stage_rx;
+
+static size_t stage_chunk(void *ud, const ww_http_msg *head, const uint8_t *p, size_t n)
+{
+    (void)head, (void)p;
+    ((stage_rx *)ud)->chunk_calls++;
+    return n;
+}
+static void stage_anom(void *ud, const char *t, const char *d)
+{
+    stage_rx *r = ud;
+    (void)t;
+    r->anomalies++;
+    snprintf(r->last_anom, sizeof r->last_anom, "%s", d);
+}
+
+typedef struct addr_list {
+    ww_addr a[1024];
+    size_t n;
+} addr_list;
+
+static void addr_put(void *ud, const ww_addr *a)
+{
+    addr_list *l = ud;
+    if (l->n < 1024)
+        l->a[l->n++] = *a;
+}
+
+/* body[0..n) as a script response through the stage fed step bytes at a time */
+static void stage_run(const uint8_t *body, size_t n, size_t step, const ww_app_cfg *cfg,
+                      stage_rx *r, ww_hm_body *b, ww_http_msg *m, size_t *max_alloc)
+{
+    uint64_t anomalies = 0, undecodable = 0;
+    ww_hm_body_io io = {NULL, cfg, r, want, stream, stage_chunk, stage_anom, &anomalies,
+                        &undecodable, "stream 1", "server"};
+    memset(m, 0, sizeof *m);
+    m->status = 200;
+    m->content_type = "application/javascript";
+    m->content_length = (int64_t)n;
+    m->body_len = -1;
+    m->stream_id = 1;
+    memset(b, 0, sizeof *b);
+    ww_buf_init(&b->body, NULL, cfg->max_body_bytes);
+    ww_hm_body_setup(b, &io, m);
+    *max_alloc = 0;
+    for (size_t off = 0; off < n; off += step) {
+        ww_hm_body_data(b, &io, m, body + off, WW_MIN(step, n - off));
+        if (b->body.alloc > *max_alloc)
+            *max_alloc = b->body.alloc;
+    }
+    T_CHECK(ww_hm_body_end(b, &io, m, false));
+}
+
+T_CASE(h2_script_streams_through_the_body_stage)
+{
+    ww_app_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ww_app_cfg_defaults(&cfg);
+    size_t n = 1000000;
+    uint8_t *body = mk_body(n);
+    addr_list *whole = calloc(1, sizeof *whole), *got = calloc(1, sizeof *got);
+    (void)ww_addr_scan(body, n, addr_put, whole);
+    T_CHECK(whole->n > 150);
+    static const size_t STEPS[] = {1, 1448, 16384, 100000};
+    for (size_t s = 0; s < sizeof STEPS / sizeof STEPS[0]; s++) {
+        stage_rx r = {0};
+        ww_hm_body b;
+        ww_http_msg m;
+        size_t max_alloc;
+        stage_run(body, n, STEPS[s], &cfg, &r, &b, &m, &max_alloc);
+        T_CHECK(b.script && b.stream && m.body_streamed && m.script_scanned);
+        T_EQ_INT(r.chunk_calls, 0);                  /* never the connection's body_chunk */
+        T_CHECK(max_alloc <= WW_HTTP_STREAM_WINDOW); /* never gathered */
+        T_EQ_INT(m.body_len, (int64_t)n);
+        T_EQ_INT(m.script_naddrs, whole->n);
+        T_CHECK(m.script_naddrs == whole->n &&
+                memcmp(m.script_addrs, whole->a, whole->n * sizeof(ww_addr)) == 0);
+        ww_hm_body_release(&b);
+        T_CHECK(b.sc_addrs == NULL);
+    }
+    /* over max_body_bytes: the kept body's cap and anomaly, the addresses of the prefix */
+    cfg.max_body_bytes = 300000;
+    stage_rx r = {0};
+    ww_hm_body b;
+    ww_http_msg m;
+    size_t max_alloc;
+    stage_run(body, n, 1448, &cfg, &r, &b, &m, &max_alloc);
+    T_CHECK(m.body_truncated && m.script_scanned);
+    T_EQ_INT(m.body_len, 300000);
+    T_EQ_INT(r.anomalies, 1);
+    T_CHECK(strstr(r.last_anom, "over max_body_bytes (300000)") != NULL);
+    got->n = 0;
+    (void)ww_addr_scan(body, 300000, addr_put, got);
+    T_EQ_INT(m.script_naddrs, got->n);
+    T_CHECK(m.script_naddrs == got->n &&
+            memcmp(m.script_addrs, got->a, got->n * sizeof(ww_addr)) == 0);
+    ww_hm_body_release(&b);
+    free(whole);
+    free(got);
+    free(body);
+}
+
+static void no_script(void *ud, const ww_ctx *ctx, const ww_addr *a, size_t n)
+{
+    (void)ud, (void)ctx, (void)a, (void)n;
+}
+static void no_script_body(void *ud, const ww_ctx *ctx, const uint8_t *p, size_t n)
+{
+    (void)ud, (void)ctx, (void)p, (void)n;
+}
+
+T_CASE(script_stream_policy)
+{
+    /* scripts stream on every transport when only their addresses are wanted; --yara (the
+     * whole script) keeps them whole */
+    ww_app_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ww_decode_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.script = no_script;
+    ww_hm hm;
+    memset(&hm, 0, sizeof hm);
+    hm.cfg = &cfg;
+    hm.sink = &sink;
+    ww_hm_conn c;
+    memset(&c, 0, sizeof c);
+    ww_http_msg head;
+    memset(&head, 0, sizeof head);
+    head.content_type = "text/javascript";
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false));
+    T_CHECK(ww_hm_stream_body(&hm, &c, &head, true));
+    sink.script_body = no_script_body;
+    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, false));
+    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, true));
+}

@@ -210,6 +210,11 @@ void *ww_calloc(const ww_mem *mem, size_t nmemb, size_t size);
 void *ww_realloc(const ww_mem *mem, void *ptr, size_t size);
 void ww_free(const ww_mem *mem, void *ptr);
 
+/* Asks for transparent huge pages for the heap (glibc.malloc.hugetlb=1) by executing the
+ * program again with that tunable, once; returns when it does not (see util/ww.c). Call first
+ * thing in main, before any thread or file. WW_HUGEPAGES=0 turns it off. */
+void ww_heap_hugepages(char **argv);
+
 /*
  * Bump arena for per-packet / per-message scratch. Allocations live until the next
  * ww_arena_reset(). Memory is bounded by `cap`; an allocation over it returns NULL.
