@@ -212,7 +212,7 @@ void ww_free(const ww_mem *mem, void *ptr);
 
 /* Asks for transparent huge pages for the heap (glibc.malloc.hugetlb=1) by executing the
  * program again with that tunable, once; returns when it does not (see util/ww.c). Call first
- * thing in main, before any thread or file. WW_HUGEPAGES=0 turns it off. */
+ * thing in main, before any thread or file. Only with WW_HUGEPAGES=1. */
 void ww_heap_hugepages(char **argv);
 
 /*
