@@ -1025,6 +1025,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "decode") == 0)
         return ww_decode_cli(argc - 1, argv + 1);
     ww_heap_hugepages(argv); /* issue 15: huge pages for the heap (util/ww.c) */
+    ww_heap_bounded();       /* and large blocks returned when freed */
     int rc = parse_args(argc, argv, &o);
     if (rc != GO_ON)
         return rc;

@@ -214,6 +214,10 @@ void ww_free(const ww_mem *mem, void *ptr);
  * program again with that tunable, once; returns when it does not (see util/ww.c). Call first
  * thing in main, before any thread or file. Only with WW_HUGEPAGES=1. */
 void ww_heap_hugepages(char **argv);
+/* Large blocks (512 KiB and more) in mappings of their own, returned when freed: the peak RSS
+ * does not grow with the length of a capture through heap fragmentation (util/ww.c). Call
+ * first thing in main. */
+void ww_heap_bounded(void);
 
 /*
  * Bump arena for per-packet / per-message scratch. Allocations live until the next
