@@ -243,37 +243,43 @@ static void no_result(void *ud, const ww_ctx *ctx, const char *method, const ww_
     (void)ud, (void)ctx, (void)method, (void)r;
 }
 
+/* The message layer alone, for ww_hm_stream_body: no config, an empty sink, one connection. */
+typedef struct policy_fx {
+    ww_app_cfg cfg;
+    ww_decode_sink sink;
+    ww_hm hm;
+    ww_hm_conn c;
+    ww_http_msg head;
+} policy_fx;
+
+static void policy_fx_init(policy_fx *f, const char *content_type)
+{
+    memset(f, 0, sizeof *f);
+    f->hm.cfg = &f->cfg;
+    f->hm.sink = &f->sink;
+    f->head.content_type = content_type;
+}
+
 T_CASE(stream_policy_while_a_wallet_call_waits)
 {
     /* a served-candidate response streams unless it may answer a pending wallet call: on
      * HTTP/1.1 any response of the connection, on HTTP/2 / HTTP/3 only the call's stream */
-    ww_app_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.rpc_result = no_result;
-    ww_hm hm;
-    memset(&hm, 0, sizeof hm);
-    hm.cfg = &cfg;
-    hm.sink = &sink;
-    ww_hm_conn c;
-    memset(&c, 0, sizeof c);
-    ww_http_msg head;
-    memset(&head, 0, sizeof head);
-    head.content_type = "application/json";
-    head.stream_id = 3;
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false)); /* nothing pending */
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, true));
-    snprintf(c.pending[0].rpc_id, sizeof c.pending[0].rpc_id, "7");
-    snprintf(c.pending[0].method, sizeof c.pending[0].method, "eth_sendTransaction");
-    c.pending[0].stream_id = 1;
-    c.n_pending = 1;
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false)); /* h2 stream 3: not the call's */
-    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, true)); /* HTTP/1.1: any response may answer */
-    head.stream_id = 1;
-    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, false)); /* the call's stream: held whole */
-    sink.rpc_result = NULL; /* nobody wants the answer */
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false));
+    policy_fx f;
+    policy_fx_init(&f, "application/json");
+    f.sink.rpc_result = no_result;
+    f.head.stream_id = 3;
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, false)); /* nothing pending */
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, true));
+    snprintf(f.c.pending[0].rpc_id, sizeof f.c.pending[0].rpc_id, "7");
+    snprintf(f.c.pending[0].method, sizeof f.c.pending[0].method, "eth_sendTransaction");
+    f.c.pending[0].stream_id = 1;
+    f.c.n_pending = 1;
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, false)); /* h2 stream 3: not the call's */
+    T_CHECK(!ww_hm_stream_body(&f.hm, &f.c, &f.head, true)); /* HTTP/1.1: any may answer */
+    f.head.stream_id = 1;
+    T_CHECK(!ww_hm_stream_body(&f.hm, &f.c, &f.head, false)); /* the call's stream: whole */
+    f.sink.rpc_result = NULL; /* nobody wants the answer */
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, false));
 }
 
 /* ---- HTTP/2 and HTTP/3: a script whose addresses only are wanted streams through the body
@@ -399,23 +405,12 @@ T_CASE(script_stream_policy)
 {
     /* scripts stream on every transport when only their addresses are wanted; --yara (the
      * whole script) keeps them whole */
-    ww_app_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    ww_decode_sink sink;
-    memset(&sink, 0, sizeof sink);
-    sink.script = no_script;
-    ww_hm hm;
-    memset(&hm, 0, sizeof hm);
-    hm.cfg = &cfg;
-    hm.sink = &sink;
-    ww_hm_conn c;
-    memset(&c, 0, sizeof c);
-    ww_http_msg head;
-    memset(&head, 0, sizeof head);
-    head.content_type = "text/javascript";
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, false));
-    T_CHECK(ww_hm_stream_body(&hm, &c, &head, true));
-    sink.script_body = no_script_body;
-    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, false));
-    T_CHECK(!ww_hm_stream_body(&hm, &c, &head, true));
+    policy_fx f;
+    policy_fx_init(&f, "text/javascript");
+    f.sink.script = no_script;
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, false));
+    T_CHECK(ww_hm_stream_body(&f.hm, &f.c, &f.head, true));
+    f.sink.script_body = no_script_body;
+    T_CHECK(!ww_hm_stream_body(&f.hm, &f.c, &f.head, false));
+    T_CHECK(!ww_hm_stream_body(&f.hm, &f.c, &f.head, true));
 }
