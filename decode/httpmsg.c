@@ -82,13 +82,15 @@ static void anomaly(const ww_hm *hm, const ww_ctx *ctx, const char *layer, const
 
 /* ---- what the message carries ---- */
 
+/* what (lower case) anywhere in the content type, in any case. Asked per streamed body chunk
+ * (is_script): only positions whose first letter matches are compared. */
 static bool ct_has(const char *ct, const char *what)
 {
     if (ct == NULL)
         return false;
     size_t n = strlen(what);
     for (const char *p = ct; *p; p++)
-        if (strncasecmp(p, what, n) == 0)
+        if ((*p | 0x20) == what[0] && strncasecmp(p, what, n) == 0)
             return true;
     return false;
 }
