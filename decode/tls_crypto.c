@@ -155,6 +155,14 @@ int ww_tlsc_set_key(ww_tlsc *c, int kind, const uint8_t *key, size_t key_len,
     return WW_OK;
 }
 
+/* TLS 1.3, RFC 7905 and QUIC: nonce = iv ^ (0^32 || seq) */
+static void xor_nonce(uint8_t nonce[12], const uint8_t *iv, uint64_t seq)
+{
+    memcpy(nonce, iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
+}
+
 /* Decrypts ct (ct_len bytes, followed by its 16-byte tag) into out, authenticating aad. */
 static int aead_core(EVP_CIPHER_CTX *ctx, uint8_t *out, size_t *out_len, const uint8_t nonce[12],
                      const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len)
@@ -200,9 +208,7 @@ static int open_aead(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
         /* TLS 1.3 and RFC 7905: nonce = iv ^ (0^32 || seq) */
         if (n < 16)
             return WW_E_INVALID;
-        memcpy(nonce, c->iv, 12);
-        for (int i = 0; i < 8; i++)
-            nonce[4 + i] ^= (uint8_t)(c->seq >> (56 - 8 * i));
+        xor_nonce(nonce, c->iv, c->seq);
         ct = body;
         ct_len = n - 16;
     }
@@ -236,9 +242,7 @@ int ww_tlsc_open_aad(ww_tlsc *c, uint8_t *out, size_t out_cap, size_t *out_len,
         return WW_E_NOKEY;
     if (n < 16 || n - 16 > out_cap || aad_len > INT_MAX)
         return WW_E_INVALID;
-    memcpy(nonce, c->iv, 12);
-    for (int i = 0; i < 8; i++)
-        nonce[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
+    xor_nonce(nonce, c->iv, seq);
     return aead_core(c->ctx, out, out_len, nonce, aad, aad_len, body, n - 16);
 }
 
@@ -248,9 +252,7 @@ int ww_tlsc_open_begin(ww_tlsc *c, const uint8_t hdr[5])
     int l = 0;
     if (c->ctx == NULL || !c->tls13 || (c->kind != WW_TLSC_AES_GCM && c->kind != WW_TLSC_CHACHA))
         return WW_E_INVALID;
-    memcpy(nonce, c->iv, 12);
-    for (int i = 0; i < 8; i++)
-        nonce[4 + i] ^= (uint8_t)(c->seq >> (56 - 8 * i));
+    xor_nonce(nonce, c->iv, c->seq);
     if (EVP_DecryptInit_ex(c->ctx, NULL, NULL, NULL, nonce) != 1 ||
         (!c->no_aad && EVP_DecryptUpdate(c->ctx, NULL, &l, hdr, 5) != 1))
         return WW_E_CRYPTO;
