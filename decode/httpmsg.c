@@ -70,7 +70,7 @@ void ww_hm_conn_cleanup(const ww_hm *hm, ww_hm_conn *c)
 {
     ww_free(hm->mem, c->sc_addrs);
     c->sc_addrs = NULL;
-    c->sc_n = 0;
+    c->sc_n = c->sc_alloc = 0;
 }
 
 static void anomaly(const ww_hm *hm, const ww_ctx *ctx, const char *layer, const char *type,
@@ -274,17 +274,29 @@ typedef struct streamed_script {
     ww_hm_conn *c;
 } streamed_script;
 
+/* A streamed script's addresses v[0..*n), in order, up to SCRIPT_ADDRS_MAX (room grown by
+ * doubling; one that does not fit, or finds no memory, is left out). */
+static void script_addr_add(const ww_mem *mem, ww_addr **v, size_t *n, size_t *alloc,
+                            const ww_addr *a)
+{
+    if (*n == *alloc) {
+        if (*alloc == SCRIPT_ADDRS_MAX)
+            return;
+        size_t na = *alloc == 0 ? 16 : WW_MIN(2 * *alloc, (size_t)SCRIPT_ADDRS_MAX);
+        ww_addr *nv = ww_realloc(mem, *v, na * sizeof *nv);
+        if (nv == NULL)
+            return;
+        *v = nv;
+        *alloc = na;
+    }
+    (*v)[(*n)++] = *a;
+}
+
 static void found_streamed_script_addr(void *ud, const ww_addr *a)
 {
     streamed_script *ss = ud;
     ww_hm_conn *c = ss->c;
-    if (c->sc_addrs == NULL) {
-        c->sc_addrs = ww_calloc(ss->hm->mem, SCRIPT_ADDRS_MAX, sizeof(ww_addr));
-        if (c->sc_addrs == NULL)
-            return;
-    }
-    if (c->sc_n < SCRIPT_ADDRS_MAX)
-        c->sc_addrs[c->sc_n++] = *a;
+    script_addr_add(ss->hm->mem, &c->sc_addrs, &c->sc_n, &c->sc_alloc, a);
 }
 
 /* A whole script served to the client: the addresses it embeds (drainer-script), then the
@@ -519,21 +531,11 @@ static size_t body_cap(const ww_hm_body *b, const ww_app_cfg *cfg)
     return b->stream && !b->script ? cfg->max_scan_bytes : cfg->max_body_bytes;
 }
 
-/* A script streamed through the stage: its addresses, in order, up to SCRIPT_ADDRS_MAX. */
+/* A script streamed through the stage: its addresses, as for HTTP/1.1 per connection. */
 static void found_body_script_addr(void *ud, const ww_addr *a)
 {
     ww_hm_body *b = ud;
-    if (b->sc_n == b->sc_alloc) {
-        if (b->sc_alloc == SCRIPT_ADDRS_MAX)
-            return;
-        size_t na = b->sc_alloc == 0 ? 16 : WW_MIN(2 * b->sc_alloc, (size_t)SCRIPT_ADDRS_MAX);
-        ww_addr *nv = ww_realloc(b->body.mem, b->sc_addrs, na * sizeof *nv);
-        if (nv == NULL)
-            return;
-        b->sc_addrs = nv;
-        b->sc_alloc = na;
-    }
-    b->sc_addrs[b->sc_n++] = *a;
+    script_addr_add(b->body.mem, &b->sc_addrs, &b->sc_n, &b->sc_alloc, a);
 }
 
 void ww_hm_body_setup(ww_hm_body *b, const ww_hm_body_io *io, const ww_http_msg *head)

@@ -33,8 +33,8 @@ typedef struct ww_hm_conn {
         uint32_t stream_id; /* the request's HTTP/2 or HTTP/3 stream (its response's) */
     } pending[WW_HM_PENDING_RPC_MAX];
     size_t n_pending, next_pending;
-    ww_addr *sc_addrs; /* the streamed script's addresses so far (allocated at the first) */
-    size_t sc_n;
+    ww_addr *sc_addrs; /* the streamed script's addresses so far (grown as they come) */
+    size_t sc_n, sc_alloc;
 } ww_hm_conn;
 
 /* One per ww_app: where facts go, the policy's configuration, scratch space, counters. */
