@@ -120,8 +120,10 @@ typedef struct imsg {
         ww_seg seg;
         ww_udp_dgram dg;
     } u;
-    ww_pkt pkt; /* -w: the frame (pkt.caplen bytes after the payload; data NULL: none) */
-    /* the payload follows */
+    ww_pkt pkt; /* -w: the frame (pkt.caplen bytes after the message; data NULL: none) */
+    uint32_t poff; /* M_SEG, M_UDP: where the payload starts after the message (in the frame
+                      when it lies there; else the payload, then the frame) */
+    /* the payload (and the frame) follow */
 } imsg;
 
 typedef struct fchunk {
@@ -905,7 +907,7 @@ static bool w_message(worker *w, imsg *m)
     switch (m->kind) {
     case M_SEG:
         w_phase(w, PH_PKT);
-        m->u.seg.payload = (const uint8_t *)(m + 1);
+        m->u.seg.payload = (const uint8_t *)(m + 1) + m->poff;
         if (m->u.seg.has_src_mac)
             w_mac(w, &m->u.seg);
         if (m->pkt.data != NULL)
@@ -916,7 +918,7 @@ static bool w_message(worker *w, imsg *m)
     case M_UDP: {
         w_phase(w, PH_PKT);
         const ww_udp_dgram *dg = &m->u.dg;
-        m->u.dg.payload = (const uint8_t *)(m + 1);
+        m->u.dg.payload = (const uint8_t *)(m + 1) + m->poff;
         if (ww_quic_datagram(w->quic, dg) && m->pkt.data != NULL) {
             /* as one thread: kept (by its 4-tuple) after QUIC took it */
             ww_seg seg = {.ts_us = dg->ts_us, .src = dg->src, .dst = dg->dst,
@@ -1495,18 +1497,24 @@ static imsg *queue_packet(ww_engine *e, unsigned k, int kind, const uint8_t *pay
     worker *w = &ws->w[k];
     const ww_pkt *pkt = ws->evidence ? ws->cur_pkt : NULL;
     size_t flen = pkt != NULL ? pkt->caplen : 0;
-    imsg *m = msg_room(e, w, align8(sizeof(imsg) + len + flen));
+    /* -w: a payload inside the frame (not one pktdec reassembled from fragments) is not
+     * copied twice: the worker finds it in the frame */
+    uintptr_t at = (uintptr_t)payload, f0 = pkt != NULL ? (uintptr_t)pkt->data : 0;
+    bool in_frame = pkt != NULL && len > 0 && len <= flen && at >= f0 && at - f0 <= flen - len;
+    size_t plen = in_frame ? 0 : len;
+    imsg *m = msg_room(e, w, align8(sizeof(imsg) + plen + flen));
     if (m == NULL)
         return NULL;
     m->kind = kind;
-    if (len > 0)
-        memcpy(m + 1, payload, len);
+    m->poff = in_frame ? (uint32_t)(at - f0) : 0;
+    if (plen > 0)
+        memcpy(m + 1, payload, plen);
     memset(&m->pkt, 0, sizeof m->pkt);
     if (pkt != NULL) {
         m->pkt = *pkt;
-        m->pkt.data = (const uint8_t *)(m + 1) + len;
+        m->pkt.data = (const uint8_t *)(m + 1) + plen;
         if (flen > 0)
-            memcpy((uint8_t *)(m + 1) + len, pkt->data, flen);
+            memcpy((uint8_t *)(m + 1) + plen, pkt->data, flen);
     }
     ws->pending = m;
     ws->pending_w = w;
