@@ -513,11 +513,6 @@ const char *ww_addr_written(const ww_addr *a)
     return a->text;
 }
 
-bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
-{
-    return a->chain == b->chain && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
-}
-
 /* ---- scanner ---- */
 
 /*

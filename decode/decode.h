@@ -61,7 +61,11 @@ int ww_addr_parse(ww_addr *out, int chain, const char *s, size_t n) WW_WUR;
 void ww_addr_from_evm(ww_addr *out, const uint8_t raw[20]);
 /* EIP-55 mixed-case form of a normalized EVM address text (out: 43 bytes). */
 void ww_addr_evm_checksum(char out[43], const char *lower_hex40_with_0x);
-bool ww_addr_eq(const ww_addr *a, const ww_addr *b);
+/* the same chain and normalized text (inline: detection asks it for every served address) */
+static inline bool ww_addr_eq(const ww_addr *a, const ww_addr *b)
+{
+    return a->chain == b->chain && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
 /* The address as it was written: an EVM address parsed in mixed case keeps its written form
  * after the normalized text's NUL (the one a bad-checksum finding shows); else the text. */
 const char *ww_addr_written(const ww_addr *a);

@@ -832,8 +832,7 @@ static served *served_find(const client *c, const ww_addr *a)
             return NULL;
         if (v >> 32 == fp) {
             served *s = &c->v[(uint32_t)v - 1];
-            if (s->addr.len == a->len && s->addr.chain == a->chain &&
-                memcmp(s->addr.text, a->text, a->len) == 0)
+            if (ww_addr_eq(&s->addr, a))
                 return s;
         }
     }
