@@ -654,7 +654,7 @@ void ww_engine_tick(ww_engine *e, uint64_t now_us_)
 {
     follow_all(e); /* followed key logs: read what they gained */
     if (e->wk != NULL) { /* what the tick released is out when this returns */
-        ww_workers_tick(e, now_us_);
+        ww_workers_tick(e, now_us_, true);
         ww_workers_drain(e);
         return;
     }
@@ -795,20 +795,27 @@ int ww_engine_live(ww_engine *e, ww_source *src, const ww_engine_ctl *ctl)
         if (rc == 1) {
             e->kept++;
             process(e, &pkt);
-        } else if (rc == WW_SRC_IDLE && e->wk != NULL) {
-            uint64_t wall = now_us(CLOCK_REALTIME);
-            if (wall > e->last_ts)
-                ww_workers_tick(e, wall); /* idle flows time out while nothing comes */
-            /* the ring is empty: wait for the workers to finish the packets in hand, so their
-             * alerts are out now, not after the source's next wait (up to LIVE_POLL_MS) */
-            ww_workers_drain(e);
         } else if (rc == WW_SRC_IDLE) {
             uint64_t wall = now_us(CLOCK_REALTIME);
-            if (wall > e->last_ts) { /* idle flows time out while nothing comes */
-                ww_tcp_sweep(e->tcp, wall);
-                ww_quic_tick(e->quic, wall);
+            /* idle flows time out while nothing comes (swept every WW_ENGINE_IDLE_SWEEP_US) */
+            bool sweep = wall > e->last_ts && wall >= e->next_idle_sweep;
+            if (sweep)
+                e->next_idle_sweep = wall + WW_ENGINE_IDLE_SWEEP_US;
+            if (e->wk != NULL) {
+                if (wall > e->last_ts)
+                    ww_workers_tick(e, wall, sweep);
+                /* the ring is empty: wait for the workers to finish the packets in hand, so
+                 * their alerts are out now, not after the source's next wait (LIVE_POLL_MS) */
+                ww_workers_drain(e);
+            } else {
+                if (sweep)
+                    ww_tcp_sweep(e->tcp, wall);
+                if (wall > e->last_ts)
+                    ww_quic_tick_keys(e->quic, wall);
+                if (sweep)
+                    ww_quic_tick_idle(e->quic, wall);
+                keys_tick(e, WW_MAX(wall, e->last_ts), false); /* grown key logs, grace periods */
             }
-            keys_tick(e, WW_MAX(wall, e->last_ts), false); /* grown key logs, grace periods */
         } else if (rc == 0) {
             break;
         } else {

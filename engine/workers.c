@@ -1679,11 +1679,12 @@ void ww_workers_end_keys(ww_engine *e)
     e->wk->end_keys = true;
 }
 
-void ww_workers_tick(ww_engine *e, uint64_t now_us)
+void ww_workers_tick(ww_engine *e, uint64_t now_us, bool sweep)
 {
     struct ww_workers *ws = e->wk;
-    /* an idle tick belongs after the last packet: as the one-thread engine, at its number */
-    broadcast(e, M_TICK, ws->done_seq, now_us, NULL, true, NULL, 0);
+    /* an idle tick belongs after the last packet: as the one-thread engine, at its number
+     * (sweep false: late keys only, as after every packet) */
+    broadcast(e, M_TICK, ws->done_seq, now_us, NULL, sweep, NULL, 0);
     ws->keys_fresh = false;
     ws->idle_open = true;
     sync_all(ws, NULL);
