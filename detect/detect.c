@@ -91,6 +91,7 @@ typedef struct client {
     uint32_t hnext;              /* next client in the same IP bucket (index + 1) */
     bool used;
     uint64_t incomplete_until; /* a hole in the served set matters until then (0: none) */
+    uint64_t unseen_until;     /* its traffic before the capture began matters until then */
     served *v;
     smeta *m;            /* parallel to v */
     size_t n, cap, next; /* next: ring position once n == max_served */
@@ -716,6 +717,30 @@ static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, u
     d->last_ip = *ip_in;
     d->last_cl = ix;
     return CL(d, ix);
+}
+
+void ww_detect_history_unseen(ww_detect *d, const ww_ip *ip, uint64_t ts_us, bool capture_start)
+{
+    if (!capture_start && find_client(d, ip) != NULL)
+        return; /* a browser watched before: a flow that timed out and came back */
+    if (ts_us > d->now)
+        d->now = ts_us;
+    client *c = get_client(d, ip, NULL, ts_us);
+    if (c == NULL)
+        return;
+    uint64_t until = ts_us + d->cfg.window_us;
+    bool said = is_incomplete(d, c->unseen_until);
+    c->unseen_until = WW_MAX(c->unseen_until, until);
+    c->incomplete_until = WW_MAX(c->incomplete_until, until);
+    d->st.clients_unseen += said ? 0 : 1;
+}
+
+/* Why a browser's served set is incomplete (NULL: it is not). */
+static const char *incomplete_why(const ww_detect *d, const client *c, const ww_ip *ip)
+{
+    if (c != NULL && is_incomplete(d, c->unseen_until))
+        return "its connections were open before the capture began";
+    return ww_detect_client_incomplete(d, ip) ? "state evicted" : NULL;
 }
 
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip)
@@ -1786,10 +1811,29 @@ static bool check_poisoned_pair(ww_detect *d, const ww_ctx *ctx, const client *c
 
 /* A party not served to this client: a lookalike of one that was, else unrequested or
  * unverified (b: the closest served address). */
+/* A payee found unserved by a browser whose traffic before the capture began is unseen: the
+ * alert is medium, and the call unchecked: a `detect` `history-unseen` anomaly, which the run's
+ * verdict counts (blind.history_unseen: not clean, inconclusive). */
+static void unchecked_history(ww_detect *d, const ww_ctx *ctx, const client *c,
+                              const ww_wallet_call *wc, const char *role)
+{
+    if (c == NULL || !is_incomplete(d, c->unseen_until))
+        return;
+    char ipbuf[64], detail[512];
+    (void)ww_ip_str(&c->ip, ipbuf, sizeof ipbuf);
+    snprintf(detail, sizeof detail,
+             "%s %s: not served in what the capture saw of browser %s, whose connections "
+             "were open before the capture began: what it was served before is unknown, so "
+             "this payee is unchecked (start the capture before the page loads)",
+             wc->method, role, ipbuf);
+    d->st.anomalies++;
+    ww_out_anomaly(d->out, ctx, "detect", "history-unseen", detail);
+}
+
 static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
                            const ww_wallet_call *wc, const ww_party *p, const char *role,
                            const ww_addrdb_entry *e, const best *b, bool script_only,
-                           bool approval_rules, bool incomplete)
+                           bool approval_rules, const char *incomplete)
 {
     const ww_addr *a = &p->addr;
     ww_alert al;
@@ -1822,13 +1866,14 @@ static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
     } else if (approval_rules && p->payee &&
                (b->addr != NULL || chain_served(d, c, a->chain, ctx->ts_us))) {
         int sev = incomplete ? WW_SEV_MEDIUM : WW_SEV_HIGH;
-        snprintf(sig, sizeof sig, "%s %s, which was not served to this client%s%s", wc->method,
-                 role, script_only ? " (named only in a script)" : "",
-                 incomplete ? " (this client's served set is incomplete: state evicted)"
-                            : "");
+        snprintf(sig, sizeof sig, "%s %s, which was not served to this client%s%s%s%s",
+                 wc->method, role, script_only ? " (named only in a script)" : "",
+                 incomplete ? " (this client's served set is incomplete: " : "",
+                 incomplete ? incomplete : "", incomplete ? ")" : "");
         wc_alert(&al, "unrequested-recipient", sev, sig, wc, p->role, a, e);
         al.expected = b->addr;
         raise(d, ctx, &al);
+        unchecked_history(d, ctx, c, wc, role);
     } else if (approval_rules && p->payee && e == NULL) {
         /* nothing of its chain was served: nothing to compare with */
         int sev = d->cfg.n_expect > 0 && !incomplete ? WW_SEV_HIGH : WW_SEV_MEDIUM;
@@ -1838,11 +1883,12 @@ static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
                  wc->method, role, script_only ? "; named only in a script" : "");
         wc_alert(&al, "unverified-recipient", sev, sig, wc, p->role, a, e);
         raise(d, ctx, &al);
+        unchecked_history(d, ctx, c, wc, role);
     }
 }
 
 static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
-                        const ww_wallet_call *wc, const ww_party *p, bool incomplete)
+                        const ww_wallet_call *wc, const ww_party *p, const char *incomplete)
 {
     const ww_addr *a = &p->addr;
     char role[WW_ADDR_TEXT_MAX + 48];
@@ -1890,6 +1936,7 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
                  p->role, a, e);
         al.expected = b.addr;
         raise(d, ctx, &al);
+        unchecked_history(d, ctx, c, wc, role);
     }
     if (a->flags & WW_ADDR_F_BAD_CHECKSUM) {
         snprintf(sig, sizeof sig, "%s %s, which is mixed-case but fails its EIP-55 checksum",
@@ -1906,7 +1953,7 @@ static void check_party(ww_detect *d, const ww_ctx *ctx, const client *c,
  * incomplete). (The 7702 authority party is the signer, not a new authority.)
  */
 static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client *c,
-                                   const ww_wallet_call *wc, bool incomplete)
+                                   const ww_wallet_call *wc, const char *incomplete)
 {
     for (size_t i = 0; i < wc->n_parties; i++) {
         const ww_party *p = &wc->parties[i];
@@ -1928,6 +1975,9 @@ static void check_authority_change(ww_detect *d, const ww_ctx *ctx, const client
                  p->role, &p->addr, d->cfg.db ? ww_addrdb_lookup(d->cfg.db, &p->addr) : NULL);
         al.expected = b.addr;
         raise(d, ctx, &al);
+        char role[WW_ADDR_TEXT_MAX + 48];
+        party_phrase(role, sizeof role, p);
+        unchecked_history(d, ctx, c, wc, role);
     }
 }
 
@@ -2045,7 +2095,7 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
 {
     ww_detect *d = ud;
     const client *c = NULL;
-    bool incomplete = false;
+    const char *incomplete = NULL;
 
     d->st.wallet_calls++;
     if (ctx->ts_us > d->now)
@@ -2055,7 +2105,7 @@ static void on_wallet_call(void *ud, const ww_ctx *ctx, const ww_wallet_call *wc
         client *mc = find_client(d, &ctx->flow->cli_ip);
         learn_mints(d, mc, wc);
         c = mc;
-        incomplete = ww_detect_client_incomplete(d, &ctx->flow->cli_ip);
+        incomplete = incomplete_why(d, c, &ctx->flow->cli_ip);
     }
     static ww_wallet_call resolved; /* detection runs on one thread */
     const ww_wallet_call *wcp = resolve_token_owners(d, ctx, c, wc, &resolved) ? &resolved : wc;

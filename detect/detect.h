@@ -61,6 +61,7 @@ enum ww_blind_kind {
     WW_BLIND_EVICTED,            /* flow state evicted or not allocated (memory caps) */
     WW_BLIND_CAPTURE_DROPS,      /* packets the kernel or interface dropped */
     WW_BLIND_INTERRUPTED,        /* a replay stopped before the end of its input */
+    WW_BLIND_HISTORY_UNSEEN,     /* payees unchecked: the browser's earlier traffic unseen */
     WW_BLIND_COUNT
 };
 /* JSON key of a blind-spot counter ("tls_no_key", ...) and its sentence ("TLS sessions
@@ -78,6 +79,7 @@ typedef struct ww_run_stats {
     /* detection state (ww_detect_stats): alerts a baseline accepted, browsers evicted,
      * served addresses dropped, poisoned pairs, IP addresses joined by MAC */
     uint64_t suppressed, clients_evicted, served_dropped, served_pairs, mac_aliases;
+    uint64_t clients_unseen; /* browsers whose traffic before the capture began is unseen */
     uint64_t quic_sessions, quic_decrypted, quic_undecryptable; /* QUIC connections */
     uint64_t evicted;        /* TCP flows evicted under the flow cap */
     bool interrupted;        /* a replay was stopped (SIGINT) before its end */
@@ -257,6 +259,7 @@ typedef struct ww_detect_stats {
     uint64_t served_pairs;     /* poisoned pairs recorded (lookalikes served to one browser) */
     uint64_t index_capped;     /* nearest-address searches cut at the candidate cap */
     uint64_t mac_aliases;      /* IP addresses joined to another of the same host (MAC) */
+    uint64_t clients_unseen;   /* browsers with connections open before the capture began */
     size_t state_bytes, state_peak_bytes; /* detection state now / at most */
 } ww_detect_stats;
 
@@ -279,6 +282,14 @@ void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, ui
  * more than max_served addresses) that still matter at the latest packet time seen (what was
  * lost would still be within the window)? A payee judged against it is not a high finding. */
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
+/* A connection of browser ip was picked up mid-stream at ts_us: it had traffic before the
+ * capture saw it. At the capture's start (capture_start), or for a browser detection has no
+ * state of, that traffic is unseen: what the browser was served then is unknown until
+ * ts_us + window (its served set is incomplete, as after an eviction: a payee judged against
+ * it is at most medium, and that call is counted unchecked: a `detect` `history-unseen`
+ * anomaly, blind.history_unseen). Later, for a browser it knows (a flow that timed out and
+ * came back), nothing. */
+void ww_detect_history_unseen(ww_detect *d, const ww_ip *ip, uint64_t ts_us, bool capture_start);
 /* Feeds an address served with a provenance (what the sink's served_prov does). */
 void ww_detect_served(ww_detect *d, const ww_ctx *ctx, const ww_addr *a, int prov);
 /* A hint, no effect on what detection does, for a run a[0..n) of addresses served with ctx

@@ -373,7 +373,7 @@ static int eve_severity(int sev)
 static const char *const BLIND_KEY[WW_BLIND_COUNT] = {
     "tls_no_key",  "tls_decrypt_failed", "quic_no_key",    "unsupported_coding",
     "body_over_cap", "http_gaps",        "snaplen_cut",    "damaged_input",
-    "evicted",     "capture_drops",      "interrupted",
+    "evicted",     "capture_drops",      "interrupted",    "history_unseen",
 };
 static const char *const BLIND_WORDS[WW_BLIND_COUNT] = {
     "TLS sessions without keys",
@@ -387,6 +387,8 @@ static const char *const BLIND_WORDS[WW_BLIND_COUNT] = {
     "flows whose state was evicted or could not be kept",
     "packets dropped by the kernel or interface",
     "replay interrupted before the end of its input",
+    "wallet calls paying an address not served in what was seen of a browser whose "
+    "connections were open before the capture began",
 };
 
 const char *ww_blind_key(int k)
@@ -417,6 +419,8 @@ int ww_blind_classify(const char *layer, const char *type)
         return WW_BLIND_HTTP_GAPS;
     if (strcmp(type, "snaplen-truncated") == 0)
         return WW_BLIND_SNAPLEN_CUT;
+    if (strcmp(type, "history-unseen") == 0)
+        return WW_BLIND_HISTORY_UNSEEN;
     if (strcmp(layer, "pcap") == 0 || strcmp(layer, "pcapng") == 0)
         return WW_BLIND_DAMAGED_INPUT;
     if (strcmp(type, "out-of-memory") == 0)
@@ -1418,6 +1422,7 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
     jw_u64(w, "served_dropped", st->served_dropped);
     jw_u64(w, "served_pairs", st->served_pairs);
     jw_u64(w, "mac_aliases", st->mac_aliases);
+    jw_u64(w, "clients_history_unseen", st->clients_unseen);
     if (o->cfg.on_line_dropped != NULL)
         jw_u64(w, "redis_dropped", o->cfg.on_line_dropped(o->cfg.on_line_ud));
     jw_close(w);
@@ -1456,9 +1461,10 @@ static void stats_event(ww_out *o, uint64_t ts_us, ww_run_stats *st, bool summar
         n = snprintf(line, sizeof line,
                      "walletwatch: %" PRIu64 " accepted by the baseline, %" PRIu64
                      " browsers evicted, %" PRIu64 " served addresses dropped, %" PRIu64
-                     " poisoned pairs, %" PRIu64 " addresses joined by MAC\n",
+                     " poisoned pairs, %" PRIu64 " addresses joined by MAC, %" PRIu64
+                     " browsers with connections open before the capture began\n",
                      st->suppressed, st->clients_evicted, st->served_dropped, st->served_pairs,
-                     st->mac_aliases);
+                     st->mac_aliases, st->clients_unseen);
         if (n > 0)
             put(o, o->cfg.console, line, cut_len(line, n, sizeof line));
     }

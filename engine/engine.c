@@ -296,10 +296,18 @@ static void engine_sink(ww_engine *e, ww_decode_sink *s)
 
 /* ---- TCP stream callbacks: the app layer, then the subscribers ---- */
 
+void ww_engine_midstream(ww_engine *e, const ww_ip *cli, uint64_t ts_us)
+{
+    bool start = ts_us <= e->first_ts || ts_us - e->first_ts <= WW_ENGINE_START_US;
+    ww_detect_history_unseen(e->det, cli, ts_us, start);
+}
+
 static void st_open(void *ud, ww_flow *f, uint64_t ts_us)
 {
     ww_engine *e = ud;
     f->id = e->seq; /* the number of the packet that opened it: the same with any --workers */
+    if (f->midstream)
+        ww_engine_midstream(e, &f->cli_ip, ts_us);
     ww_app_on_open(e->app, f, ts_us);
 }
 static void st_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
@@ -881,6 +889,7 @@ void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_st
     st->served_dropped = ds->served_dropped;
     st->served_pairs = ds->served_pairs;
     st->mac_aliases = ds->mac_aliases;
+    st->clients_unseen = ds->clients_unseen;
     st->evicted = ts->evicted;
     st->interrupted = e->interrupted;
 }

@@ -90,6 +90,13 @@ void ww_engine_say(const ww_engine *e, const char *fmt, ...) WW_PRINTF(2, 3);
  * visits every flow (a closed flow lingers less long than an open one idles, so the LRU order
  * does not end the walk): swept at each, it took 5% of the CPU at 600 Mbit/s. */
 #define WW_ENGINE_IDLE_SWEEP_US 100000u
+/* A TCP connection picked up mid-stream this soon after the capture's first packet was open
+ * before the capture began: its browser's earlier traffic is unseen (ww_detect_history_unseen).
+ * Later, a mid-stream pickup of a browser detection already knows is a flow that idled out
+ * and came back (or lost its SYN to a drop, which the drops say). */
+#define WW_ENGINE_START_US 60000000u
+/* st_open's and the workers' merge: a flow picked up mid-stream, to detection */
+void ww_engine_midstream(ww_engine *e, const ww_ip *cli, uint64_t ts_us);
 /* The run's counters from these stages' (drops: the source's so far) and detection's now. */
 void ww_engine_fill_stats(const ww_engine *e, uint64_t drops, const ww_pktdec_stats *ps,
                           const ww_tcp_stats *ts, const ww_app_stats *as,

@@ -82,6 +82,7 @@ enum {
     F_RPC,
     F_UNCHECKED,
     F_MAC,
+    F_MIDSTREAM, /* a TCP flow picked up mid-stream: its client, the time */
     F_KW,     /* the bytes waiting for keys moved in a step: its peak, what waits after it */
     F_WSTATS, /* a worker's counters (--stats-interval) */
     F_STATS,  /* the reader's: the stats event, after every worker's counters */
@@ -740,6 +741,11 @@ static void w_st_open(void *ud, ww_flow *f, uint64_t ts_us)
     worker *w = ud;
     f->id = w->seq;
     w_order_tcp(w, f);
+    if (f->midstream) { /* before the app layer's facts of it, as st_open */
+        SER_VAL(&w->sc, f->cli_ip);
+        SER_VAL(&w->sc, ts_us);
+        w_fact(w, F_MIDSTREAM);
+    }
     ww_app_on_open(w->app, f, ts_us);
 }
 static void w_st_data(void *ud, ww_flow *f, int dir, const uint8_t *p, size_t n, uint64_t ts_us)
@@ -1118,6 +1124,14 @@ static void emit(ww_engine *e, const fhdr *h, unsigned from)
         DES_VAL(&d, ip);
         DES_VAL(&d, ts);
         ww_detect_learn_mac(e->det, mac, &ip, ts);
+        break;
+    }
+    case F_MIDSTREAM: {
+        ww_ip ip;
+        uint64_t ts;
+        DES_VAL(&d, ip);
+        DES_VAL(&d, ts);
+        ww_engine_midstream(e, &ip, ts);
         break;
     }
     case F_KW: {

@@ -378,6 +378,50 @@ PY
 expect_rc 0 "-c over two inputs stops in the first" "$WW" -c 5 -r "$CLEAN" -r "$HIJACK" -o "$T/c5.jsonl"
 grep -q '"packets":5,' "$T/c5.jsonl" && ok || bad "-c 5 over two inputs: 5 packets"
 expect_rc 2 "-c 0" "$WW" -c 0 -r "$CLEAN"
+# a capture that began while the browser's connections were open (a mirror port switched on
+# mid-session): what the browser was served before is unseen, so a payee not served in what was
+# seen is unchecked: medium at most, a detect/history-unseen anomaly, never clean (exit 3)
+cut_after() { # IN OUT SECONDS: the packets from SECONDS after the first one (classic pcap)
+    python3 - "$@" <<'PY'
+import struct, sys
+src, dst, sec = open(sys.argv[1], "rb"), open(sys.argv[2], "wb"), float(sys.argv[3])
+dst.write(src.read(24))
+t0 = None
+while True:
+    h = src.read(16)
+    if len(h) < 16:
+        break
+    s, us, cl, _ = struct.unpack("<IIII", h)
+    body = src.read(cl)
+    t = s + us / 1e6
+    t0 = t if t0 is None else t0
+    if t - t0 >= sec:
+        dst.write(h + body)
+PY
+}
+cut_after "$CLEAN" "$T/late-clean.pcap" 1
+expect_rc 3 "clean session captured from mid-session: inconclusive" "$WW" -r "$T/late-clean.pcap" -o "$T/late-clean.jsonl"
+contains "$T/out" "connections were open before the capture began" "mid-session: the summary says why"
+python3 - "$T/late-clean.jsonl" <<'PY' && ok || bad "mid-session clean capture: unchecked payees counted, no high alert"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+st = ev[-1]["walletwatch"]
+calls = [e for e in ev if e["event_type"] == "wallet_call"]
+unseen = [e for e in ev if e["event_type"] == "anomaly" and e["anomaly"]["type"] == "history-unseen"]
+assert len(calls) == 5 and len(unseen) == 5, (len(calls), len(unseen))
+assert st["blind"]["history_unseen"] == 5 and st["clients_history_unseen"] == 1, st
+assert st["verdict"] == "inconclusive", st
+assert all(e["alert"]["level"] in ("medium", "low", "info") for e in ev if e["event_type"] == "alert")
+PY
+expect_rc 3 "mid-session clean capture, --workers 2" "$WW" --workers 2 -r "$T/late-clean.pcap" -o "$T/late-clean2.jsonl"
+cmp -s <(grep -v '"event_type":"stats"' "$T/late-clean.jsonl") <(grep -v '"event_type":"stats"' "$T/late-clean2.jsonl") \
+    && ok || bad "mid-session clean capture: events differ with --workers 2"
+cut_after "$HIJACK" "$T/late-hijack.pcap" 1
+expect_rc 1 "hijacked session captured from mid-session: the known attacker still decides" "$WW" -r "$T/late-hijack.pcap" -o "$T/late-hijack.jsonl"
+contains "$T/late-hijack.jsonl" '"rule":"known-attacker","level":"critical"' "mid-session: known-attacker stays critical"
+contains "$T/late-hijack.jsonl" '"rule":"unverified-recipient","level":"medium"' "mid-session: a payee nothing served can check is medium"
+contains "$T/late-hijack.jsonl" '"type":"history-unseen"' "mid-session hijack: the unchecked payee counted"
+grep -q '"clients_history_unseen":0' "$T/clean.jsonl" && ok || bad "a capture from the first SYN: no browser with unseen history"
 expect_rc 2 "-c not a number" "$WW" -c lots -r "$CLEAN"
 # a trailing BPF expression, as tcpdump; with -f too: a usage error naming both
 expect_rc 1 "trailing filter keeping the RPC port" "$WW" -r "$HIJACK" tcp port 8545 -o "$T/tf1.jsonl"

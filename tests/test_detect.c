@@ -1277,6 +1277,42 @@ T_CASE(detect_incomplete_only_while_the_hole_matters)
     fclose(jl);
 }
 
+T_CASE(detect_history_unseen_marks_once_and_expires)
+{
+    /* a browser whose connection was picked up mid-stream at the capture's start: an unserved
+     * payee is medium, says why, and is counted unchecked (history-unseen -> blind); after the
+     * window it is high again; later pickups of a known browser (a flow that idled out) mark
+     * nothing; an unknown browser is marked whenever it is first seen mid-stream */
+    fixture fx;
+    fx_init(&fx, NULL, 0, 0);
+    ww_detect *det = fx.det;
+    ww_detect_history_unseen(det, &fx.flow.cli_ip, 1000, true);
+    ww_detect_history_unseen(det, &fx.flow.cli_ip, 1100, true);
+    T_EQ_INT(ww_detect_stats_get(det)->clients_unseen, 1);
+    T_CHECK(ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    serve(&fx, &fx.flow, OTHER_CLIENT_SERVED, 2000);
+    ww_wallet_call wc = native(RANDOM_PAYEE);
+    call(&fx, &fx.flow, &wc, 3000);
+    T_EQ_INT(ww_detect_stats_get(det)->worst, WW_SEV_MEDIUM);
+    T_CHECK(jsonl_has(&fx, "its connections were open before the capture began"));
+    T_CHECK(jsonl_has(&fx, "\"type\":\"history-unseen\""));
+    /* the window (30 min) after the pickup: what came before has expired */
+    uint64_t later = 1000 + 31ULL * 60 * 1000000;
+    serve(&fx, &fx.flow, OTHER_CLIENT_SERVED, later);
+    call(&fx, &fx.flow, &wc, later + 1000);
+    T_EQ_INT(ww_detect_stats_get(det)->worst, WW_SEV_HIGH);
+    /* a known browser picked up mid-stream later in the capture: nothing */
+    ww_detect_history_unseen(det, &fx.flow.cli_ip, later + 2000, false);
+    T_CHECK(!ww_detect_client_incomplete(det, &fx.flow.cli_ip));
+    /* an unknown one: marked */
+    ww_ip other = fx.flow.cli_ip;
+    other.a[3] ^= 0x55;
+    ww_detect_history_unseen(det, &other, later + 3000, false);
+    T_CHECK(ww_detect_client_incomplete(det, &other));
+    T_EQ_INT(ww_detect_stats_get(det)->clients_unseen, 2);
+    fx_free(&fx);
+}
+
 T_CASE(detect_copy_of_registry_contract)
 {
     /* approve(fake Permit2, max), the fake a 4+4 copy served by a poisoned API: critical */
