@@ -12,7 +12,11 @@
 #     file first (the reference: wallet calls, alerts), then onto lo with walletwatch -i lo at
 #     default settings: once at --mbps=WW_BENCH_LIVE_MBPS (default 200), WW_BENCH_LIVE_RUNS
 #     (default 3) times at --topspeed, then, when top speed had drops, a binary search over
-#     --mbps (WW_BENCH_LIVE_STEPS steps, default 5) for the highest rate without. For each run:
+#     --mbps (WW_BENCH_LIVE_STEPS steps, default 5) for the highest rate without; also once at
+#     the issue's reference rate, WW_BENCH_LIVE_REF (default 1240 Mbit/s: the rate tcpreplay
+#     --topspeed reached where it was set). Runs at a given rate use tcpreplay --timer=nano: its
+#     default timer busy-waits, taking the core walletwatch would otherwise have (a mirror port
+#     has no sender on the machine). For each run:
 #     the rate tcpreplay achieved, pcap_stats (received, dropped by kernel, by interface),
 #     walletwatch's `drops`, packets decoded, wallet calls and alerts against the replay of the
 #     file, anomalies, alert latency (mean/max) and walletwatch's CPU time (user+sys: the
@@ -61,12 +65,16 @@ TCK=$(getconf CLK_TCK)
 run_ww() {
     "$WW" -i lo "$@" >"$T/ww.stdout" 2>"$T/ww.stderr" &
     local pid=$! i
-    # capturing once its packet socket is listed (the ring is allocated then)
-    for i in $(seq 50); do
-        [ "$(wc -l </proc/net/packet)" -gt 1 ] && break
+    # capturing once it says "listening on" (printed after pcap_activate: the ring is mapped);
+    # without that line (-q), once its packet socket is listed. The socket is listed before its
+    # ring exists: a replay started then lost its first packets to no counter at all (the
+    # connections they opened were then picked up mid-stream)
+    for i in $(seq 100); do
+        if grep -q "listening on" "$T/ww.stderr" 2>/dev/null; then break; fi
+        case " $* " in *" -q "*) [ "$(wc -l </proc/net/packet)" -gt 1 ] && { sleep 0.5; break; } ;; esac
         sleep 0.1
     done
-    sleep 0.2
+    sleep 0.1
     # shellcheck disable=SC2086
     tcpreplay --intf1=lo $REPLAY_ARGS "$REPLAY_FILE" >"$T/replay.log" 2>&1
     # until walletwatch has caught up: its CPU time stops growing
@@ -129,8 +137,14 @@ one_run() { # LABEL REPLAY_ARGS...; sets DROPS, MBPS
         "$(stat_of "$T/rate.jsonl" packets)" "$(stat_of "$T/rate.jsonl" wallet_calls)/$REF_CALLS" \
         "$same" "$(stat_of "$T/rate.jsonl" anomalies)" "$(latency)" "${CPU:--}")"
     [ -n "$rated" ] || { log "  tcpreplay failed: $(tail -n 3 "$T/replay.log")"; DROPS=-1; }
+    if [ -n "$recv" ] && [ "$recv" -lt "$REF_PKTS" ]; then
+        log "  ($((REF_PKTS - recv)) packets were sent before the capture was ready: counted nowhere)"
+        DROPS=-1
+    fi
 }
-one_run "--mbps=${WW_BENCH_LIVE_MBPS:-200}" --mbps="${WW_BENCH_LIVE_MBPS:-200}"
+one_run "--mbps=${WW_BENCH_LIVE_MBPS:-200}" --mbps="${WW_BENCH_LIVE_MBPS:-200}" --timer=nano
+one_run "--mbps=${WW_BENCH_LIVE_REF:-1240}" --mbps="${WW_BENCH_LIVE_REF:-1240}" --timer=nano
+REF_DROPS=$DROPS
 BEST=""
 TOP=0
 LOW=""
@@ -156,10 +170,11 @@ if [ -n "${BEST_FAIL:-}" ]; then
     for i in $(seq "${WW_BENCH_LIVE_STEPS:-5}"); do
         mid=$(((lo + hi) / 2))
         [ "$mid" -gt 0 ] || break
-        one_run "--mbps=$mid" --mbps="$mid"
+        one_run "--mbps=$mid" --mbps="$mid" --timer=nano
         if [ "$DROPS" = 0 ]; then lo=$mid; BEST="$MBPS Mbit/s, $PPS packets/s (--mbps=$mid)"; else hi=$mid; fi
     done
     [ -n "$BEST" ] || BEST="none found above $lo Mbit/s"
 fi
 log "highest zero-drop rate: $BEST"
+log "at the reference rate (${WW_BENCH_LIVE_REF:-1240} Mbit/s): $([ "$REF_DROPS" = 0 ] && echo "no drops" || echo "drops or missed packets")"
 log "(written to $OUT)"
