@@ -92,6 +92,7 @@ typedef struct client {
     bool used;
     uint64_t incomplete_until; /* a hole in the served set matters until then (0: none) */
     uint64_t unseen_until;     /* its traffic before the capture began matters until then */
+    uint64_t lost_until;       /* bytes lost on their way to it (a gap) matter until then */
     served *v;
     smeta *m;            /* parallel to v */
     size_t n, cap, next; /* next: ring position once n == max_served */
@@ -735,11 +736,28 @@ void ww_detect_history_unseen(ww_detect *d, const ww_ip *ip, uint64_t ts_us, boo
     d->st.clients_unseen += said ? 0 : 1;
 }
 
+/* Bytes on their way to browser ip over HTTP or TLS were lost (a gap: capture drops, a
+ * snaplen, a damaged file): what they served is unknown, its served set incomplete for the
+ * window (the gap itself is counted blind, blind.http_gaps). */
+static void served_lost(ww_detect *d, const ww_ctx *ctx, const ww_ip *ip, uint64_t ts_us)
+{
+    if (ts_us > d->now)
+        d->now = ts_us;
+    client *c = get_client(d, ip, ctx, d->now);
+    if (c == NULL)
+        return;
+    uint64_t until = d->now + d->cfg.window_us;
+    c->lost_until = WW_MAX(c->lost_until, until);
+    c->incomplete_until = WW_MAX(c->incomplete_until, until);
+}
+
 /* Why a browser's served set is incomplete (NULL: it is not). */
 static const char *incomplete_why(const ww_detect *d, const client *c, const ww_ip *ip)
 {
     if (c != NULL && is_incomplete(d, c->unseen_until))
         return "its connections were open before the capture began";
+    if (c != NULL && is_incomplete(d, c->lost_until))
+        return "bytes sent to it were lost";
     return ww_detect_client_incomplete(d, ip) ? "state evicted" : NULL;
 }
 
@@ -2155,6 +2173,12 @@ static void on_anomaly(void *ud, const ww_ctx *ctx, const char *layer, const cha
     ww_detect *d = ud;
     d->st.anomalies++;
     ww_out_anomaly(d->out, ctx, layer, type, detail);
+    /* bytes lost on their way to a browser in a flow that carried HTTP or TLS (the gaps the
+     * verdict counts): a response it was served may be among them */
+    if (ctx != NULL && ctx->flow != NULL && ctx->dir == WW_DIR_TOCLIENT &&
+        (ctx->app_proto != NULL || ctx->tls != NULL) && layer != NULL && type != NULL &&
+        strcmp(layer, "tcp") == 0 && strcmp(type, "gap") == 0)
+        served_lost(d, ctx, &ctx->flow->cli_ip, ctx->ts_us);
 }
 
 static void on_http(void *ud, const ww_ctx *ctx, const ww_http_msg *msg)

@@ -422,6 +422,27 @@ contains "$T/late-hijack.jsonl" '"rule":"known-attacker","level":"critical"' "mi
 contains "$T/late-hijack.jsonl" '"rule":"unverified-recipient","level":"medium"' "mid-session: a payee nothing served can check is medium"
 contains "$T/late-hijack.jsonl" '"type":"history-unseen"' "mid-session hijack: the unchecked payee counted"
 grep -q '"clients_history_unseen":0' "$T/clean.jsonl" && ok || bad "a capture from the first SYN: no browser with unseen history"
+# bytes lost on their way to the browser (a dropped segment of the page): what they served is
+# unknown, so a payee nothing seen served is medium and says why; the gap makes it inconclusive
+python3 - pcaps/http1-unrequested.pcap "$T/gap.pcap" 7 <<'PY'
+import struct, sys
+src, dst, skip = open(sys.argv[1], "rb"), open(sys.argv[2], "wb"), int(sys.argv[3])
+dst.write(src.read(24))
+n = 0
+while True:
+    h = src.read(16)
+    if len(h) < 16:
+        break
+    body = src.read(struct.unpack("<IIII", h)[2])
+    n += 1
+    if n != skip:
+        dst.write(h + body)
+PY
+expect_rc 1 "unserved payee, whole capture: high" "$WW" -r pcaps/http1-unrequested.pcap -o "$T/nogap.jsonl"
+expect_rc 3 "unserved payee after a gap in a response to the browser: inconclusive" "$WW" -r "$T/gap.pcap" -o "$T/gap.jsonl"
+contains "$T/gap.jsonl" '"rule":"unrequested-recipient","level":"medium"' "after a gap: unrequested-recipient is medium"
+contains "$T/gap.jsonl" "served set is incomplete: bytes sent to it were lost" "after a gap: the alert says why"
+grep -q '"http_gaps":[1-9]' "$T/gap.jsonl" && ok || bad "after a gap: the gap counted"
 expect_rc 2 "-c not a number" "$WW" -c lots -r "$CLEAN"
 # a trailing BPF expression, as tcpdump; with -f too: a usage error naming both
 expect_rc 1 "trailing filter keeping the RPC port" "$WW" -r "$HIJACK" tcp port 8545 -o "$T/tf1.jsonl"
