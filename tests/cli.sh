@@ -443,6 +443,8 @@ expect_rc 3 "unserved payee after a gap in a response to the browser: inconclusi
 contains "$T/gap.jsonl" '"rule":"unrequested-recipient","level":"medium"' "after a gap: unrequested-recipient is medium"
 contains "$T/gap.jsonl" "served set is incomplete: bytes sent to it were lost" "after a gap: the alert says why"
 grep -q '"http_gaps":[1-9]' "$T/gap.jsonl" && ok || bad "after a gap: the gap counted"
+expect_rc 3 "after a gap, --workers 2" "$WW" --workers 2 -r "$T/gap.pcap" -o "$T/gap2.jsonl"
+cmp -s "$T/gap.jsonl" "$T/gap2.jsonl" && ok || bad "after a gap: events differ with --workers 2"
 expect_rc 2 "-c not a number" "$WW" -c lots -r "$CLEAN"
 # a trailing BPF expression, as tcpdump; with -f too: a usage error naming both
 expect_rc 1 "trailing filter keeping the RPC port" "$WW" -r "$HIJACK" tcp port 8545 -o "$T/tf1.jsonl"
