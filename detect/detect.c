@@ -720,6 +720,13 @@ static client *get_client(ww_detect *d, const ww_ip *ip_in, const ww_ctx *ctx, u
     return CL(d, ix);
 }
 
+/* A hole of one kind (*kind_until, one of c's) in c's served set, that matters until `until`. */
+static void mark_hole(client *c, uint64_t *kind_until, uint64_t until)
+{
+    *kind_until = WW_MAX(*kind_until, until);
+    c->incomplete_until = WW_MAX(c->incomplete_until, until);
+}
+
 void ww_detect_history_unseen(ww_detect *d, const ww_ip *ip, uint64_t ts_us, bool capture_start)
 {
     if (!capture_start && find_client(d, ip) != NULL)
@@ -729,10 +736,8 @@ void ww_detect_history_unseen(ww_detect *d, const ww_ip *ip, uint64_t ts_us, boo
     client *c = get_client(d, ip, NULL, ts_us);
     if (c == NULL)
         return;
-    uint64_t until = ts_us + d->cfg.window_us;
     bool said = is_incomplete(d, c->unseen_until);
-    c->unseen_until = WW_MAX(c->unseen_until, until);
-    c->incomplete_until = WW_MAX(c->incomplete_until, until);
+    mark_hole(c, &c->unseen_until, ts_us + d->cfg.window_us);
     d->st.clients_unseen += said ? 0 : 1;
 }
 
@@ -746,9 +751,7 @@ static void served_lost(ww_detect *d, const ww_ctx *ctx, const ww_ip *ip, uint64
     client *c = get_client(d, ip, ctx, d->now);
     if (c == NULL)
         return;
-    uint64_t until = d->now + d->cfg.window_us;
-    c->lost_until = WW_MAX(c->lost_until, until);
-    c->incomplete_until = WW_MAX(c->incomplete_until, until);
+    mark_hole(c, &c->lost_until, d->now + d->cfg.window_us);
 }
 
 /* Why a browser's served set is incomplete (NULL: it is not). */
@@ -1827,8 +1830,6 @@ static bool check_poisoned_pair(ww_detect *d, const ww_ctx *ctx, const client *c
     return false;
 }
 
-/* A party not served to this client: a lookalike of one that was, else unrequested or
- * unverified (b: the closest served address). */
 /* A payee found unserved by a browser whose traffic before the capture began is unseen: the
  * alert is medium, and the call unchecked: a `detect` `history-unseen` anomaly, which the run's
  * verdict counts (blind.history_unseen: not clean, inconclusive). */
@@ -1848,6 +1849,8 @@ static void unchecked_history(ww_detect *d, const ww_ctx *ctx, const client *c,
     ww_out_anomaly(d->out, ctx, "detect", "history-unseen", detail);
 }
 
+/* A party not served to this client: a lookalike of one that was, else unrequested or
+ * unverified (b: the closest served address). */
 static void check_unserved(ww_detect *d, const ww_ctx *ctx, const client *c,
                            const ww_wallet_call *wc, const ww_party *p, const char *role,
                            const ww_addrdb_entry *e, const best *b, bool script_only,

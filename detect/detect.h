@@ -280,8 +280,9 @@ void ww_detect_free(ww_detect *d);
 void ww_detect_learn_mac(ww_detect *d, const uint8_t mac[6], const ww_ip *ip, uint64_t ts_us);
 /* Is this browser's served set known to have holes (its state was evicted, it was served
  * more than max_served addresses, bytes on their way to it were lost in a flow that carried
- * HTTP or TLS: a tcp "gap" anomaly, or its earlier traffic is unseen) that still matter at the latest packet time seen (what was
- * lost would still be within the window)? A payee judged against it is not a high finding. */
+ * HTTP or TLS: a tcp "gap" anomaly, or its earlier traffic is unseen) that still matter at
+ * the latest packet time seen (what was lost would still be within the window)? A payee
+ * judged against it is not a high finding. */
 bool ww_detect_client_incomplete(const ww_detect *d, const ww_ip *ip);
 /* A connection of browser ip was picked up mid-stream at ts_us: it had traffic before the
  * capture saw it. At the capture's start (capture_start), or for a browser detection has no
